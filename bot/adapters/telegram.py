@@ -1,0 +1,241 @@
+"""Telegram adapter: python-telegram-bot updates in, neutral events out, and back.
+
+Every update goes through one TypeHandler to ``handlers.router.dispatch``; the core's
+messages come back through ``TelegramMessenger.send``. PTB's own rate limiter is not used:
+the outbox sender (``bot.sender``) keeps Telegram's limits, including the per-private-chat
+one that AIORateLimiter lacks, and retries without dropping.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Message,
+    Update,
+)
+from telegram import error as tg_error
+from telegram.constants import MessageEntityType
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from bot.i18n import _, use_locale
+from bot.messaging import (
+    ChatType,
+    Event,
+    IncomingFile,
+    OutgoingMessage,
+    PermanentSendError,
+    RecipientUnreachable,
+    RetryAfter,
+    TransientSendError,
+)
+from handlers.commands import COMMANDS
+
+logger = logging.getLogger(__name__)
+
+PLATFORM = "telegram"
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+
+EventSink = Callable[[Event], Awaitable[None]]
+
+
+def build_application(
+    token: str, *, base_url: str | None = None, base_file_url: str | None = None
+) -> Application:
+    builder = ApplicationBuilder().token(token)
+    if base_url:
+        builder = builder.base_url(base_url)
+        builder = builder.base_file_url(base_file_url or base_url.replace("/bot", "/file/bot"))
+    builder = builder.connect_timeout(10).read_timeout(15).write_timeout(30).pool_timeout(10)
+    builder = builder.get_updates_read_timeout(40)
+    return builder.build()
+
+
+def event_from_update(update: Update, bot_id: int) -> Event | None:
+    """The neutral event for an update, or None for updates Huiwu does not act on."""
+    query = update.callback_query
+    if query is not None:
+        message = query.message
+        if message is None or query.from_user is None:
+            return None
+        return Event(
+            platform=PLATFORM,
+            chat_id=str(message.chat.id),
+            chat_type=ChatType.PRIVATE if message.chat.type == "private" else ChatType.GROUP,
+            user_id=str(query.from_user.id),
+            user_name=query.from_user.full_name,
+            language=query.from_user.language_code,
+            button=query.data or "",
+        )
+    message = update.message
+    if message is None or message.from_user is None:
+        return None
+    chat_type = ChatType.PRIVATE if message.chat.type == "private" else ChatType.GROUP
+    text = message.text or message.caption or ""
+    command, args = _command(message, text)
+    joined = tuple(str(u.id) for u in message.new_chat_members or () if u.id != bot_id)
+    return Event(
+        platform=PLATFORM,
+        chat_id=str(message.chat.id),
+        chat_type=chat_type,
+        user_id=str(message.from_user.id),
+        user_name=message.from_user.full_name,
+        language=message.from_user.language_code,
+        text=text,
+        command=command,
+        args=args,
+        files=_files(message),
+        joined_user_ids=joined,
+    )
+
+
+def _command(message: Message, text: str) -> tuple[str | None, tuple[str, ...]]:
+    entities = message.entities or ()
+    first = next(
+        (e for e in entities if e.type == MessageEntityType.BOT_COMMAND and e.offset == 0), None
+    )
+    if first is None:
+        return None, ()
+    name = text[1 : first.length].split("@", 1)[0].lower()
+    return name, tuple(text[first.length :].split())
+
+
+def _files(message: Message) -> tuple[IncomingFile, ...]:
+    if message.document is not None:
+        doc = message.document
+        return (IncomingFile(doc.file_id, doc.file_name, doc.mime_type, doc.file_size),)
+    if message.photo:
+        photo = max(message.photo, key=lambda p: p.width * p.height)
+        return (IncomingFile(photo.file_id, None, "image/jpeg", photo.file_size, is_photo=True),)
+    return ()
+
+
+def _markup(message: OutgoingMessage) -> InlineKeyboardMarkup | None:
+    if not message.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(b.label, url=b.url)
+                if b.url
+                else InlineKeyboardButton(b.label, callback_data=b.data)
+                for b in row
+            ]
+            for row in message.buttons
+        ]
+    )
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Cut a long text at line ends into parts Telegram accepts."""
+    parts, current = [], ""
+    for line in text.splitlines(keepends=True):
+        while len(line) > limit:
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:limit])
+            line = line[limit:]
+        if len(current) + len(line) > limit:
+            parts.append(current)
+            current = ""
+        current += line
+    if current or not parts:
+        parts.append(current)
+    return parts
+
+
+class TelegramMessenger:
+    """Delivers the core's messages with the Bot API; maps Telegram's errors to the core's."""
+
+    platform = PLATFORM
+
+    def __init__(self, application: Application) -> None:
+        self.application = application
+
+    async def send(self, chat_id: str, message: OutgoingMessage) -> None:
+        bot = self.application.bot
+        try:
+            if message.file is not None:
+                caption = message.text if len(message.text) <= MAX_CAPTION else None
+                if caption is None and message.text:
+                    for part in split_text(message.text):
+                        await bot.send_message(int(chat_id), part)
+                upload = InputFile(message.file.content, filename=message.file.name)
+                if message.file.is_photo:
+                    await bot.send_photo(
+                        int(chat_id), upload, caption=caption, reply_markup=_markup(message)
+                    )
+                else:
+                    await bot.send_document(
+                        int(chat_id), upload, caption=caption, reply_markup=_markup(message)
+                    )
+                return
+            parts = split_text(message.text)
+            for index, part in enumerate(parts):
+                markup = _markup(message) if index == len(parts) - 1 else None
+                await bot.send_message(int(chat_id), part, reply_markup=markup)
+        except tg_error.RetryAfter as exc:
+            raise RetryAfter(_seconds(exc.retry_after), str(exc)) from exc
+        except tg_error.Forbidden as exc:
+            raise RecipientUnreachable(str(exc)) from exc
+        except tg_error.BadRequest as exc:
+            if "chat not found" in str(exc).lower():
+                raise RecipientUnreachable(str(exc)) from exc
+            raise PermanentSendError(str(exc)) from exc
+        except tg_error.TelegramError as exc:  # NetworkError, TimedOut, server errors
+            raise TransientSendError(str(exc)) from exc
+
+    async def download(self, file: IncomingFile) -> bytes:
+        telegram_file = await self.application.bot.get_file(file.file_ref)
+        return bytes(await telegram_file.download_as_bytearray())
+
+
+def _seconds(value: object) -> float:
+    total_seconds = getattr(value, "total_seconds", None)
+    return float(total_seconds()) if callable(total_seconds) else float(value)  # type: ignore[arg-type]
+
+
+def install(application: Application, sink: EventSink) -> None:
+    """Route every update to the core."""
+
+    async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.callback_query is not None:
+            try:
+                await update.callback_query.answer()
+            except tg_error.TelegramError as exc:  # the spinner stays; the press is still handled
+                logger.info("answerCallbackQuery failed: %s", exc)
+        event = event_from_update(update, context.bot.id)
+        if event is not None:
+            await sink(event)
+
+    application.add_handler(TypeHandler(Update, on_update))
+
+
+async def register_commands(application: Application) -> None:
+    """setMyCommands for private and group chats, in Chinese (default) and English."""
+    bot = application.bot
+    for language, locale in ((None, "zh_CN"), ("en", "en"), ("zh", "zh_CN")):
+        with use_locale(locale):
+            for scope, chat_type in (
+                (BotCommandScopeAllPrivateChats(), ChatType.PRIVATE),
+                (BotCommandScopeAllGroupChats(), ChatType.GROUP),
+            ):
+                commands = [
+                    BotCommand(spec.name, _(spec.description)[:256])
+                    for spec in COMMANDS
+                    if spec.allows_chat(chat_type)
+                ]
+                await bot.set_my_commands(commands, scope=scope, language_code=language)
+
+
+def invite_link(bot_username: str) -> Callable[[str], str]:
+    return lambda code: f"https://t.me/{bot_username}?start={code}"

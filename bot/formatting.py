@@ -1,0 +1,49 @@
+"""Dates, deadlines and names written the way a reader of the current locale expects."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime, format_time
+
+from bot.i18n import _, current_locale
+
+
+def due_text(due: datetime, zone: ZoneInfo) -> str:
+    """'2013年12月6日 星期五 23:59' / 'Friday, 6 December 2013, 23:59' in the plan's zone."""
+    local = due.astimezone(zone)
+    locale = current_locale()
+    if locale == "zh_CN":
+        day = format_date(local, "y年M月d日 EEEE", locale=locale)
+    else:
+        day = format_date(local, "EEEE, d MMMM y", locale=locale)
+    return f"{day} {format_time(local, 'HH:mm', locale=locale)}"
+
+
+def date_text(moment: datetime, zone: ZoneInfo) -> str:
+    local = moment.astimezone(zone)
+    locale = current_locale()
+    pattern = "y年M月d日（EEE）" if locale == "zh_CN" else "EEE d MMM y"
+    return format_date(local, pattern, locale=locale)
+
+
+def datetime_text(moment: datetime, zone: ZoneInfo) -> str:
+    locale = current_locale()
+    pattern = "y年M月d日 HH:mm" if locale == "zh_CN" else "d MMM y, HH:mm"
+    return format_datetime(moment.astimezone(zone), pattern, tzinfo=zone, locale=locale)
+
+
+def days_left_text(due: datetime, now: datetime, zone: ZoneInfo) -> str:
+    """How far the deadline is, counted in the plan's calendar days."""
+    days = (due.astimezone(zone).date() - now.astimezone(zone).date()).days
+    if now > due:
+        overdue = max(1, (now.astimezone(zone).date() - due.astimezone(zone).date()).days)
+        return _("overdue by {days} day(s)").format(days=overdue)
+    if days == 0:
+        return _("due today")
+    return _("{days} day(s) left").format(days=days)
+
+
+def names_text(names: list[str]) -> str:
+    return ("、" if current_locale() == "zh_CN" else ", ").join(names) or _("nobody")

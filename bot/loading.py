@@ -1,0 +1,29 @@
+"""Store a checked plan as a new plan instance with its roster and platform identities."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import aiosqlite
+
+from bot.plan import Plan
+from storage import instances
+
+
+async def store_plan(
+    conn: aiosqlite.Connection, plan: Plan, plan_toml: str, *, loaded_by: str | None, now: datetime
+) -> int:
+    """Create the instance; members known by telegram_id / wecom_userid get those identities."""
+    members = []
+    for member in plan.members:
+        identities: dict[str, str] = {}
+        if member.telegram_id is not None:
+            identities["telegram"] = str(member.telegram_id)
+        if member.wecom_userid:
+            identities["wecom"] = member.wecom_userid
+        members.append(
+            (member.id, member.name, [r.value for r in member.roles], member.locale, identities)
+        )
+    return await instances.create_instance(
+        conn, title=plan.title, plan_toml=plan_toml, members=members, loaded_by=loaded_by, now=now
+    )

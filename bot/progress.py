@@ -1,0 +1,108 @@
+"""Where a plan stands: per task, who has submitted, who is pending, overdue or unreachable."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.app import Huiwu
+from bot.plan import Plan, Task
+from storage import assignments, instances
+from storage.records import AssignmentRecord, MemberRecord
+
+
+class MemberState(enum.StrEnum):
+    APPROVED = "approved"
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    PENDING = "pending"
+    OVERDUE = "overdue"
+
+
+@dataclass(frozen=True)
+class MemberProgress:
+    member: MemberRecord
+    assignment: AssignmentRecord
+    state: MemberState
+    late: bool
+    reachable: bool
+
+
+@dataclass(frozen=True)
+class TaskProgress:
+    task: Task
+    rows: tuple[MemberProgress, ...]
+
+    def names(self, *states: MemberState) -> list[str]:
+        return [row.member.name for row in self.rows if row.state in states]
+
+    @property
+    def done(self) -> bool:
+        return bool(self.rows) and all(
+            r.state in (MemberState.SUBMITTED, MemberState.APPROVED) for r in self.rows
+        )
+
+    @property
+    def late_names(self) -> list[str]:
+        return [row.member.name for row in self.rows if row.late]
+
+    @property
+    def unreachable_names(self) -> list[str]:
+        return [row.member.name for row in self.rows if not row.reachable]
+
+
+def member_state(assignment: AssignmentRecord, now: datetime) -> MemberState:
+    if assignment.status == "approved":
+        return MemberState.APPROVED
+    if assignment.status == "submitted":
+        return MemberState.SUBMITTED
+    if now > assignment.due_at:
+        return MemberState.OVERDUE
+    return MemberState.RETURNED if assignment.status == "returned" else MemberState.PENDING
+
+
+async def reachable_members(app: Huiwu, instance_id: int) -> set[int]:
+    """Members the bot can write to on at least one running platform."""
+    identities = await instances.identities_of_instance(app.db, instance_id)
+    return {
+        member_id
+        for member_id, found in identities.items()
+        if any(i.reachable and i.platform in app.platforms for i in found)
+    }
+
+
+async def plan_progress(
+    app: Huiwu, instance_id: int, plan: Plan, phase_ids: set[str] | None = None
+) -> list[TaskProgress]:
+    """Progress of every assigned task (optionally of some phases), in plan order."""
+    now = app.clock.now()
+    members = {m.id: m for m in await instances.members_of(app.db, instance_id)}
+    reachable = await reachable_members(app, instance_id)
+    latest = await assignments.latest_submissions(app.db, instance_id)
+    by_task: dict[str, list[AssignmentRecord]] = {}
+    for record in await assignments.assignments_of_instance(app.db, instance_id):
+        by_task.setdefault(record.task_id, []).append(record)
+    result = []
+    for task in plan.tasks:
+        if task.id not in by_task or (phase_ids is not None and task.phase_id not in phase_ids):
+            continue
+        rows = tuple(
+            MemberProgress(
+                member=members[record.member_id],
+                assignment=record,
+                state=member_state(record, now),
+                late=bool(latest.get(record.id) and latest[record.id].late),
+                reachable=record.member_id in reachable,
+            )
+            for record in sorted(
+                by_task[task.id],
+                key=lambda r: (
+                    task.assignee_ids.index(members[r.member_id].member_key)
+                    if members[r.member_id].member_key in task.assignee_ids
+                    else 0
+                ),
+            )
+        )
+        result.append(TaskProgress(task, rows))
+    return result

@@ -1,0 +1,35 @@
+"""Button presses: the data carries what was pressed ("submit:12", "review:ok:7", ...)."""
+
+from __future__ import annotations
+
+from bot.i18n import _
+from handlers import organizer, review, tasks
+from handlers.context import HandlerContext
+
+
+async def handle(ctx: HandlerContext) -> None:
+    data = (ctx.event.button or "").strip()
+    head, _sep, rest = data.partition(":")
+    if not ctx.is_known and head not in ("planload",):
+        ctx.reply(
+            _(
+                "You are not on this plan's roster, so I cannot do that for you. Ask the organizer for an invite link."
+            )
+        )
+        return
+    if head == "mytasks" and not rest:
+        await tasks.my_tasks(ctx)
+    elif head == "submit" and rest.isdigit():
+        await tasks.choose_task(ctx, int(rest))
+    elif head == "draft" and rest in ("send", "cancel"):
+        await (tasks.send_draft(ctx) if rest == "send" else tasks.cancel(ctx))
+    elif head == "review":
+        verdict, _sep, submission = rest.partition(":")
+        if verdict in ("ok", "ret") and submission.isdigit():
+            await review.decide(ctx, int(submission), approve=verdict == "ok")
+        else:
+            ctx.reply(_("This button is no longer valid."))
+    elif head == "planload" and rest in ("ok", "no"):
+        await organizer.confirm_plan(ctx, load=rest == "ok")
+    else:
+        ctx.reply(_("This button is no longer valid."))

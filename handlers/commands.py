@@ -1,0 +1,156 @@
+"""The command table: each command, where it works and who may use it.
+
+This one table drives dispatch, the refusals, /help, the platforms' command menus and the
+README's command table (a test checks the README against it).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.i18n import N_
+from bot.messaging import ChatType
+from bot.plan import Role
+from handlers.context import HandlerContext
+
+PRIVATE = frozenset({ChatType.PRIVATE})
+GROUP = frozenset({ChatType.GROUP})
+BOTH = PRIVATE | GROUP
+ANYONE: frozenset[Role] | None = None  # strangers too
+KNOWN = frozenset(Role)  # anyone on a plan's roster, whatever the role
+ORGANIZER = frozenset({Role.ORGANIZER})
+
+HandlerFunc = Callable[..., Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    name: str
+    description: str  # msgid
+    chats: frozenset[ChatType]
+    roles: frozenset[Role] | None
+    handler: str  # "module:function" in handlers/, resolved lazily to keep imports one-way
+    keywords: tuple[str, ...] = ()  # plain words that mean the same (WeCom users type these)
+
+    def allows_chat(self, chat_type: ChatType) -> bool:
+        return chat_type in self.chats
+
+    def allows_roles(self, roles: set[Role]) -> bool:
+        return self.roles is None or bool(self.roles & roles)
+
+
+COMMANDS: tuple[CommandSpec, ...] = (
+    CommandSpec(
+        "start",
+        N_("open the private chat with the bot (with an invite code: bind yourself)"),
+        PRIVATE,
+        ANYONE,
+        "start:start",
+        ("开始",),
+    ),
+    CommandSpec(
+        "help",
+        N_("list the commands you can use here"),
+        BOTH,
+        ANYONE,
+        "start:help_command",
+        ("帮助",),
+    ),
+    CommandSpec(
+        "mytasks",
+        N_("your tasks and their deadlines"),
+        PRIVATE,
+        KNOWN,
+        "tasks:my_tasks",
+        ("我的任务",),
+    ),
+    CommandSpec(
+        "submit", N_("hand in a task: text and/or files"), PRIVATE, KNOWN, "tasks:submit", ("提交",)
+    ),
+    CommandSpec(
+        "cancel",
+        N_("stop what you are doing (nothing is stored)"),
+        PRIVATE,
+        ANYONE,
+        "tasks:cancel",
+        ("取消",),
+    ),
+    CommandSpec("plan", N_("the plan's timeline"), BOTH, KNOWN, "group:show_plan", ("方案",)),
+    CommandSpec(
+        "status",
+        N_("who has submitted, who is pending, overdue or unreachable"),
+        BOTH,
+        KNOWN,
+        "group:status",
+        ("进度",),
+    ),
+    CommandSpec(
+        "summary", N_("the summary of the current phase"), GROUP, KNOWN, "group:summary", ("小结",)
+    ),
+    CommandSpec(
+        "setup", N_("bind this group to your plan (organizer)"), GROUP, ORGANIZER, "group:setup", ()
+    ),
+    CommandSpec(
+        "invites",
+        N_("personal invite links for the members (organizer)"),
+        PRIVATE,
+        ORGANIZER,
+        "organizer:invites",
+        ("邀请",),
+    ),
+    CommandSpec(
+        "advance",
+        N_("end the current phase and start the next (organizer)"),
+        BOTH,
+        ORGANIZER,
+        "organizer:advance",
+        (),
+    ),
+    CommandSpec(
+        "remind",
+        N_("nudge the members who have not submitted a task (organizer)"),
+        BOTH,
+        ORGANIZER,
+        "organizer:remind",
+        ("催办",),
+    ),
+)
+
+BY_NAME = {spec.name: spec for spec in COMMANDS}
+BY_KEYWORD = {keyword: spec for spec in COMMANDS for keyword in spec.keywords}
+
+
+def allowed_for(ctx: HandlerContext) -> list[CommandSpec]:
+    """The commands the sender of ``ctx`` may use in this chat."""
+    roles = ctx.roles()
+    return [s for s in COMMANDS if s.allows_chat(ctx.event.chat_type) and s.allows_roles(roles)]
+
+
+def resolve(spec: CommandSpec) -> HandlerFunc:
+    """The handler function named by a spec (imported on first use: handler modules import this one)."""
+    module_name, _sep, function = spec.handler.partition(":")
+    module = importlib.import_module(f"handlers.{module_name}")
+    handler: HandlerFunc = getattr(module, function)
+    return handler
+
+
+def role_label(roles: frozenset[Role] | None) -> str:
+    if roles is None:
+        return "anyone"
+    if roles == KNOWN:
+        return "roster"
+    return " / ".join(sorted(role.value for role in roles))
+
+
+def markdown_table() -> str:
+    """The README's command table, generated from COMMANDS."""
+    lines = ["| command | where | who | what it does |", "| --- | --- | --- | --- |"]
+    for spec in COMMANDS:
+        where = " / ".join(sorted(chat.value for chat in spec.chats))
+        words = f" (also: {', '.join(spec.keywords)})" if spec.keywords else ""
+        lines.append(
+            f"| /{spec.name}{words} | {where} | {role_label(spec.roles)} | {spec.description} |"
+        )
+    return "\n".join(lines)

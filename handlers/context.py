@@ -1,0 +1,48 @@
+"""What a handler gets: the event, who the sender is in which plan, and a way to answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import aiosqlite
+
+from bot import delivery
+from bot.app import Huiwu
+from bot.messaging import Button, Event, OutgoingMessage
+from bot.plan import Plan, Role
+from storage.records import MemberRecord
+
+
+@dataclass
+class HandlerContext:
+    app: Huiwu
+    event: Event
+    memberships: list[
+        MemberRecord
+    ]  # the sender's memberships (in the group's plan only, in a group)
+    group_instance_id: int | None = None  # the plan bound to the group the event came from
+    replies: list[OutgoingMessage] = field(default_factory=list)
+
+    @property
+    def is_known(self) -> bool:
+        return bool(self.memberships)
+
+    def roles(self) -> set[Role]:
+        return {Role(role) for m in self.memberships for role in m.roles}
+
+    def memberships_with(self, role: Role) -> list[MemberRecord]:
+        return [m for m in self.memberships if role.value in m.roles]
+
+    def reply(
+        self, text: str, buttons: tuple[tuple[Button, ...], ...] = (), **kwargs: object
+    ) -> None:
+        """Answer in the event's chat (sent after the handler returns)."""
+        self.replies.append(OutgoingMessage(text, buttons, **kwargs))  # type: ignore[arg-type]
+
+    async def plan_of(self, member: MemberRecord) -> Plan:
+        return await self.app.plans.get(member.instance_id)
+
+    async def flush(self, conn: aiosqlite.Connection) -> None:
+        for message in self.replies:
+            await delivery.to_chat(conn, self.app, self.event, message)
+        self.replies.clear()

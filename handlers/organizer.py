@@ -1,0 +1,193 @@
+"""The organizer's commands: invites, /advance, /remind, and loading a plan sent as a file."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from bot import delivery, phases
+from bot.i18n import _
+from bot.loading import store_plan
+from bot.messaging import Button
+from bot.plan import PlanError, Role, load_plan_text
+from bot.progress import MemberState, plan_progress
+from bot.texts import reminder, timeline_text
+from handlers.context import HandlerContext
+from storage import conversations, instances
+
+CONFIRMING_PLAN = "plan:confirming"
+MAX_PLAN_BYTES = 256 * 1024
+
+
+def _organizer_instance(ctx: HandlerContext) -> int | None:
+    if ctx.group_instance_id is not None:
+        return ctx.group_instance_id
+    organizer_of = ctx.memberships_with(Role.ORGANIZER)
+    return organizer_of[0].instance_id if organizer_of else None
+
+
+async def invites(ctx: HandlerContext) -> None:
+    app, event = ctx.app, ctx.event
+    platform = app.platforms.get(event.platform)
+    if platform is None or platform.invite_link is None:
+        ctx.reply(
+            _("On this platform members are recognised by their account; no invite is needed.")
+        )
+        return
+    instance_id = _organizer_instance(ctx)
+    assert instance_id is not None
+    lines = [_("Personal invite links — send each person their own link:")]
+    async with app.db.transaction() as conn:
+        identities = await instances.identities_of_instance(app.db, instance_id)
+        for member in await instances.members_of(app.db, instance_id):
+            bound = any(i.platform == event.platform for i in identities.get(member.id, []))
+            if bound:
+                reachable = any(
+                    i.platform == event.platform and i.reachable
+                    for i in identities.get(member.id, [])
+                )
+                state = _("bound") if reachable else _("bound, has not opened the bot yet")
+                lines.append(f"• {member.name}: {state}")
+                continue
+            code = await instances.open_invite_for(
+                app.db, member.id
+            ) or await instances.create_invite(conn, member.id, app.clock.now())
+            lines.append(f"• {member.name}: {platform.invite_link(code)}")
+    ctx.reply("\n".join(lines))
+
+
+async def advance(ctx: HandlerContext) -> None:
+    instance_id = _organizer_instance(ctx)
+    assert instance_id is not None
+    started = await phases.advance(ctx.app, instance_id)
+    if started is None:
+        ctx.reply(_("All phases of the plan have been run."))
+    else:
+        ctx.reply(
+            _("The phase “{phase}” has started; its tasks have been sent.").format(
+                phase=started.title
+            )
+        )
+    ctx.app.schedule_changed.set()
+
+
+async def remind(ctx: HandlerContext) -> None:
+    """Nudge every member with an open task, or only those of one task (/remind TASK_ID)."""
+    app = ctx.app
+    instance_id = _organizer_instance(ctx)
+    assert instance_id is not None
+    plan = await app.plans.get(instance_id)
+    now = app.clock.now()
+    wanted = ctx.event.args[0] if ctx.event.args else None
+    if wanted is not None and wanted not in {t.id for t in plan.tasks}:
+        ctx.reply(
+            _("There is no task “{task}” in the plan. Task ids: {ids}").format(
+                task=wanted, ids=", ".join(t.id for t in plan.tasks)
+            )
+        )
+        return
+    nudged: list[str] = []
+    async with app.db.transaction() as conn:
+        for item in await plan_progress(app, instance_id, plan):
+            if wanted is not None and item.task.id != wanted:
+                continue
+            for row in item.rows:
+                if row.state not in (
+                    MemberState.PENDING,
+                    MemberState.OVERDUE,
+                    MemberState.RETURNED,
+                ):
+                    continue
+                task, assignment_id = item.task, row.assignment.id
+                await delivery.to_member(
+                    conn,
+                    app,
+                    row.member,
+                    partial(reminder, plan, task, assignment_id, now),
+                )
+                nudged.append(row.member.name)
+    if nudged:
+        ctx.reply(_("Reminded: {names}.").format(names="、".join(dict.fromkeys(nudged))))
+    else:
+        ctx.reply(_("Nobody has anything pending."))
+
+
+async def preview_plan(ctx: HandlerContext) -> None:
+    """A .toml sent in private: check it and show what would be loaded."""
+    event = ctx.event
+    file = next(f for f in event.files if (f.file_name or "").lower().endswith(".toml"))
+    if file.size is not None and file.size > MAX_PLAN_BYTES:
+        ctx.reply(_("That file is too large for a plan ({size} bytes).").format(size=file.size))
+        return
+    platform = ctx.app.platforms[event.platform]
+    content = await platform.sender.messenger.download(file)
+    try:
+        text = content.decode("utf-8")
+        plan = load_plan_text(text, source=file.file_name or "plan.toml")
+    except UnicodeDecodeError:
+        ctx.reply(_("The plan file must be UTF-8 text."))
+        return
+    except PlanError as exc:
+        ctx.reply(
+            _("The plan cannot be loaded:") + "\n" + "\n".join(f"• {p}" for p in exc.problems)
+        )
+        return
+    organizers = plan.with_role(Role.ORGANIZER)
+    if event.platform == "telegram" and not any(
+        m.telegram_id in (None, int(event.user_id) if event.user_id.isdigit() else None)
+        for m in organizers
+    ):
+        ctx.reply(_("The plan names another organizer, so you cannot load it."))
+        return
+    async with ctx.app.db.transaction() as conn:
+        await conversations.save(
+            conn,
+            event.platform,
+            event.user_id,
+            CONFIRMING_PLAN,
+            {"toml": text},
+            ctx.app.clock.now(),
+        )
+    preview = timeline_text(plan)
+    if plan.warnings:
+        preview += "\n\n" + _("Warnings:") + "\n" + "\n".join(f"• {w}" for w in plan.warnings)
+    ctx.reply(
+        preview,
+        (
+            (
+                Button(_("Load this plan"), data="planload:ok"),
+                Button(_("Cancel"), data="planload:no"),
+            ),
+        ),
+    )
+
+
+async def confirm_plan(ctx: HandlerContext, *, load: bool) -> None:
+    app, event = ctx.app, ctx.event
+    state = await conversations.load(app.db, event.platform, event.user_id)
+    if state is None or state[0] != CONFIRMING_PLAN:
+        ctx.reply(_("This button is no longer valid."))
+        return
+    if not load:
+        async with app.db.transaction() as conn:
+            await conversations.clear(conn, event.platform, event.user_id)
+        ctx.reply(_("Cancelled. Nothing was stored."))
+        return
+    text = state[1]["toml"]
+    plan = load_plan_text(text)
+    async with app.db.transaction() as conn:
+        instance_id = await store_plan(
+            conn, plan, text, loaded_by=f"{event.platform}:{event.user_id}", now=app.clock.now()
+        )
+        organizer = await instances.member_by_key(
+            app.db, instance_id, plan.with_role(Role.ORGANIZER)[0].id
+        )
+        assert organizer is not None
+        await instances.set_identity(
+            conn, organizer.id, event.platform, event.user_id, reachable=True
+        )
+        await conversations.clear(conn, event.platform, event.user_id)
+    ctx.reply(
+        _(
+            "Plan “{plan}” loaded as number {id}. Add me to the plan's group and send /setup there; /invites gives the members' links."
+        ).format(plan=plan.title, id=instance_id)
+    )

@@ -1,0 +1,133 @@
+"""Review of a submission: approve, or return it with a comment the member sees."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot import delivery
+from bot.i18n import _
+from bot.messaging import Button, OutgoingMessage
+from handlers.context import HandlerContext
+from storage import assignments, conversations, instances
+
+COMMENTING = "review:commenting"
+
+
+async def _reviewable(ctx: HandlerContext, submission_id: int) -> tuple[Any, Any, Any, Any] | None:
+    """(submission, assignment, task, reviewer membership) if the sender may review it now."""
+    app = ctx.app
+    submission = await assignments.get_submission(app.db, submission_id)
+    if submission is None:
+        ctx.reply(_("This button is no longer valid."))
+        return None
+    record = await assignments.get_assignment(app.db, submission.assignment_id)
+    assert record is not None
+    plan = await app.plans.get(record.instance_id)
+    task = plan.task(record.task_id)
+    reviewer = next(
+        (
+            m
+            for m in ctx.memberships
+            if m.instance_id == record.instance_id and m.member_key in task.reviewer_ids
+        ),
+        None,
+    )
+    if reviewer is None:
+        ctx.reply(_("Only the reviewer of “{title}” can do that.").format(title=task.title))
+        return None
+    latest = (await assignments.submissions_of(app.db, record.id))[-1]
+    if latest.id != submission.id or await assignments.reviews_of(app.db, submission.id):
+        ctx.reply(_("This version has been reviewed already or replaced by a newer one."))
+        return None
+    return submission, record, task, reviewer
+
+
+async def decide(ctx: HandlerContext, submission_id: int, *, approve: bool) -> None:
+    found = await _reviewable(ctx, submission_id)
+    if found is None:
+        return
+    if approve:
+        await _record(ctx, found, "approved", None)
+        return
+    event = ctx.event
+    async with ctx.app.db.transaction() as conn:
+        await conversations.save(
+            conn,
+            event.platform,
+            event.user_id,
+            COMMENTING,
+            {"submission": submission_id},
+            ctx.app.clock.now(),
+        )
+    member = await instances.get_member(ctx.app.db, found[1].member_id)
+    ctx.reply(
+        _("What should be changed? Your next message goes to {name} as the comment.").format(
+            name=member.name if member else "?"
+        )
+    )
+
+
+async def comment(ctx: HandlerContext, data: dict[str, Any]) -> None:
+    text = ctx.event.text.strip()
+    if not text:
+        ctx.reply(_("Please type the comment as a text message."))
+        return
+    found = await _reviewable(ctx, int(data["submission"]))
+    if found is None:
+        async with ctx.app.db.transaction() as conn:
+            await conversations.clear(conn, ctx.event.platform, ctx.event.user_id)
+        return
+    await _record(ctx, found, "returned", text)
+
+
+async def _record(
+    ctx: HandlerContext, found: tuple[Any, Any, Any, Any], verdict: str, comment_text: str | None
+) -> None:
+    submission, record, task, reviewer = found
+    app, event = ctx.app, ctx.event
+    member = await instances.get_member(app.db, record.member_id)
+    assert member is not None
+    targets = [record]
+    if task.collective:
+        targets = [
+            r
+            for r in await assignments.assignments_of_instance(app.db, record.instance_id)
+            if r.task_id == task.id
+        ]
+    async with app.db.transaction() as conn:
+        await assignments.add_review(
+            conn, submission.id, reviewer.id, verdict, comment_text, app.clock.now()
+        )
+        for target in targets:
+            await assignments.set_assignment_status(conn, target.id, verdict)
+        await conversations.clear(conn, event.platform, event.user_id)
+        await delivery.to_member(
+            conn,
+            app,
+            member,
+            lambda: _outcome(task.title, reviewer.name, verdict, comment_text, record.id),
+            dedupe_key=f"review-outcome:{submission.id}",
+        )
+    if verdict == "approved":
+        ctx.reply(_("Approved “{title}” by {name}.").format(title=task.title, name=member.name))
+    else:
+        ctx.reply(
+            _("Returned “{title}” to {name} with your comment.").format(
+                title=task.title, name=member.name
+            )
+        )
+
+
+def _outcome(
+    title: str, reviewer: str, verdict: str, comment_text: str | None, assignment_id: int
+) -> OutgoingMessage:
+    if verdict == "approved":
+        return OutgoingMessage(
+            _("{reviewer} approved your “{title}”.").format(reviewer=reviewer, title=title)
+        )
+    return OutgoingMessage(
+        _(
+            "{reviewer} returned your “{title}” for changes:\n{comment}\nPlease hand in a revised version."
+        ).format(reviewer=reviewer, title=title, comment=comment_text),
+        buttons=((Button(_("Submit again"), data=f"submit:{assignment_id}"),),),
+    )

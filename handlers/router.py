@@ -1,0 +1,111 @@
+"""The one entry point for events: find who is speaking, check the command table, run the
+handler, and write its answers to the outbox. Refusals and unexpected errors are answered
+in the sender's language and change nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.app import Huiwu
+from bot.i18n import _, normalise_locale, use_locale
+from bot.messaging import Event
+from handlers import buttons, commands, conversation
+from handlers.context import HandlerContext
+from storage import instances
+
+logger = logging.getLogger(__name__)
+
+MAX_TEXT = 4000  # what one stored text part may hold; longer input is refused, not cut
+
+
+async def dispatch(app: Huiwu, event: Event) -> None:
+    """Handle one event from any platform."""
+    ctx = await _context(app, event)
+    locale = (
+        next((m.locale for m in ctx.memberships if m.locale), None)
+        or event.language
+        or app.default_locale
+    )
+    with use_locale(normalise_locale(locale, app.default_locale)):
+        try:
+            await _route(ctx)
+        except Exception:
+            logger.exception("handling %s event from %s failed", event.platform, event.user_id)
+            ctx.replies.clear()
+            ctx.reply(
+                _(
+                    "Sorry, something went wrong on my side. Nothing you sent was lost; please try again."
+                )
+            )
+        if ctx.replies:
+            async with app.db.transaction() as conn:
+                await ctx.flush(conn)
+            app.wake_senders()
+
+
+async def _context(app: Huiwu, event: Event) -> HandlerContext:
+    memberships = await instances.members_for_user(app.db, event.platform, event.user_id)
+    group_instance_id = None
+    if not event.is_private:
+        group_instance_id = await instances.instance_for_chat(app.db, event.platform, event.chat_id)
+        if group_instance_id is not None:
+            memberships = [m for m in memberships if m.instance_id == group_instance_id]
+    return HandlerContext(app, event, memberships, group_instance_id)
+
+
+def _command_of(event: Event) -> commands.CommandSpec | str | None:
+    """The spec of the command in the event, None for no command, or the unknown name."""
+    if event.command is not None:
+        return commands.BY_NAME.get(event.command, event.command)
+    word = event.text.strip()
+    if word in commands.BY_KEYWORD:
+        return commands.BY_KEYWORD[word]
+    return None
+
+
+async def _route(ctx: HandlerContext) -> None:
+    event = ctx.event
+    if event.button is not None:
+        await buttons.handle(ctx)
+        return
+    if event.joined_user_ids:
+        await conversation.greet_joined(ctx)
+        return
+    spec = _command_of(event)
+    if isinstance(spec, str):
+        ctx.reply(
+            _("Unknown command /{name}. Send /help for the commands you can use.").format(
+                name=spec[:32]
+            )
+        )
+        return
+    if spec is None:
+        await conversation.handle_message(ctx)
+        return
+    if not spec.allows_chat(event.chat_type):
+        if event.is_private:
+            ctx.reply(_("/{name} works in the plan's group chat, not here.").format(name=spec.name))
+        else:
+            ctx.reply(
+                _("/{name} works in private chat with me, not in the group.").format(name=spec.name)
+            )
+        return
+    if not spec.allows_roles(ctx.roles()):
+        if not ctx.is_known and spec.roles is not None:
+            ctx.reply(
+                _(
+                    "You are not on this plan's roster, so I cannot do that for you. Ask the organizer for an invite link."
+                )
+            )
+        else:
+            ctx.reply(_("Only the plan's organizer can use /{name}.").format(name=spec.name))
+        return
+    if len(event.text) > MAX_TEXT:
+        ctx.reply(
+            _("That message is too long ({length} characters; at most {limit}).").format(
+                length=len(event.text), limit=MAX_TEXT
+            )
+        )
+        return
+    await commands.resolve(spec)(ctx)

@@ -1,0 +1,63 @@
+"""/start (also with a personal invite code) and /help."""
+
+from __future__ import annotations
+
+from bot.i18n import _
+from handlers import commands
+from handlers.context import HandlerContext
+from storage import instances, outbox
+
+
+async def start(ctx: HandlerContext) -> None:
+    """Open the private chat: the bot may now write to this user; redeem an invite if given."""
+    app, event = ctx.app, ctx.event
+    now = app.clock.now()
+    bound_name = None
+    async with app.db.transaction() as conn:
+        await instances.mark_reachable(conn, event.platform, event.user_id, True)
+        if event.args:
+            member_id = await instances.redeem_invite(conn, event.args[0], now)
+            if member_id is None:
+                ctx.reply(
+                    _(
+                        "This invite link is not valid or has been used already. Ask the organizer for a new one."
+                    )
+                )
+            else:
+                await instances.set_identity(
+                    conn, member_id, event.platform, event.user_id, reachable=True
+                )
+                member = await instances.get_member(app.db, member_id)
+                bound_name = member.name if member else None
+        released = await outbox.release_held(conn, event.platform, event.chat_id)
+    memberships = await instances.members_for_user(app.db, event.platform, event.user_id)
+    ctx.memberships = memberships
+    if not memberships:
+        ctx.reply(
+            _(
+                "Hello! I am Huiwu, the meeting work-plan assistant. You are not on any plan's roster yet: ask the organizer for your personal invite link."
+            )
+        )
+    else:
+        name = bound_name or memberships[0].name
+        plans = [(await ctx.plan_of(m)).title for m in memberships]
+        ctx.reply(
+            _(
+                "Hello {name}! You are on the plan(s): {plans}. I will send your tasks and deadlines here."
+            ).format(name=name, plans="、".join(dict.fromkeys(plans)))
+        )
+        if released:
+            ctx.reply(
+                _("{count} message(s) were waiting for you; they follow now.").format(
+                    count=released
+                )
+            )
+    if released:
+        app.wake_senders()
+
+
+async def help_command(ctx: HandlerContext) -> None:
+    lines = [_("Commands you can use here:")]
+    for spec in commands.allowed_for(ctx):
+        lines.append(f"/{spec.name} — {_(spec.description)}")
+    ctx.reply("\n".join(lines))

@@ -1,0 +1,299 @@
+"""A member's tasks: /mytasks, and handing one in (/submit → choose → send → confirm).
+
+The draft lives in the database (``conversations``), so what a member sent before a
+restart is still there after it; nothing is stored as a submission until they confirm.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bot import delivery
+from bot.i18n import _
+from bot.messaging import Button, IncomingFile, OutgoingMessage
+from bot.plan import Plan, SubmissionKind, Task
+from bot.progress import MemberState, member_state
+from bot.texts import my_tasks_text, submission_what
+from handlers.context import HandlerContext
+from storage import assignments, conversations, instances
+from storage.records import AssignmentRecord
+
+logger = logging.getLogger(__name__)
+
+COLLECTING = "submit:collecting"
+MAX_PARTS = 50
+OPEN_STATES = (MemberState.PENDING, MemberState.OVERDUE, MemberState.RETURNED)
+
+
+async def _my_assignments(ctx: HandlerContext) -> list[tuple[Plan, Task, AssignmentRecord]]:
+    found = []
+    for record in await assignments.assignments_of_member(
+        ctx.app.db, [m.id for m in ctx.memberships]
+    ):
+        plan = await ctx.app.plans.get(record.instance_id)
+        found.append((plan, plan.task(record.task_id), record))
+    return found
+
+
+async def my_tasks(ctx: HandlerContext) -> None:
+    now = ctx.app.clock.now()
+    mine = await _my_assignments(ctx)
+    for membership in ctx.memberships:
+        plan = await ctx.plan_of(membership)
+        rows = [
+            (task, member_state(record, now), record.id)
+            for p, task, record in mine
+            if record.instance_id == membership.instance_id
+        ]
+        buttons = tuple(
+            (Button(_("Submit: {title}").format(title=task.title), data=f"submit:{assignment_id}"),)
+            for task, state, assignment_id in rows
+            if state in OPEN_STATES
+        )
+        ctx.reply(my_tasks_text(plan, rows, now), buttons)
+
+
+async def submit(ctx: HandlerContext) -> None:
+    now = ctx.app.clock.now()
+    open_ones = [
+        (plan, task, record)
+        for plan, task, record in await _my_assignments(ctx)
+        if member_state(record, now) in OPEN_STATES
+    ]
+    if not open_ones:
+        ctx.reply(_("You have nothing to hand in right now."))
+        return
+    if len(open_ones) == 1:
+        await choose_task(ctx, open_ones[0][2].id)
+        return
+    ctx.reply(
+        _("Which task do you want to hand in?"),
+        tuple(
+            (Button(task.title, data=f"submit:{record.id}"),) for _plan, task, record in open_ones
+        ),
+    )
+
+
+async def choose_task(ctx: HandlerContext, assignment_id: int) -> None:
+    record = await assignments.get_assignment(ctx.app.db, assignment_id)
+    if record is None or record.member_id not in {m.id for m in ctx.memberships}:
+        ctx.reply(_("This button is no longer valid."))
+        return
+    plan = await ctx.app.plans.get(record.instance_id)
+    task = plan.task(record.task_id)
+    event = ctx.event
+    async with ctx.app.db.transaction() as conn:
+        await conversations.save(
+            conn,
+            event.platform,
+            event.user_id,
+            COLLECTING,
+            {"assignment": record.id, "texts": [], "files": []},
+            ctx.app.clock.now(),
+        )
+    ctx.reply(
+        _(
+            "Handing in “{title}”. Send {what} now; press Submit when you are done, or Cancel."
+        ).format(title=task.title, what=submission_what(task)),
+        _draft_buttons(),
+    )
+
+
+def _draft_buttons() -> tuple[tuple[Button, ...], ...]:
+    return ((Button(_("Submit"), data="draft:send"), Button(_("Cancel"), data="draft:cancel")),)
+
+
+async def collect(ctx: HandlerContext, draft: dict[str, Any]) -> None:
+    """Add what the member sent to the draft."""
+    event = ctx.event
+    record = await assignments.get_assignment(ctx.app.db, int(draft["assignment"]))
+    if record is None:
+        await cancel(ctx)
+        return
+    task = (await ctx.app.plans.get(record.instance_id)).task(record.task_id)
+    text = event.text.strip()
+    if text and not task.submission.accepts_text:
+        ctx.reply(_("This task takes files only; please send the file(s)."))
+        return
+    if event.files and not task.submission.accepts_files:
+        ctx.reply(_("This task takes a text only; please type it as a message."))
+        return
+    if not text and not event.files:
+        ctx.reply(_("I can only take text and files here."))
+        return
+    if len(draft["texts"]) + len(draft["files"]) >= MAX_PARTS:
+        ctx.reply(
+            _("This draft already has {count} parts; press Submit or Cancel.").format(
+                count=MAX_PARTS
+            ),
+            _draft_buttons(),
+        )
+        return
+    if text:
+        draft["texts"].append(text)
+    for file in event.files:
+        draft["files"].append(
+            {
+                "ref": file.file_ref,
+                "name": file.file_name,
+                "mime": file.mime_type,
+                "size": file.size,
+                "photo": file.is_photo,
+            }
+        )
+    async with ctx.app.db.transaction() as conn:
+        await conversations.save(
+            conn, event.platform, event.user_id, COLLECTING, draft, ctx.app.clock.now()
+        )
+    ctx.reply(
+        _("Received ({texts} text(s), {files} file(s) so far). Send more, or press Submit.").format(
+            texts=len(draft["texts"]), files=len(draft["files"])
+        ),
+        _draft_buttons(),
+    )
+
+
+async def cancel(ctx: HandlerContext) -> None:
+    event = ctx.event
+    async with ctx.app.db.transaction() as conn:
+        await conversations.clear(conn, event.platform, event.user_id)
+    ctx.reply(_("Cancelled. Nothing was stored."))
+
+
+async def send_draft(ctx: HandlerContext) -> None:
+    """Confirm: store the submission (a new version), tell the reviewer, update the status."""
+    app, event = ctx.app, ctx.event
+    state = await conversations.load(app.db, event.platform, event.user_id)
+    if state is None or state[0] != COLLECTING:
+        ctx.reply(_("There is no submission in progress. Send /submit to start one."))
+        return
+    draft = state[1]
+    record = await assignments.get_assignment(app.db, int(draft["assignment"]))
+    if record is None:
+        await cancel(ctx)
+        return
+    plan = await app.plans.get(record.instance_id)
+    task = plan.task(record.task_id)
+    if task.submission is not SubmissionKind.NONE and not draft["texts"] and not draft["files"]:
+        ctx.reply(
+            _("Nothing to hand in yet: send {what} first.").format(what=submission_what(task)),
+            _draft_buttons(),
+        )
+        return
+    files = [await _fetch(ctx, item) for item in draft["files"]]
+    now = app.clock.now()
+    late = now > record.due_at
+    member = await instances.get_member(app.db, record.member_id)
+    assert member is not None
+    async with app.db.transaction() as conn:
+        submission = await assignments.add_submission(
+            conn,
+            record.id,
+            text="\n\n".join(draft["texts"]) or None,
+            files=files,
+            now=now,
+            late=late,
+        )
+        targets = [record]
+        if task.collective:
+            targets = [
+                r
+                for r in await assignments.assignments_of_instance(app.db, record.instance_id)
+                if r.task_id == task.id
+            ]
+        for target in targets:
+            await assignments.set_assignment_status(conn, target.id, "submitted")
+        await conversations.clear(conn, event.platform, event.user_id)
+        for reviewer_key in task.reviewer_ids:
+            reviewer = await instances.member_by_key(app.db, record.instance_id, reviewer_key)
+            if reviewer is None:
+                continue
+            await delivery.to_member(
+                conn,
+                app,
+                reviewer,
+                lambda: _review_request(
+                    task, member.name, submission.id, submission.version, draft, late
+                ),
+                dedupe_key=f"review-request:{submission.id}:{reviewer.id}",
+            )
+    version_note = (
+        _(" (version {version})").format(version=submission.version)
+        if submission.version > 1
+        else ""
+    )
+    late_note = _(" It is after the deadline, so it is marked late.") if late else ""
+    review_note = (
+        _(" It has gone to {names} for review.").format(
+            names="、".join(plan.names(task.reviewer_ids))
+        )
+        if task.reviewer_ids
+        else ""
+    )
+    ctx.reply(
+        _("Handed in: “{title}”{version}.{late}{review}").format(
+            title=task.title, version=version_note, late=late_note, review=review_note
+        )
+    )
+
+
+async def _fetch(
+    ctx: HandlerContext, item: dict[str, Any]
+) -> tuple[str, str, str | None, str | None, int | None, bytes | None]:
+    """Keep our own copy of a file: platform file ids expire. A failed download keeps the reference."""
+    content = None
+    platform = ctx.app.platforms.get(ctx.event.platform)
+    if platform is not None:
+        try:
+            content = await platform.sender.messenger.download(
+                IncomingFile(
+                    item["ref"],
+                    item.get("name"),
+                    item.get("mime"),
+                    item.get("size"),
+                    bool(item.get("photo")),
+                )
+            )
+        except Exception as exc:  # the submission must not be lost for a failed download
+            logger.warning("could not download %s: %s", item["ref"], exc)
+    return (
+        ctx.event.platform,
+        item["ref"],
+        item.get("name"),
+        item.get("mime"),
+        item.get("size"),
+        content,
+    )
+
+
+def _review_request(
+    task: Task,
+    member_name: str,
+    submission_id: int,
+    version: int,
+    draft: dict[str, Any],
+    late: bool,
+) -> OutgoingMessage:
+    lines = [
+        _("{name} has handed in “{title}” (version {version}) for your review.").format(
+            name=member_name, title=task.title, version=version
+        )
+    ]
+    if late:
+        lines.append(_("It was handed in after the deadline."))
+    for text in draft["texts"]:
+        lines.append("")
+        lines.append(text)
+    for item in draft["files"]:
+        lines.append(_("File: {name}").format(name=item.get("name") or _("photo")))
+    return OutgoingMessage(
+        "\n".join(lines),
+        buttons=(
+            (
+                Button(_("Approve"), data=f"review:ok:{submission_id}"),
+                Button(_("Return with comment"), data=f"review:ret:{submission_id}"),
+            ),
+        ),
+        title=_("Review: {title}").format(title=task.title),
+    )

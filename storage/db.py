@@ -1,0 +1,144 @@
+"""The SQLite database: one aiosqlite connection, WAL, foreign keys, versioned migrations.
+
+Migrations are the numbered ``migrations/NNNN_*.sql`` files, applied in order at start-up
+inside one transaction each; ``PRAGMA user_version`` records the last one applied. A
+database written by a newer Huiwu (a higher version than the code knows) is refused.
+Writers take ``transaction()``, which serialises them on the one connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+logger = logging.getLogger(__name__)
+
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+class SchemaTooNewError(RuntimeError):
+    """The database was written by a newer version of Huiwu."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def bundled_migrations() -> list[Migration]:
+    """The migrations shipped with this version of Huiwu, in order."""
+    found = []
+    for entry in resources.files("storage").joinpath("migrations").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append(Migration(int(match[1]), entry.name, entry.read_text(encoding="utf-8")))
+    found.sort(key=lambda m: m.version)
+    versions = [m.version for m in found]
+    if versions != list(range(1, len(found) + 1)):
+        raise RuntimeError(f"migrations are not numbered 1..n without gaps: {versions}")
+    return found
+
+
+class Database:
+    """An open Huiwu database."""
+
+    def __init__(self, connection: aiosqlite.Connection, path: str) -> None:
+        self.connection = connection
+        self.path = path
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(
+        cls, path: str | Path, migrations: Iterable[Migration] | None = None
+    ) -> Database:
+        """Open (creating if needed) and migrate the database at ``path``."""
+        connection = await aiosqlite.connect(str(path), isolation_level=None)
+        connection.row_factory = aiosqlite.Row
+        try:
+            await connection.execute("PRAGMA journal_mode = WAL")
+            await connection.execute("PRAGMA synchronous = NORMAL")
+            await connection.execute("PRAGMA foreign_keys = ON")
+            await connection.execute("PRAGMA busy_timeout = 5000")
+            database = cls(connection, str(path))
+            await database.migrate(bundled_migrations() if migrations is None else list(migrations))
+        except BaseException:
+            await connection.close()
+            raise
+        return database
+
+    async def close(self) -> None:
+        await self.connection.close()
+
+    async def schema_version(self) -> int:
+        row = await self.fetch_one("PRAGMA user_version")
+        return int(row[0]) if row else 0
+
+    async def migrate(self, migrations: list[Migration]) -> int:
+        """Apply what is missing; return how many migrations ran."""
+        current = await self.schema_version()
+        known = migrations[-1].version if migrations else 0
+        if current > known:
+            raise SchemaTooNewError(
+                f"{self.path} has schema version {current}, but this Huiwu knows only up to "
+                f"{known}: upgrade Huiwu (or restore a backup) before starting it"
+            )
+        applied = 0
+        for migration in migrations:
+            if migration.version <= current:
+                continue
+            logger.info("applying migration %s", migration.name)
+            async with self.transaction() as conn:
+                for statement in _split_sql(migration.sql):
+                    await conn.execute(statement)
+                await conn.execute(f"PRAGMA user_version = {migration.version:d}")
+            applied += 1
+        return applied
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction; everything in it lands together or not at all."""
+        async with self._write_lock:
+            await self.connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.connection
+            except BaseException:
+                await self.connection.execute("ROLLBACK")
+                raise
+            await self.connection.execute("COMMIT")
+
+    async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
+        async with self.connection.execute(sql, tuple(params)) as cursor:
+            return await cursor.fetchone()
+
+    async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
+        async with self.connection.execute(sql, tuple(params)) as cursor:
+            return list(await cursor.fetchall())
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a migration into statements (sqlite3.complete_statement knows where one ends)."""
+    import sqlite3
+
+    statements, buffer = [], ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip() and not all(
+        part.strip().startswith("--") or not part.strip() for part in buffer.splitlines()
+    ):
+        statements.append(buffer.strip())
+    return statements

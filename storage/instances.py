@@ -1,0 +1,204 @@
+"""Plan instances (a plan loaded to run), their members, identities, chats and invites."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from datetime import datetime
+
+import aiosqlite
+
+from storage.db import Database
+from storage.records import IdentityRecord, InstanceRecord, MemberRecord
+from storage.timefmt import from_db, to_db
+
+
+def _instance(row: aiosqlite.Row) -> InstanceRecord:
+    return InstanceRecord(
+        row["id"], row["title"], row["plan_toml"], row["status"], from_db(row["created_at"])
+    )
+
+
+def _member(row: aiosqlite.Row) -> MemberRecord:
+    roles = frozenset(filter(None, row["roles"].split(",")))
+    return MemberRecord(
+        row["id"], row["instance_id"], row["member_key"], row["name"], roles, row["locale"]
+    )
+
+
+async def create_instance(
+    conn: aiosqlite.Connection,
+    *,
+    title: str,
+    plan_toml: str,
+    members: Iterable[tuple[str, str, Iterable[str], str | None, dict[str, str]]],
+    loaded_by: str | None,
+    now: datetime,
+) -> int:
+    """Store a plan and its roster; members are (key, name, roles, locale, {platform: user id})."""
+    cursor = await conn.execute(
+        "INSERT INTO plan_instances (title, plan_toml, loaded_by, created_at) VALUES (?, ?, ?, ?)",
+        (title, plan_toml, loaded_by, to_db(now)),
+    )
+    instance_id = int(cursor.lastrowid or 0)
+    for key, name, roles, locale, identities in members:
+        cursor = await conn.execute(
+            "INSERT INTO members (instance_id, member_key, name, roles, locale) VALUES (?, ?, ?, ?, ?)",
+            (instance_id, key, name, ",".join(sorted(roles)), locale),
+        )
+        member_id = int(cursor.lastrowid or 0)
+        for platform, user_id in identities.items():
+            # WeCom members are reachable from the start; Telegram users must open the bot first.
+            await conn.execute(
+                "INSERT INTO identities (member_id, platform, user_id, reachable) VALUES (?, ?, ?, ?)",
+                (member_id, platform, user_id, 1 if platform == "wecom" else 0),
+            )
+    return instance_id
+
+
+async def get_instance(db: Database, instance_id: int) -> InstanceRecord | None:
+    row = await db.fetch_one("SELECT * FROM plan_instances WHERE id = ?", (instance_id,))
+    return _instance(row) if row else None
+
+
+async def list_instances(db: Database, *, status: str | None = None) -> list[InstanceRecord]:
+    if status is None:
+        rows = await db.fetch_all("SELECT * FROM plan_instances ORDER BY id")
+    else:
+        rows = await db.fetch_all(
+            "SELECT * FROM plan_instances WHERE status = ? ORDER BY id", (status,)
+        )
+    return [_instance(row) for row in rows]
+
+
+async def set_status(conn: aiosqlite.Connection, instance_id: int, status: str) -> None:
+    await conn.execute("UPDATE plan_instances SET status = ? WHERE id = ?", (status, instance_id))
+
+
+async def bind_chat(
+    conn: aiosqlite.Connection, instance_id: int, platform: str, chat_id: str, now: datetime
+) -> None:
+    await conn.execute(
+        "INSERT INTO chat_bindings (platform, chat_id, instance_id, bound_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (platform, chat_id) DO UPDATE SET instance_id = excluded.instance_id, bound_at = excluded.bound_at",
+        (platform, chat_id, instance_id, to_db(now)),
+    )
+
+
+async def instance_for_chat(db: Database, platform: str, chat_id: str) -> int | None:
+    row = await db.fetch_one(
+        "SELECT instance_id FROM chat_bindings WHERE platform = ? AND chat_id = ?",
+        (platform, chat_id),
+    )
+    return int(row[0]) if row else None
+
+
+async def group_chats(db: Database, instance_id: int) -> list[tuple[str, str]]:
+    """(platform, chat id) of every group bound to the instance."""
+    rows = await db.fetch_all(
+        "SELECT platform, chat_id FROM chat_bindings WHERE instance_id = ? ORDER BY platform",
+        (instance_id,),
+    )
+    return [(row[0], row[1]) for row in rows]
+
+
+async def members_of(db: Database, instance_id: int) -> list[MemberRecord]:
+    rows = await db.fetch_all(
+        "SELECT * FROM members WHERE instance_id = ? ORDER BY id", (instance_id,)
+    )
+    return [_member(row) for row in rows]
+
+
+async def get_member(db: Database, member_id: int) -> MemberRecord | None:
+    row = await db.fetch_one("SELECT * FROM members WHERE id = ?", (member_id,))
+    return _member(row) if row else None
+
+
+async def member_by_key(db: Database, instance_id: int, key: str) -> MemberRecord | None:
+    row = await db.fetch_one(
+        "SELECT * FROM members WHERE instance_id = ? AND member_key = ?", (instance_id, key)
+    )
+    return _member(row) if row else None
+
+
+async def members_for_user(db: Database, platform: str, user_id: str) -> list[MemberRecord]:
+    """Every membership of one platform user, across plan instances, newest instance first."""
+    rows = await db.fetch_all(
+        "SELECT m.* FROM members m JOIN identities i ON i.member_id = m.id "
+        "JOIN plan_instances p ON p.id = m.instance_id "
+        "WHERE i.platform = ? AND i.user_id = ? AND p.status != 'finished' ORDER BY m.instance_id DESC",
+        (platform, user_id),
+    )
+    return [_member(row) for row in rows]
+
+
+async def identities_of(db: Database, member_id: int) -> list[IdentityRecord]:
+    rows = await db.fetch_all(
+        "SELECT * FROM identities WHERE member_id = ? ORDER BY platform", (member_id,)
+    )
+    return [
+        IdentityRecord(r["member_id"], r["platform"], r["user_id"], bool(r["reachable"]))
+        for r in rows
+    ]
+
+
+async def identities_of_instance(db: Database, instance_id: int) -> dict[int, list[IdentityRecord]]:
+    rows = await db.fetch_all(
+        "SELECT i.* FROM identities i JOIN members m ON m.id = i.member_id WHERE m.instance_id = ?",
+        (instance_id,),
+    )
+    found: dict[int, list[IdentityRecord]] = {}
+    for r in rows:
+        found.setdefault(r["member_id"], []).append(
+            IdentityRecord(r["member_id"], r["platform"], r["user_id"], bool(r["reachable"]))
+        )
+    return found
+
+
+async def set_identity(
+    conn: aiosqlite.Connection, member_id: int, platform: str, user_id: str, *, reachable: bool
+) -> None:
+    await conn.execute(
+        "INSERT INTO identities (member_id, platform, user_id, reachable) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (member_id, platform) DO UPDATE SET user_id = excluded.user_id, reachable = excluded.reachable",
+        (member_id, platform, user_id, int(reachable)),
+    )
+
+
+async def mark_reachable(
+    conn: aiosqlite.Connection, platform: str, user_id: str, reachable: bool
+) -> int:
+    """Record whether the bot can write to this user; returns how many memberships changed."""
+    cursor = await conn.execute(
+        "UPDATE identities SET reachable = ? WHERE platform = ? AND user_id = ? AND reachable != ?",
+        (int(reachable), platform, user_id, int(reachable)),
+    )
+    return cursor.rowcount
+
+
+async def create_invite(conn: aiosqlite.Connection, member_id: int, now: datetime) -> str:
+    """A fresh single-use code for a member's personal invite link."""
+    code = secrets.token_urlsafe(12)
+    await conn.execute(
+        "INSERT INTO invites (code, member_id, created_at) VALUES (?, ?, ?)",
+        (code, member_id, to_db(now)),
+    )
+    return code
+
+
+async def open_invite_for(db: Database, member_id: int) -> str | None:
+    row = await db.fetch_one(
+        "SELECT code FROM invites WHERE member_id = ? AND used_at IS NULL ORDER BY created_at DESC LIMIT 1",
+        (member_id,),
+    )
+    return str(row[0]) if row else None
+
+
+async def redeem_invite(conn: aiosqlite.Connection, code: str, now: datetime) -> int | None:
+    """Use an invite once; returns the member id, or None for an unknown or used code."""
+    async with conn.execute(
+        "UPDATE invites SET used_at = ? WHERE code = ? AND used_at IS NULL RETURNING member_id",
+        (to_db(now), code),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else None

@@ -1,0 +1,164 @@
+"""The outbox: every message the bot sends, written before it is sent.
+
+A handler writes its messages in the same transaction as the change that causes them, so a
+crash can lose neither. A platform's sender claims pending rows, sends them and marks them
+sent; rows to a user who cannot be reached yet are held until the user opens the bot. A row
+claimed but not marked when the process died is sent again at start-up: at most that one
+message can arrive twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import aiosqlite
+
+from storage.db import Database
+from storage.records import OutboxRecord
+from storage.timefmt import from_db, maybe_from_db, to_db
+
+
+def _record(row: aiosqlite.Row) -> OutboxRecord:
+    return OutboxRecord(
+        row["id"],
+        row["dedupe_key"],
+        row["instance_id"],
+        row["platform"],
+        row["chat_id"],
+        row["payload"],
+        from_db(row["created_at"]),
+        maybe_from_db(row["not_before"]),
+        row["attempts"],
+        row["state"],
+    )
+
+
+async def enqueue(
+    conn: aiosqlite.Connection,
+    *,
+    platform: str,
+    chat_id: str,
+    payload: str,
+    now: datetime,
+    instance_id: int | None = None,
+    dedupe_key: str | None = None,
+    not_before: datetime | None = None,
+    held: bool = False,
+) -> int | None:
+    """Queue a message; with a dedupe key already queued once, do nothing and return None."""
+    cursor = await conn.execute(
+        "INSERT OR IGNORE INTO outbox (dedupe_key, instance_id, platform, chat_id, payload, created_at, not_before, state) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            dedupe_key,
+            instance_id,
+            platform,
+            chat_id,
+            payload,
+            to_db(now),
+            to_db(not_before) if not_before else None,
+            "held" if held else "pending",
+        ),
+    )
+    return int(cursor.lastrowid or 0) if cursor.rowcount == 1 else None
+
+
+async def claim_due(
+    db: Database, platform: str, now: datetime, limit: int = 100
+) -> list[OutboxRecord]:
+    """Mark up to ``limit`` due rows as being sent and return them, oldest first."""
+    async with (
+        db.transaction() as conn,
+        conn.execute(
+            "UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id IN ("
+            " SELECT id FROM outbox WHERE platform = ? AND state = 'pending'"
+            " AND (not_before IS NULL OR not_before <= ?) ORDER BY id LIMIT ?) RETURNING *",
+            (platform, to_db(now), limit),
+        ) as cursor,
+    ):
+        rows = await cursor.fetchall()
+    return sorted((_record(row) for row in rows), key=lambda r: r.id)
+
+
+async def mark_sent(db: Database, outbox_id: int, now: datetime) -> None:
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE outbox SET state = 'sent', sent_at = ?, last_error = NULL WHERE id = ?",
+            (to_db(now), outbox_id),
+        )
+
+
+async def retry_later(db: Database, outbox_id: int, not_before: datetime, error: str) -> None:
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE outbox SET state = 'pending', not_before = ?, last_error = ? WHERE id = ?",
+            (to_db(not_before), error[:500], outbox_id),
+        )
+
+
+async def hold(db: Database, outbox_id: int, error: str) -> None:
+    """Keep a message for a user the bot cannot reach yet."""
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE outbox SET state = 'held', last_error = ? WHERE id = ?",
+            (error[:500], outbox_id),
+        )
+
+
+async def mark_failed(db: Database, outbox_id: int, error: str) -> None:
+    """Give up on a message the platform refuses for good (kept, with the reason)."""
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE outbox SET state = 'failed', last_error = ? WHERE id = ?",
+            (error[:500], outbox_id),
+        )
+
+
+async def release_held(conn: aiosqlite.Connection, platform: str, chat_id: str) -> int:
+    """The user can be reached now: queue what was held for them."""
+    cursor = await conn.execute(
+        "UPDATE outbox SET state = 'pending', not_before = NULL WHERE platform = ? AND chat_id = ? AND state = 'held'",
+        (platform, chat_id),
+    )
+    return cursor.rowcount
+
+
+async def recover_in_flight(db: Database, platform: str) -> int:
+    """After a crash: rows claimed but never marked go back to pending."""
+    async with db.transaction() as conn:
+        cursor = await conn.execute(
+            "UPDATE outbox SET state = 'pending' WHERE platform = ? AND state = 'sending'",
+            (platform,),
+        )
+    return cursor.rowcount
+
+
+async def next_due_time(db: Database, platform: str) -> datetime | None:
+    """When the earliest delayed pending row becomes due."""
+    row = await db.fetch_one(
+        "SELECT MIN(not_before) FROM outbox WHERE platform = ? AND state = 'pending' AND not_before IS NOT NULL",
+        (platform,),
+    )
+    return maybe_from_db(row[0]) if row else None
+
+
+async def messages(
+    db: Database, *, platform: str | None = None, state: str | None = None
+) -> list[OutboxRecord]:
+    clauses, params = [], []
+    if platform:
+        clauses.append("platform = ?")
+        params.append(platform)
+    if state:
+        clauses.append("state = ?")
+        params.append(state)
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    rows = await db.fetch_all(f"SELECT * FROM outbox {where} ORDER BY id", params)
+    return [_record(row) for row in rows]
+
+
+async def held_chats(db: Database, platform: str) -> set[str]:
+    rows = await db.fetch_all(
+        "SELECT DISTINCT chat_id FROM outbox WHERE platform = ? AND state = 'held'", (platform,)
+    )
+    return {row[0] for row in rows}
