@@ -1,7 +1,9 @@
-"""Sliding-window rate limits that make a sender wait instead of being refused.
+"""Rate limits that make a sender wait instead of being refused.
 
-Each limit is "at most N sends per window seconds" for a key (everything, one chat, one
-group). ``acquire`` waits until every limit that applies has room, then records the send.
+A limit is "at most N sends per window seconds" for a key (everything, one chat, one
+group), kept as a sliding window; with ``burst`` it is a token bucket instead (N per window
+on average, up to ``burst`` at once), as Telegram's per-chat limit is. ``acquire`` waits
+until every limit that applies has room, then records the send.
 Time here is real time (``time.monotonic``): platform flood limits do not speed up with the
 simulated clock.
 """
@@ -19,6 +21,26 @@ from dataclasses import dataclass
 class Limit:
     count: int
     window: float  # seconds
+    burst: int | None = None  # a token bucket holding this many sends
+
+
+class TokenBucket:
+    """Refills ``count / window`` tokens a second, holds at most ``burst``."""
+
+    def __init__(self, limit: Limit) -> None:
+        self.rate = limit.count / limit.window
+        self.capacity = float(limit.burst or 1)
+        self.tokens = self.capacity
+        self.updated: float | None = None
+
+    def wait_needed(self, now: float) -> float:
+        if self.updated is not None:
+            self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+
+    def record(self, now: float) -> None:
+        self.tokens -= 1
 
 
 class SlidingWindow:
@@ -50,13 +72,14 @@ class RateLimiter:
     ) -> None:
         self._clock = clock
         self._sleep = sleep
-        self._windows: dict[tuple[str, str], SlidingWindow] = {}
+        self._windows: dict[tuple[str, str], SlidingWindow | TokenBucket] = {}
         self._lock = asyncio.Lock()
 
-    def _window(self, name: str, key: str, limit: Limit) -> SlidingWindow:
+    def _window(self, name: str, key: str, limit: Limit) -> SlidingWindow | TokenBucket:
         window = self._windows.get((name, key))
         if window is None:
-            window = self._windows[(name, key)] = SlidingWindow(limit)
+            window = TokenBucket(limit) if limit.burst else SlidingWindow(limit)
+            self._windows[(name, key)] = window
         return window
 
     async def acquire(self, limits: list[tuple[str, str, Limit]]) -> float:

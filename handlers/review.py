@@ -8,6 +8,7 @@ from bot import delivery
 from bot.i18n import _
 from bot.messaging import Button, OutgoingMessage
 from handlers.context import HandlerContext
+from handlers.tasks import reviewers_for
 from storage import assignments, conversations, instances
 
 COMMENTING = "review:commenting"
@@ -24,11 +25,14 @@ async def _reviewable(ctx: HandlerContext, submission_id: int) -> tuple[Any, Any
     assert record is not None
     plan = await app.plans.get(record.instance_id)
     task = plan.task(record.task_id)
+    submitter = await instances.get_member(app.db, record.member_id)
+    member_key = submitter.member_key if submitter else ""
     reviewer = next(
         (
             m
             for m in ctx.memberships
-            if m.instance_id == record.instance_id and m.member_key in task.reviewer_ids
+            if m.instance_id == record.instance_id
+            and m.member_key in reviewers_for(task, member_key)
         ),
         None,
     )

@@ -205,7 +205,7 @@ async def send_draft(ctx: HandlerContext) -> None:
         for target in targets:
             await assignments.set_assignment_status(conn, target.id, "submitted")
         await conversations.clear(conn, event.platform, event.user_id)
-        for reviewer_key in task.reviewer_ids:
+        for reviewer_key in reviewers_for(task, member.member_key):
             reviewer = await instances.member_by_key(app.db, record.instance_id, reviewer_key)
             if reviewer is None:
                 continue
@@ -224,11 +224,10 @@ async def send_draft(ctx: HandlerContext) -> None:
         else ""
     )
     late_note = _(" It is after the deadline, so it is marked late.") if late else ""
+    reviewers = reviewers_for(task, member.member_key)
     review_note = (
-        _(" It has gone to {names} for review.").format(
-            names="、".join(plan.names(task.reviewer_ids))
-        )
-        if task.reviewer_ids
+        _(" It has gone to {names} for review.").format(names="、".join(plan.names(reviewers)))
+        if reviewers
         else ""
     )
     ctx.reply(
@@ -236,6 +235,11 @@ async def send_draft(ctx: HandlerContext) -> None:
             title=task.title, version=version_note, late=late_note, review=review_note
         )
     )
+
+
+def reviewers_for(task: Task, member_key: str) -> tuple[str, ...]:
+    """Who reviews a member's submission: the task's reviewers, never the member themself."""
+    return tuple(key for key in task.reviewer_ids if key != member_key)
 
 
 async def _fetch(

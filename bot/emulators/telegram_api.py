@@ -278,6 +278,8 @@ class TelegramEmulator:
         stored = chat.messages.get(message_id) if chat is not None else None
         if chat is None or stored is None or not stored.from_bot:
             raise ValueError(f"no bot message {message_id} in chat {chat_id or user_id}")
+        if chat.is_group and user_id not in chat.member_ids:
+            raise ValueError(f"user {user_id} is not a member of group {chat.chat_id}")
         label = next(
             (
                 button["text"]
@@ -505,9 +507,9 @@ class TelegramEmulator:
         return web.json_response(error.body(), status=error.status)
 
     async def _handle_file_download(self, request: web.Request) -> web.Response:
-        stored = self._world.files_by_path.get(request.match_info["file_path"])
         if request.match_info["token"] not in self._world.bots:
             return self._error_response(ApiError(401, "Unauthorized"))
+        stored = self._world.files_by_path.get(request.match_info["file_path"])
         if stored is None:
             return self._error_response(ApiError(404, "Not Found"))
         return web.Response(body=stored.content, content_type=stored.mime_type)

@@ -42,8 +42,6 @@ MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
-SENDING_METHODS = frozenset({"sendMessage", "sendDocument", "sendPhoto", "sendPoll"})
-"""Methods that send a new message, and so count against the flood limits."""
 
 _COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
@@ -281,9 +279,24 @@ class BotApiMethods:
 
     # --- chats ---------------------------------------------------------------------------
 
+    @staticmethod
+    def _chat_id(params: RequestParams) -> int:
+        """The numeric ``chat_id``; an ``@username`` is unknown to the emulator."""
+        try:
+            return int(params.required_text("chat_id", missing="chat_id is empty"))
+        except ValueError:
+            raise bad_request("chat not found") from None
+
+    def _known_chat(self, params: RequestParams) -> SimChat:
+        """The chat named by ``chat_id``."""
+        chat = self._world.chats.get(self._chat_id(params))
+        if chat is None:
+            raise bad_request("chat not found")
+        return chat
+
     def _reachable_chat(self, bot: BotAccount, params: RequestParams) -> SimChat:
         """The chat named by ``chat_id``, if the bot may write to it."""
-        chat_id = params.required_integer("chat_id", missing="chat_id is empty")
+        chat_id = self._chat_id(params)
         chat = self._world.chats.get(chat_id)
         if chat is None or (chat.user is not None and chat_id not in bot.started_by):
             if chat_id in self._world.users:
@@ -294,10 +307,7 @@ class BotApiMethods:
         return chat
 
     async def get_chat(self, bot: BotAccount, params: RequestParams) -> JsonDict:
-        chat_id = params.required_integer("chat_id", missing="chat_id is empty")
-        chat = self._world.chats.get(chat_id)
-        if chat is None:
-            raise bad_request("chat not found")
+        chat = self._known_chat(params)
         return {
             **chat.to_api(),
             "accent_color_id": 0,
@@ -312,11 +322,8 @@ class BotApiMethods:
         }
 
     async def get_chat_member(self, bot: BotAccount, params: RequestParams) -> JsonDict:
-        chat_id = params.required_integer("chat_id", missing="chat_id is empty")
+        chat = self._known_chat(params)
         user_id = params.required_integer("user_id", missing="user_id is empty")
-        chat = self._world.chats.get(chat_id)
-        if chat is None:
-            raise bad_request("chat not found")
         if user_id == bot.user_id:
             return {"status": "member", "user": bot.sender_api()}
         user = self._world.users.get(user_id)
@@ -391,8 +398,11 @@ class BotApiMethods:
         return {"caption": shown}
 
     async def send_message(self, bot: BotAccount, params: RequestParams) -> JsonDict:
-        text = self._message_text(params)
-        return self._deliver(bot, params, {"text": text})
+        content: JsonDict = {"text": self._message_text(params)}
+        entities = params.json("entities")
+        if entities and not params.text("parse_mode"):
+            content["entities"] = entities
+        return self._deliver(bot, params, content)
 
     async def send_document(self, bot: BotAccount, params: RequestParams) -> JsonDict:
         stored = self._file_to_send(params, "document", folder="documents")

@@ -128,7 +128,7 @@ def _strip_markdown(text: str, *, markers: tuple[str, ...], strict: bool) -> str
             code = text[index + len(fence) : end]
             if fence == "```" and "\n" in code:
                 first_line, rest = code.split("\n", 1)
-                code = rest if first_line and " " not in first_line else code
+                code = rest if " " not in first_line else code
             shown.append(code.replace("\\`", "`").replace("\\\\", "\\"))
             index = end + len(fence)
             continue

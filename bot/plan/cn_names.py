@@ -27,7 +27,7 @@ _SUPERIOR_BODY = re.compile(rf"(?:[{_HAN}]{{2}}[区县市]|[市省区县])[{_HAN
 _SUPERIOR_MENTION = re.compile(
     rf"(?P<bodies>[{_HAN}、]+?)(?P<suffix>分管领导|参会领导|主要领导|领导)(?!小组|干部|班子)"
 )
-_LEADING_VERBS = re.compile(r"^.*(?:由|邀请|请|在|向|经)")
+_LEADING_VERBS = re.compile(rf"^.*?(?:由|邀请|请|在|向)(?=[市省区县]|[{_HAN}]{{2}}[区县市])")
 _SUFFIX_PREFERENCE = ("分管领导", "参会领导", "主要领导", "领导")
 
 
@@ -81,6 +81,17 @@ def is_unit(phrase: str) -> bool:
     return len(compact) >= 3 and compact.endswith(_UNIT_SUFFIXES) and " " not in phrase.strip()
 
 
+def leading_group(text: str, *, within: int = 3) -> Group | None:
+    """The role group a sentence starts with ("主要领导作总结" is LEAD), allowing "由" or "委"."""
+    compact = strip_spaces(text)
+    starts = []
+    for pattern, group in _GROUP_PHRASES:
+        match = pattern.search(compact)
+        if match and match.start() <= within:
+            starts.append((match.start(), group))
+    return min(starts)[1] if starts else None
+
+
 def superior_bodies(text: str) -> list[tuple[str, str]]:
     """Superior bodies with the word that follows them, in order.
 
@@ -88,13 +99,28 @@ def superior_bodies(text: str) -> list[tuple[str, str]]:
     "由市政府分管领导负责审阅" gives [("市政府", "分管领导")]. "领导小组" and "领导干部" are
     not leaders of a body.
     """
+    return split_superiors(text)[0]
+
+
+def split_superiors(text: str) -> tuple[list[tuple[str, str]], str]:
+    """The superior bodies in the text (as ``superior_bodies``) and the text without them."""
     found: list[tuple[str, str]] = []
-    for match in _SUPERIOR_MENTION.finditer(text):
+
+    def take(match: re.Match[str]) -> str:
+        bodies = []
         for raw_body in match["bodies"].split("、"):
             body = _LEADING_VERBS.sub("", raw_body)
-            if _SUPERIOR_BODY.fullmatch(body) and (body, match["suffix"]) not in found:
+            if _SUPERIOR_BODY.fullmatch(body):
+                bodies.append(body)
+        if not bodies:
+            return match[0]
+        for body in bodies:
+            if (body, match["suffix"]) not in found:
                 found.append((body, match["suffix"]))
-    return found
+        return "、"
+
+    rest = _SUPERIOR_MENTION.sub(take, text)
+    return found, rest
 
 
 def preferred_title(suffixes: Iterable[str]) -> str:
@@ -185,6 +211,12 @@ def _split_run(letters: str, *, spaced: bool) -> NameReading:
     """Split characters into names of 2 or 3; a written-together 2-3 is one name."""
     if not spaced and 2 <= len(letters) <= 3:
         return NameReading((letters,))
+    if not spaced and len(letters) > 4:
+        return NameReading((), unreadable=(letters,))
+    if not spaced:
+        halves = f"{letters[:2]}、{letters[2:]}"
+        note = f"“{letters}” may be one four-character name or two names; read as {halves}"
+        return NameReading((letters[:2], letters[2:]), doubtful=(note,))
     readings = _segmentations(letters)
     if not readings:
         return NameReading((), unreadable=(letters,))
@@ -220,7 +252,7 @@ def member_id_for(name: str, taken: Iterable[str]) -> str:
 
 def _slug(name: str) -> str:
     for office, office_id in OFFICE_IDS.items():
-        if name.startswith(office) and len(office) >= 3:
+        if name.startswith(office) and name.endswith("领导") and len(office) >= 3:
             return office_id
     syllables = lazy_pinyin(strip_spaces(name), errors="ignore")
     return re.sub(r"[^a-z0-9]", "", "".join(syllables).lower())

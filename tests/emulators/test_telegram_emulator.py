@@ -8,12 +8,13 @@ import json
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import aiohttp
 import pytest
 import telegram
 from aiohttp import web
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardMarkup, Update
 from telegram.error import (
     BadRequest,
     Conflict,
@@ -49,6 +50,12 @@ class FakeClock:
         return self.now
 
 
+@pytest.fixture(autouse=True)
+def retry_after_as_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Opts in to python-telegram-bot's coming ``RetryAfter.retry_after`` type."""
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+
+
 @pytest.fixture
 async def emulator() -> AsyncIterator[TelegramEmulator]:
     async with TelegramEmulator() as emulator:
@@ -58,9 +65,7 @@ async def emulator() -> AsyncIterator[TelegramEmulator]:
 
 @asynccontextmanager
 async def connected_bot(emulator: TelegramEmulator) -> AsyncIterator[telegram.Bot]:
-    bot = telegram.Bot(
-        TOKEN, base_url=emulator.base_url, base_file_url=emulator.base_file_url
-    )
+    bot = telegram.Bot(TOKEN, base_url=emulator.base_url, base_file_url=emulator.base_file_url)
     async with bot:
         yield bot
 
@@ -74,7 +79,7 @@ async def bot(emulator: TelegramEmulator) -> AsyncIterator[telegram.Bot]:
 @asynccontextmanager
 async def polling_application(
     emulator: TelegramEmulator, *handlers: BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]
-) -> AsyncIterator[Application[telegram.Bot, ContextTypes.DEFAULT_TYPE, dict, dict, dict, None]]:
+) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
     application = (
         ApplicationBuilder()
         .token(TOKEN)
@@ -95,10 +100,6 @@ async def polling_application(
             await application.stop()
 
 
-def _seconds(retry_after: int | dt.timedelta) -> float:
-    return retry_after.total_seconds() if isinstance(retry_after, dt.timedelta) else retry_after
-
-
 async def test_get_me_answers_the_bot_identity(bot: telegram.Bot) -> None:
     me = await bot.get_me()
 
@@ -109,8 +110,11 @@ async def test_unknown_token_is_unauthorized_and_unknown_method_not_found(
     emulator: TelegramEmulator, bot: telegram.Bot
 ) -> None:
     stranger = telegram.Bot("999:wrong", base_url=emulator.base_url)
-    with pytest.raises(InvalidToken):
-        await stranger.get_me()
+    try:
+        with pytest.raises(InvalidToken, match="rejected by the server"):
+            await stranger.initialize()
+    finally:
+        await stranger.shutdown()
     with pytest.raises(EndPointNotFound):
         await bot.do_api_request("noSuchMethod")
 
@@ -131,7 +135,10 @@ async def test_sent_message_appears_in_transcript_with_buttons(
     entry = emulator.bot_messages(user)[-1]
     assert entry.text == sent.text == "周会 明天 9:30 <A101>"
     assert entry.message_id == sent.message_id
-    assert entry.buttons == [[("确认", "ok"), ("取消", "no")], [("文档", "https://example.org/doc")]]
+    assert entry.buttons == [
+        [("确认", "ok"), ("取消", "no")],
+        [("文档", "https://example.org/doc")],
+    ]
     assert sent.reply_markup == keyboard
     assert [e.direction for e in emulator.transcript(user)] == ["in", "out"]
     rendered = emulator.render_transcript(user, with_time=False)
@@ -147,14 +154,31 @@ async def test_markup_telegram_cannot_parse_is_rejected(
     user = emulator.add_user("方磊")
     emulator.send_text(user, "hi")
 
-    with pytest.raises(BadRequest, match="(?i)can't parse entities"):
+    with pytest.raises(BadRequest, match=r"(?i)can't parse entities"):
         await bot.send_message(user, "a <br> b", parse_mode="HTML")
-    with pytest.raises(BadRequest, match="(?i)reserved"):
+    with pytest.raises(BadRequest, match=r"(?i)reserved"):
         await bot.send_message(user, "会议结束.", parse_mode="MarkdownV2")
     ok = await bot.send_message(user, "*会议*结束\\.", parse_mode="MarkdownV2")
 
     assert ok.text == "会议结束."
     assert len(emulator.bot_messages(user)) == 1
+
+
+async def test_reply_keyboard_is_shown_and_oversized_button_data_rejected(
+    emulator: TelegramEmulator, bot: telegram.Bot
+) -> None:
+    user = emulator.add_user("方磊")
+    emulator.send_text(user, "/start")
+    oversized = InlineKeyboardMarkup([[InlineKeyboardButton("太长", callback_data="x" * 65)]])
+
+    with pytest.raises(BadRequest, match=r"(?i)button_data_invalid"):
+        await bot.send_message(user, "选择", reply_markup=oversized)
+    await bot.send_message(user, "选择", reply_markup=ReplyKeyboardMarkup([["提交", "取消"]]))
+
+    [entry] = emulator.bot_messages(user)
+    assert entry.keyboard == [["提交", "取消"]]
+    assert entry.buttons == []
+    assert "⌨[提交] ⌨[取消]" in emulator.render_transcript(user)
 
 
 async def test_command_reaches_command_handler_with_args(emulator: TelegramEmulator) -> None:
@@ -192,7 +216,7 @@ async def test_button_press_reaches_callback_query_handler(
 
     async def rsvp(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
-        assert query is not None and query.message is not None
+        assert query is not None and isinstance(query.message, telegram.Message)
         await query.answer("已登记")
         await query.edit_message_text(f"{query.message.text} ✅ {query.data}")
 
@@ -239,7 +263,9 @@ async def test_bot_downloads_a_document_and_photo_sent_by_a_user(
     user = emulator.add_user("方磊")
     report = b"%PDF-1.4 quarterly report"
 
-    document_update = emulator.send_document(user, "report.pdf", report, mime_type="application/pdf")
+    document_update = emulator.send_document(
+        user, "report.pdf", report, mime_type="application/pdf"
+    )
     photo_update = emulator.send_photo(user, b"\xff\xd8\xff photo", caption="白板")
     document_message = Update.de_json(document_update, bot).message
     photo_message = Update.de_json(photo_update, bot).message
@@ -262,11 +288,11 @@ async def test_forbidden_for_users_who_never_started_or_blocked_the_bot(
     await bot.send_message(leaver, "欢迎")
     emulator.block_bot(leaver)
 
-    with pytest.raises(Forbidden, match="(?i)bot can't initiate conversation with a user"):
+    with pytest.raises(Forbidden, match=r"(?i)bot can't initiate conversation with a user"):
         await bot.send_message(silent, "你好")
-    with pytest.raises(Forbidden, match="(?i)bot was blocked by the user"):
+    with pytest.raises(Forbidden, match=r"(?i)bot was blocked by the user"):
         await bot.send_message(leaver, "还在吗")
-    with pytest.raises(BadRequest, match="(?i)chat not found"):
+    with pytest.raises(BadRequest, match=r"(?i)chat not found"):
         await bot.send_message(424242, "?")
 
     assert emulator.stats.forbidden == 2
@@ -282,7 +308,7 @@ async def test_text_longer_than_4096_characters_is_rejected(
     user = emulator.add_user("方磊")
     emulator.send_text(user, "hi")
 
-    with pytest.raises(BadRequest, match="(?i)message is too long"):
+    with pytest.raises(BadRequest, match=r"(?i)message is too long"):
         await bot.send_message(user, "长" * 4097)
     longest = await bot.send_message(user, "长" * 4096)
 
@@ -304,7 +330,7 @@ async def test_per_chat_limit_answers_retry_after() -> None:
             clock.now += 1.0
             await bot.send_message(user, "稍后")
 
-    assert _seconds(refused.value.retry_after) == 1
+    assert refused.value.retry_after == dt.timedelta(seconds=1)
     assert emulator.stats.too_many_requests == 1
     assert [e.text for e in emulator.bot_messages(user)] == ["第0条", "第1条", "第2条", "稍后"]
 
@@ -342,7 +368,9 @@ async def test_group_limit_is_20_messages_per_minute() -> None:
                 await bot.send_message(group, "进度")
 
     assert group < 0
-    assert _seconds(refused.value.retry_after) == 40  # the first send leaves the window at +60 s
+    assert refused.value.retry_after == dt.timedelta(
+        seconds=40
+    )  # the first send leaves the window at +60 s
     assert len(emulator.bot_messages(group)) == 20
 
 
@@ -401,9 +429,7 @@ async def test_webhook_receives_updates_with_secret_and_retries(
     assert [u.message.text for u in polled if u.message] == ["polling again"]
 
 
-async def test_server_error_fault_delivers_nothing(
-    emulator: TelegramEmulator,
-) -> None:
+async def test_server_error_fault_delivers_nothing() -> None:
     async with TelegramEmulator(faults=FaultPlan(seed=7, p_server_error=1.0)) as faulty:
         faulty.add_bot(TOKEN)
         user = faulty.add_user("方磊")
@@ -505,23 +531,25 @@ async def test_json_and_get_requests_are_understood(emulator: TelegramEmulator) 
     assert emulator.bot_messages(user)[-1].buttons == [[("好", "ok")]]
 
 
-async def test_commands_are_kept_per_scope_and_language(bot: telegram.Bot) -> None:
+async def test_commands_are_kept_per_scope_and_language(
+    emulator: TelegramEmulator, bot: telegram.Bot
+) -> None:
     await bot.set_my_commands([("submit", "提交材料")])
     await bot.set_my_commands([("submit", "Submit files")], language_code="en")
-    await bot.set_my_commands(
-        [("agenda", "议程")], scope=telegram.BotCommandScopeAllGroupChats()
-    )
+    await bot.set_my_commands([("agenda", "议程")], scope=telegram.BotCommandScopeAllGroupChats())
 
     default = await bot.get_my_commands()
     english = await bot.get_my_commands(language_code="en")
     groups = await bot.get_my_commands(scope=telegram.BotCommandScopeAllGroupChats())
-    with pytest.raises(BadRequest, match="(?i)BOT_COMMAND_INVALID"):
+    with pytest.raises(BadRequest, match=r"(?i)BOT_COMMAND_INVALID"):
         await bot.set_my_commands([("Bad Command", "x")])
     await bot.delete_my_commands(language_code="en")
 
     assert [(c.command, c.description) for c in default] == [("submit", "提交材料")]
     assert [c.description for c in english] == ["Submit files"]
     assert [c.command for c in groups] == ["agenda"]
+    assert emulator.bot_commands() == [("submit", "提交材料")]
+    assert emulator.bot_commands(language_code="en") == []
     assert await bot.get_my_commands(language_code="en") == ()
 
 
@@ -534,7 +562,7 @@ async def test_edits_polls_chat_info_and_deletion(
     joined = emulator.join_group(newcomer, group)
     draft = await bot.send_message(group, "草稿")
 
-    with pytest.raises(BadRequest, match="(?i)message is not modified"):
+    with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
         await bot.edit_message_text("草稿", group, draft.message_id)
     await bot.edit_message_text("定稿", group, draft.message_id)
     poll = await bot.send_poll(group, "时间？", ["周一", "周二"], is_anonymous=False)
@@ -542,7 +570,7 @@ async def test_edits_polls_chat_info_and_deletion(
     chat = await bot.get_chat(group)
     membership = await bot.get_chat_member(group, newcomer)
     assert await bot.delete_message(group, draft.message_id)
-    with pytest.raises(BadRequest, match="(?i)message to delete not found"):
+    with pytest.raises(BadRequest, match=r"(?i)message to delete not found"):
         await bot.delete_message(group, draft.message_id)
 
     assert joined["message"]["new_chat_members"][0]["id"] == newcomer

@@ -1,0 +1,207 @@
+"""The ``huiwu`` command line: plans, running the bot, the demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.i18n import _, set_default_locale
+from bot.plan import PlanError, load_plan
+from bot.plan.export import plan_to_data
+from bot.texts import timeline_text
+
+EXIT_INVALID = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="huiwu", description="Huiwu (会务): run a meeting work plan on Telegram and WeCom."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    plan = commands.add_parser("plan", help="check, load or import a plan").add_subparsers(
+        dest="plan_command", required=True
+    )
+    check = plan.add_parser("check", help="validate a plan and print its timeline")
+    check.add_argument("file")
+    check.add_argument("--json", action="store_true", help="print the normalised plan as JSON")
+    load = plan.add_parser("load", help="store a plan in the database as a new plan instance")
+    load.add_argument("file")
+    imp = plan.add_parser("import", help="turn a work-plan document (.txt / .docx) into a plan")
+    imp.add_argument("file")
+    imp.add_argument("-o", "--output", required=True, help="where to write the plan (.toml)")
+    imp.add_argument("--roster", help="a TOML file with [[roster]] entries to match names against")
+
+    commands.add_parser("run", help="run the bot on every platform whose settings are present")
+
+    demo = commands.add_parser("demo", help="run the seed plan end to end on the built-in emulator")
+    demo.add_argument("--platform", choices=["telegram"], default="telegram")
+    demo.add_argument("--quiet", action="store_true", help="print only the summary figures")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(_("Configuration error: {error}").format(error=exc), file=sys.stderr)
+        return EXIT_INVALID
+    set_default_locale(settings.locale)
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    if args.command == "plan":
+        if args.plan_command == "check":
+            return _plan_check(args.file, as_json=args.json)
+        if args.plan_command == "load":
+            return asyncio.run(_plan_load(settings, args.file))
+        return _plan_import(args.file, args.output, args.roster)
+    if args.command == "run":
+        return asyncio.run(_run(settings))
+    from bot.demo import run_demo
+
+    return asyncio.run(run_demo(quiet=args.quiet))
+
+
+def _print_plan_error(exc: PlanError) -> None:
+    for problem in exc.problems:
+        print(
+            _("{file}: error: {problem}").format(file=exc.source, problem=problem), file=sys.stderr
+        )
+    for warning in exc.warnings:
+        print(
+            _("{file}: warning: {problem}").format(file=exc.source, problem=warning),
+            file=sys.stderr,
+        )
+
+
+def _plan_check(file: str, *, as_json: bool) -> int:
+    try:
+        plan = load_plan(file)
+    except PlanError as exc:
+        _print_plan_error(exc)
+        return EXIT_INVALID
+    if as_json:
+        print(json.dumps(plan_to_data(plan), ensure_ascii=False, indent=2))
+    else:
+        print(timeline_text(plan))
+    for warning in plan.warnings:
+        print(_("{file}: warning: {problem}").format(file=file, problem=warning), file=sys.stderr)
+    return 0
+
+
+def _plan_import(file: str, output: str, roster: str | None) -> int:
+    from bot.plan.importer import import_plan
+
+    try:
+        result = import_plan(file, roster_path=roster)
+    except (OSError, ValueError) as exc:
+        print(_("{file}: error: {problem}").format(file=file, problem=exc), file=sys.stderr)
+        return EXIT_INVALID
+    Path(output).write_text(result.toml_text, encoding="utf-8")
+    for issue in result.warnings:
+        print(
+            _("{file}:{line}: warning: {problem} — {text}").format(
+                file=file, line=issue.line, problem=issue.message, text=issue.text
+            ),
+            file=sys.stderr,
+        )
+    for name in result.new_members:
+        print(
+            _("{file}: new roster entry to complete: {name}").format(file=file, name=name),
+            file=sys.stderr,
+        )
+    print(_("Wrote {output}; check it with: huiwu plan check {output}").format(output=output))
+    return 0
+
+
+async def _plan_load(settings: Settings, file: str) -> int:
+    from bot.loading import store_plan
+    from storage import instances
+    from storage.db import Database
+
+    try:
+        plan = load_plan(file)
+    except PlanError as exc:
+        _print_plan_error(exc)
+        return EXIT_INVALID
+    text = await asyncio.to_thread(Path(file).read_text, encoding="utf-8")
+    clock = settings.make_clock()
+    db = await Database.open(settings.db_path)
+    try:
+        async with db.transaction() as conn:
+            instance_id = await store_plan(conn, plan, text, loaded_by="cli", now=clock.now())
+            codes = []
+            for member in await instances.members_of(db, instance_id):
+                identities = await instances.identities_of(db, member.id)
+                if not any(i.platform == "telegram" for i in identities):
+                    codes.append(
+                        (member.name, await instances.create_invite(conn, member.id, clock.now()))
+                    )
+    finally:
+        await db.close()
+    print(
+        _("Loaded “{plan}” as plan instance {id} into {db}.").format(
+            plan=plan.title, id=instance_id, db=settings.db_path
+        )
+    )
+    if codes:
+        print(
+            _(
+                "Telegram invite codes (each person sends /start CODE to the bot, or opens https://t.me/<bot>?start=CODE):"
+            )
+        )
+        for name, code in codes:
+            print(f"  {name}: {code}")
+    print(
+        _(
+            "Then add the bot to the plan's group and send /setup {id} there as the organizer."
+        ).format(id=instance_id)
+    )
+    return 0
+
+
+async def _run(settings: Settings) -> int:
+    from bot.runtime import Runtime, TelegramOptions
+
+    if not settings.telegram_enabled:
+        print(
+            _("No platform is configured: set TELEGRAM_BOT_TOKEN (see .env.example)."),
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
+    telegram = TelegramOptions(
+        token=settings.telegram_token or "",
+        base_url=settings.telegram_api_base_url,
+        webhook_url=settings.webhook_url,
+        webhook_secret=settings.webhook_secret,
+        listen_host=settings.http_host,
+        listen_port=settings.http_port,
+    )
+    runtime = Runtime(
+        str(settings.db_path), settings.make_clock(), settings.locale, telegram=telegram
+    )
+    await runtime.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runtime.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

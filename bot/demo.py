@@ -1,0 +1,221 @@
+"""``huiwu demo``: the seed plan from first push to last summary, on the built-in Telegram
+emulator, with simulated members and a clock that jumps from step to step.
+
+Nothing leaves the machine: the emulator listens on 127.0.0.1 and python-telegram-bot
+talks real HTTP to it. The story: the organizer loads the plan and binds the group, the
+members open the bot by invite (one late, and shown as unreachable until then), tasks are
+pushed, handed in as text and files, one late, one returned by the reviewer and handed in
+again; every phase ends with its summary in the group.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import time
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+
+from bot import phases
+from bot.clock import ManualClock
+from bot.emulators.telegram_api import TelegramEmulator
+from bot.emulators.telegram_people import SimulatedPerson, contains
+from bot.loading import store_plan
+from bot.plan import load_plan_text
+from bot.runtime import Runtime, TelegramOptions
+from storage import instances
+
+TOKEN = "123456:HUIWU-DEMO"
+STUDY_NOTES = "12月5日组织党组中心组集中学习十八届三中全会精神，全体班子成员参加，交流发言6人次。"
+
+
+def seed_plan_text() -> str:
+    return (
+        resources.files("bot")
+        .joinpath("plans", "democratic-life-meeting.toml")
+        .read_text(encoding="utf-8")
+    )
+
+
+class Demo:
+    def __init__(
+        self, emulator: TelegramEmulator, runtime: Runtime, clock: ManualClock, group: int
+    ) -> None:
+        self.emulator = emulator
+        self.runtime = runtime
+        self.clock = clock
+        self.group = group
+        self.people: dict[str, SimulatedPerson] = {}
+        self.timeline: list[str] = []
+
+    async def at(self, moment: str, caption: str) -> None:
+        """Move the clock, let the plan's scheduled steps run, and wait for delivery."""
+        await self.clock.set(datetime.fromisoformat(moment))
+        await phases.tick(self.runtime.app)
+        await self.runtime.app.drain()
+        self.timeline.append(f"{moment[:16].replace('T', ' ')}  {caption}")
+
+    async def hand_in(
+        self,
+        name: str,
+        task_title: str,
+        *,
+        text: str | None = None,
+        file: tuple[str, bytes] | None = None,
+    ) -> str:
+        person = self.people[name]
+        answer = await person.say("/submit")
+        if any(label == task_title for row in answer.buttons for label, _data in row):
+            await person.press(task_title)
+        if text:
+            await person.say(text)
+        if file:
+            await person.send_file(file[0], file[1])
+        done = await person.press("draft:send", expect=contains(task_title))
+        await self.runtime.app.drain()
+        return done.text
+
+
+async def run_demo(*, quiet: bool = False) -> int:
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="huiwu-demo-") as folder:
+        async with TelegramEmulator() as emulator:
+            emulator.add_bot(TOKEN, username="huiwu_demo_bot")
+            names = ["方磊", "唐军", "孟平", "党组书记", "市政府分管领导"]
+            user_ids = {name: emulator.add_user(name) for name in names}
+            group = emulator.add_group("民主生活会工作群", list(user_ids.values()))
+            clock = ManualClock(datetime.fromisoformat("2013-12-02T10:00+08:00"))
+            runtime = Runtime(
+                str(Path(folder) / "demo.sqlite3"),
+                clock,
+                telegram=TelegramOptions(
+                    TOKEN, base_url=emulator.base_url, base_file_url=emulator.base_file_url
+                ),
+            )
+            await runtime.start()
+            try:
+                demo = Demo(emulator, runtime, clock, group)
+                demo.people = {
+                    name: SimulatedPerson(emulator, uid, name) for name, uid in user_ids.items()
+                }
+                await _story(demo)
+            finally:
+                await runtime.stop()
+            elapsed = time.perf_counter() - started
+            if not quiet:
+                _print_transcripts(emulator, demo, user_ids, group)
+            stats = emulator.stats
+            print(
+                f"\n== {len(demo.timeline)} steps, simulated 2013-12-02 → 2014-06-30, wall time {elapsed:.1f} s"
+            )
+            print(
+                f"== messages sent by the bot: {stats.messages_sent}; 429 answers: {stats.too_many_requests}"
+            )
+    return 0
+
+
+async def _story(demo: Demo) -> None:
+    app = demo.runtime.app
+    people = demo.people
+    text = seed_plan_text()
+    plan = load_plan_text(text)
+    async with app.db.transaction() as conn:
+        instance_id = await store_plan(conn, plan, text, loaded_by="demo", now=demo.clock.now())
+        organizer = await instances.member_by_key(app.db, instance_id, "fanglei")
+        assert organizer is not None
+        code = await instances.create_invite(conn, organizer.id, demo.clock.now())
+    demo.timeline.append(
+        "2013-12-02 10:00  方磊 loads the plan (huiwu plan load) and opens the bot"
+    )
+    await people["方磊"].say(f"/start {code}")
+    await people["方磊"].say("/setup", group=demo.group)
+    links = (await people["方磊"].say("/invites")).text
+    codes = dict(re.findall(r"• (\S+): https://t\.me/\S+\?start=(\S+)", links))
+    for name in ("唐军", "党组书记", "市政府分管领导"):
+        await people[name].say(f"/start {codes[name]}")
+
+    await demo.at("2013-12-03T09:00+08:00", "preparation phase starts: tasks pushed")
+    await people["方磊"].say("/status", group=demo.group)
+    await demo.at("2013-12-04T10:00+08:00", "孟平 opens the bot; his held task messages follow")
+    await people["孟平"].say(f"/start {codes['孟平']}")
+    await app.drain()
+
+    await demo.at("2013-12-05T16:00+08:00", "方磊 hands in the study record")
+    await demo.hand_in(
+        "方磊", "组织学习", text=STUDY_NOTES, file=("学习记录.docx", b"PK\x03\x04 study minutes")
+    )
+    await demo.at("2013-12-09T17:00+08:00", "方磊 hands in the opinions collected")
+    await demo.hand_in(
+        "方磊",
+        "征求意见",
+        text="共收集意见建议23条，已原汁原味反馈班子及本人。",
+        file=("意见汇总.xlsx", b"PK\x03\x04 opinions"),
+    )
+    await demo.at("2013-12-14T11:00+08:00", "唐军 and 孟平 record the heart-to-heart talks")
+    for name in ("唐军", "孟平"):
+        await demo.hand_in(name, "交流谈心", text=f"{name}：已与各班子成员逐一谈心，共5次。")
+    await demo.at("2013-12-16T15:00+08:00", "the plan goes to the superiors")
+    await demo.hand_in(
+        "方磊", "向上级报送民主生活会方案", file=("民主生活会方案.pdf", b"%PDF-1.4 plan")
+    )
+    await demo.at("2013-12-19T20:00+08:00", "statements handed in")
+    for name in ("方磊", "唐军", "党组书记"):
+        await demo.hand_in(
+            name, "撰写剖析材料", file=(f"{name}-对照检查材料.docx", b"PK\x03\x04 statement")
+        )
+    await demo.at("2013-12-20T18:00+08:00", "preparation phase ends: summary in the group")
+    await demo.at("2013-12-21T10:00+08:00", "孟平 hands in his statement a day late")
+    await demo.hand_in(
+        "孟平", "撰写剖析材料", file=("孟平-对照检查材料.docx", b"PK\x03\x04 statement")
+    )
+    await demo.at("2013-12-31T18:00+08:00", "meeting phase ends")
+    await demo.at("2014-01-01T09:00+08:00", "rectification phase starts: tasks pushed")
+    await demo.at("2014-01-10T10:00+08:00", "the meeting report goes up")
+    await demo.hand_in(
+        "方磊", "报送民主生活会情况报告", file=("民主生活会情况报告.docx", b"PK\x03\x04 report")
+    )
+    await demo.at("2014-02-20T10:00+08:00", "personal rectification measures; the lead returns one")
+    for name in ("唐军", "孟平", "方磊", "党组书记"):
+        await demo.hand_in(
+            name,
+            "制定个人整改措施",
+            text=f"{name}个人整改措施：一、加强理论学习；二、改进调查研究；三、厉行勤俭节约。",
+        )
+    lead = people["党组书记"]
+    await lead.press("review:ret:", within=contains("唐军"))
+    await lead.say("整改措施不够具体，请补充完成时限和责任科室。", expect=contains("唐军"))
+    for name in ("孟平", "方磊"):
+        await lead.press("review:ok:", within=contains(name))
+    await demo.hand_in(
+        "唐军",
+        "制定个人整改措施",
+        text="唐军个人整改措施（修改稿）：每项措施已明确完成时限和责任科室。",
+    )
+    await lead.press("review:ok:", within=contains("唐军"))
+    await demo.at("2014-02-25T10:00+08:00", "the team plan goes to the city leader")
+    await demo.hand_in(
+        "党组书记", "制定班子整改方案", file=("班子整改方案.docx", b"PK\x03\x04 team plan")
+    )
+    await people["市政府分管领导"].press("review:ok:")
+    await demo.at("2014-04-28T10:00+08:00", "concentrated rectification reported")
+    for name in ("方磊", "唐军", "孟平", "党组书记"):
+        await demo.hand_in(name, "组织集中整改", text=f"{name}：整改事项已全部完成，台账已更新。")
+    await demo.at("2014-06-20T10:00+08:00", "satisfaction survey done")
+    await demo.hand_in("方磊", "整改落实情况满意度测评")
+    await people["方磊"].say("/status", group=demo.group)
+    await demo.at("2014-06-30T18:00+08:00", "rectification phase ends: final summary")
+    await app.drain()
+
+
+def _print_transcripts(
+    emulator: TelegramEmulator, demo: Demo, user_ids: dict[str, int], group: int
+) -> None:
+    print("== Timeline (simulated clock)")
+    for line in demo.timeline:
+        print("   " + line)
+    print("\n== Group chat: 民主生活会工作群")
+    print(emulator.render_transcript(group, with_time=False))
+    for name, user_id in user_ids.items():
+        print(f"\n== Private chat with {name}")
+        print(emulator.render_transcript(user_id, with_time=False))

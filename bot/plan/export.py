@@ -1,0 +1,83 @@
+"""The normalised plan as JSON-ready data (``huiwu plan check --json``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.plan.model import Plan
+
+
+def plan_to_data(plan: Plan) -> dict[str, Any]:
+    zone = plan.timezone
+    data: dict[str, Any] = {
+        "title": plan.title,
+        "theme": plan.theme,
+        "organisation": plan.organisation,
+        "timezone": zone.key,
+        "locale": plan.locale,
+        "roster": [
+            {"id": m.id, "name": m.name, "roles": sorted(r.value for r in m.roles)}
+            for m in plan.members
+        ],
+        "phases": [
+            {
+                "id": phase.id,
+                "title": phase.title,
+                "start": phase.start.isoformat(),
+                "end": phase.end.isoformat(),
+                "tasks": [
+                    {
+                        "id": task.id,
+                        "title": task.title,
+                        "kind": task.kind,
+                        "assignees": plan.names(task.assignee_ids),
+                        "due": task.due.astimezone(zone).isoformat(),
+                        "submission": task.submission.value,
+                        "reviewers": plan.names(task.reviewer_ids),
+                        "collective": task.collective,
+                    }
+                    for task in phase.tasks
+                ],
+            }
+            for phase in plan.phases
+        ],
+        "meeting": None,
+        "surveys": [
+            {
+                "id": s.id,
+                "kind": s.kind,
+                "title": s.title,
+                "scale": list(s.scale),
+                "items": list(s.items),
+                "voters": plan.names(s.voter_ids),
+                "pass_choices": list(s.pass_choices),
+                "threshold": s.threshold,
+                "on_fail": s.on_fail,
+                "min_ballots": s.min_ballots,
+            }
+            for s in plan.surveys
+        ],
+        "warnings": list(plan.warnings),
+    }
+    if plan.meeting is not None:
+        meeting = plan.meeting
+        data["meeting"] = {
+            "title": meeting.title,
+            "starts_at": meeting.starts_at.astimezone(zone).isoformat(),
+            "phase": meeting.phase_id,
+            "chair": plan.names(meeting.chair_ids),
+            "participants": plan.names(meeting.participant_ids),
+            "invited": plan.names(meeting.invited_ids),
+            "attendees": plan.names(meeting.attendee_ids),
+            "agenda": [
+                {
+                    "number": item.number,
+                    "title": item.title,
+                    "presenters": plan.names(item.presenter_ids),
+                    "speaking_order": item.speaking_order,
+                    "survey": item.survey_id,
+                }
+                for item in meeting.agenda
+            ],
+        }
+    return data

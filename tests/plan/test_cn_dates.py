@@ -1,0 +1,114 @@
+"""Chinese dates: deadlines, phase spans, year inference and times of day."""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+import pytest
+
+from bot.plan.cn_dates import (
+    DateSpan,
+    MeetingOffset,
+    PartialDate,
+    cn_number,
+    infer_year,
+    parse_clock,
+    parse_deadline,
+    parse_span,
+)
+
+PHASE_2013 = (date(2013, 12, 3), date(2013, 12, 20))
+YEAR_END = (date(2013, 12, 21), date(2014, 1, 31))
+FIRST_HALF_2014 = (date(2014, 1, 1), date(2014, 6, 30))
+
+
+@pytest.mark.parametrize(
+    ("text", "near", "expected"),
+    [
+        ("12月6日前", PHASE_2013, date(2013, 12, 6)),
+        ("12月底前", PHASE_2013, date(2013, 12, 31)),
+        ("2014年2月底前", PHASE_2013, date(2014, 2, 28)),
+        ("2016年2月底前", PHASE_2013, date(2016, 2, 29)),
+        ("12月上旬", PHASE_2013, date(2013, 12, 10)),
+        ("12月中旬前", PHASE_2013, date(2013, 12, 20)),
+        ("11月下旬", PHASE_2013, date(2013, 11, 30)),
+        ("1月10日前", YEAR_END, date(2014, 1, 10)),
+        ("1月10日前", PHASE_2013, date(2014, 1, 10)),
+        ("12月底前", FIRST_HALF_2014, date(2013, 12, 31)),
+        ("十二月六日前", PHASE_2013, date(2013, 12, 6)),
+        ("２０１４年３月末", PHASE_2013, date(2014, 3, 31)),
+        ("12月1日至12月15日", PHASE_2013, date(2013, 12, 15)),
+        ("2013年12月20日至1月5日", PHASE_2013, date(2014, 1, 5)),
+        ("4月", FIRST_HALF_2014, date(2014, 4, 30)),
+    ],
+)
+def test_deadlines(text: str, near: tuple[date, date], expected: date) -> None:
+    deadline = parse_deadline(text)
+    assert isinstance(deadline, PartialDate)
+    assert infer_year(deadline, near) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "offset"),
+    [
+        ("会后15天内", "meeting+15d"),
+        ("会后十五天内", "meeting+15d"),
+        ("民主生活会召开15天前", "meeting-15d"),
+        ("会前3天", "meeting-3d"),
+        ("会议结束后二十日内", "meeting+20d"),
+    ],
+)
+def test_meeting_offsets(text: str, offset: str) -> None:
+    deadline = parse_deadline(text)
+    assert isinstance(deadline, MeetingOffset)
+    assert deadline.as_plan_value() == offset
+
+
+@pytest.mark.parametrize(
+    "text", ["另行通知", "长期坚持", "6月前", "会后5个工作日内", "13月5日前", "2月30日前", ""]
+)
+def test_unreadable_deadlines(text: str) -> None:
+    assert parse_deadline(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2013年12月3日至12月20日", DateSpan(date(2013, 12, 3), date(2013, 12, 20))),
+        ("2013年12月31日前", DateSpan(None, date(2013, 12, 31))),
+        ("2014年1月-2014年6月", DateSpan(date(2014, 1, 1), date(2014, 6, 30))),
+        ("2014年1月至6月", DateSpan(date(2014, 1, 1), date(2014, 6, 30))),
+        ("12月上旬至12月中旬", DateSpan(date(2013, 12, 1), date(2013, 12, 20))),
+        ("12月下旬至1月上旬", DateSpan(date(2013, 12, 21), date(2014, 1, 10))),
+        ("2014年2月", DateSpan(date(2014, 2, 1), date(2014, 2, 28))),
+        ("2015年1月21日—3月31日", DateSpan(date(2015, 1, 21), date(2015, 3, 31))),
+    ],
+)
+def test_phase_spans(text: str, expected: DateSpan) -> None:
+    assert parse_span(text, default_year=2013) == expected
+
+
+def test_a_span_without_any_year_needs_one() -> None:
+    assert parse_span("12月3日至12月20日", default_year=None) is None
+    assert parse_span("尽快", default_year=2013) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("上午9时30分", time(9, 30)),
+        ("下午3点半", time(15, 30)),
+        ("14:00", time(14, 0)),
+        ("上午九时", time(9, 0)),
+        ("全天", None),
+    ],
+)
+def test_clock(text: str, expected: time | None) -> None:
+    assert parse_clock(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "value"), [("15", 15), ("十五", 15), ("二十", 20), ("二〇一三", 2013)]
+)
+def test_numbers(text: str, value: int) -> None:
+    assert cn_number(text) == value
