@@ -21,7 +21,9 @@ def test_readme_command_table_is_generated_from_the_command_table() -> None:
 def test_ci_runs_the_readme_test_command() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    commands = re.findall(r"```sh\n(.*?)\n```", readme.split("## Quick start", 1)[1].split("\n## ", 1)[0], re.S)
+    commands = re.findall(
+        r"```sh\n(.*?)\n```", readme.split("## Quick start", 1)[1].split("\n## ", 1)[0], re.S
+    )
     assert len(commands) == 2, "Quick start must hold exactly two commands"
     assert "huiwu demo" in commands[0]
     assert f"TEST_COMMAND='{commands[1]}'" in ci
