@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -49,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    # Errors in the settings themselves are already told in the chosen language, if valid.
+    set_default_locale(os.environ.get("HUIWU_LOCALE"))
     try:
         settings = load_settings()
     except ConfigError as exc:

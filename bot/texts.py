@@ -115,22 +115,30 @@ def state_label(state: MemberState) -> str:
 def _task_block(plan: Plan, progress: TaskProgress, now: datetime) -> list[str]:
     zone = plan.timezone
     task = progress.task
-    lines = [
-        _("{title} — due {due} ({left})").format(
+    if progress.done:
+        heading = _("{title} — due {due} (complete)").format(
+            title=task.title, due=date_text(task.due, zone)
+        )
+    else:
+        heading = _("{title} — due {due} ({left})").format(
             title=task.title,
             due=date_text(task.due, zone),
             left=days_left_text(task.due, now, zone),
         )
-    ]
-    for label, states in (
-        (_("submitted"), (MemberState.SUBMITTED, MemberState.APPROVED)),
-        (_("returned for changes"), (MemberState.RETURNED,)),
-        (_("pending"), (MemberState.PENDING,)),
-        (_("overdue"), (MemberState.OVERDUE,)),
+    lines = [heading]
+    for state in (
+        MemberState.APPROVED,
+        MemberState.SUBMITTED,
+        MemberState.RETURNED,
+        MemberState.PENDING,
+        MemberState.OVERDUE,
     ):
-        names = progress.names(*states)
+        names = progress.names(state)
         if names:
-            lines.append(f"  {label}: {names_text(names)}")
+            lines.append(
+                "  "
+                + _("{label}: {names}").format(label=state_label(state), names=names_text(names))
+            )
     if progress.late_names:
         lines.append("  " + _("late: {names}").format(names=names_text(progress.late_names)))
     if progress.unreachable_names:
