@@ -87,6 +87,8 @@ class ManualClock:
         await self.set(self._now + delta)
 
     async def set(self, when: datetime) -> None:
+        if when.tzinfo is None:
+            raise ValueError("the time needs a UTC offset")
         self._now = when.astimezone(UTC)
         async with self._moved:
             self._moved.notify_all()

@@ -6,6 +6,7 @@ what is expected, so a misconfigured deployment fails before it talks to anyone.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from datetime import datetime
@@ -116,7 +117,7 @@ def load_settings(environ: dict[str, str] | None = None, env_file: str | None = 
         clock_speed = float(raw_speed)
     except ValueError:
         clock_speed = -1.0
-    if not clock_speed > 0:
+    if not (clock_speed > 0 and math.isfinite(clock_speed)):
         raise _bad(
             "HUIWU_CLOCK_SPEED",
             _("a positive number (3600 = one simulated hour per second)"),
@@ -125,7 +126,7 @@ def load_settings(environ: dict[str, str] | None = None, env_file: str | None = 
 
     agent_id = None
     if raw_agent := get("WECOM_AGENT_ID"):
-        if not raw_agent.isdigit():
+        if not (raw_agent.isascii() and raw_agent.isdigit()):
             raise _bad("WECOM_AGENT_ID", _("the numeric AgentId of the WeCom app"), raw_agent)
         agent_id = int(raw_agent)
 
@@ -138,7 +139,7 @@ def load_settings(environ: dict[str, str] | None = None, env_file: str | None = 
         )
 
     raw_port = get("HUIWU_HTTP_PORT", "8080") or "8080"
-    if not raw_port.isdigit() or not 0 < int(raw_port) < 65536:
+    if not (raw_port.isascii() and raw_port.isdigit()) or not 0 < int(raw_port) < 65536:
         raise _bad("HUIWU_HTTP_PORT", _("a TCP port number from 1 to 65535"), raw_port)
 
     wecom_path = get("HUIWU_WECOM_PATH", "/wecom/callback") or "/wecom/callback"

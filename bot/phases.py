@@ -8,6 +8,8 @@ import logging
 from datetime import datetime, time
 from functools import partial
 
+import aiosqlite
+
 from bot import delivery, texts
 from bot.app import Huiwu
 from bot.i18n import _
@@ -15,6 +17,7 @@ from bot.messaging import OutgoingMessage
 from bot.plan import Phase, Plan
 from bot.progress import plan_progress
 from storage import assignments, instances
+from storage.records import MemberRecord
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +79,28 @@ def _phase_started_text(plan: Plan, phase: Phase) -> str:
         for task in phase.tasks:
             lines.append(f"• {task.title} — {'、'.join(plan.names(task.assignee_ids))}")
     return "\n".join(lines)
+
+
+async def push_open_assignments(
+    conn: aiosqlite.Connection, app: Huiwu, member: MemberRecord
+) -> int:
+    """Queue the push of each task a member already has (they were bound after it started);
+    the dedupe key is the same as at phase start, so nobody gets a task twice."""
+    plan = await app.plans.get(member.instance_id)
+    now = app.clock.now()
+    queued = 0
+    for record in await assignments.assignments_of_member(app.db, [member.id]):
+        if record.status in ("submitted", "approved"):
+            continue
+        task = plan.task(record.task_id)
+        queued += await delivery.to_member(
+            conn,
+            app,
+            member,
+            partial(texts.assignment_push, plan, task, record.id, now),
+            dedupe_key=f"push:{record.id}",
+        )
+    return queued
 
 
 async def end_phase(app: Huiwu, instance_id: int, phase: Phase) -> bool:

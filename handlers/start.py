@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot import phases
 from bot.i18n import _
 from handlers import commands
 from handlers.context import HandlerContext
@@ -13,6 +14,7 @@ async def start(ctx: HandlerContext) -> None:
     app, event = ctx.app, ctx.event
     now = app.clock.now()
     bound_name = None
+    newly_bound = None
     async with app.db.transaction() as conn:
         await instances.mark_reachable(conn, event.platform, event.user_id, True)
         if event.args:
@@ -28,7 +30,9 @@ async def start(ctx: HandlerContext) -> None:
                     conn, member_id, event.platform, event.user_id, reachable=True
                 )
                 member = await instances.get_member(app.db, member_id)
-                bound_name = member.name if member else None
+                if member is not None:
+                    bound_name = member.name
+                    newly_bound = member
         released = await outbox.release_held(conn, event.platform, event.chat_id)
     memberships = await instances.members_for_user(app.db, event.platform, event.user_id)
     ctx.memberships = memberships
@@ -52,7 +56,12 @@ async def start(ctx: HandlerContext) -> None:
                     count=released
                 )
             )
-    if released:
+    if newly_bound is not None:
+        # Tasks of a phase that started before this member was bound follow the welcome.
+        async with app.db.transaction() as conn:
+            await ctx.flush(conn)
+            await phases.push_open_assignments(conn, app, newly_bound)
+    if released or newly_bound is not None:
         app.wake_senders()
 
 

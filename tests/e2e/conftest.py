@@ -1,0 +1,227 @@
+"""End-to-end fixtures: the real bot (Runtime) on the Telegram emulator, over real HTTP.
+
+``world`` gives a running Huiwu with the shipped seed plan loaded into a SQLite file in
+``tmp_path``, a ManualClock at 2013-12-02 10:00 (Asia/Shanghai), the simulated people
+方磊 / 唐军 / 孟平 / 党组书记 / 市政府分管领导, and the plan's group. 方磊 has bound himself
+with an invite code and sent /setup in the group, as in ``bot/demo.py``.
+``make_world`` builds variants (injected faults, an edited plan).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot import phases
+from bot.app import Huiwu
+from bot.clock import ManualClock
+from bot.demo import seed_plan_text
+from bot.emulators.telegram_api import TelegramEmulator
+from bot.emulators.telegram_limits import FaultPlan
+from bot.emulators.telegram_people import SimulatedPerson, contains
+from bot.emulators.telegram_transcript import TranscriptEntry
+from bot.i18n import _, use_locale
+from bot.loading import store_plan
+from bot.plan import load_plan_text
+from bot.runtime import Runtime, TelegramOptions
+from storage import instances
+
+TOKEN = "123456:HUIWU-E2E"
+BOT_USERNAME = "huiwu_e2e_bot"
+START = "2013-12-02T10:00+08:00"
+PLAN_TITLE = "领导班子专题民主生活会"
+NAMES = ("方磊", "唐军", "孟平", "党组书记", "市政府分管领导")
+MEMBER_KEYS = {
+    "方磊": "fanglei",
+    "唐军": "tangjun",
+    "孟平": "mengping",
+    "党组书记": "secretary",
+    "市政府分管领导": "city-leader",
+}
+TABLES = (
+    "plan_instances",
+    "chat_bindings",
+    "members",
+    "identities",
+    "invites",
+    "phase_runs",
+    "assignments",
+    "submissions",
+    "submission_files",
+    "reviews",
+    "conversations",
+    "outbox",
+    "surveys",
+    "survey_voters",
+    "ballots",
+    "rectification_items",
+)
+
+PlanEditor = Callable[[str, dict[str, int]], str]
+
+
+def zh(msgid: str, **values: object) -> str:
+    """A message as the bot writes it to a zh_CN reader (from the shipped catalog)."""
+    with use_locale("zh_CN"):
+        text = _(msgid)
+    return text.format(**values) if values else text
+
+
+def en(msgid: str, **values: object) -> str:
+    with use_locale("en"):
+        text = _(msgid)
+    return text.format(**values) if values else text
+
+
+def outgoing(entries: list[TranscriptEntry]) -> list[TranscriptEntry]:
+    return [entry for entry in entries if entry.direction == "out"]
+
+
+@dataclass
+class World:
+    emulator: TelegramEmulator
+    runtime: Runtime
+    clock: ManualClock
+    people: dict[str, SimulatedPerson]
+    group: int
+    instance_id: int
+    db_path: str
+    options: TelegramOptions
+    user_ids: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def app(self) -> Huiwu:
+        return self.runtime.app
+
+    async def at(self, iso: str) -> None:
+        """Move the clock, run what the plan has due, and wait until it is all sent."""
+        await self.clock.set(datetime.fromisoformat(iso))
+        await phases.tick(self.app)
+        await self.app.drain()
+
+    async def restart(self) -> None:
+        """Stop the bot and start a new one on the same database file."""
+        await self.app.drain()
+        await self.runtime.stop()
+        self.runtime = Runtime(self.db_path, self.clock, telegram=self.options)
+        await self.runtime.start()
+
+    # --- database ------------------------------------------------------------------
+
+    async def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        return await self.app.db.fetch_all(sql, params)
+
+    async def row_counts(self) -> dict[str, int]:
+        counts = {}
+        for table in TABLES:
+            row = await self.app.db.fetch_one(f"SELECT COUNT(*) FROM {table}")
+            counts[table] = int(row[0]) if row else -1
+        return counts
+
+    async def member_id(self, name: str) -> int:
+        member = await instances.member_by_key(self.app.db, self.instance_id, MEMBER_KEYS[name])
+        assert member is not None
+        return member.id
+
+    async def assignment_id(self, name: str, task_id: str) -> int:
+        rows = await self.rows(
+            "SELECT id FROM assignments WHERE member_id = ? AND task_id = ?",
+            (await self.member_id(name), task_id),
+        )
+        assert len(rows) == 1, f"{name} has {len(rows)} assignments of {task_id}"
+        return int(rows[0]["id"])
+
+    # --- people --------------------------------------------------------------------
+
+    async def invite_codes(self) -> dict[str, str]:
+        """The codes in 方磊's /invites answer, by member name."""
+        answer = await self.people["方磊"].say("/invites", expect=contains("https://t.me/"))
+        pattern = rf"• (\S+): https://t\.me/{BOT_USERNAME}\?start=(\S+)"
+        return dict(re.findall(pattern, answer.text))
+
+    async def bind(self, *names: str) -> None:
+        """Each person opens the bot with a fresh personal invite code."""
+        codes = {}
+        for name in names:
+            async with self.app.db.transaction() as conn:
+                codes[name] = await instances.create_invite(
+                    conn, await self.member_id(name), self.clock.now()
+                )
+        await asyncio.gather(
+            *(
+                self.people[name].say(f"/start {code}", expect=contains(name, PLAN_TITLE))
+                for name, code in codes.items()
+            )
+        )
+
+    async def hand_in_from_push(self, name: str, title: str, text: str) -> TranscriptEntry:
+        """Press Submit on the task's push, send a text, confirm."""
+        person = self.people[name]
+        await person.press("submit:", within=contains(zh("New task: {title}", title=title)))
+        await person.say(text)
+        return await person.press("draft:send", expect=contains(title))
+
+
+WorldFactory = Callable[..., Awaitable[World]]
+
+
+@pytest.fixture
+async def make_world(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[WorldFactory]:
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+    opened: list[tuple[TelegramEmulator, World | None]] = []
+
+    async def factory(
+        *, faults: FaultPlan | None = None, edit_plan: PlanEditor | None = None
+    ) -> World:
+        emulator = TelegramEmulator(faults=faults)
+        await emulator.start()
+        opened.append((emulator, None))
+        emulator.add_bot(TOKEN, username=BOT_USERNAME)
+        user_ids = {name: emulator.add_user(name) for name in NAMES}
+        group = emulator.add_group("民主生活会工作群", list(user_ids.values()))
+        clock = ManualClock(datetime.fromisoformat(START))
+        options = TelegramOptions(
+            TOKEN, base_url=emulator.base_url, base_file_url=emulator.base_file_url
+        )
+        db_path = str(tmp_path / f"huiwu-{len(opened)}.sqlite3")
+        runtime = Runtime(db_path, clock, telegram=options)
+        await runtime.start()
+        text = seed_plan_text()
+        if edit_plan is not None:
+            text = edit_plan(text, user_ids)
+        plan = load_plan_text(text)
+        async with runtime.app.db.transaction() as conn:
+            instance_id = await store_plan(conn, plan, text, loaded_by="e2e", now=clock.now())
+            organizer = await instances.member_by_key(runtime.app.db, instance_id, "fanglei")
+            assert organizer is not None
+            code = await instances.create_invite(conn, organizer.id, clock.now())
+        people = {name: SimulatedPerson(emulator, uid, name) for name, uid in user_ids.items()}
+        world = World(
+            emulator, runtime, clock, people, group, instance_id, db_path, options, user_ids
+        )
+        opened[-1] = (emulator, world)
+        await people["方磊"].say(f"/start {code}", expect=contains("方磊", PLAN_TITLE))
+        await people["方磊"].say("/setup", group=group, expect=contains(PLAN_TITLE))
+        return world
+
+    yield factory
+    for emulator, world in reversed(opened):
+        try:
+            if world is not None:
+                await world.runtime.stop()
+        finally:
+            await emulator.stop()
+
+
+@pytest.fixture
+async def world(make_world: WorldFactory) -> World:
+    return await make_world()
