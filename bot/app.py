@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.clock import Clock
+from bot.messaging import IncomingFile
 from bot.plans import PlanCache
 from bot.sender import OutboxSender
 from storage.db import Database
@@ -25,7 +26,6 @@ class PlatformInfo:
 
     sender: OutboxSender
     invite_link: Callable[[str], str] | None = None  # code -> link a member opens to bind
-    needs_start: bool = False  # True where users must open the bot before it can write (Telegram)
 
 
 @dataclass
@@ -42,6 +42,10 @@ class Huiwu:
 
     def add_platform(self, name: str, info: PlatformInfo) -> None:
         self.platforms[name] = info
+
+    async def download(self, platform: str, file: IncomingFile) -> bytes:
+        """The content of a file a user sent on a running platform."""
+        return await self.platforms[platform].sender.messenger.download(file)
 
     def wake_senders(self) -> None:
         for info in self.platforms.values():

@@ -6,6 +6,7 @@ in two languages. Only platforms that are running get rows.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import datetime
 
@@ -97,8 +98,4 @@ async def to_chat(
 
 
 def _as_group(message: OutgoingMessage) -> OutgoingMessage:
-    if message.to_group:
-        return message
-    return OutgoingMessage(
-        message.text, message.buttons, message.file, message.title, to_group=True
-    )
+    return dataclasses.replace(message, to_group=True)

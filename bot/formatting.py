@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_date, format_time
 
 from bot.i18n import _, current_locale
 
@@ -26,12 +26,6 @@ def date_text(moment: datetime, zone: ZoneInfo) -> str:
     locale = current_locale()
     pattern = "y年M月d日（EEE）" if locale == "zh_CN" else "EEE d MMM y"
     return format_date(local, pattern, locale=locale)
-
-
-def datetime_text(moment: datetime, zone: ZoneInfo) -> str:
-    locale = current_locale()
-    pattern = "y年M月d日 HH:mm" if locale == "zh_CN" else "d MMM y, HH:mm"
-    return format_datetime(moment.astimezone(zone), pattern, tzinfo=zone, locale=locale)
 
 
 def days_left_text(due: datetime, now: datetime, zone: ZoneInfo) -> str:

@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from functools import cache
 from importlib import resources
 
-from babel import Locale
 from babel.messages.pofile import read_po
 
 DOMAIN = "huiwu"
@@ -73,10 +72,6 @@ def set_default_locale(locale: str | None) -> None:
 def gettext(message: str) -> str:
     """Translate a msgid into the current locale."""
     return catalog(_current_locale.get()).get(message) or message
-
-
-def babel_locale(locale: str | None = None) -> Locale:
-    return Locale.parse(locale or _current_locale.get())
 
 
 _ = gettext

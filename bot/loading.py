@@ -14,16 +14,16 @@ async def store_plan(
     conn: aiosqlite.Connection, plan: Plan, plan_toml: str, *, loaded_by: str | None, now: datetime
 ) -> int:
     """Create the instance; members known by telegram_id / wecom_userid get those identities."""
-    members = []
-    for member in plan.members:
-        identities: dict[str, str] = {}
-        if member.telegram_id is not None:
-            identities["telegram"] = str(member.telegram_id)
-        if member.wecom_userid:
-            identities["wecom"] = member.wecom_userid
-        members.append(
-            (member.id, member.name, [r.value for r in member.roles], member.locale, identities)
+    members = [
+        (
+            member.id,
+            member.name,
+            [r.value for r in member.roles],
+            member.locale,
+            member.platform_ids,
         )
+        for member in plan.members
+    ]
     return await instances.create_instance(
         conn, title=plan.title, plan_toml=plan_toml, members=members, loaded_by=loaded_by, now=now
     )

@@ -12,6 +12,7 @@ import aiosqlite
 
 from bot import delivery, texts
 from bot.app import Huiwu
+from bot.formatting import names_text
 from bot.i18n import _
 from bot.messaging import OutgoingMessage
 from bot.plan import Phase, Plan
@@ -77,7 +78,7 @@ def _phase_started_text(plan: Plan, phase: Phase) -> str:
     if phase.tasks:
         lines.append(_("Each person responsible has received their tasks in private chat:"))
         for task in phase.tasks:
-            lines.append(f"• {task.title} — {'、'.join(plan.names(task.assignee_ids))}")
+            lines.append(f"• {task.title} — {names_text(plan.names(task.assignee_ids))}")
     return "\n".join(lines)
 
 

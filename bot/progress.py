@@ -97,11 +97,8 @@ async def plan_progress(
             )
             for record in sorted(
                 by_task[task.id],
-                key=lambda r: (
-                    task.assignee_ids.index(members[r.member_id].member_key)
-                    if members[r.member_id].member_key in task.assignee_ids
-                    else 0
-                ),
+                # Assignments were made from assignee_ids: list people in the plan's order.
+                key=lambda r: task.assignee_ids.index(members[r.member_id].member_key),
             )
         )
         result.append(TaskProgress(task, rows))

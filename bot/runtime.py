@@ -15,7 +15,6 @@ from bot.adapters import telegram as telegram_adapter
 from bot.app import Huiwu, PlatformInfo
 from bot.clock import Clock
 from bot.messaging import Event
-from bot.ratelimit import RateLimiter
 from bot.scheduler import PlanScheduler
 from bot.sender import TELEGRAM_POLICY, OutboxSender
 from handlers.router import dispatch
@@ -71,15 +70,12 @@ class Runtime:
         if options.register_commands:
             await telegram_adapter.register_commands(application)
         messenger = telegram_adapter.TelegramMessenger(application)
-        sender = OutboxSender(
-            self.app.db, self.clock, messenger, TELEGRAM_POLICY, limiter=RateLimiter()
-        )
+        sender = OutboxSender(self.app.db, self.clock, messenger, TELEGRAM_POLICY)
         self.app.add_platform(
             telegram_adapter.PLATFORM,
             PlatformInfo(
                 sender,
                 invite_link=telegram_adapter.invite_link(application.bot.username),
-                needs_start=True,
             ),
         )
         await application.start()

@@ -27,7 +27,6 @@ class PlanScheduler:
         self.app = app
         self.next_due: datetime | None = None
         self._task: asyncio.Task[None] | None = None
-        self.ticked = asyncio.Event()
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="plan-scheduler")
@@ -49,7 +48,6 @@ class PlanScheduler:
                 self.next_due = None
                 await asyncio.sleep(1.0)
                 continue
-            self.ticked.set()
             wait = (
                 IDLE_RECHECK_SECONDS
                 if self.next_due is None

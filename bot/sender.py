@@ -8,8 +8,9 @@ import asyncio
 import contextlib
 import logging
 import random
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from bot.clock import Clock
 from bot.messaging import (
@@ -27,6 +28,8 @@ from storage.records import OutboxRecord
 
 logger = logging.getLogger(__name__)
 
+MAX_IN_MEMORY = 1000  # claimed rows held in memory at once; the rest wait in the outbox
+
 
 @dataclass(frozen=True)
 class SendPolicy:
@@ -37,7 +40,7 @@ class SendPolicy:
     per_group_chat: tuple[Limit, ...] = ()
     max_backoff: float = 30.0
     first_backoff: float = 0.2
-    concurrency: int = 8
+    concurrency: int = 8  # sends in flight at once, across chats
 
 
 TELEGRAM_POLICY = SendPolicy(
@@ -56,7 +59,6 @@ class SenderStats:
     retried: int = 0
     held: int = 0
     failed: int = 0
-    waits: list[float] = field(default_factory=list)
 
 
 class OutboxSender:
@@ -83,6 +85,10 @@ class OutboxSender:
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
+        # Claimed rows wait here per chat; each chat has one worker while it has rows.
+        self._queues: dict[str, deque[OutboxRecord]] = {}
+        self._workers: dict[str, asyncio.Task[None]] = {}
+        self._gate = asyncio.Semaphore(policy.concurrency)
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -98,10 +104,12 @@ class OutboxSender:
         self._task = asyncio.create_task(self._run(), name=f"outbox-{self.platform}")
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
+        tasks = [t for t in (self._task, *self._workers.values()) if t is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+                await task
 
     async def drain(self, seconds: float = 30.0) -> None:
         """Wait until nothing due is left to send (for tests, the demo and shutdown)."""
@@ -119,34 +127,42 @@ class OutboxSender:
     async def _run(self) -> None:
         while True:
             self._wakeup.clear()
-            batch = await outbox.claim_due(self.db, self.platform, self.clock.now(), limit=500)
+            room = MAX_IN_MEMORY - sum(len(queue) for queue in self._queues.values())
+            batch = []
+            if room > 0:
+                batch = await outbox.claim_due(self.db, self.platform, self.clock.now(), limit=room)
+            for record in batch:
+                self._queues.setdefault(record.chat_id, deque()).append(record)
+                if record.chat_id not in self._workers:
+                    self._workers[record.chat_id] = asyncio.create_task(
+                        self._serve_chat(record.chat_id), name=f"outbox-{self.platform}-chat"
+                    )
             if batch:
-                await self._send_batch(batch)
                 continue
-            self._idle.set()
+            if not self._workers:
+                self._idle.set()
             next_due = await outbox.next_due_time(self.db, self.platform)
             timeout = self.clock.real_seconds_until(next_due) if next_due else None
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(None if timeout is None else max(timeout, 0.01)):
                     await self._wakeup.wait()
 
-    async def _send_batch(self, batch: list[OutboxRecord]) -> None:
-        by_chat: dict[str, list[OutboxRecord]] = {}
-        for record in batch:
-            by_chat.setdefault(record.chat_id, []).append(record)
-        gate = asyncio.Semaphore(self.policy.concurrency)
-
-        async def send_chat(records: list[OutboxRecord]) -> None:
-            async with gate:
-                for index, record in enumerate(records):
-                    if not await self._deliver(record):
-                        # The chat cannot be reached: keep its later messages too, in order.
-                        for later in records[index + 1 :]:
-                            await outbox.hold(self.db, later.id, "held behind an unreachable chat")
-                            self.stats.held += 1
-                        return
-
-        await asyncio.gather(*(send_chat(records) for records in by_chat.values()))
+    async def _serve_chat(self, chat_id: str) -> None:
+        """Send one chat's claimed rows in order; other chats go on meanwhile."""
+        queue = self._queues[chat_id]
+        try:
+            while queue:
+                record = queue.popleft()
+                if not await self._deliver(record):
+                    # The chat cannot be reached: keep its later messages too, in order.
+                    while queue:
+                        later = queue.popleft()
+                        await outbox.hold(self.db, later.id, "held behind an unreachable chat")
+                        self.stats.held += 1
+        finally:
+            del self._queues[chat_id]
+            del self._workers[chat_id]
+            self.wake()
 
     def _limits(self, chat_id: str, message: OutgoingMessage) -> list[tuple[str, str, Limit]]:
         limits: list[tuple[str, str, Limit]] = []
@@ -167,7 +183,9 @@ class OutboxSender:
         while True:
             await self.limiter.acquire(self._limits(record.chat_id, message))
             try:
-                await self.messenger.send(record.chat_id, message)
+                # Only the request itself takes a slot: waits for limits and backoff do not.
+                async with self._gate:
+                    await self.messenger.send(record.chat_id, message)
             except RecipientUnreachable as exc:
                 await outbox.hold(self.db, record.id, str(exc))
                 self.stats.held += 1

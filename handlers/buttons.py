@@ -11,11 +11,7 @@ async def handle(ctx: HandlerContext) -> None:
     data = (ctx.event.button or "").strip()
     head, _sep, rest = data.partition(":")
     if not ctx.is_known and head not in ("planload",):
-        ctx.reply(
-            _(
-                "You are not on this plan's roster, so I cannot do that for you. Ask the organizer for an invite link."
-            )
-        )
+        ctx.refuse_stranger()
         return
     if head == "mytasks" and not rest:
         await tasks.my_tasks(ctx)

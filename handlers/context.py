@@ -8,6 +8,7 @@ import aiosqlite
 
 from bot import delivery
 from bot.app import Huiwu
+from bot.i18n import _
 from bot.messaging import Button, Event, OutgoingMessage
 from bot.plan import Plan, Role
 from storage.records import MemberRecord
@@ -17,9 +18,8 @@ from storage.records import MemberRecord
 class HandlerContext:
     app: Huiwu
     event: Event
-    memberships: list[
-        MemberRecord
-    ]  # the sender's memberships (in the group's plan only, in a group)
+    # The sender's memberships; in a group, only those in the group's plan.
+    memberships: list[MemberRecord]
     group_instance_id: int | None = None  # the plan bound to the group the event came from
     replies: list[OutgoingMessage] = field(default_factory=list)
 
@@ -33,11 +33,23 @@ class HandlerContext:
     def memberships_with(self, role: Role) -> list[MemberRecord]:
         return [m for m in self.memberships if role.value in m.roles]
 
-    def reply(
-        self, text: str, buttons: tuple[tuple[Button, ...], ...] = (), **kwargs: object
-    ) -> None:
+    def reply(self, text: str, buttons: tuple[tuple[Button, ...], ...] = ()) -> None:
         """Answer in the event's chat (sent after the handler returns)."""
-        self.replies.append(OutgoingMessage(text, buttons, **kwargs))  # type: ignore[arg-type]
+        self.replies.append(OutgoingMessage(text, buttons))
+
+    def greet_stranger(self) -> None:
+        self.reply(
+            _(
+                "Hello! I am Huiwu, the meeting work-plan assistant. You are not on any plan's roster yet: ask the organizer for your personal invite link."
+            )
+        )
+
+    def refuse_stranger(self) -> None:
+        self.reply(
+            _(
+                "You are not on this plan's roster, so I cannot do that for you. Ask the organizer for an invite link."
+            )
+        )
 
     async def plan_of(self, member: MemberRecord) -> Plan:
         return await self.app.plans.get(member.instance_id)

@@ -32,11 +32,7 @@ async def handle_message(ctx: HandlerContext) -> None:
         await organizer.preview_plan(ctx)
         return
     if not ctx.is_known:
-        ctx.reply(
-            _(
-                "Hello! I am Huiwu, the meeting work-plan assistant. You are not on any plan's roster yet: ask the organizer for your personal invite link."
-            )
-        )
+        ctx.greet_stranger()
         return
     if event.files or event.text.strip():
         ctx.reply(

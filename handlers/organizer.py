@@ -5,10 +5,11 @@ from __future__ import annotations
 from functools import partial
 
 from bot import delivery, phases
+from bot.formatting import names_text
 from bot.i18n import _
 from bot.loading import store_plan
 from bot.messaging import Button
-from bot.plan import PlanError, Role, load_plan_text
+from bot.plan import Member, Plan, PlanError, Role, load_plan_text
 from bot.progress import MemberState, plan_progress
 from bot.texts import reminder, timeline_text
 from handlers.context import HandlerContext
@@ -106,7 +107,7 @@ async def remind(ctx: HandlerContext) -> None:
                 )
                 nudged.append(row.member.name)
     if nudged:
-        ctx.reply(_("Reminded: {names}.").format(names="、".join(dict.fromkeys(nudged))))
+        ctx.reply(_("Reminded: {names}.").format(names=names_text(list(dict.fromkeys(nudged)))))
     else:
         ctx.reply(_("Nobody has anything pending."))
 
@@ -118,8 +119,7 @@ async def preview_plan(ctx: HandlerContext) -> None:
     if file.size is not None and file.size > MAX_PLAN_BYTES:
         ctx.reply(_("That file is too large for a plan ({size} bytes).").format(size=file.size))
         return
-    platform = ctx.app.platforms[event.platform]
-    content = await platform.sender.messenger.download(file)
+    content = await ctx.app.download(event.platform, file)
     try:
         text = content.decode("utf-8")
         plan = load_plan_text(text, source=file.file_name or "plan.toml")
@@ -131,11 +131,7 @@ async def preview_plan(ctx: HandlerContext) -> None:
             _("The plan cannot be loaded:") + "\n" + "\n".join(f"• {p}" for p in exc.problems)
         )
         return
-    organizers = plan.with_role(Role.ORGANIZER)
-    if event.platform == "telegram" and not any(
-        m.telegram_id in (None, int(event.user_id) if event.user_id.isdigit() else None)
-        for m in organizers
-    ):
+    if _organizer_entry(plan, event.platform, event.user_id) is None:
         ctx.reply(_("The plan names another organizer, so you cannot load it."))
         return
     async with ctx.app.db.transaction() as conn:
@@ -161,6 +157,15 @@ async def preview_plan(ctx: HandlerContext) -> None:
     )
 
 
+def _organizer_entry(plan: Plan, platform: str, user_id: str) -> Member | None:
+    """The roster's organizer the uploader can be: one named with this account, or one with none."""
+    organizers = plan.with_role(Role.ORGANIZER)
+    named = [m for m in organizers if m.platform_ids.get(platform) == user_id]
+    unnamed = [m for m in organizers if platform not in m.platform_ids]
+    candidates = named or unnamed
+    return candidates[0] if candidates else None
+
+
 async def confirm_plan(ctx: HandlerContext, *, load: bool) -> None:
     app, event = ctx.app, ctx.event
     state = await conversations.load(app.db, event.platform, event.user_id)
@@ -178,9 +183,9 @@ async def confirm_plan(ctx: HandlerContext, *, load: bool) -> None:
         instance_id = await store_plan(
             conn, plan, text, loaded_by=f"{event.platform}:{event.user_id}", now=app.clock.now()
         )
-        organizer = await instances.member_by_key(
-            app.db, instance_id, plan.with_role(Role.ORGANIZER)[0].id
-        )
+        entry = _organizer_entry(plan, event.platform, event.user_id)
+        assert entry is not None  # checked at preview; the stored text has not changed
+        organizer = await instances.member_by_key(app.db, instance_id, entry.id)
         assert organizer is not None
         await instances.set_identity(
             conn, organizer.id, event.platform, event.user_id, reachable=True

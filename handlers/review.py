@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from bot import delivery
 from bot.i18n import _
 from bot.messaging import Button, OutgoingMessage
+from bot.plan import Task
 from handlers.context import HandlerContext
 from handlers.tasks import reviewers_for
 from storage import assignments, conversations, instances
+from storage.records import AssignmentRecord, MemberRecord, SubmissionRecord
 
 COMMENTING = "review:commenting"
 
 
-async def _reviewable(ctx: HandlerContext, submission_id: int) -> tuple[Any, Any, Any, Any] | None:
-    """(submission, assignment, task, reviewer membership) if the sender may review it now."""
+@dataclass(frozen=True)
+class Reviewable:
+    """A submission the sender may review now, with what the review needs."""
+
+    submission: SubmissionRecord
+    assignment: AssignmentRecord
+    task: Task
+    reviewer: MemberRecord
+    submitter: MemberRecord
+
+
+async def _reviewable(ctx: HandlerContext, submission_id: int) -> Reviewable | None:
+    """What the sender may review now, or None (and a reply saying why)."""
     app = ctx.app
     submission = await assignments.get_submission(app.db, submission_id)
     if submission is None:
@@ -26,13 +40,13 @@ async def _reviewable(ctx: HandlerContext, submission_id: int) -> tuple[Any, Any
     plan = await app.plans.get(record.instance_id)
     task = plan.task(record.task_id)
     submitter = await instances.get_member(app.db, record.member_id)
-    member_key = submitter.member_key if submitter else ""
+    assert submitter is not None
     reviewer = next(
         (
             m
             for m in ctx.memberships
             if m.instance_id == record.instance_id
-            and m.member_key in reviewers_for(task, member_key)
+            and m.member_key in reviewers_for(task, submitter.member_key)
         ),
         None,
     )
@@ -43,7 +57,7 @@ async def _reviewable(ctx: HandlerContext, submission_id: int) -> tuple[Any, Any
     if latest.id != submission.id or await assignments.reviews_of(app.db, submission.id):
         ctx.reply(_("This version has been reviewed already or replaced by a newer one."))
         return None
-    return submission, record, task, reviewer
+    return Reviewable(submission, record, task, reviewer, submitter)
 
 
 async def decide(ctx: HandlerContext, submission_id: int, *, approve: bool) -> None:
@@ -63,10 +77,9 @@ async def decide(ctx: HandlerContext, submission_id: int, *, approve: bool) -> N
             {"submission": submission_id},
             ctx.app.clock.now(),
         )
-    member = await instances.get_member(ctx.app.db, found[1].member_id)
     ctx.reply(
         _("What should be changed? Your next message goes to {name} as the comment.").format(
-            name=member.name if member else "?"
+            name=found.submitter.name
         )
     )
 
@@ -85,25 +98,16 @@ async def comment(ctx: HandlerContext, data: dict[str, Any]) -> None:
 
 
 async def _record(
-    ctx: HandlerContext, found: tuple[Any, Any, Any, Any], verdict: str, comment_text: str | None
+    ctx: HandlerContext, found: Reviewable, verdict: str, comment_text: str | None
 ) -> None:
-    submission, record, task, reviewer = found
+    submission, record, task = found.submission, found.assignment, found.task
+    reviewer, member = found.reviewer, found.submitter
     app, event = ctx.app, ctx.event
-    member = await instances.get_member(app.db, record.member_id)
-    assert member is not None
-    targets = [record]
-    if task.collective:
-        targets = [
-            r
-            for r in await assignments.assignments_of_instance(app.db, record.instance_id)
-            if r.task_id == task.id
-        ]
     async with app.db.transaction() as conn:
         await assignments.add_review(
             conn, submission.id, reviewer.id, verdict, comment_text, app.clock.now()
         )
-        for target in targets:
-            await assignments.set_assignment_status(conn, target.id, verdict)
+        await assignments.set_assignment_status(conn, record, verdict, whole_task=task.collective)
         await conversations.clear(conn, event.platform, event.user_id)
         await delivery.to_member(
             conn,

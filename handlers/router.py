@@ -93,11 +93,7 @@ async def _route(ctx: HandlerContext) -> None:
         return
     if not spec.allows_roles(ctx.roles()):
         if not ctx.is_known and spec.roles is not None:
-            ctx.reply(
-                _(
-                    "You are not on this plan's roster, so I cannot do that for you. Ask the organizer for an invite link."
-                )
-            )
+            ctx.refuse_stranger()
         else:
             ctx.reply(_("Only the plan's organizer can use /{name}.").format(name=spec.name))
         return

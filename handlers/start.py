@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot import phases
+from bot.formatting import names_text
 from bot.i18n import _
 from handlers import commands
 from handlers.context import HandlerContext
@@ -37,18 +38,14 @@ async def start(ctx: HandlerContext) -> None:
     memberships = await instances.members_for_user(app.db, event.platform, event.user_id)
     ctx.memberships = memberships
     if not memberships:
-        ctx.reply(
-            _(
-                "Hello! I am Huiwu, the meeting work-plan assistant. You are not on any plan's roster yet: ask the organizer for your personal invite link."
-            )
-        )
+        ctx.greet_stranger()
     else:
         name = bound_name or memberships[0].name
         plans = [(await ctx.plan_of(m)).title for m in memberships]
         ctx.reply(
             _(
                 "Hello {name}! You are on the plan(s): {plans}. I will send your tasks and deadlines here."
-            ).format(name=name, plans="、".join(dict.fromkeys(plans)))
+            ).format(name=name, plans=names_text(list(dict.fromkeys(plans))))
         )
         if released:
             ctx.reply(

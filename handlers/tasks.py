@@ -6,10 +6,12 @@ restart is still there after it; nothing is stored as a submission until they co
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
 from bot import delivery
+from bot.formatting import names_text
 from bot.i18n import _
 from bot.messaging import Button, IncomingFile, OutgoingMessage
 from bot.plan import Plan, SubmissionKind, Task
@@ -133,15 +135,7 @@ async def collect(ctx: HandlerContext, draft: dict[str, Any]) -> None:
     if text:
         draft["texts"].append(text)
     for file in event.files:
-        draft["files"].append(
-            {
-                "ref": file.file_ref,
-                "name": file.file_name,
-                "mime": file.mime_type,
-                "size": file.size,
-                "photo": file.is_photo,
-            }
-        )
+        draft["files"].append(dataclasses.asdict(file))
     async with ctx.app.db.transaction() as conn:
         await conversations.save(
             conn, event.platform, event.user_id, COLLECTING, draft, ctx.app.clock.now()
@@ -195,15 +189,9 @@ async def send_draft(ctx: HandlerContext) -> None:
             now=now,
             late=late,
         )
-        targets = [record]
-        if task.collective:
-            targets = [
-                r
-                for r in await assignments.assignments_of_instance(app.db, record.instance_id)
-                if r.task_id == task.id
-            ]
-        for target in targets:
-            await assignments.set_assignment_status(conn, target.id, "submitted")
+        await assignments.set_assignment_status(
+            conn, record, "submitted", whole_task=task.collective
+        )
         await conversations.clear(conn, event.platform, event.user_id)
         for reviewer_key in reviewers_for(task, member.member_key):
             reviewer = await instances.member_by_key(app.db, record.instance_id, reviewer_key)
@@ -226,7 +214,7 @@ async def send_draft(ctx: HandlerContext) -> None:
     late_note = _(" It is after the deadline, so it is marked late.") if late else ""
     reviewers = reviewers_for(task, member.member_key)
     review_note = (
-        _(" It has gone to {names} for review.").format(names="、".join(plan.names(reviewers)))
+        _(" It has gone to {names} for review.").format(names=names_text(plan.names(reviewers)))
         if reviewers
         else ""
     )
@@ -243,32 +231,16 @@ def reviewers_for(task: Task, member_key: str) -> tuple[str, ...]:
 
 
 async def _fetch(
-    ctx: HandlerContext, item: dict[str, Any]
+    ctx: HandlerContext, stored: dict[str, Any]
 ) -> tuple[str, str, str | None, str | None, int | None, bytes | None]:
     """Keep our own copy of a file: platform file ids expire. A failed download keeps the reference."""
+    file = IncomingFile(**stored)
     content = None
-    platform = ctx.app.platforms.get(ctx.event.platform)
-    if platform is not None:
-        try:
-            content = await platform.sender.messenger.download(
-                IncomingFile(
-                    item["ref"],
-                    item.get("name"),
-                    item.get("mime"),
-                    item.get("size"),
-                    bool(item.get("photo")),
-                )
-            )
-        except Exception as exc:  # the submission must not be lost for a failed download
-            logger.warning("could not download %s: %s", item["ref"], exc)
-    return (
-        ctx.event.platform,
-        item["ref"],
-        item.get("name"),
-        item.get("mime"),
-        item.get("size"),
-        content,
-    )
+    try:
+        content = await ctx.app.download(ctx.event.platform, file)
+    except Exception as exc:  # the submission must not be lost for a failed download
+        logger.warning("could not download %s: %s", file.file_ref, exc)
+    return (ctx.event.platform, file.file_ref, file.file_name, file.mime_type, file.size, content)
 
 
 def _review_request(
@@ -290,7 +262,7 @@ def _review_request(
         lines.append("")
         lines.append(text)
     for item in draft["files"]:
-        lines.append(_("File: {name}").format(name=item.get("name") or _("photo")))
+        lines.append(_("File: {name}").format(name=item.get("file_name") or _("photo")))
     return OutgoingMessage(
         "\n".join(lines),
         buttons=(

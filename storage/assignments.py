@@ -106,9 +106,22 @@ async def assignments_of_instance(db: Database, instance_id: int) -> list[Assign
 
 
 async def set_assignment_status(
-    conn: aiosqlite.Connection, assignment_id: int, status: str
+    conn: aiosqlite.Connection,
+    assignment: AssignmentRecord,
+    status: str,
+    *,
+    whole_task: bool = False,
 ) -> None:
-    await conn.execute("UPDATE assignments SET status = ? WHERE id = ?", (status, assignment_id))
+    """Set one assignment's status, or with ``whole_task`` every assignee's (a collective task)."""
+    if whole_task:
+        await conn.execute(
+            "UPDATE assignments SET status = ? WHERE instance_id = ? AND task_id = ?",
+            (status, assignment.instance_id, assignment.task_id),
+        )
+    else:
+        await conn.execute(
+            "UPDATE assignments SET status = ? WHERE id = ?", (status, assignment.id)
+        )
 
 
 async def add_submission(

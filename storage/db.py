@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import sqlite3
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -128,8 +129,6 @@ class Database:
 
 def _split_sql(script: str) -> list[str]:
     """Split a migration into statements (sqlite3.complete_statement knows where one ends)."""
-    import sqlite3
-
     statements, buffer = [], ""
     for line in script.splitlines(keepends=True):
         buffer += line

@@ -155,10 +155,3 @@ async def messages(
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
     rows = await db.fetch_all(f"SELECT * FROM outbox {where} ORDER BY id", params)
     return [_record(row) for row in rows]
-
-
-async def held_chats(db: Database, platform: str) -> set[str]:
-    rows = await db.fetch_all(
-        "SELECT DISTINCT chat_id FROM outbox WHERE platform = ? AND state = 'held'", (platform,)
-    )
-    return {row[0] for row in rows}

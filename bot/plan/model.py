@@ -53,6 +53,16 @@ class Member:
     def has(self, role: Role) -> bool:
         return role in self.roles
 
+    @property
+    def platform_ids(self) -> dict[str, str]:
+        """The person's user id on each platform the roster names."""
+        ids: dict[str, str] = {}
+        if self.telegram_id is not None:
+            ids["telegram"] = str(self.telegram_id)
+        if self.wecom_userid:
+            ids["wecom"] = self.wecom_userid
+        return ids
+
 
 @dataclass(frozen=True)
 class Task:

@@ -45,24 +45,6 @@ MEMBER_KEYS = {
     "党组书记": "secretary",
     "市政府分管领导": "city-leader",
 }
-TABLES = (
-    "plan_instances",
-    "chat_bindings",
-    "members",
-    "identities",
-    "invites",
-    "phase_runs",
-    "assignments",
-    "submissions",
-    "submission_files",
-    "reviews",
-    "conversations",
-    "outbox",
-    "surveys",
-    "survey_voters",
-    "ballots",
-    "rectification_items",
-)
 
 PlanEditor = Callable[[str, dict[str, int]], str]
 
@@ -120,7 +102,10 @@ class World:
 
     async def row_counts(self) -> dict[str, int]:
         counts = {}
-        for table in TABLES:
+        tables = await self.app.db.fetch_all(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+        for (table,) in tables:
             row = await self.app.db.fetch_one(f"SELECT COUNT(*) FROM {table}")
             counts[table] = int(row[0]) if row else -1
         return counts
