@@ -168,5 +168,7 @@ def markdown_table() -> str:
         where = " / ".join(sorted(chat.value for chat in spec.chats))
         words = f" (also: {', '.join(spec.keywords)})" if spec.keywords else ""
         marks = [ALLOWED_MARK if allows_column(spec, c) else REFUSED_MARK for c in ROLE_COLUMNS]
-        lines.append("| " + " | ".join([f"/{spec.name}{words}", where, *marks, spec.description]) + " |")
+        lines.append(
+            "| " + " | ".join([f"/{spec.name}{words}", where, *marks, spec.description]) + " |"
+        )
     return "\n".join(lines)

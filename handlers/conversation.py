@@ -28,7 +28,7 @@ async def handle_message(ctx: HandlerContext) -> None:
         if name == review.COMMENTING:
             await review.comment(ctx, data)
             return
-    if any((f.file_name or "").lower().endswith(".toml") for f in event.files):
+    if organizer.wants_plan_loaded(ctx):
         await organizer.preview_plan(ctx)
         return
     if not ctx.is_known:
