@@ -344,6 +344,15 @@ class TelegramEmulator:
             },
         )
 
+    def open_private_chat(self, user_id: int) -> None:
+        """The user opened the bot some time ago: the bot may write to them; no update is sent
+        (for benchmarks and crash tests that start with many members already bound)."""
+        user = self._user(user_id)
+        self._world.chats.setdefault(
+            user_id, SimChat(user_id, "private", user=user, member_ids={user_id})
+        )
+        self._bot().started_by.add(user_id)
+
     def _user_message(self, user_id: int, chat_id: int | None, content: JsonDict) -> JsonDict:
         bot = self._bot()
         user = self._user(user_id)
