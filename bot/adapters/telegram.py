@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 from telegram import (
     BotCommand,
@@ -154,35 +155,26 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
 
 
 class TelegramMessenger:
-    """Delivers the core's messages with the Bot API; maps Telegram's errors to the core's."""
+    """Delivers the core's messages with the Bot API; maps Telegram's errors to the core's.
+
+    A message may take several requests (a long text in parts, a long caption before its
+    file). The parts already delivered are remembered until the whole message is, so a retry
+    after a failure goes on from the part that failed instead of sending earlier ones again.
+    """
 
     platform = PLATFORM
 
     def __init__(self, application: Application) -> None:
         self.application = application
+        self._parts_sent: dict[tuple[str, OutgoingMessage], int] = {}
 
     async def send(self, chat_id: str, message: OutgoingMessage) -> None:
-        bot = self.application.bot
+        key = (chat_id, message)
+        steps = self._requests(int(chat_id), message)
         try:
-            if message.file is not None:
-                caption = message.text if len(message.text) <= MAX_CAPTION else None
-                if caption is None and message.text:
-                    for part in split_text(message.text):
-                        await bot.send_message(int(chat_id), part)
-                upload = InputFile(message.file.content, filename=message.file.name)
-                if message.file.is_photo:
-                    await bot.send_photo(
-                        int(chat_id), upload, caption=caption, reply_markup=_markup(message)
-                    )
-                else:
-                    await bot.send_document(
-                        int(chat_id), upload, caption=caption, reply_markup=_markup(message)
-                    )
-                return
-            parts = split_text(message.text)
-            for index, part in enumerate(parts):
-                markup = _markup(message) if index == len(parts) - 1 else None
-                await bot.send_message(int(chat_id), part, reply_markup=markup)
+            for index in range(self._parts_sent.get(key, 0), len(steps)):
+                await steps[index]()
+                self._parts_sent[key] = index + 1
         except tg_error.RetryAfter as exc:
             raise RetryAfter(_seconds(exc.retry_after), str(exc)) from exc
         except tg_error.Forbidden as exc:
@@ -190,9 +182,37 @@ class TelegramMessenger:
         except tg_error.BadRequest as exc:
             if "chat not found" in str(exc).lower():
                 raise RecipientUnreachable(str(exc)) from exc
+            self._parts_sent.pop(key, None)
             raise PermanentSendError(str(exc)) from exc
         except tg_error.TelegramError as exc:  # NetworkError, TimedOut, server errors
             raise TransientSendError(str(exc)) from exc
+        self._parts_sent.pop(key, None)
+
+    def _requests(
+        self, chat_id: int, message: OutgoingMessage
+    ) -> list[Callable[[], Awaitable[object]]]:
+        """The Bot API requests that deliver the message, in order."""
+        bot = self.application.bot
+        markup = _markup(message)
+        if message.file is None:
+            parts = split_text(message.text)
+            return [
+                partial(
+                    bot.send_message,
+                    chat_id,
+                    part,
+                    reply_markup=markup if index == len(parts) - 1 else None,
+                )
+                for index, part in enumerate(parts)
+            ]
+        caption = message.text if len(message.text) <= MAX_CAPTION else None
+        steps: list[Callable[[], Awaitable[object]]] = []
+        if caption is None and message.text:
+            steps = [partial(bot.send_message, chat_id, part) for part in split_text(message.text)]
+        upload = InputFile(message.file.content, filename=message.file.name)
+        send_file = bot.send_photo if message.file.is_photo else bot.send_document
+        steps.append(partial(send_file, chat_id, upload, caption=caption, reply_markup=markup))
+        return steps
 
     async def download(self, file: IncomingFile) -> bytes:
         telegram_file = await self.application.bot.get_file(file.file_ref)
