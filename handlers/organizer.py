@@ -213,7 +213,11 @@ async def _import_document(
             )
         )
         return None
-    result = import_plan_text(document, source=name)
+    try:
+        result = import_plan_text(document, source=name)
+    except PlanImportError as exc:  # nothing in it reads as a plan
+        ctx.reply(_("The plan cannot be loaded:") + "\n• " + str(exc))
+        return None
     notes = []
     if result.warnings:
         notes.append(

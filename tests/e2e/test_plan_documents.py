@@ -130,3 +130,15 @@ async def test_an_unreadable_document_is_refused_and_nothing_is_stored(world: Wo
     after = await world.row_counts()
     assert after.pop("outbox") - before.pop("outbox") == 1
     assert after == before
+
+
+async def test_a_document_with_nothing_of_a_plan_in_it_is_refused(world: World) -> None:
+    fang = world.people["方磊"]
+    before = await world.row_counts()
+    text = "会议纪要\n大家讨论了工作。\n".encode()
+    [answer] = await send_document(fang, world, "纪要.txt", text, "text/plain")
+    assert answer.text.startswith(zh("The plan cannot be loaded:"))
+    assert "纪要.txt" in answer.text  # the importer's reason names the document
+    after = await world.row_counts()
+    assert after.pop("outbox") - before.pop("outbox") == 1
+    assert after == before
