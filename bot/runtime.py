@@ -16,7 +16,7 @@ from bot.app import Huiwu, PlatformInfo
 from bot.clock import Clock
 from bot.messaging import Event
 from bot.scheduler import PlanScheduler
-from bot.sender import TELEGRAM_POLICY, OutboxSender
+from bot.sender import TELEGRAM_POLICY, OutboxSender, SendPolicy
 from handlers.router import dispatch
 from storage.db import Database
 
@@ -33,6 +33,8 @@ class TelegramOptions:
     listen_host: str = "127.0.0.1"
     listen_port: int = 8080
     register_commands: bool = True
+    # Telegram's limits; a benchmark measuring the core's own speed may lift them.
+    policy: SendPolicy = TELEGRAM_POLICY
 
 
 @dataclass
@@ -70,7 +72,7 @@ class Runtime:
         if options.register_commands:
             await telegram_adapter.register_commands(application)
         messenger = telegram_adapter.TelegramMessenger(application)
-        sender = OutboxSender(self.app.db, self.clock, messenger, TELEGRAM_POLICY)
+        sender = OutboxSender(self.app.db, self.clock, messenger, options.policy)
         self.app.add_platform(
             telegram_adapter.PLATFORM,
             PlatformInfo(

@@ -12,7 +12,7 @@ from bot.i18n import _
 from bot.loading import store_plan
 from bot.messaging import Button, IncomingFile
 from bot.plan import Member, Plan, PlanError, Role, load_plan_text
-from bot.plan.importer import DOCUMENT_SUFFIXES, PlanImportError, document_text, import_plan_text
+from bot.plan.model import DOCUMENT_SUFFIXES
 from bot.progress import MemberState, plan_progress
 from bot.texts import reminder, timeline_text
 from handlers.context import HandlerContext
@@ -204,6 +204,8 @@ async def _import_document(
 ) -> tuple[str, list[str]] | None:
     """The plan the importer reads from a document, and what to tell about it (what it
     could not read, with line and text; roster entries to complete); None if unreadable."""
+    from bot.plan.importer import PlanImportError, document_text, import_plan_text  # heavy
+
     try:
         document = await asyncio.to_thread(document_text, content, name)
     except PlanImportError:

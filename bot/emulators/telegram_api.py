@@ -174,6 +174,10 @@ class TelegramEmulator:
         self._primary_bot = self._primary_bot or bot
         return bot_id
 
+    def use_bot(self, token: str) -> None:
+        """Simulated users talk to this bot from now on (a benchmark runs two bots in turn)."""
+        self._primary_bot = self._world.bots[token]
+
     def add_user(
         self,
         first_name: str,

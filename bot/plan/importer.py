@@ -58,6 +58,7 @@ from bot.plan.cn_names import (
     superior_bodies,
 )
 from bot.plan.loader import PlanError, load_plan_text
+from bot.plan.model import DOCUMENT_SUFFIXES
 
 MEETING_TIME = time(9, 0)
 TABLE_MARK = "【表格】"
@@ -166,9 +167,6 @@ def import_plan_text(
 ) -> ImportResult:
     """Import a work-plan document's text; ``roster`` entries are used as they are."""
     return _Importer(text, roster or [], source).run()
-
-
-DOCUMENT_SUFFIXES = (".txt", ".text", ".docx")
 
 
 def read_document(path: str | Path) -> str:

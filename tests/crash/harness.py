@@ -180,6 +180,11 @@ class BotProcess:
         line = next(line for line in status.splitlines() if line.startswith("VmRSS:"))
         return int(line.split()[1])
 
+    def cpu_seconds(self) -> float:
+        """CPU time the process has used so far, all threads, user and system."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def log(self) -> str:
         """Everything the current process wrote so far (for failure messages)."""
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
