@@ -72,12 +72,15 @@ def _with_links(message: OutgoingMessage) -> str:
 
 
 def _card_parts(message: OutgoingMessage, text: str) -> tuple[str, str]:
-    """(card title, the rest of the text)."""
+    """(card title, the text for the card's body); a title too long for a card is shortened
+    there and kept whole in the body."""
     lines = text.splitlines()
-    title = message.title or (lines[0] if lines else "")
-    if lines and lines[0].strip() == title.strip():
+    title = (message.title or (lines[0] if lines else "")).strip()
+    if len(title) > CARD_TITLE_CHARS:
+        return _shorten(title, CARD_TITLE_CHARS), text.strip()
+    if lines and lines[0].strip() == title:
         lines = lines[1:]
-    return title.strip(), "\n".join(lines).strip()
+    return title, "\n".join(lines).strip()
 
 
 def _shorten(text: str, limit: int) -> str:
@@ -151,7 +154,7 @@ class WeComMessenger:
     def _card(title: str, text: str, buttons: list[Button]) -> dict[str, object]:
         return button_interaction_card(
             task_id=f"hw_{secrets.token_hex(12)}",
-            title=_shorten(title or "…", CARD_TITLE_CHARS),
+            title=title or "…",
             sub_title_text=text or None,
             buttons=[(b.label, b.data or "") for b in buttons],
         )

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot import delivery
+from bot.emulators.wecom_people import card_text
 from bot.messaging import OutgoingMessage
 from storage import instances, outbox
 from tests.e2e.conftest import zh
@@ -16,7 +17,6 @@ from tests.e2e.wecom_world import (
     USERIDS,
     WeComWorld,
     WeComWorldFactory,
-    card_text,
     wecom_worlds,
 )
 

@@ -11,13 +11,12 @@ from pathlib import Path
 import pytest
 
 from bot.emulators.wecom_api import ReceivedMessage
+from bot.emulators.wecom_people import buttons_of, card_text
 from tests.e2e.conftest import PLAN_TITLE, zh
 from tests.e2e.wecom_world import (
     USERIDS,
     WeComWorld,
     WeComWorldFactory,
-    buttons_of,
-    card_text,
     wecom_worlds,
 )
 

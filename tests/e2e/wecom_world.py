@@ -11,7 +11,6 @@ emulator's counting windows, so minutes of WeCom throttling pass in no real time
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -24,8 +23,10 @@ from bot import phases
 from bot.app import Huiwu
 from bot.clock import ManualClock
 from bot.demo import seed_plan_text
-from bot.emulators.wecom_api import ReceivedMessage, WeComEmulator
-from bot.emulators.wecom_callbacks import CallbackResponse, WeComCallbackClient
+from bot.demo_wecom import USERIDS, with_city_leader_on_wecom
+from bot.emulators.wecom_api import WeComEmulator
+from bot.emulators.wecom_callbacks import WeComCallbackClient
+from bot.emulators.wecom_people import VirtualTime, WeComPerson, card_text
 from bot.loading import store_plan
 from bot.plan import load_plan_text
 from bot.runtime import Runtime, WeComOptions
@@ -38,13 +39,6 @@ AGENT_ID = 1000002
 CALLBACK_TOKEN = "HuiwuE2eToken"
 AES_KEY = base64.b64encode(hashlib.sha256(b"huiwu e2e").digest()).decode()[:43]
 START = "2013-12-02T10:00+08:00"
-USERIDS = {
-    "方磊": "FangLei",
-    "唐军": "TangJun",
-    "孟平": "MengPing",
-    "党组书记": "DangZuShuJi",
-    "市政府分管领导": "ShiLingDao",
-}
 MEMBER_KEYS = {
     "方磊": "fanglei",
     "唐军": "tangjun",
@@ -52,102 +46,6 @@ MEMBER_KEYS = {
     "党组书记": "secretary",
     "市政府分管领导": "city-leader",
 }
-
-
-def with_city_leader_on_wecom(text: str) -> str:
-    """The seed plan with a wecom_userid for the city leader (the seed has none)."""
-    entry = 'id = "city-leader"\nname = "市政府分管领导"\nroles = ["superior"]\n'
-    assert entry in text
-    return text.replace(entry, entry + f'wecom_userid = "{USERIDS["市政府分管领导"]}"\n')
-
-
-class VirtualTime:
-    """Monotonic seconds that a sleep advances at once (for send limits, not the plan clock)."""
-
-    def __init__(self, start: float = 100_000.0) -> None:
-        self.now = start
-        self.slept = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += max(seconds, 0.0)
-        self.slept += max(seconds, 0.0)
-        await asyncio.sleep(0)
-
-
-def card_text(message: ReceivedMessage) -> str:
-    """What a member reads in a message: the text, or a card's title and text."""
-    content = message.content
-    if message.msgtype in ("text", "markdown"):
-        return str(content.get("content", ""))
-    if message.msgtype == "template_card":
-        title = content.get("main_title", {}).get("title", "")
-        return "\n".join(filter(None, [title, content.get("sub_title_text", "")]))
-    if message.msgtype == "textcard":
-        return f"{content.get('title', '')}\n{content.get('description', '')}"
-    return f"[{message.msgtype}]"
-
-
-def buttons_of(message: ReceivedMessage) -> list[tuple[str, str]]:
-    """(label, key) of a template card's buttons."""
-    if message.msgtype != "template_card":
-        return []
-    return [(b["text"], b["key"]) for b in message.content.get("button_list", [])]
-
-
-@dataclass
-class WeComPerson:
-    """A member using the WeCom app: what they type or press goes out as a callback."""
-
-    world: WeComWorld
-    name: str
-    userid: str
-
-    def inbox(self) -> list[ReceivedMessage]:
-        return self.world.emulator.inbox(self.userid)
-
-    def texts(self) -> list[str]:
-        return [card_text(m) for m in self.inbox()]
-
-    async def _after(self, send: Awaitable[CallbackResponse]) -> list[ReceivedMessage]:
-        before = len(self.inbox())
-        response = await send
-        assert response.status == 200, response
-        await self.world.settle()
-        return self.inbox()[before:]
-
-    async def say(self, text: str) -> list[ReceivedMessage]:
-        return await self._after(self.world.callbacks.send_text(self.userid, text))
-
-    async def send_file(self, filename: str, content: bytes) -> list[ReceivedMessage]:
-        media_id = self.world.emulator.add_media(filename, content)
-        return await self._after(self.world.callbacks.send_file(self.userid, media_id))
-
-    async def send_image(self, content: bytes) -> list[ReceivedMessage]:
-        media_id = self.world.emulator.add_media(
-            "photo.jpg", content, media_type="image", content_type="image/jpeg"
-        )
-        url = f"https://wework.example/{media_id}.jpg"
-        return await self._after(self.world.callbacks.send_image(self.userid, media_id, url))
-
-    async def click(self, key: str) -> list[ReceivedMessage]:
-        return await self._after(self.world.callbacks.send_click(self.userid, key))
-
-    async def press(self, key_prefix: str, *, within: str | None = None) -> list[ReceivedMessage]:
-        """Press the newest card button whose key starts with ``key_prefix`` (on a card whose
-        text contains ``within``, if given)."""
-        for message in reversed(self.inbox()):
-            if within is not None and within not in card_text(message):
-                continue
-            for _label, key in buttons_of(message):
-                if key.startswith(key_prefix):
-                    task_id = str(message.content["task_id"])
-                    return await self._after(
-                        self.world.callbacks.send_template_card_event(self.userid, task_id, key)
-                    )
-        raise AssertionError(f"{self.name} has no button {key_prefix!r} (within {within!r})")
 
 
 @dataclass
@@ -265,7 +163,10 @@ async def wecom_worlds(tmp_path: Path) -> AsyncIterator[WeComWorldFactory]:
         world = WeComWorld(
             emulator, runtime, clock, vt, callbacks, instance_id, chatid, db_path, options
         )
-        world.people = {name: WeComPerson(world, name, userid) for name, userid in USERIDS.items()}
+        world.people = {
+            name: WeComPerson(emulator, callbacks, userid, name, world.settle)
+            for name, userid in USERIDS.items()
+        }
         opened[-1] = (emulator, world)
         return world
 
