@@ -122,13 +122,20 @@ class WeComPerson:
     ) -> list[ReceivedMessage]:
         """Press the newest card button whose key starts with ``key_prefix`` (labelled
         ``label``, on a card whose text contains ``within``, if given)."""
-        for message in reversed(self.inbox()):
-            if within is not None and within not in card_text(message):
-                continue
-            for shown, key in buttons_of(message):
-                if key.startswith(key_prefix) and label in (None, shown):
-                    pressed = self.callbacks.send_template_card_event(
-                        self.userid, str(message.content["task_id"]), key
-                    )
-                    return await self._after(f"[{shown}]", lambda: pressed)
+        found = next(
+            (
+                (str(message.content["task_id"]), key, shown)
+                for message in reversed(self.inbox())
+                if within is None or within in card_text(message)
+                for shown, key in buttons_of(message)
+                if key.startswith(key_prefix) and label in (None, shown)
+            ),
+            None,
+        )
+        if found is not None:
+            task_id, key, shown = found
+            return await self._after(
+                f"[{shown}]",
+                lambda: self.callbacks.send_template_card_event(self.userid, task_id, key),
+            )
         raise LookupError(f"{self.name} has no button {key_prefix!r} (within {within!r})")
