@@ -27,8 +27,24 @@ OPINION_TEXT = "意见一：文山会海问题依然存在。\n意见二：深�
 MEASURES_TANG = "一、每月深入基层调研不少于两次。"
 ITEMS = (
     # description, source, category, member key, department, due (local date), status
-    ("精简会议文件，压缩会议数量", "opinion", "immediate", "fanglei", "办公室", "2014-01-31", "done"),
-    ("建立领导干部基层联系点制度", "meeting", "deadline", "tangjun", "政办科", "2014-02-15", "in_progress"),
+    (
+        "精简会议文件，压缩会议数量",
+        "opinion",
+        "immediate",
+        "fanglei",
+        "办公室",
+        "2014-01-31",
+        "done",
+    ),
+    (
+        "建立领导干部基层联系点制度",
+        "meeting",
+        "deadline",
+        "tangjun",
+        "政办科",
+        "2014-02-15",
+        "in_progress",
+    ),
     ("解决县区项目审批周期长的问题", "opinion", "escalate", "mengping", None, "2014-04-30", "todo"),
     ("完善公务接待管理办法", "self-review", "explain", "secretary", "办公室", None, "in_progress"),
 )
@@ -57,19 +73,25 @@ async def fill(db: Database, clock: ManualClock) -> tuple[int, list[int]]:
             await assignments.start_phase(conn, instance_id, phase.id, start)
             for task in phase.tasks:
                 for key in task.assignee_ids:
-                    await assignments.assign(conn, instance_id, task.id, members[key].id, task.due, start)
+                    await assignments.assign(
+                        conn, instance_id, task.id, members[key].id, task.due, start
+                    )
         found = await assignments.assignments_of_instance(db, instance_id)
         by = {(plan.task(a.task_id).id, a.member_id): a for a in found}
 
         async def hand_in(task_id: str, key: str, text: str | None, files=(), status="submitted"):
             record = by[(task_id, members[key].id)]
             when = start + timedelta(days=5)
-            await assignments.add_submission(conn, record.id, text=text, files=files, now=when, late=False)
+            await assignments.add_submission(
+                conn, record.id, text=text, files=files, now=when, late=False
+            )
             await assignments.set_assignment_status(conn, record, status)
 
         await hand_in("statements", "tangjun", STATEMENT_TANG)
         await hand_in(
-            "statements", "mengping", None,
+            "statements",
+            "mengping",
+            None,
             files=[("telegram", "f1", "孟平发言材料.docx", "application/msword", 4, b"PK\x03\x04")],
         )
         await hand_in("opinions", "fanglei", OPINION_TEXT)
@@ -88,7 +110,11 @@ async def fill(db: Database, clock: ManualClock) -> tuple[int, list[int]]:
             item_ids.append(item_id)
             if status != "todo":
                 await ledger.set_status(
-                    conn, item_id, status, members[key].id, datetime.fromisoformat("2014-01-20T10:00+08:00")
+                    conn,
+                    item_id,
+                    status,
+                    members[key].id,
+                    datetime.fromisoformat("2014-01-20T10:00+08:00"),
                 )
         cursor = await conn.execute(
             "INSERT INTO surveys (instance_id, survey_key, opened_at) VALUES (?, 'evaluation', ?)",
@@ -97,7 +123,11 @@ async def fill(db: Database, clock: ManualClock) -> tuple[int, list[int]]:
         for answers in EVALUATION_BALLOTS:
             await conn.execute(
                 "INSERT INTO ballots (ballot_key, survey_id, answers) VALUES (?, ?, ?)",
-                (secrets.token_bytes(16), cursor.lastrowid, json.dumps(answers, ensure_ascii=False)),
+                (
+                    secrets.token_bytes(16),
+                    cursor.lastrowid,
+                    json.dumps(answers, ensure_ascii=False),
+                ),
             )
     return instance_id, item_ids
 

@@ -55,7 +55,9 @@ def _outside_the_axes(image: Image.Image) -> tuple[int, int]:
 
 def test_the_bundled_font_is_found_without_system_fonts() -> None:
     assert ensure_cjk_font() == FAMILY
-    path = font_manager.findfont(font_manager.FontProperties(family=FAMILY), fallback_to_default=False)
+    path = font_manager.findfont(
+        font_manager.FontProperties(family=FAMILY), fallback_to_default=False
+    )
     assert path == str(cjk_font_path())
     assert cjk_font_path().stat().st_size > 10_000_000  # the whole collection, not a subset
 

@@ -29,7 +29,9 @@ HEADINGS = [
 
 
 async def _files(filled: Filled) -> dict[str, bytes]:
-    return {file.name: file.content for file in await export_documents(filled.app, filled.instance_id)}
+    return {
+        file.name: file.content for file in await export_documents(filled.app, filled.instance_id)
+    }
 
 
 async def test_the_report_holds_each_part_in_its_section(filled: Filled) -> None:
@@ -48,7 +50,11 @@ async def test_the_report_holds_each_part_in_its_section(filled: Filled) -> None
 
     def section(title: str) -> list[str]:
         start = paragraphs.index(title)
-        rest = [i for i, p in enumerate(document.paragraphs) if i > start and p.style.name == "Heading 1"]
+        rest = [
+            i
+            for i, p in enumerate(document.paragraphs)
+            if i > start and p.style.name == "Heading 1"
+        ]
         return paragraphs[start + 1 : rest[0] if rest else len(paragraphs)]
 
     meeting = section("一、会议召开情况")
@@ -85,7 +91,17 @@ async def test_the_ledger_table_lists_every_item_with_its_colour(filled: Filled)
     sheet = load_workbook(io.BytesIO(files["领导班子专题民主生活会-整改台账.xlsx"])).active
     assert sheet.title == "整改台账"
     rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
-    assert rows[0] == ["序号", "存在问题及整改措施", "问题来源", "整改方式", "责任人", "责任科室", "完成时限", "整改状态", "是否逾期"]
+    assert rows[0] == [
+        "序号",
+        "存在问题及整改措施",
+        "问题来源",
+        "整改方式",
+        "责任人",
+        "责任科室",
+        "完成时限",
+        "整改状态",
+        "是否逾期",
+    ]
     assert [row[0] for row in rows[1:]] == filled.item_ids
     assert rows[1][1:6] == ["精简会议文件，压缩会议数量", "征求意见", "马上整改", "方磊", "办公室"]
     assert rows[3][3] == "报上级协调解决"
@@ -101,7 +117,12 @@ async def test_the_progress_table_has_a_row_per_person_and_task(filled: Filled) 
     rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
     assert rows[0] == ["阶段", "任务", "完成时限", "人员", "状态", "逾期提交"]
     statements = {row[3]: row[4] for row in rows[1:] if row[1] == "撰写剖析材料"}
-    assert statements == {"方磊": "已逾期", "唐军": "已提交", "孟平": "已提交", "党组书记": "已逾期"}
+    assert statements == {
+        "方磊": "已逾期",
+        "唐军": "已提交",
+        "孟平": "已提交",
+        "党组书记": "已逾期",
+    }
     measures = {row[3]: row[4] for row in rows[1:] if row[1] == "制定个人整改措施"}
     assert measures["唐军"] == "已通过"
     assert {row[0] for row in rows[1:]} == {"会前准备阶段", "会后整改阶段"}
