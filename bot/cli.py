@@ -54,6 +54,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     chat.add_argument("--plan", type=int, help="plan instance number (default: the newest)")
     chat.add_argument("--chatid", help="bind this existing chat instead of creating one")
+    backup = commands.add_parser("backup", help="copy the database (safe while the bot runs)")
+    backup.add_argument("out", help="the backup file to write")
+    export = commands.add_parser(
+        "export", help="a plan instance's documents, or all its data as JSON"
+    )
+    export.add_argument("instance", type=int, help="the plan instance number")
+    export.add_argument("--out", help="the folder for the .docx / .xlsx files (and the JSON)")
+    export.add_argument("--json", action="store_true", help="all the instance's data as JSON")
+    restore = commands.add_parser(
+        "restore", help="restore a backup file, or add a plan instance from its JSON export"
+    )
+    restore.add_argument("file")
+    restore.add_argument("--force", action="store_true", help="replace an existing database")
 
     demo = commands.add_parser("demo", help="run the seed plan end to end on the built-in emulator")
     demo.add_argument("--platform", choices=["telegram", "wecom"], default="telegram")
@@ -83,6 +96,14 @@ def main(argv: list[str] | None = None) -> int:
         return _plan_import(args.file, args.output, args.roster)
     if args.command == "run":
         return asyncio.run(_run(settings))
+    if args.command in ("backup", "export", "restore"):
+        from bot import cli_data
+
+        if args.command == "backup":
+            return asyncio.run(cli_data.backup(settings, args.out))
+        if args.command == "export":
+            return asyncio.run(cli_data.export(settings, args.instance, args.out, args.json))
+        return asyncio.run(cli_data.restore(settings, args.file, args.force))
     if args.command == "wecom":
         return asyncio.run(_wecom_create_chat(settings, args.plan, args.chatid))
     if args.platform == "wecom":
