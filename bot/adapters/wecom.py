@@ -36,6 +36,7 @@ from bot.messaging import (
     Button,
     Event,
     IncomingFile,
+    OutgoingFile,
     OutgoingMessage,
     PermanentSendError,
     RecipientUnreachable,
@@ -52,6 +53,7 @@ CARD_TITLE_CHARS = 36
 CARD_TEXT_CHARS = 112  # sub_title_text
 CARD_BUTTONS = 6
 MEDIA_CACHE_BYTES = 32 * 1024 * 1024
+IMAGE_MAX_BYTES = 10 * 1024 * 1024
 
 UNREACHABLE_ERRORS = frozenset({60011, 60111, 81013, 86003})
 BUSY_ERRORS = frozenset({-1})
@@ -81,6 +83,11 @@ def _card_parts(message: OutgoingMessage, text: str) -> tuple[str, str]:
     if lines and lines[0].strip() == title:
         lines = lines[1:]
     return title, "\n".join(lines).strip()
+
+
+def _kind(file: OutgoingFile) -> str:
+    """WeCom's message type for a file: pictures up to 10 MB as images, the rest as files."""
+    return "image" if file.is_photo and len(file.content) <= IMAGE_MAX_BYTES else "file"
 
 
 def _shorten(text: str, limit: int) -> str:
@@ -135,20 +142,23 @@ class WeComMessenger:
         if not pressable:
             for part in text_parts(text):
                 await self._checked(await self.client.send_text([userid], part), userid)
-            if message.file is not None:
-                await self.client.send_file([userid], message.file.name, message.file.content)
+            await self._send_file(userid, message)
             return
         title, body = _card_parts(message, text)
         on_card = body if len(body) <= CARD_TEXT_CHARS else ""
         if body and not on_card:
             for part in text_parts(body):
                 await self._checked(await self.client.send_text([userid], part), userid)
-        if message.file is not None:
-            await self.client.send_file([userid], message.file.name, message.file.content)
+        await self._send_file(userid, message)
         for start in range(0, len(pressable), CARD_BUTTONS):
             chunk = pressable[start : start + CARD_BUTTONS]
             card = self._card(title, on_card if start == 0 else "", chunk)
             await self._checked(await self.client.send_template_card([userid], card), userid)
+
+    async def _send_file(self, userid: str, message: OutgoingMessage) -> None:
+        if message.file is not None:
+            file = message.file
+            await self.client.send_file([userid], file.name, file.content, kind=_kind(file))
 
     @staticmethod
     def _card(title: str, text: str, buttons: list[Button]) -> dict[str, object]:
@@ -168,7 +178,8 @@ class WeComMessenger:
         for part in text_parts(_with_links(message)):
             await self.client.chat_send_text(chatid, part)
         if message.file is not None:
-            await self.client.chat_send_file(chatid, message.file.name, message.file.content)
+            file = message.file
+            await self.client.chat_send_file(chatid, file.name, file.content, kind=_kind(file))
 
     def _neutral(self, exc: WeComSendError) -> SendError:
         if exc.errcode in FREQUENCY_ERRORS:

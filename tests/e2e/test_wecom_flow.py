@@ -124,8 +124,11 @@ async def test_pushes_submission_with_text_and_file_review_and_group_summary(
 
     # The phase ends: its summary goes to the group chat through appchat/send.
     await world.at("2013-12-20T18:00+08:00")
-    summary = world.group_texts()[-1]
-    assert "会前准备阶段" in summary and "唐军" in summary
+    *_earlier, summary, chart = world.emulator.chat_messages(world.chatid)
+    assert "会前准备阶段" in card_text(summary) and "唐军" in card_text(summary)
+    # The progress chart follows as a picture (media/upload type image).
+    assert chart.msgtype == "image"
+    assert world.emulator.media[chart.content["media_id"]].data.startswith(b"\x89PNG")
 
 
 async def test_review_return_and_approve_on_cards(world: WeComWorld) -> None:
