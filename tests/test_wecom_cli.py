@@ -10,6 +10,7 @@ import signal
 import socket
 import sqlite3
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,15 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+async def eventually(condition: Callable[[], bool], seconds: float = 20.0) -> bool:
+    """Whether ``condition`` becomes true within ``seconds`` (another process acts)."""
+    for _attempt in range(int(seconds / 0.05)):
+        if condition():
+            return True
+        await asyncio.sleep(0.05)
+    return condition()
 
 
 def environment(db: Path, **extra: str) -> dict[str, str]:
@@ -170,14 +180,10 @@ async def test_run_starts_wecom_and_telegram_together_for_one_plan(
                 await asyncio.sleep(0.05)
             else:
                 raise AssertionError("the WeCom callback server did not come up")
-            assert emulator.menu() is not None  # the app menu was set at start-up
+            assert await eventually(lambda: emulator.menu() is not None), "no app menu set"
             # A WeCom member from the roster is known without an invite.
             assert (await callbacks.send_text(USERIDS["唐军"], "我的任务")).status == 200
-            for _attempt in range(200):
-                if emulator.inbox("TangJun"):
-                    break
-                await asyncio.sleep(0.05)
-            assert emulator.inbox("TangJun"), "no answer on WeCom"
+            assert await eventually(lambda: bool(emulator.inbox("TangJun"))), "no answer"
             # The same member of the same plan on Telegram, bound with his invite code.
             person = SimulatedPerson(telegram, tang_tg, "唐军")
             await person.say(
