@@ -9,7 +9,7 @@ from docx import Document
 from openpyxl import load_workbook
 
 from bot.reports.export import export_documents
-from tests.reports.conftest import (
+from tests.ledger.conftest import (
     ITEMS,
     MEASURES_TANG,
     OPINION_TEXT,

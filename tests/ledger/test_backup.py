@@ -15,7 +15,7 @@ from bot.clock import ManualClock
 from bot.snapshot import SnapshotError, export_instance, restore_instance
 from storage import assignments, instances
 from storage.db import Database
-from tests.reports.conftest import NOW, fill
+from tests.ledger.conftest import NOW, fill
 
 WRITERS = 3
 PER_WRITER = 40
