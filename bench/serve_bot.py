@@ -17,7 +17,7 @@ from bot.runtime import Runtime, TelegramOptions
 from bot.sender import TELEGRAM_POLICY
 
 UNLIMITED = dataclasses.replace(
-    TELEGRAM_POLICY, overall=None, per_private_chat=None, per_group_chat=()
+    TELEGRAM_POLICY, overall=None, per_private_chat=(), per_group_chat=()
 )
 
 

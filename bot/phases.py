@@ -10,7 +10,7 @@ from functools import partial
 
 import aiosqlite
 
-from bot import delivery, texts
+from bot import delivery, summary_pictures, texts
 from bot.app import Huiwu
 from bot.formatting import names_text
 from bot.i18n import _
@@ -111,6 +111,8 @@ async def end_phase(app: Huiwu, instance_id: int, phase: Phase) -> bool:
     progress = await plan_progress(app, instance_id, plan, {phase.id})
     index = plan.phases.index(phase)
     next_phase = plan.phases[index + 1] if index + 1 < len(plan.phases) else None
+    chart = await summary_pictures.progress_picture(plan, phase, progress)
+    pictures = await summary_pictures.more_pictures(app, instance_id, plan, phase)
     async with app.db.transaction() as conn:
         if not await assignments.end_phase(conn, instance_id, phase.id, now):
             return False
@@ -118,9 +120,19 @@ async def end_phase(app: Huiwu, instance_id: int, phase: Phase) -> bool:
             conn,
             app,
             instance_id,
-            lambda: OutgoingMessage(texts.summary_text(plan, phase, progress, next_phase, now)),
+            lambda: OutgoingMessage(
+                texts.summary_text(plan, phase, progress, next_phase, now), file=chart
+            ),
             dedupe_key=f"phase-summary:{instance_id}:{phase.id}",
         )
+        for number, picture in enumerate(pictures):
+            await delivery.to_groups(
+                conn,
+                app,
+                instance_id,
+                partial(_as_built, picture),
+                dedupe_key=f"phase-summary:{instance_id}:{phase.id}:{number}",
+            )
     logger.info("instance %d: phase %s ended", instance_id, phase.id)
     app.wake_senders()
     return True
@@ -171,3 +183,8 @@ async def tick(app: Huiwu) -> datetime | None:
                     break
                 await end_phase(app, record.id, phase)
     return next_due
+
+
+def _as_built(message: OutgoingMessage) -> OutgoingMessage:
+    """A message built already (in the plan's locale), for ``delivery.to_groups``."""
+    return message

@@ -36,7 +36,7 @@ class SendPolicy:
     """A platform's limits and how hard to retry."""
 
     overall: Limit | None = None
-    per_private_chat: Limit | None = None
+    per_private_chat: tuple[Limit, ...] = ()
     per_group_chat: tuple[Limit, ...] = ()
     max_backoff: float = 30.0
     first_backoff: float = 0.2
@@ -49,11 +49,20 @@ TELEGRAM_POLICY = SendPolicy(
     # average; we stay a little under each so that network jitter never tips us over.
     # Overall, sends are paced evenly: 29 at once and 29 more a second later arrive bunched,
     # and Telegram, counting arrivals, answers 429 (tests/crash, bench/fanout.py). A bucket
-    # of one and a half, not one, lets a send that woke a little late be made up for, and
-    # no second holds more than 29.5, a send's worth of room for jitter on the way.
-    overall=Limit(28, 1.0, burst=1.5),
-    per_private_chat=Limit(19, 20.0, burst=3),
+    # of one and a quarter, not one, lets a send that woke a little late be made up for, and
+    # no second holds more than 29.25: room for a send arriving early by network jitter.
+    overall=Limit(28, 1.0, burst=1.25),
+    per_private_chat=(Limit(19, 20.0, burst=3),),
     per_group_chat=(Limit(19, 20.0, burst=3), Limit(19, 60.0)),
+)
+
+WECOM_POLICY = SendPolicy(
+    # WeCom silently drops an app's messages beyond 30 a minute and 1,000 an hour to one
+    # member, and group messages beyond 200 a minute: queue under each with a margin (a send
+    # is counted when it starts; WeCom counts it when it arrives, a little later).
+    per_private_chat=(Limit(29, 61.0), Limit(990, 3601.0)),
+    per_group_chat=(Limit(195, 61.0),),
+    concurrency=4,
 )
 
 
@@ -181,8 +190,11 @@ class OutboxSender:
             limits.extend(
                 (f"group{i}", chat_id, limit) for i, limit in enumerate(self.policy.per_group_chat)
             )
-        elif self.policy.per_private_chat:
-            limits.append(("private", chat_id, self.policy.per_private_chat))
+        else:
+            limits.extend(
+                (f"private{i}", chat_id, limit)
+                for i, limit in enumerate(self.policy.per_private_chat)
+            )
         return limits
 
     async def _deliver(self, record: OutboxRecord) -> bool:

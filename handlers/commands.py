@@ -21,6 +21,7 @@ BOTH = PRIVATE | GROUP
 ANYONE: frozenset[Role] | None = None  # strangers too
 KNOWN = frozenset(Role)  # anyone on a plan's roster, whatever the role
 ORGANIZER = frozenset({Role.ORGANIZER})
+MANAGERS = frozenset({Role.ORGANIZER, Role.LEAD})
 
 HandlerFunc = Callable[..., Awaitable[None]]
 
@@ -109,6 +110,46 @@ COMMANDS: tuple[CommandSpec, ...] = (
         (),
     ),
     CommandSpec(
+        "ledger",
+        N_("the rectification ledger: items, marks and the completion rate"),
+        BOTH,
+        KNOWN,
+        "ledger:show_ledger",
+        ("整改台账", "台账"),
+    ),
+    CommandSpec(
+        "myitems",
+        N_("your rectification items: report progress and evidence"),
+        PRIVATE,
+        KNOWN,
+        "ledger:my_items",
+        ("我的整改",),
+    ),
+    CommandSpec(
+        "additem",
+        N_("add a rectification item (organizer, lead)"),
+        PRIVATE,
+        MANAGERS,
+        "ledger_add:add_item",
+        ("新增整改", "录入整改"),
+    ),
+    CommandSpec(
+        "importitems",
+        N_("turn the approved rectification measures into ledger items (organizer, lead)"),
+        PRIVATE,
+        MANAGERS,
+        "ledger_add:import_items",
+        ("导入整改",),
+    ),
+    CommandSpec(
+        "export",
+        N_("the meeting report, the ledger and the progress table as files (organizer)"),
+        PRIVATE,
+        ORGANIZER,
+        "export:export",
+        ("导出",),
+    ),
+    CommandSpec(
         "remind",
         N_("nudge the members who have not submitted a task (organizer)"),
         BOTH,
@@ -117,6 +158,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
         ("催办",),
     ),
 )
+
+# The app menu of platforms that have one (WeCom): top-level entries, the last with a sub-menu.
+APP_MENU: tuple[tuple[str, ...], ...] = (("mytasks",), ("submit",), ("status", "plan", "help"))
 
 BY_NAME = {spec.name: spec for spec in COMMANDS}
 BY_KEYWORD = {keyword: spec for spec in COMMANDS for keyword in spec.keywords}

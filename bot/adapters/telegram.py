@@ -33,6 +33,7 @@ from telegram.ext import (
     TypeHandler,
 )
 
+from bot.formatting import split_text
 from bot.i18n import _, use_locale
 from bot.messaging import (
     ChatType,
@@ -185,25 +186,6 @@ def _markup(message: OutgoingMessage) -> InlineKeyboardMarkup | None:
     )
 
 
-def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Cut a long text at line ends into parts Telegram accepts."""
-    parts, current = [], ""
-    for line in text.splitlines(keepends=True):
-        while len(line) > limit:
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(line[:limit])
-            line = line[limit:]
-        if len(current) + len(line) > limit:
-            parts.append(current)
-            current = ""
-        current += line
-    if current or not parts:
-        parts.append(current)
-    return parts
-
-
 class TelegramMessenger:
     """Delivers the core's messages with the Bot API; maps Telegram's errors to the core's.
 
@@ -245,7 +227,7 @@ class TelegramMessenger:
         bot = self.application.bot
         markup = _markup(message)
         if message.file is None:
-            parts = split_text(message.text)
+            parts = split_text(message.text, MAX_TEXT)
             return [
                 partial(
                     bot.send_message,
@@ -258,7 +240,10 @@ class TelegramMessenger:
         caption = message.text if len(message.text) <= MAX_CAPTION else None
         steps: list[Callable[[], Awaitable[object]]] = []
         if caption is None and message.text:
-            steps = [partial(bot.send_message, chat_id, part) for part in split_text(message.text)]
+            steps = [
+                partial(bot.send_message, chat_id, part)
+                for part in split_text(message.text, MAX_TEXT)
+            ]
         upload = InputFile(message.file.content, filename=message.file.name)
         send_file = bot.send_photo if message.file.is_photo else bot.send_document
         steps.append(partial(send_file, chat_id, upload, caption=caption, reply_markup=markup))

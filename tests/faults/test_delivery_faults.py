@@ -15,6 +15,7 @@ from bot.adapters import telegram as telegram_adapter
 from bot.clock import SystemClock
 from bot.emulators.telegram_api import TelegramEmulator
 from bot.emulators.telegram_limits import FaultPlan
+from bot.formatting import split_text
 from bot.messaging import OutgoingFile, OutgoingMessage
 from bot.sender import TELEGRAM_POLICY, OutboxSender
 from storage import outbox
@@ -41,10 +42,10 @@ def messages_for(chat: int) -> list[OutgoingMessage]:
 def expected_entries(message: OutgoingMessage) -> list[tuple[str, str | None]]:
     """What a chat shows for one message: (text or caption, file name) per Telegram message."""
     if message.file is None:
-        return [(part, None) for part in telegram_adapter.split_text(message.text)]
+        return [(part, None) for part in split_text(message.text, telegram_adapter.MAX_TEXT)]
     name = None if message.file.is_photo else message.file.name
     if len(message.text) > telegram_adapter.MAX_CAPTION:
-        parts = telegram_adapter.split_text(message.text)
+        parts = split_text(message.text, telegram_adapter.MAX_TEXT)
         return [(part, None) for part in parts] + [("", name)]
     return [(message.text, name)]
 

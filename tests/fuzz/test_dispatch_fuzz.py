@@ -144,7 +144,9 @@ async def run(template: Path, workdir: Path, event: Event, files: dict[str, byte
         after = await dump_tables(db, exclude=("outbox",))
     finally:
         await db.close()
-    replies = [OutgoingMessage.from_json(row[0]).text for row in rows]
+    # Files (an export) are captioned with their names, in the plan's language: not answers.
+    messages = [OutgoingMessage.from_json(row[0]) for row in rows]
+    replies = [message.text for message in messages if message.file is None]
     return Outcome(replies, before != after)
 
 
@@ -291,7 +293,8 @@ def expected_locale(event: Event) -> str:
 
 def catalog_fragments() -> dict[str, set[str]]:
     """Pieces of text only one language's messages contain, by locale: English sentences
-    of the msgids (between placeholders) and Chinese phrases of the zh_CN translations."""
+    of the msgids (between placeholders) and Chinese phrases of the zh_CN translations
+    that are not also words of the seed plan."""
     path = ROOT / "locales/zh_CN/LC_MESSAGES/huiwu.po"
     with path.open("rb") as handle:
         catalog = read_po(handle)
@@ -309,7 +312,9 @@ def catalog_fragments() -> dict[str, set[str]]:
             for piece in PLACEHOLDER.split(str(message.string))
             if len(CJK.findall(piece)) >= 4
         )
-    return {"en": english, "zh_CN": chinese}
+    # A phrase that is also plan data (a task title such as 征求意见) tells no language.
+    plan = seed_plan_text()
+    return {"en": english, "zh_CN": {piece for piece in chinese if piece not in plan}}
 
 
 FRAGMENTS = catalog_fragments()
