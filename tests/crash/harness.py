@@ -48,9 +48,10 @@ def add_members(emulator: TelegramEmulator, count: int) -> list[int]:
     return ids
 
 
-def fanout_plan(user_ids: list[int], *, tasks: int = 1) -> str:
+def fanout_plan(user_ids: list[int] | list[str], *, tasks: int = 1) -> str:
     """A one-phase plan starting 2013-12-03 whose ``tasks`` tasks go to every member; the
-    first member is also the organizer. Members are bound by their Telegram ids."""
+    first member is also the organizer. Members are bound by their Telegram ids (numbers) or
+    their WeCom userids (strings)."""
     lines = [
         'title = "压力测试方案"',
         'timezone = "Asia/Shanghai"',
@@ -63,7 +64,9 @@ def fanout_plan(user_ids: list[int], *, tasks: int = 1) -> str:
             f'id = "m{index + 1:04d}"',
             f'name = "成员{index + 1:04d}"',
             f"roles = {roles}",
-            f"telegram_id = {user_id}",
+            f'wecom_userid = "{user_id}"'
+            if isinstance(user_id, str)
+            else f"telegram_id = {user_id}",
         ]
     lines += ["[[phases]]", 'id = "work"', 'title = "工作阶段"']
     lines += ['start = "2013-12-03"', 'end = "2013-12-20"']
@@ -73,7 +76,7 @@ def fanout_plan(user_ids: list[int], *, tasks: int = 1) -> str:
             f'id = "task{number}"',
             f'title = "任务{number}"',
             'assignees = ["@members"]',
-            f'due = "2013-12-{9 + number:02d}"',
+            f'due = "2013-12-{min(9 + number, 20):02d}"',
             'submission = "text"',
         ]
     return "\n".join(lines) + "\n"
@@ -98,12 +101,13 @@ async def prepare_database(
 
 
 class BotProcess:
-    """``huiwu run`` in a child process, talking to ``emulator``."""
+    """``huiwu run`` in a child process, talking to the Telegram ``emulator`` (or, given
+    ``WECOM_*`` settings in ``extra_env``, to a WeCom one)."""
 
     def __init__(
         self,
         db_path: Path,
-        emulator: TelegramEmulator,
+        emulator: TelegramEmulator | None,
         *,
         workdir: Path,
         clock_start: datetime | None = PHASE_START,
@@ -114,16 +118,18 @@ class BotProcess:
     ) -> None:
         self.workdir = workdir
         self.command = command
+        inherited = ("HUIWU_", "TELEGRAM_", "WECOM_")
         self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("HUIWU_", "TELEGRAM_"))},
+            **{k: v for k, v in os.environ.items() if not k.startswith(inherited)},
             "PYTHONPATH": str(REPO),
             "HUIWU_DB": str(db_path),
             "HUIWU_LOG_LEVEL": "INFO",
-            "TELEGRAM_BOT_TOKEN": token,
-            "TELEGRAM_API_BASE_URL": emulator.base_url,
             "PTB_TIMEDELTA": "true",
-            **(extra_env or {}),
+            **(extra_env or {}),  # e.g. WECOM_* settings, with emulator=None for WeCom only
         }
+        if emulator is not None:
+            self.env["TELEGRAM_BOT_TOKEN"] = token
+            self.env["TELEGRAM_API_BASE_URL"] = emulator.base_url
         if clock_start is not None:
             self.env["HUIWU_CLOCK_START"] = clock_start.isoformat()
             self.env["HUIWU_CLOCK_SPEED"] = str(clock_speed)
