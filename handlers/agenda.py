@@ -48,12 +48,14 @@ async def open_meeting(ctx: HandlerContext) -> None:
     async with ctx.app.db.transaction() as conn:
         run = await meetings.open_run(conn, instance_id, ctx.app.clock.now())
     assert plan.meeting is not None
-    ctx.reply(
-        _("The meeting “{title}” is open.").format(title=plan.meeting.title)
-        + "\n\n"
-        + agenda.agenda_text(plan, run)
+    opening = _("The meeting “{title}” is open.").format(title=plan.meeting.title)
+    await _arrive(
+        ctx,
+        instance_id,
+        plan,
+        plan.meeting.agenda[0],
+        heading=f"{opening}\n\n{agenda.agenda_text(plan, run)}\n\n",
     )
-    await _arrive(ctx, instance_id, plan, plan.meeting.agenda[0])
 
 
 async def next_item(ctx: HandlerContext) -> None:
@@ -93,8 +95,10 @@ async def next_item(ctx: HandlerContext) -> None:
         await _arrive(ctx, instance_id, plan, plan.meeting.agenda[run.item])
 
 
-async def _arrive(ctx: HandlerContext, instance_id: int, plan: Plan, item: AgendaItem) -> None:
-    ctx.reply(agenda.item_started_text(plan, item))
+async def _arrive(
+    ctx: HandlerContext, instance_id: int, plan: Plan, item: AgendaItem, heading: str = ""
+) -> None:
+    ctx.reply(heading + agenda.item_started_text(plan, item))
     if item.survey_id is not None:
         async with ctx.app.db.transaction() as conn:
             await ctx.flush(conn)  # the item is announced before its survey opens
