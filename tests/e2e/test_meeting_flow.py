@@ -51,7 +51,12 @@ async def test_opinions_reach_the_right_member_only_verbatim_and_anonymous_ones_
     await staff.press("唐军")
     await staff.say(to_tang)
     sent = await staff.press("op:send:anon")
-    assert sent.text.startswith(zh("Thank you. Your opinion was stored anonymously; it is passed on when the call closes ({when}).", when="")[:10])
+    assert sent.text.startswith(
+        zh(
+            "Thank you. Your opinion was stored anonymously; it is passed on when the call closes ({when}).",
+            when="",
+        )[:10]
+    )
 
     # A member writes to the whole team with his name; another opinion goes to 孟平.
     to_team = "班子会议文风会风有改进，但文件仍然偏多。"
@@ -116,11 +121,14 @@ async def test_a_talk_counts_only_when_both_sides_confirm(world: World) -> None:
     await tang.press("孟平")
     request = await meng.expect(contains("唐军"), since=0)
     matrix = (await fang.say("/talks", group=world.group)).text
-    assert zh(
-        "Heart-to-heart talks: {done} of {total} required pairs confirmed by both sides.",
-        done=0,
-        total=6,
-    ) in matrix
+    assert (
+        zh(
+            "Heart-to-heart talks: {done} of {total} required pairs confirmed by both sides.",
+            done=0,
+            total=6,
+        )
+        in matrix
+    )
     assert "…" in matrix
     assert len(await pending_talk_pairs(world.app, world.instance_id)) == 6
 
@@ -130,11 +138,16 @@ async def test_a_talk_counts_only_when_both_sides_confirm(world: World) -> None:
     assert len(pending) == 5
     assert {(p.a.name, p.b.name) for p in pending}.isdisjoint({("唐军", "孟平")})
     matrix = (await fang.say("/talks", group=world.group)).text
-    assert "1 of 6" in matrix or "1/6" in matrix or zh(
-        "Heart-to-heart talks: {done} of {total} required pairs confirmed by both sides.",
-        done=1,
-        total=6,
-    ) in matrix
+    assert (
+        "1 of 6" in matrix
+        or "1/6" in matrix
+        or zh(
+            "Heart-to-heart talks: {done} of {total} required pairs confirmed by both sides.",
+            done=1,
+            total=6,
+        )
+        in matrix
+    )
 
     # A declined talk does not count; the recorder may record it again.
     await fang.say("/talk")
@@ -156,7 +169,13 @@ async def test_a_talk_counts_only_when_both_sides_confirm(world: World) -> None:
     assert reminded.text.startswith(zh("Reminded: {names}.", names="")[:3])
     await world.app.drain()
     assert any(
-        "党组书记" in e.text and e.text.startswith(zh("Reminder: your heart-to-heart talk with {name} is not recorded yet. Once you have held it, send /talk.", name="")[:5])
+        "党组书记" in e.text
+        and e.text.startswith(
+            zh(
+                "Reminder: your heart-to-heart talk with {name} is not recorded yet. Once you have held it, send /talk.",
+                name="",
+            )[:5]
+        )
         for e in world.people["孟平"].inbox()
     )
 
@@ -194,17 +213,37 @@ async def test_agenda_runs_the_meeting_and_the_evaluation_is_anonymous(world: Wo
     survey_id = survey_row[0]
     for name in VOTERS:
         ballot = await world.people[name].expect(contains("民主生活会现场民主测评"), since=0)
-        assert ballot.buttons == [[(c, f"vote:{survey_id}:0:{i}") for i, c in enumerate(["好", "较好", "一般", "差"])]]
-    assert any(zh("“{title}” (round {round}) is open: each of the {count} voters has an anonymous ballot in private chat.", title="民主生活会现场民主测评", round=1, count=8) == e.text for e in group_since(world, mark))
+        assert ballot.buttons == [
+            [(c, f"vote:{survey_id}:0:{i}") for i, c in enumerate(["好", "较好", "一般", "差"])]
+        ]
+    assert any(
+        zh(
+            "“{title}” (round {round}) is open: each of the {count} voters has an anonymous ballot in private chat.",
+            title="民主生活会现场民主测评",
+            round=1,
+            count=8,
+        )
+        == e.text
+        for e in group_since(world, mark)
+    )
 
     choices = {"方磊": "好好好", "唐军": "好较好一般", "孟平": "较好较好较好", "党组书记": "好好差"}
-    scales = {"好好好": ("好", "好", "好"), "好较好一般": ("好", "较好", "一般"), "较好较好较好": ("较好",) * 3, "好好差": ("好", "好", "差")}
+    scales = {
+        "好好好": ("好", "好", "好"),
+        "好较好一般": ("好", "较好", "一般"),
+        "较好较好较好": ("较好",) * 3,
+        "好好差": ("好", "好", "差"),
+    }
     for name, key in choices.items():
         done = await vote(world.people[name], *scales[key])
-        assert done.text == zh("Your ballot in “{title}” has been cast. Thank you.", title="民主生活会现场民主测评")
+        assert done.text == zh(
+            "Your ballot in “{title}” has been cast. Thank you.", title="民主生活会现场民主测评"
+        )
     # One ballot each: a second cast is refused and stores nothing.
     again = await world.people["方磊"].press("cast:")
-    assert again.text == zh("You have voted in “{title}” already: one ballot each.", title="民主生活会现场民主测评")
+    assert again.text == zh(
+        "You have voted in “{title}” already: one ballot each.", title="民主生活会现场民主测评"
+    )
     assert (await world.rows("SELECT COUNT(*) FROM ballots"))[0][0] == 4
     # Before the close nobody sees results.
     hidden = await tang.say("/results")
@@ -215,14 +254,21 @@ async def test_agenda_runs_the_meeting_and_the_evaluation_is_anonymous(world: Wo
     assert zh("voted: {count}; not yet: {names}", count=4, names=not_voted) in overview.text
     reminded = await world.people["方磊"].say("/survey remind evaluation")
     assert reminded.text == zh("Reminded: {names}.", names=not_voted)
-    await world.people["市政府分管领导"].expect(contains(zh("Reminder: you have not voted yet in “{title}”.", title="民主生活会现场民主测评")), since=0)
+    await world.people["市政府分管领导"].expect(
+        contains(
+            zh("Reminder: you have not voted yet in “{title}”.", title="民主生活会现场民主测评")
+        ),
+        since=0,
+    )
 
     # Anonymity: the ballots carry no voter and no time; who voted is kept apart.
     ballot_columns = [r["name"] for r in await world.rows("PRAGMA table_info(ballots)")]
     assert ballot_columns == ["ballot_key", "survey_id", "answers"]
     assert [r["table"] for r in await world.rows("PRAGMA foreign_key_list(ballots)")] == ["surveys"]
     assert await world.rows("SELECT * FROM ballot_drafts") == []
-    voters = await world.rows("SELECT member_id FROM survey_voters WHERE survey_id = ?", (survey_id,))
+    voters = await world.rows(
+        "SELECT member_id FROM survey_voters WHERE survey_id = ?", (survey_id,)
+    )
     assert len(voters) == 4
 
     mark = len(world.emulator.transcript(world.group))
@@ -230,10 +276,18 @@ async def test_agenda_runs_the_meeting_and_the_evaluation_is_anonymous(world: Wo
     await world.app.drain()
     [result] = [e for e in group_since(world, mark) if "民主生活会现场民主测评" in e.text]
     assert zh("{count} ballot(s).", count=4) in result.text
-    assert "1. 会前准备情况: 好 3 (75.0%) · 较好 1 (25.0%) · 一般 0 (0.0%) · 差 0 (0.0%)" in result.text
-    assert "3. 上次民主生活会整改措施落实情况: 好 1 (25.0%) · 较好 1 (25.0%) · 一般 1 (25.0%) · 差 1 (25.0%)" in result.text
+    assert (
+        "1. 会前准备情况: 好 3 (75.0%) · 较好 1 (25.0%) · 一般 0 (0.0%) · 差 0 (0.0%)"
+        in result.text
+    )
+    assert (
+        "3. 上次民主生活会整改措施落实情况: 好 1 (25.0%) · 较好 1 (25.0%) · 一般 1 (25.0%) · 差 1 (25.0%)"
+        in result.text
+    )
     late = await world.people["市政府分管领导"].press("好")
-    assert late.text == zh("“{title}” has closed; ballots are no longer taken.", title="民主生活会现场民主测评")
+    assert late.text == zh(
+        "“{title}” has closed; ballots are no longer taken.", title="民主生活会现场民主测评"
+    )
     for _step in range(3):
         last = await chair.say("/next", group=world.group)
     assert last.text == zh("The agenda is complete: the meeting is closed.")
@@ -277,7 +331,9 @@ async def test_a_failed_satisfaction_survey_opens_round_two_and_a_passing_one_cl
     [closed] = [e for e in group_since(world, mark) if "满意度测评" in e.text]
     assert "60.0%" in closed.text and zh("not reached") in closed.text
     assert "2014年7月7日" in closed.text  # the reconvened meeting
-    [round_one] = await world.rows("SELECT result, next_round_at FROM surveys WHERE survey_key = 'satisfaction'")
+    [round_one] = await world.rows(
+        "SELECT result, next_round_at FROM surveys WHERE survey_key = 'satisfaction'"
+    )
     assert '"passed": false' in round_one["result"]
     plan_toml = (await world.rows("SELECT plan_toml FROM plan_instances"))[0][0]
     assert 'id = "round-2"' in plan_toml and 'id = "team-plan-round-2"' in plan_toml
@@ -287,7 +343,9 @@ async def test_a_failed_satisfaction_survey_opens_round_two_and_a_passing_one_cl
     push = await world.people["唐军"].expect(contains("制定班子整改方案", "2"), since=0)
     assert push.text.startswith(zh("New task: {title}", title="")[:3])
     await world.at("2014-07-15T09:00+08:00")
-    rounds = await world.rows("SELECT round, status FROM surveys WHERE survey_key = 'satisfaction' ORDER BY round")
+    rounds = await world.rows(
+        "SELECT round, status FROM surveys WHERE survey_key = 'satisfaction' ORDER BY round"
+    )
     assert [tuple(r) for r in rounds] == [(1, "closed"), (2, "open")]
     for name in VOTERS:
         await world.people[name].expect(contains("满意度测评", "2"), since=0)
@@ -296,7 +354,9 @@ async def test_a_failed_satisfaction_survey_opens_round_two_and_a_passing_one_cl
     await world.at("2014-07-21T17:00+08:00")  # 4 of 5 = 80%: reached
     texts = [e.text for e in group_since(world, mark)]
     [closed] = [t for t in texts if "满意度测评" in t and "80.0%" in t]
-    assert zh("Threshold {threshold}: {verdict}.", threshold="80.0%", verdict=zh("reached")) in closed
+    assert (
+        zh("Threshold {threshold}: {verdict}.", threshold="80.0%", verdict=zh("reached")) in closed
+    )
     assert "60.0%" in closed  # every round is kept and shown
     assert zh("The threshold is reached: the plan “{plan}” is complete.", plan=PLAN_TITLE) in closed
     status = await world.rows("SELECT status FROM plan_instances")
@@ -306,7 +366,9 @@ async def test_a_failed_satisfaction_survey_opens_round_two_and_a_passing_one_cl
 # --- 5. review of the rectification measures -----------------------------------------------
 
 
-async def test_the_lead_reviews_personal_measures_and_the_superior_the_team_plan(world: World) -> None:
+async def test_the_lead_reviews_personal_measures_and_the_superior_the_team_plan(
+    world: World,
+) -> None:
     await world.bind(*EVERYONE)
     await world.at("2014-01-02T10:00+08:00")
     await world.hand_in_from_push("唐军", "制定个人整改措施", "唐军个人整改措施：加强学习。")
@@ -321,5 +383,7 @@ async def test_the_lead_reviews_personal_measures_and_the_superior_the_team_plan
     assert "孟平" in team.text and "制定班子整改方案" in team.text
     await leader.press("review:ret:", within=lambda e: e.message_id == team.message_id)
     await leader.say("请补充分解立项和完成时限。", expect=contains("孟平"))
-    statuses = await world.rows("SELECT DISTINCT status FROM assignments WHERE task_id = 'team-plan'")
+    statuses = await world.rows(
+        "SELECT DISTINCT status FROM assignments WHERE task_id = 'team-plan'"
+    )
     assert [row[0] for row in statuses] == ["returned"]
