@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.i18n import _
-from handlers import opinions, organizer, review, tasks
+from handlers import ledger, ledger_add, opinions, organizer, review, tasks
 from handlers.context import HandlerContext
 from storage import conversations
 
@@ -35,6 +35,12 @@ async def handle_message(ctx: HandlerContext) -> None:
             ctx.reply(
                 _("Please choose with the buttons above: with your name, anonymously, or cancel.")
             )
+            return
+        if name == ledger.EVIDENCE:
+            await ledger.collect_evidence(ctx, data)
+            return
+        if name == ledger_add.ADDING:
+            await ledger_add.collect(ctx, data)
             return
     if any((f.file_name or "").lower().endswith(".toml") for f in event.files):
         await organizer.preview_plan(ctx)

@@ -1,14 +1,13 @@
 """The SQLite database: one aiosqlite connection, WAL, foreign keys, versioned migrations.
 
 Migrations are the numbered ``migrations/NNNN_*.sql`` files, applied in number order at
-start-up inside one transaction each. Numbers are reserved per issue, so they may land out of
-order (0003 before 0002): ``schema_migrations`` records each one applied, and a migration
-that lands later still runs on a database that already has a higher one.
-``PRAGMA user_version`` holds the highest applied; a database with a migration the code
-does not know (written by a newer Huiwu) is refused. Deleted rows are overwritten
-(``secure_delete``), and ``forget()`` empties the write-ahead log, so a deleted ballot draft
-leaves no trace in the files.
-Writers take ``transaction()``, which serialises them on the one connection.
+start-up inside one transaction each. Numbers are reserved per issue, so they may land out
+of order (0004 before 0002): ``schema_migrations`` records each one applied, so one that
+lands later still runs on a database that has a higher one. ``PRAGMA user_version`` holds
+the highest applied; a database with a migration the code does not know is refused.
+Writers take ``transaction()``, which serialises them on the one connection. Deleted rows
+are overwritten (``secure_delete``), and ``forget()`` empties the write-ahead log, so a
+deleted ballot draft leaves no trace in the files.
 """
 
 from __future__ import annotations
@@ -92,13 +91,12 @@ class Database:
         return int(row[0]) if row else 0
 
     async def applied_versions(self) -> set[int]:
-        """The migrations this database has; before the ledger existed, 1..user_version."""
+        """The migrations this database has (before ``schema_migrations``: 1..user_version)."""
         if await self.fetch_one(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
         ):
-            return {
-                int(row[0]) for row in await self.fetch_all("SELECT version FROM schema_migrations")
-            }
+            rows = await self.fetch_all("SELECT version FROM schema_migrations")
+            return {int(row[0]) for row in rows}
         return set(range(1, await self.schema_version() + 1))
 
     async def migrate(self, migrations: list[Migration]) -> int:
@@ -119,22 +117,21 @@ class Database:
             logger.info("applying migration %s", migration.name)
             async with self.transaction() as conn:
                 await conn.execute(
-                    "CREATE TABLE IF NOT EXISTS schema_migrations "
-                    "(version INTEGER PRIMARY KEY, name TEXT NOT NULL)"
+                    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)"
                 )
                 await conn.executemany(
-                    "INSERT OR IGNORE INTO schema_migrations (version, name) VALUES (?, '')",
+                    "INSERT OR IGNORE INTO schema_migrations (version) VALUES (?)",
                     [(version,) for version in done],
                 )
                 for statement in _split_sql(migration.sql):
                     await conn.execute(statement)
                 await conn.execute(
-                    "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
-                    (migration.version, migration.name),
+                    "INSERT INTO schema_migrations (version) VALUES (?)", (migration.version,)
                 )
-                current = max(current, migration.version)
-                await conn.execute(f"PRAGMA user_version = {current:d}")
+                top = max(current, migration.version)
+                await conn.execute(f"PRAGMA user_version = {top:d}")
             done.add(migration.version)
+            current = max(current, migration.version)
             applied += 1
         return applied
 

@@ -76,7 +76,7 @@ async def new_instance(db: Database, title: str = "民主生活会") -> int:
 async def test_migrations_on_an_empty_database_create_every_table(db: Database) -> None:
     migrations = bundled_migrations()
     versions = [m.version for m in migrations]
-    assert versions == sorted(set(versions))
+    assert versions == sorted(set(versions)) and versions[0] == 1
     assert await db.schema_version() == versions[-1]
     assert await db.applied_versions() == set(versions)
     assert await table_names(db) >= TABLES
@@ -113,10 +113,12 @@ async def test_each_migration_runs_exactly_once(db_path: Path) -> None:
         await db.close()
 
 
-async def test_a_migration_landing_after_a_higher_one_still_runs(db_path: Path) -> None:
+async def test_a_migration_that_lands_after_a_higher_one_still_runs(db_path: Path) -> None:
+    """Numbers are reserved per issue: 0003 may be on main before 0002."""
     one = Migration(1, "0001_t.sql", "CREATE TABLE t (x INTEGER);\n")
-    three = Migration(3, "0003_t.sql", "INSERT INTO t VALUES (3);\n")
     two = Migration(2, "0002_t.sql", "INSERT INTO t VALUES (2);\n")
+    three = Migration(3, "0003_t.sql", "INSERT INTO t VALUES (3);\n")
+
     db = await Database.open(db_path, migrations=[one, three])
     try:
         assert await db.schema_version() == 3
@@ -125,9 +127,10 @@ async def test_a_migration_landing_after_a_higher_one_still_runs(db_path: Path) 
         rows = await db.fetch_all("SELECT x FROM t ORDER BY x")
         assert [row[0] for row in rows] == [2, 3]
         assert await db.applied_versions() == {1, 2, 3}
+        assert await db.schema_version() == 3
     finally:
         await db.close()
-    with pytest.raises(SchemaTooNewError):  # 0003 applied, but this code knows only 0001, 0002
+    with pytest.raises(SchemaTooNewError):  # 0003 applied, but this code lacks it
         await Database.open(db_path, migrations=[one, two])
 
 
