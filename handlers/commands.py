@@ -139,6 +139,14 @@ COMMANDS: tuple[CommandSpec, ...] = (
         N_("Only the plan's organizer or its lead can use /{name}."),
     ),
     CommandSpec(
+        "importitems",
+        N_("turn the approved rectification measures into ledger items (organizer, lead)"),
+        PRIVATE,
+        MANAGERS,
+        "ledger_add:import_items",
+        ("导入整改",),
+    ),
+    CommandSpec(
         "export",
         N_("the meeting report, the ledger and the progress table as files (organizer)"),
         PRIVATE,
