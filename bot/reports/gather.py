@@ -37,6 +37,7 @@ class Material:
 
 @dataclass(frozen=True)
 class SurveyResult:
+    key: str  # the survey's id in the plan
     title: str
     items: tuple[str, ...]
     choices: tuple[str, ...]
@@ -112,7 +113,9 @@ async def survey_results(app: Huiwu, instance_id: int, plan: Plan) -> list[Surve
         for ballot in ballots:
             for item, choice in zip(survey.items, json.loads(ballot["answers"]), strict=False):
                 counts[item][choice] = counts[item].get(choice, 0) + 1
-        results.append(SurveyResult(survey.title, survey.items, survey.scale, counts, len(ballots)))
+        results.append(
+            SurveyResult(survey.id, survey.title, survey.items, survey.scale, counts, len(ballots))
+        )
     return results
 
 

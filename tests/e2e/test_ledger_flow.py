@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 from docx import Document
 from openpyxl import load_workbook
@@ -154,6 +155,27 @@ async def test_export_sends_the_report_and_tables_and_phase_summaries_carry_a_ch
     assert len(summaries) == 1
     texts = [e.text for e in world.emulator.bot_messages(world.group)]
     assert any(zh("Summary of the phase “{phase}”", phase="会前准备阶段") in t for t in texts)
+
+    # The meeting phase ends with the evaluation's results, the last phase with the ledger's.
+    async with world.app.db.transaction() as conn:
+        cursor = await conn.execute(
+            "INSERT INTO surveys (instance_id, survey_key, opened_at) VALUES (?, 'evaluation', '2013-12-31T01:00:00+00:00')",
+            (world.instance_id,),
+        )
+        for answers in (["好", "好", "较好"], ["较好", "好", "一般"], ["好", "差", "好"]):
+            await conn.execute(
+                "INSERT INTO ballots (ballot_key, survey_id, answers) VALUES (randomblob(16), ?, ?)",
+                (cursor.lastrowid, json.dumps(answers, ensure_ascii=False)),
+            )
+    since = len(world.emulator.bot_messages(world.group))
+    await world.at("2013-12-31T18:00+08:00")
+    [evaluation] = [e for e in world.emulator.bot_messages(world.group)[since:] if has_photo(e)]
+    assert evaluation.text == "民主生活会现场民主测评：共3票"
+    since = len(world.emulator.bot_messages(world.group))
+    await world.at("2014-06-30T18:00+08:00")
+    pictures = [e for e in world.emulator.bot_messages(world.group)[since:] if has_photo(e)]
+    assert len(pictures) == 2  # the phase's progress, the ledger's completion
+    assert pictures[1].text == "共1项：已完成0项（0%），正在整改0项，未开始1项；其中逾期0项。"
 
 
 async def test_approved_personal_measures_are_imported_into_the_ledger(world: World) -> None:
