@@ -310,6 +310,10 @@ async def test_results_stay_hidden_below_three_ballots(world: World) -> None:
     )
     shown = await fang.say("/results")
     assert "差" not in shown.text and "好" not in shown.text
+    # Nor does the meeting phase's summary picture them.
+    await world.at("2013-12-31T18:00+08:00")
+    photos = [e for e in world.emulator.bot_messages(world.group) if e.photo is not None]
+    assert not any("民主生活会现场民主测评" in e.text for e in photos)
 
 
 # --- 4. the satisfaction survey: 80% rule, rounds, the plan finishes --------------------------
