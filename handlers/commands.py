@@ -246,6 +246,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
     ),
 )
 
+# The app menu of platforms that have one (WeCom): top-level entries, the last with a sub-menu.
+APP_MENU: tuple[tuple[str, ...], ...] = (("mytasks",), ("submit",), ("status", "plan", "help"))
+
 BY_NAME = {spec.name: spec for spec in COMMANDS}
 BY_KEYWORD = {keyword: spec for spec in COMMANDS for keyword in spec.keywords}
 
