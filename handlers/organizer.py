@@ -15,6 +15,7 @@ from bot.plan import Member, Plan, PlanError, Role, load_plan_text
 from bot.plan.model import DOCUMENT_SUFFIXES
 from bot.progress import MemberState, plan_progress
 from bot.texts import reminder, timeline_text
+from handlers import talks
 from handlers.context import HandlerContext
 from storage import conversations, instances
 
@@ -22,7 +23,7 @@ CONFIRMING_PLAN = "plan:confirming"
 MAX_PLAN_BYTES = 256 * 1024
 
 
-def _organizer_instance(ctx: HandlerContext) -> int | None:
+def organizer_instance(ctx: HandlerContext) -> int | None:
     if ctx.group_instance_id is not None:
         return ctx.group_instance_id
     organizer_of = ctx.memberships_with(Role.ORGANIZER)
@@ -37,7 +38,7 @@ async def invites(ctx: HandlerContext) -> None:
             _("On this platform members are recognised by their account; no invite is needed.")
         )
         return
-    instance_id = _organizer_instance(ctx)
+    instance_id = organizer_instance(ctx)
     assert instance_id is not None
     lines = [_("Personal invite links — send each person their own link:")]
     async with app.db.transaction() as conn:
@@ -60,7 +61,7 @@ async def invites(ctx: HandlerContext) -> None:
 
 
 async def advance(ctx: HandlerContext) -> None:
-    instance_id = _organizer_instance(ctx)
+    instance_id = organizer_instance(ctx)
     assert instance_id is not None
     started = await phases.advance(ctx.app, instance_id)
     if started is None:
@@ -75,9 +76,10 @@ async def advance(ctx: HandlerContext) -> None:
 
 
 async def remind(ctx: HandlerContext) -> None:
-    """Nudge every member with an open task, or only those of one task (/remind TASK_ID)."""
+    """Nudge every member with an open task, or only those of one task (/remind TASK_ID);
+    the heart-to-heart pairs not yet confirmed are nudged with the talks task."""
     app = ctx.app
-    instance_id = _organizer_instance(ctx)
+    instance_id = organizer_instance(ctx)
     assert instance_id is not None
     plan = await app.plans.get(instance_id)
     now = app.clock.now()
@@ -109,6 +111,8 @@ async def remind(ctx: HandlerContext) -> None:
                     partial(reminder, plan, task, assignment_id, now),
                 )
                 nudged.append(row.member.name)
+    if wanted is None or wanted == plan.talks_task_id:
+        nudged += await talks.remind_pending(ctx, instance_id)
     if nudged:
         ctx.reply(_("Reminded: {names}.").format(names=names_text(list(dict.fromkeys(nudged)))))
     else:
