@@ -17,7 +17,7 @@ from datetime import datetime
 from importlib import resources
 from pathlib import Path
 
-from bot import phases
+from bot import scheduler
 from bot.clock import ManualClock
 from bot.emulators.telegram_api import TelegramEmulator
 from bot.emulators.telegram_people import SimulatedPerson, contains
@@ -52,7 +52,7 @@ class Demo:
     async def at(self, moment: str, caption: str) -> None:
         """Move the clock, let the plan's scheduled steps run, and wait for delivery."""
         await self.clock.set(datetime.fromisoformat(moment))
-        await phases.tick(self.runtime.app)
+        await scheduler.tick(self.runtime.app)
         await self.runtime.app.drain()
         self.timeline.append(f"{moment[:16].replace('T', ' ')}  {caption}")
 

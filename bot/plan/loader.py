@@ -27,6 +27,7 @@ from bot.plan.model import (
     Survey,
     Task,
 )
+from bot.plan.reminders_table import build_policy, check_calendar_covers
 
 END_OF_DAY = time(23, 59)
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -46,6 +47,7 @@ _KEYS = {
         "meeting",
         "surveys",
         "talks",
+        "reminders",
     },
     "member": {"id", "name", "roles", "telegram_id", "wecom_userid", "locale", "department"},
     "phase": {"id", "title", "start", "end", "tasks"},
@@ -469,6 +471,12 @@ def _build_plan(raw: dict[str, Any], checker: _Checker) -> Plan | None:
 
     surveys = _build_surveys(raw, resolver, checker)
     meeting = _build_meeting(raw, meeting_start, phase_spans, resolver, survey_ids, zone, checker)
+    reminders = build_policy(raw.get("reminders"), checker.error, checker.warn)
+    check_calendar_covers(
+        reminders,
+        [task.due.astimezone(zone).date() for phase in phases for task in phase.tasks],
+        checker.error,
+    )
     if not title:
         return None
     return Plan(
@@ -482,6 +490,7 @@ def _build_plan(raw: dict[str, Any], checker: _Checker) -> Plan | None:
         meeting=meeting,
         surveys=surveys,
         warnings=tuple(checker.warnings),
+        reminders=reminders,
     )
 
 

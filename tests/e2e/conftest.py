@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from bot import phases
+from bot import scheduler
 from bot.app import Huiwu
 from bot.clock import ManualClock
 from bot.demo import seed_plan_text
@@ -85,7 +85,7 @@ class World:
     async def at(self, iso: str) -> None:
         """Move the clock, run what the plan has due, and wait until it is all sent."""
         await self.clock.set(datetime.fromisoformat(iso))
-        await phases.tick(self.app)
+        await scheduler.tick(self.app)
         await self.app.drain()
 
     async def restart(self) -> None:
