@@ -19,7 +19,7 @@ CONFIRMING_PLAN = "plan:confirming"
 MAX_PLAN_BYTES = 256 * 1024
 
 
-def _organizer_instance(ctx: HandlerContext) -> int | None:
+def organizer_instance(ctx: HandlerContext) -> int | None:
     if ctx.group_instance_id is not None:
         return ctx.group_instance_id
     organizer_of = ctx.memberships_with(Role.ORGANIZER)
@@ -34,7 +34,7 @@ async def invites(ctx: HandlerContext) -> None:
             _("On this platform members are recognised by their account; no invite is needed.")
         )
         return
-    instance_id = _organizer_instance(ctx)
+    instance_id = organizer_instance(ctx)
     assert instance_id is not None
     lines = [_("Personal invite links — send each person their own link:")]
     async with app.db.transaction() as conn:
@@ -57,7 +57,7 @@ async def invites(ctx: HandlerContext) -> None:
 
 
 async def advance(ctx: HandlerContext) -> None:
-    instance_id = _organizer_instance(ctx)
+    instance_id = organizer_instance(ctx)
     assert instance_id is not None
     started = await phases.advance(ctx.app, instance_id)
     if started is None:
@@ -74,7 +74,7 @@ async def advance(ctx: HandlerContext) -> None:
 async def remind(ctx: HandlerContext) -> None:
     """Nudge every member with an open task, or only those of one task (/remind TASK_ID)."""
     app = ctx.app
-    instance_id = _organizer_instance(ctx)
+    instance_id = organizer_instance(ctx)
     assert instance_id is not None
     plan = await app.plans.get(instance_id)
     now = app.clock.now()

@@ -51,7 +51,8 @@ async def open_assignments(db: Database, instance_id: int) -> list[OpenAssignmen
         " CASE WHEN a.status = 'returned' THEN (SELECT MAX(r.reviewed_at) FROM reviews r"
         "  JOIN submissions s ON s.id = r.submission_id"
         "  WHERE s.assignment_id = a.id AND r.verdict = 'returned') END "
-        "FROM assignments a WHERE a.instance_id = ? AND a.status IN ('pending', 'returned')",
+        "FROM assignments a WHERE a.instance_id = ? AND a.status IN ('pending', 'returned') "
+        "ORDER BY a.due_at, a.id",
         (instance_id,),
     )
     return [

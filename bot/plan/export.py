@@ -57,6 +57,7 @@ def plan_to_data(plan: Plan) -> dict[str, Any]:
             }
             for s in plan.surveys
         ],
+        "reminders": reminders_to_data(plan),
         "warnings": list(plan.warnings),
     }
     if plan.meeting is not None:
@@ -81,3 +82,22 @@ def plan_to_data(plan: Plan) -> dict[str, Any]:
             ],
         }
     return data
+
+
+def reminders_to_data(plan: Plan) -> dict[str, Any]:
+    policy = plan.reminders
+    quiet = (
+        [policy.quiet_start.strftime("%H:%M"), policy.quiet_end.strftime("%H:%M")]
+        if policy.quiet_start is not None and policy.quiet_end is not None
+        else []
+    )
+    return {
+        "enabled": policy.enabled,
+        "days_before": list(policy.days_before),
+        "time": policy.at.strftime("%H:%M"),
+        "due_day": policy.on_due_day,
+        "overdue_every_days": policy.overdue_every_days,
+        "escalate_after_days": policy.escalate_after_days,
+        "quiet_hours": quiet,
+        "calendar": policy.calendar,
+    }

@@ -99,6 +99,33 @@ async def survey(
     return result
 
 
+async def outlook(
+    app: Huiwu,
+    member: MemberRecord,
+    *,
+    limit: int = 10,
+    sources: tuple[ReminderSource, ...] = SOURCES,
+) -> tuple[bool, list[tuple[str, Planned]]]:
+    """For /reminders: whether the member's reminders are paused, and the next ones coming."""
+    plan = await app.plans.get(member.instance_id)
+    pauses = await reminders.pauses(app.db, member.instance_id)
+    if not plan.reminders.enabled or member.id in pauses.members:
+        return member.id in pauses.members, []
+    now = app.clock.now()
+    until = plan_end(plan)
+    coming: list[tuple[str, Planned]] = []
+    for source in sources:
+        for item in await source.open_items(app.db, member.instance_id):
+            if item.member_id != member.id or item.subject in pauses.subjects:
+                continue
+            earliest = max(now, not_before(item, plan, pauses.resumed_at(member.id, item.subject)))
+            track = planner.schedule(item.due, plan.reminders, plan.timezone, until).to_member
+            title = source.title(plan, item)
+            coming.extend((title, p) for p in track.planned if p.send_at > earliest)
+    coming.sort(key=lambda entry: entry[1].send_at)
+    return False, coming[:limit]
+
+
 async def run_due(app: Huiwu, sources: tuple[ReminderSource, ...] = SOURCES) -> datetime | None:
     """Queue every reminder due now; return when the next one falls due."""
     now = app.clock.now()
