@@ -64,17 +64,28 @@ class Demo:
         text: str | None = None,
         file: tuple[str, bytes] | None = None,
     ) -> str:
-        person = self.people[name]
-        answer = await person.say("/submit")
-        if any(label == task_title for row in answer.buttons for label, _data in row):
-            await person.press(task_title)
-        if text:
-            await person.say(text)
-        if file:
-            await person.send_file(file[0], file[1])
-        done = await person.press("draft:send", expect=contains(task_title))
+        done = await hand_in(self.people[name], task_title, text=text, file=file)
         await self.runtime.app.drain()
-        return done.text
+        return done
+
+
+async def hand_in(
+    person: SimulatedPerson,
+    task_title: str,
+    *,
+    text: str | None = None,
+    file: tuple[str, bytes] | None = None,
+) -> str:
+    """A person hands in a task the way a member does: /submit, choose, send, confirm."""
+    answer = await person.say("/submit")
+    if any(label == task_title for row in answer.buttons for label, _data in row):
+        await person.press(task_title)
+    if text:
+        await person.say(text)
+    if file:
+        await person.send_file(file[0], file[1])
+    done = await person.press("draft:send", expect=contains(task_title))
+    return done.text
 
 
 async def run_demo(*, quiet: bool = False) -> int:

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import math
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -21,6 +22,7 @@ from apscheduler.triggers.date import DateTrigger
 
 from bot import phases
 from bot.app import Huiwu
+from bot.clock import ManualClock
 from bot.reminders import engine
 
 logger = logging.getLogger(__name__)
@@ -35,6 +37,30 @@ async def tick(app: Huiwu) -> datetime | None:
     """Run what the clock says is due; return when the next step or reminder is due."""
     times = [await phases.tick(app), await engine.run_due(app)]
     return min((t for t in times if t is not None), default=None)
+
+
+async def run_until(
+    app: Huiwu,
+    clock: ManualClock,
+    until: datetime,
+    on_step: Callable[[datetime], Awaitable[None]] | None = None,
+) -> None:
+    """Move a ManualClock to ``until`` through every due time on the way, ticking and
+    delivering at each: weeks of a plan in seconds, with nothing skipped (demo, tests)."""
+    while True:
+        next_due = await tick(app)
+        await app.drain()
+        if on_step is not None:
+            await on_step(clock.now())
+        if next_due is None or next_due > until or next_due <= clock.now():
+            break
+        await clock.set(next_due)
+    if clock.now() < until:
+        await clock.set(until)
+        await tick(app)
+        await app.drain()
+        if on_step is not None:
+            await on_step(clock.now())
 
 
 class PlanScheduler:

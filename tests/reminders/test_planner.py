@@ -130,7 +130,10 @@ def test_quiet_hours_that_do_not_wrap_midnight_and_none_at_all() -> None:
 def test_local_time_holds_across_daylight_saving_changes() -> None:
     # Europe/Berlin moves to summer time on 2014-03-30: 09:00 local is 08:00 UTC before, 07:00 after.
     found = schedule(end_of("2014-04-01", BERLIN), DEFAULT, BERLIN, FAR)
-    assert [(p.send_at.astimezone(UTC).strftime("%m-%d %H:%M"), p.key) for p in found.to_member.planned[:4]] == [
+    assert [
+        (p.send_at.astimezone(UTC).strftime("%m-%d %H:%M"), p.key)
+        for p in found.to_member.planned[:4]
+    ] == [
         ("03-29 08:00", "before:3"),
         ("03-31 07:00", "before:1"),
         ("04-01 07:00", "due:0"),
