@@ -145,6 +145,7 @@ async def run_due(app: Huiwu, sources: tuple[ReminderSource, ...] = SOURCES) -> 
 async def _queue(app: Huiwu, instance_id: int, plan: Plan, due: list[Due], now: datetime) -> None:
     members = {m.id: m for m in await instances.members_of(app.db, instance_id)}
     escalated: list[Due] = []
+    by_member: dict[int, list[Due]] = {}
     queued = 0
     async with app.db.transaction() as conn:
         for entry in due:
@@ -157,21 +158,38 @@ async def _queue(app: Huiwu, instance_id: int, plan: Plan, due: list[Due], now: 
                 planned_for=entry.planned.send_at,
                 now=now,
             ):
-                continue
+                continue  # another pass queued it already
             if entry.planned.kind is Kind.ESCALATION:
                 escalated.append(entry)
-                continue
+            else:
+                by_member.setdefault(entry.item.member_id, []).append(entry)
+        for member_id, entries in by_member.items():
             queued += await delivery.to_member(
                 conn,
                 app,
-                members[entry.item.member_id],
-                partial(entry.source.message, plan, entry.item, entry.planned, now),
-                dedupe_key=f"reminder:{entry.key}",
+                members[member_id],
+                partial(_member_message, plan, entries, now),
+                dedupe_key="reminder:" + _digest_key(entries),
             )
         if escalated:
             queued += await _escalate(conn, app, instance_id, plan, members, escalated)
     logger.info("instance %d: %d reminder message(s) queued", instance_id, queued)
     app.wake_senders()
+
+
+def _digest_key(entries: list[Due]) -> str:
+    """The dedupe key of one message: the item's key, or a digest of several."""
+    if len(entries) == 1:
+        return entries[0].key
+    keys = ",".join(sorted(entry.key for entry in entries))
+    return "digest:" + hashlib.sha1(keys.encode()).hexdigest()[:16]
+
+
+def _member_message(plan: Plan, entries: list[Due], now: datetime) -> OutgoingMessage:
+    messages = [e.source.message(plan, e.item, e.planned, now) for e in entries]
+    if len(messages) == 1:
+        return messages[0]
+    return texts.digest(messages, [e.source.button(plan, e.item) for e in entries])
 
 
 async def _escalate(
@@ -190,7 +208,7 @@ async def _escalate(
         line[2].append(members[entry.item.member_id].name)
     missing = list(by_subject.values())
     days = min(entry.planned.days for entry in escalated)
-    digest = hashlib.sha1(",".join(sorted(e.key for e in escalated)).encode()).hexdigest()[:16]
+    digest = _digest_key(escalated)
     queued = 0
     for organizer in members.values():
         if Role.ORGANIZER.value not in organizer.roles:
@@ -200,7 +218,7 @@ async def _escalate(
             app,
             organizer,
             partial(_escalation_message, plan, missing, days),
-            dedupe_key=f"reminder:escalation:{instance_id}:{digest}:{organizer.id}",
+            dedupe_key=f"reminder:escalation:{digest}:{organizer.id}",
         )
     return queued
 

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from bot.messaging import OutgoingMessage
+from bot.messaging import Button, OutgoingMessage
 from bot.plan import Plan
 from bot.reminders import texts
 from bot.reminders.planner import Planned
+from bot.texts import submit_button
 from storage import reminders
 from storage.db import Database
 
@@ -43,6 +44,9 @@ class ReminderSource(Protocol):
 
     def title(self, plan: Plan, item: Remindable) -> str:
         """What the item is, in a line (escalations, /reminders)."""
+
+    def button(self, plan: Plan, item: Remindable) -> Button:
+        """The button that acts on the item, labelled with what it is (for digests)."""
 
 
 TASK_SUBJECT = "task:"
@@ -72,3 +76,6 @@ class TaskReminders:
 
     def title(self, plan: Plan, item: Remindable) -> str:
         return plan.task(item.subject.removeprefix(TASK_SUBJECT)).title
+
+    def button(self, plan: Plan, item: Remindable) -> Button:
+        return submit_button(self.title(plan, item), item.ref)

@@ -41,6 +41,17 @@ def task_reminder(
     )
 
 
+def digest(messages: list[OutgoingMessage], buttons: list[Button]) -> OutgoingMessage:
+    """Several reminders due at once to one member, as one message (one push, not five)."""
+    lines = [_("{count} reminders:").format(count=len(messages))]
+    lines.extend(message.text for message in messages)
+    return OutgoingMessage(
+        "\n\n".join(lines),
+        buttons=tuple((button,) for button in buttons),
+        title=_("{count} reminders").format(count=len(messages)),
+    )
+
+
 def escalation(plan: Plan, missing: list[tuple[str, datetime, list[str]]], days: int) -> str:
     """To an organizer: what is still missing ``days`` or more days after its deadline."""
     lines = [

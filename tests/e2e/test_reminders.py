@@ -19,23 +19,30 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 Diary = dict[str, list[tuple[str, str]]]
 
 
-def what(text: str) -> str | None:
-    """A push, reminder or escalation in a few words; None for any other message."""
+def what(text: str) -> list[str]:
+    """Pushes, reminders and escalations in a few words each (a digest holds several)."""
     first = text.splitlines()[0]
     push = re.fullmatch(zh("New task: {title}", title="(.+)"), first)
     if push:
-        return f"push {push[1]}"
-    if first.startswith(zh("Still missing in “{plan}”, {days} day(s) or more after the deadline:", plan="", days=0)[:2]):
-        items = [re.sub(r"（截止.*）：", "：", line.removeprefix("• ")) for line in text.splitlines()[1:-1]]
-        return "escalation " + "; ".join(items)
-    reminder = re.match(r"^(提醒|逾期提醒)：“(.+?)”.*（(.+?)）", first)
-    if reminder:
-        moved = " (moved)" if "不是工作日" in first else ""
-        return f"{reminder[2]} {reminder[3]}{moved}"
-    return None
+        return [f"push {push[1]}"]
+    if first.startswith("督办："):
+        items = [
+            re.sub(r"（截止.*）：", "：", line.removeprefix("• "))
+            for line in text.splitlines()[1:-1]
+        ]
+        return ["escalation " + "; ".join(items)]
+    found = []
+    for paragraph in text.split("\n\n"):
+        reminder = re.match(r"^(提醒|逾期提醒)：“(.+?)”.*（(.+?)）", paragraph)
+        if reminder:
+            moved = " (moved)" if "不是工作日" in paragraph else ""
+            found.append(f"{reminder[2]} {reminder[3]}{moved}")
+    return found
 
 
-def diary_keeper(world: World, zone: ZoneInfo = SHANGHAI) -> tuple[Diary, Callable[[datetime], Awaitable[None]]]:
+def diary_keeper(
+    world: World, zone: ZoneInfo = SHANGHAI
+) -> tuple[Diary, Callable[[datetime], Awaitable[None]]]:
     """A diary per person, and the step callback that fills it with what arrived."""
     diary: Diary = {name: [] for name in NAMES}
     seen = {name: len(world.emulator.bot_messages(world.user_ids[name])) for name in NAMES}
@@ -45,9 +52,7 @@ def diary_keeper(world: World, zone: ZoneInfo = SHANGHAI) -> tuple[Diary, Callab
         for name in NAMES:
             messages = world.emulator.bot_messages(world.user_ids[name])
             for entry in messages[seen[name] :]:
-                said = what(entry.text)
-                if said is not None:
-                    diary[name].append((when, said))
+                diary[name].extend((when, said) for said in what(entry.text))
             seen[name] = len(messages)
 
     return diary, record
@@ -141,7 +146,7 @@ def only(diary: list[tuple[str, str]], title: str) -> list[tuple[str, str]]:
 
 async def test_pause_and_resume_for_a_member_and_for_a_task(world: World) -> None:
     await world.bind("唐军", "孟平")
-    fang, meng, tang = world.people["方磊"], world.people["孟平"], world.people["唐军"]
+    fang, meng = world.people["方磊"], world.people["孟平"]
     diary, record = diary_keeper(world)
     await world.travel("2013-12-11T10:00+08:00", record)
 
@@ -184,7 +189,10 @@ async def test_pause_and_resume_for_a_member_and_for_a_task(world: World) -> Non
     # What fell due during the pause (12-14 09:00) is not sent; the next is 12-16 (a Monday).
     assert lines[1].startswith("• 2013年12月16日（周一） 09:00 — 交流谈心：")
     assert zh("overdue by {days} day(s)", days=1) in lines[1]
-    assert any("撰写剖析材料" in line and zh("{days} day(s) before the deadline", days=3) in line for line in lines)
+    assert any(
+        "撰写剖析材料" in line and zh("{days} day(s) before the deadline", days=3) in line
+        for line in lines
+    )
 
     paused_task = await fang.say("/pause talks")
     assert paused_task.text == zh(
@@ -245,18 +253,20 @@ async def test_what_falls_due_at_night_waits_for_the_end_of_the_quiet_hours(worl
     await world.at("2013-12-13T07:59+08:00")
     assert len(meng.inbox()) == count
     await world.at("2013-12-13T08:00+08:00")
-    new = [what(e.text) for e in meng.inbox()[count:]]
+    new = [said for e in meng.inbox()[count:] for said in what(e.text)]
     # Only the latest missed one (of 12-12), and it counts the days from now.
     assert new == [f"交流谈心 {zh('{days} day(s) left', days=2)}"]
     await world.at("2013-12-13T09:00+08:00")
-    assert [what(e.text) for e in meng.inbox()[count + 1 :]] == [
+    assert [said for e in meng.inbox()[count + 1 :] for said in what(e.text)] == [
         f"交流谈心 {zh('{days} day(s) left', days=2)} (moved)"
     ]
 
 
 def berlin_plan(text: str, _user_ids: dict[str, int]) -> str:
     text = text.replace('timezone = "Asia/Shanghai"', 'timezone = "Europe/Berlin"')
-    return text.replace('time = "09:00"', 'time = "07:00"').replace('calendar = "cn"', 'calendar = "none"')
+    return text.replace('time = "09:00"', 'time = "07:00"').replace(
+        'calendar = "cn"', 'calendar = "none"'
+    )
 
 
 async def test_a_plan_in_berlin_reminds_at_the_end_of_its_own_quiet_hours(
