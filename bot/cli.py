@@ -42,6 +42,20 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("run", help="run the bot on every platform whose settings are present")
 
+    backup = commands.add_parser("backup", help="copy the database (safe while the bot runs)")
+    backup.add_argument("out", help="the backup file to write")
+    export = commands.add_parser(
+        "export", help="a plan instance's documents, or all its data as JSON"
+    )
+    export.add_argument("instance", type=int, help="the plan instance number")
+    export.add_argument("--out", help="the folder for the .docx / .xlsx files (and the JSON)")
+    export.add_argument("--json", action="store_true", help="all the instance's data as JSON")
+    restore = commands.add_parser(
+        "restore", help="restore a backup file, or add a plan instance from its JSON export"
+    )
+    restore.add_argument("file")
+    restore.add_argument("--force", action="store_true", help="replace an existing database")
+
     demo = commands.add_parser("demo", help="run the seed plan end to end on the built-in emulator")
     demo.add_argument("--platform", choices=["telegram"], default="telegram")
     demo.add_argument("--quiet", action="store_true", help="print only the summary figures")
@@ -70,6 +84,14 @@ def main(argv: list[str] | None = None) -> int:
         return _plan_import(args.file, args.output, args.roster)
     if args.command == "run":
         return asyncio.run(_run(settings))
+    if args.command in ("backup", "export", "restore"):
+        from bot import cli_data
+
+        if args.command == "backup":
+            return asyncio.run(cli_data.backup(settings, args.out))
+        if args.command == "export":
+            return asyncio.run(cli_data.export(settings, args.instance, args.out, args.json))
+        return asyncio.run(cli_data.restore(settings, args.file, args.force))
     from bot.demo import run_demo
 
     return asyncio.run(run_demo(quiet=args.quiet))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.i18n import _
-from handlers import organizer, review, tasks
+from handlers import ledger, ledger_add, organizer, review, tasks
 from handlers.context import HandlerContext
 
 
@@ -25,6 +25,12 @@ async def handle(ctx: HandlerContext) -> None:
             await review.decide(ctx, int(submission), approve=verdict == "ok")
         else:
             ctx.reply(_("This button is no longer valid."))
+    elif head == "item":
+        action, _sep, value = rest.partition(":")
+        await ledger.on_button(ctx, action, value)
+    elif head == "add":
+        action, _sep, value = rest.partition(":")
+        await ledger_add.on_button(ctx, action, value)
     elif head == "planload" and rest in ("ok", "no"):
         await organizer.confirm_plan(ctx, load=rest == "ok")
     else:

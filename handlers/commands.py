@@ -21,6 +21,7 @@ BOTH = PRIVATE | GROUP
 ANYONE: frozenset[Role] | None = None  # strangers too
 KNOWN = frozenset(Role)  # anyone on a plan's roster, whatever the role
 ORGANIZER = frozenset({Role.ORGANIZER})
+MANAGERS = frozenset({Role.ORGANIZER, Role.LEAD})
 
 HandlerFunc = Callable[..., Awaitable[None]]
 
@@ -108,6 +109,38 @@ COMMANDS: tuple[CommandSpec, ...] = (
         ORGANIZER,
         "organizer:advance",
         (),
+    ),
+    CommandSpec(
+        "ledger",
+        N_("the rectification ledger: items, marks and the completion rate"),
+        BOTH,
+        KNOWN,
+        "ledger:show_ledger",
+        ("整改台账", "台账"),
+    ),
+    CommandSpec(
+        "myitems",
+        N_("your rectification items: report progress and evidence"),
+        PRIVATE,
+        KNOWN,
+        "ledger:my_items",
+        ("我的整改",),
+    ),
+    CommandSpec(
+        "additem",
+        N_("add a rectification item (organizer, lead)"),
+        PRIVATE,
+        MANAGERS,
+        "ledger_add:add_item",
+        ("新增整改", "录入整改"),
+    ),
+    CommandSpec(
+        "export",
+        N_("the meeting report, the ledger and the progress table as files (organizer)"),
+        PRIVATE,
+        ORGANIZER,
+        "export:export",
+        ("导出",),
     ),
     CommandSpec(
         "remind",

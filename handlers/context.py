@@ -37,6 +37,10 @@ class HandlerContext:
         """Answer in the event's chat (sent after the handler returns)."""
         self.replies.append(OutgoingMessage(text, buttons))
 
+    def reply_message(self, message: OutgoingMessage) -> None:
+        """Answer with a whole message (e.g. one carrying a file or a photo)."""
+        self.replies.append(message)
+
     def greet_stranger(self) -> None:
         self.reply(
             _(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.i18n import _
-from handlers import organizer, review, tasks
+from handlers import ledger, ledger_add, organizer, review, tasks
 from handlers.context import HandlerContext
 from storage import conversations
 
@@ -27,6 +27,12 @@ async def handle_message(ctx: HandlerContext) -> None:
             return
         if name == review.COMMENTING:
             await review.comment(ctx, data)
+            return
+        if name == ledger.EVIDENCE:
+            await ledger.collect_evidence(ctx, data)
+            return
+        if name == ledger_add.ADDING:
+            await ledger_add.collect(ctx, data)
             return
     if any((f.file_name or "").lower().endswith(".toml") for f in event.files):
         await organizer.preview_plan(ctx)

@@ -175,7 +175,7 @@ async def send_draft(ctx: HandlerContext) -> None:
             _draft_buttons(),
         )
         return
-    files = [await _fetch(ctx, item) for item in draft["files"]]
+    files = [await fetch_file(ctx, item) for item in draft["files"]]
     now = app.clock.now()
     late = now > record.due_at
     member = await instances.get_member(app.db, record.member_id)
@@ -230,7 +230,7 @@ def reviewers_for(task: Task, member_key: str) -> tuple[str, ...]:
     return tuple(key for key in task.reviewer_ids if key != member_key)
 
 
-async def _fetch(
+async def fetch_file(
     ctx: HandlerContext, stored: dict[str, Any]
 ) -> tuple[str, str, str | None, str | None, int | None, bytes | None]:
     """Keep our own copy of a file: platform file ids expire. A failed download keeps the reference."""

@@ -1,8 +1,10 @@
 """The SQLite database: one aiosqlite connection, WAL, foreign keys, versioned migrations.
 
-Migrations are the numbered ``migrations/NNNN_*.sql`` files, applied in order at start-up
-inside one transaction each; ``PRAGMA user_version`` records the last one applied. A
-database written by a newer Huiwu (a higher version than the code knows) is refused.
+Migrations are the numbered ``migrations/NNNN_*.sql`` files, applied in number order at
+start-up inside one transaction each. Numbers are reserved per issue, so they may land out
+of order (0004 before 0002): ``schema_migrations`` records each one applied, so one that
+lands later still runs on a database that has a higher one. ``PRAGMA user_version`` holds
+the highest applied; a database with a migration the code does not know is refused.
 Writers take ``transaction()``, which serialises them on the one connection.
 """
 
@@ -46,8 +48,8 @@ def bundled_migrations() -> list[Migration]:
             found.append(Migration(int(match[1]), entry.name, entry.read_text(encoding="utf-8")))
     found.sort(key=lambda m: m.version)
     versions = [m.version for m in found]
-    if versions != list(range(1, len(found) + 1)):
-        raise RuntimeError(f"migrations are not numbered 1..n without gaps: {versions}")
+    if len(set(versions)) != len(versions):
+        raise RuntimeError(f"two migrations share a number: {versions}")
     return found
 
 
@@ -85,24 +87,48 @@ class Database:
         row = await self.fetch_one("PRAGMA user_version")
         return int(row[0]) if row else 0
 
+    async def applied_versions(self) -> set[int]:
+        """The migrations this database has (before ``schema_migrations``: 1..user_version)."""
+        if await self.fetch_one(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+        ):
+            rows = await self.fetch_all("SELECT version FROM schema_migrations")
+            return {int(row[0]) for row in rows}
+        return set(range(1, await self.schema_version() + 1))
+
     async def migrate(self, migrations: list[Migration]) -> int:
         """Apply what is missing; return how many migrations ran."""
         current = await self.schema_version()
-        known = migrations[-1].version if migrations else 0
-        if current > known:
+        known = {m.version for m in migrations}
+        done = await self.applied_versions()
+        highest = max(known, default=0)
+        if current > highest or done - known:
             raise SchemaTooNewError(
                 f"{self.path} has schema version {current}, but this Huiwu knows only up to "
-                f"{known}: upgrade Huiwu (or restore a backup) before starting it"
+                f"{highest}: upgrade Huiwu (or restore a backup) before starting it"
             )
         applied = 0
         for migration in migrations:
-            if migration.version <= current:
+            if migration.version in done:
                 continue
             logger.info("applying migration %s", migration.name)
             async with self.transaction() as conn:
+                await conn.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)"
+                )
+                await conn.executemany(
+                    "INSERT OR IGNORE INTO schema_migrations (version) VALUES (?)",
+                    [(version,) for version in done],
+                )
                 for statement in _split_sql(migration.sql):
                     await conn.execute(statement)
-                await conn.execute(f"PRAGMA user_version = {migration.version:d}")
+                await conn.execute(
+                    "INSERT INTO schema_migrations (version) VALUES (?)", (migration.version,)
+                )
+                top = max(current, migration.version)
+                await conn.execute(f"PRAGMA user_version = {top:d}")
+            done.add(migration.version)
+            current = max(current, migration.version)
             applied += 1
         return applied
 

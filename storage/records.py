@@ -97,3 +97,33 @@ class ConversationRecord:
     state: str
     data: str
     updated_at: datetime
+
+
+@dataclass(frozen=True)
+class LedgerItemRecord:
+    """One rectification item (整改台账 entry)."""
+
+    id: int
+    instance_id: int
+    description: str
+    source: str  # opinion / meeting / self-review
+    category: str  # immediate / deadline / explain / escalate
+    member_id: int | None
+    department: str | None
+    due_at: datetime | None
+    status: str  # todo / in_progress / done
+    created_at: datetime
+    updated_at: datetime
+    source_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class EvidenceRecord:
+    id: int
+    item_id: int
+    member_id: int | None
+    text: str | None
+    file_name: str | None
+    mime_type: str | None
+    content: bytes | None
+    added_at: datetime

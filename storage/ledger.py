@@ -1,0 +1,188 @@
+"""The rectification ledger's rows: items, their evidence and the history of their status."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from storage.db import Database
+from storage.records import EvidenceRecord, LedgerItemRecord
+from storage.timefmt import from_db, maybe_from_db, to_db
+
+SOURCES = ("opinion", "meeting", "self-review")
+CATEGORIES = ("immediate", "deadline", "explain", "escalate")
+STATUSES = ("todo", "in_progress", "done")
+
+
+@dataclass(frozen=True)
+class NewItem:
+    description: str
+    source: str
+    category: str
+    member_id: int | None
+    department: str | None = None
+    due_at: datetime | None = None
+    source_ref: str | None = None
+
+
+def _item(row: aiosqlite.Row) -> LedgerItemRecord:
+    return LedgerItemRecord(
+        row["id"],
+        row["instance_id"],
+        row["description"],
+        row["source"],
+        row["category"],
+        row["member_id"],
+        row["department"],
+        maybe_from_db(row["due_at"]),
+        row["status"],
+        from_db(row["created_at"]),
+        from_db(row["updated_at"]),
+        row["source_ref"],
+    )
+
+
+async def add_item(
+    conn: aiosqlite.Connection, instance_id: int, item: NewItem, by: int | None, now: datetime
+) -> int | None:
+    """Store a new item (status "todo"); None if one with the same ``source_ref`` exists."""
+    cursor = await conn.execute(
+        "INSERT OR IGNORE INTO rectification_items (instance_id, description, source, category, "
+        "member_id, department, due_at, source_ref, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            instance_id,
+            item.description,
+            item.source,
+            item.category,
+            item.member_id,
+            item.department,
+            to_db(item.due_at) if item.due_at else None,
+            item.source_ref,
+            to_db(now),
+            to_db(now),
+        ),
+    )
+    if cursor.rowcount != 1:
+        return None
+    item_id = int(cursor.lastrowid or 0)
+    await _record_status(conn, item_id, "todo", by, now)
+    return item_id
+
+
+async def _record_status(
+    conn: aiosqlite.Connection, item_id: int, status: str, by: int | None, now: datetime
+) -> None:
+    await conn.execute(
+        "INSERT INTO rectification_history (item_id, status, member_id, changed_at) VALUES (?, ?, ?, ?)",
+        (item_id, status, by, to_db(now)),
+    )
+
+
+async def set_status(
+    conn: aiosqlite.Connection, item_id: int, status: str, by: int | None, now: datetime
+) -> bool:
+    """Change an item's status; False if it had that status already."""
+    cursor = await conn.execute(
+        "UPDATE rectification_items SET status = ?, updated_at = ? WHERE id = ? AND status != ?",
+        (status, to_db(now), item_id, status),
+    )
+    if cursor.rowcount != 1:
+        return False
+    await _record_status(conn, item_id, status, by, now)
+    return True
+
+
+async def add_evidence(
+    conn: aiosqlite.Connection,
+    item_id: int,
+    member_id: int | None,
+    now: datetime,
+    *,
+    text: str | None = None,
+    file: tuple[str, str, str | None, str | None, int | None, bytes | None] | None = None,
+) -> None:
+    """A text, or a file as (platform, file ref, name, mime type, size, content)."""
+    platform, file_ref, name, mime, size, content = file or (None, None, None, None, None, None)
+    await conn.execute(
+        "INSERT INTO rectification_evidence (item_id, member_id, text, platform, file_ref, "
+        "file_name, mime_type, size, content, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (item_id, member_id, text, platform, file_ref, name, mime, size, content, to_db(now)),
+    )
+    await conn.execute(
+        "UPDATE rectification_items SET updated_at = ? WHERE id = ?", (to_db(now), item_id)
+    )
+
+
+async def get_item(db: Database, item_id: int) -> LedgerItemRecord | None:
+    row = await db.fetch_one("SELECT * FROM rectification_items WHERE id = ?", (item_id,))
+    return _item(row) if row else None
+
+
+async def items_of_instance(db: Database, instance_id: int) -> list[LedgerItemRecord]:
+    rows = await db.fetch_all(
+        "SELECT * FROM rectification_items WHERE instance_id = ? ORDER BY id", (instance_id,)
+    )
+    return [_item(row) for row in rows]
+
+
+async def items_of_members(db: Database, member_ids: Iterable[int]) -> list[LedgerItemRecord]:
+    ids = list(member_ids)
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    rows = await db.fetch_all(
+        f"SELECT * FROM rectification_items WHERE member_id IN ({marks}) ORDER BY id", ids
+    )
+    return [_item(row) for row in rows]
+
+
+async def open_items(db: Database) -> list[LedgerItemRecord]:
+    """Items not done, of every plan instance still running."""
+    rows = await db.fetch_all(
+        "SELECT r.* FROM rectification_items r JOIN plan_instances p ON p.id = r.instance_id "
+        "WHERE r.status != 'done' AND p.status = 'active' ORDER BY r.due_at, r.id"
+    )
+    return [_item(row) for row in rows]
+
+
+async def evidence_of(db: Database, item_id: int) -> list[EvidenceRecord]:
+    rows = await db.fetch_all(
+        "SELECT * FROM rectification_evidence WHERE item_id = ? ORDER BY id", (item_id,)
+    )
+    return [
+        EvidenceRecord(
+            r["id"],
+            r["item_id"],
+            r["member_id"],
+            r["text"],
+            r["file_name"],
+            r["mime_type"],
+            r["content"],
+            from_db(r["added_at"]),
+        )
+        for r in rows
+    ]
+
+
+async def evidence_counts(db: Database, instance_id: int) -> dict[int, int]:
+    rows = await db.fetch_all(
+        "SELECT e.item_id, COUNT(*) AS n FROM rectification_evidence e "
+        "JOIN rectification_items r ON r.id = e.item_id WHERE r.instance_id = ? GROUP BY e.item_id",
+        (instance_id,),
+    )
+    return {row["item_id"]: int(row["n"]) for row in rows}
+
+
+async def history(db: Database, instance_id: int) -> list[tuple[int, str, datetime]]:
+    """(item id, status, when) for every status change of the instance's items, in order."""
+    rows = await db.fetch_all(
+        "SELECT h.item_id, h.status, h.changed_at FROM rectification_history h "
+        "JOIN rectification_items r ON r.id = h.item_id WHERE r.instance_id = ? "
+        "ORDER BY h.changed_at, h.id",
+        (instance_id,),
+    )
+    return [(row["item_id"], row["status"], from_db(row["changed_at"])) for row in rows]

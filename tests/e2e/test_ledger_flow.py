@@ -1,0 +1,156 @@
+"""The rectification ledger, the charts and /export end to end on the Telegram emulator."""
+
+from __future__ import annotations
+
+import io
+
+from docx import Document
+from openpyxl import load_workbook
+
+from bot.emulators.telegram_people import contains
+from bot.emulators.telegram_transcript import TranscriptEntry
+from tests.e2e.conftest import World, zh
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def has_photo(entry: TranscriptEntry) -> bool:
+    return entry.photo is not None
+
+
+async def test_items_are_added_updated_with_evidence_and_shown_in_the_group(world: World) -> None:
+    fang, tang = world.people["方磊"], world.people["唐军"]
+    await world.bind("唐军")
+    tang_id = await world.member_id("唐军")
+
+    # Guided: description → source → how → who → department → deadline → save.
+    asked = await fang.say("/additem")
+    assert "/additem" in asked.text
+    await fang.say(
+        "建立领导干部基层联系点制度", expect=contains(zh("Where does the problem come from?"))
+    )
+    await fang.press("add:source:meeting", expect=contains(zh("How is it to be dealt with?")))
+    who = await fang.press("add:category:deadline", expect=contains(zh("Who is responsible?")))
+    assert "唐军" in who.button_labels and "市政府分管领导" not in who.button_labels
+    await fang.press(f"add:member:{tang_id}")
+    await fang.say(
+        "政办科", expect=contains(zh("By when? Type a date such as 2014-03-31 or 3月31日."))
+    )
+    unreadable = await fang.say("下个月吧")
+    assert unreadable.text.startswith(
+        zh("I cannot read the deadline “{text}”.", text="下个月吧")[:8]
+    )
+    preview = await fang.say("3月31日", expect=contains("2014年3月31日"))
+    assert "政办科" in preview.text and zh("fix by a deadline") in preview.text
+    saved = await fang.press("add:save", expect=contains(zh("Saved as item #{id}.", id=1)))
+    assert "🔴" in saved.text
+
+    push = await tang.expect(contains("建立领导干部基层联系点制度"), since=0)
+    assert push.text.startswith(zh("A rectification item is assigned to you:\n{item}", item="")[:6])
+    [item] = await world.rows("SELECT * FROM rectification_items")
+    assert (item["source"], item["category"], item["member_id"], item["department"]) == (
+        "meeting",
+        "deadline",
+        tang_id,
+        "政办科",
+    )
+    assert item["due_at"].startswith("2014-03-31T15:59")  # 23:59 in Shanghai
+
+    # One line; a bad line changes nothing.
+    refused = await fang.say("/additem 乱写 | 随便 | 无名氏")
+    assert "随便" in refused.text and "无名氏" in refused.text
+    await fang.say(
+        "/additem 精简会议文件，压缩会议数量 | 马上 | 孟平 | 办公室 | 2013-12-10",
+        expect=contains(zh("Saved as item #{id}.", id=2)),
+    )
+    assert len(await world.rows("SELECT * FROM rectification_items")) == 2
+
+    # 唐军 works on his item from the push: in progress, evidence (a text and a file), done.
+    await tang.press("item:progress:1", expect=contains(zh("in progress")))
+    await tang.press("item:evidence:1")
+    stored = await tang.say("已在3个县区建立联系点")
+    assert (
+        zh(
+            "Stored as evidence of item #{id} ({count} so far). Send more, or press Finish.",
+            id=1,
+            count=1,
+        )
+        in stored.text
+    )
+    await tang.send_file("联系点名单.xlsx", b"PK\x03\x04 list")
+    await tang.press(
+        "item:finish", expect=contains(zh("Thank you: the evidence of item #{id} is stored.", id=1))
+    )
+    evidence = await world.rows(
+        "SELECT text, file_name, content FROM rectification_evidence ORDER BY id"
+    )
+    assert [(e["text"], e["file_name"]) for e in evidence] == [
+        ("已在3个县区建立联系点", None),
+        (None, "联系点名单.xlsx"),
+    ]
+    assert evidence[1]["content"] == b"PK\x03\x04 list"
+    mine = await tang.say("/myitems")
+    assert "建立领导干部基层联系点制度" in mine.text and "精简会议文件" not in mine.text
+    mark = len(world.emulator.transcript(world.user_ids["方磊"]))
+    await tang.press("item:done:1", expect=contains(zh("done")))
+    await fang.expect(contains("唐军", "建立领导干部基层联系点制度"), since=mark)
+    history = await world.rows(
+        "SELECT status FROM rectification_history WHERE item_id = 1 ORDER BY id"
+    )
+    assert [h["status"] for h in history] == ["todo", "in_progress", "done"]
+
+    # The group: completion rate, marks, and the chart as a photo.
+    await world.at("2013-12-11T10:00+08:00")  # item 2 is overdue now
+    shown = await fang.say("/ledger", group=world.group, expect=has_photo)
+    assert "共2项：已完成1项（50%）" in shown.text
+    assert "其中逾期1项" in shown.text
+    assert "🟢 第1项" in shown.text and "🔴 第2项" in shown.text
+    assert shown.photo is not None and shown.photo.content.startswith(PNG)
+
+
+async def test_export_sends_the_report_and_tables_and_phase_summaries_carry_a_chart(
+    world: World,
+) -> None:
+    fang = world.people["方磊"]
+    await fang.say(
+        "/additem 完善公务接待管理办法 | 说明 | 方磊 | | ",
+        expect=contains("第1项", "完善公务接待管理办法"),
+    )
+    since = len(world.emulator.transcript(world.user_ids["方磊"]))
+    await fang.say(
+        "/export",
+        expect=contains(zh("Here are the documents of the plan ({count} files).", count=3)),
+    )
+    await world.app.drain()
+    documents = {
+        e.document.filename: e.document.content
+        for e in world.emulator.transcript(world.user_ids["方磊"])[since:]
+        if e.document is not None
+    }
+    assert sorted(documents) == [
+        "领导班子专题民主生活会-任务进度表.xlsx",
+        "领导班子专题民主生活会-情况报告.docx",
+        "领导班子专题民主生活会-整改台账.xlsx",
+    ]
+    report = Document(io.BytesIO(documents["领导班子专题民主生活会-情况报告.docx"]))
+    assert report.paragraphs[0].text == "关于召开领导班子专题民主生活会的情况报告"
+    assert "完善公务接待管理办法" in [c.text for row in report.tables[0].rows for c in row.cells]
+    sheet = load_workbook(io.BytesIO(documents["领导班子专题民主生活会-整改台账.xlsx"])).active
+    assert sheet.cell(2, 2).value == "完善公务接待管理办法"
+    assert sheet.cell(2, 4).value == "向群众说明情况，逐步解决"
+
+    # Only the organizer may export; a member is told so.
+    await world.bind("唐军")
+    refused = await world.people["唐军"].say("/export")
+    assert "/export" in refused.text
+
+    # The end of the preparation phase: the summary comes with the progress chart.
+    await world.at("2013-12-20T18:00+08:00")
+    summaries = [
+        e
+        for e in world.emulator.bot_messages(world.group)
+        if e.photo is not None and e.photo.content.startswith(PNG)
+    ]
+    assert len(summaries) == 1
+    texts = [e.text for e in world.emulator.bot_messages(world.group)]
+    assert any(zh("Summary of the phase “{phase}”", phase="会前准备阶段") in t for t in texts)

@@ -1,0 +1,144 @@
+"""A real SQLite file holding the shipped seed plan part-way through: statements, opinions
+and measures handed in, ledger items in every state, an evaluation with ballots."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.app import Huiwu
+from bot.clock import ManualClock
+from bot.demo import seed_plan_text
+from bot.loading import store_plan
+from bot.plan import load_plan_text
+from storage import assignments, instances, ledger
+from storage.db import Database
+from storage.ledger import NewItem
+
+NOW = "2014-03-01T10:00+08:00"
+STATEMENT_TANG = "唐军对照检查材料：一、理论学习不够深入；二、调查研究不够扎实。"
+OPINION_TEXT = "意见一：文山会海问题依然存在。\n意见二：深入基层调研偏少。"
+MEASURES_TANG = "一、每月深入基层调研不少于两次。"
+ITEMS = (
+    # description, source, category, member key, department, due (local date), status
+    (
+        "精简会议文件，压缩会议数量",
+        "opinion",
+        "immediate",
+        "fanglei",
+        "办公室",
+        "2014-01-31",
+        "done",
+    ),
+    (
+        "建立领导干部基层联系点制度",
+        "meeting",
+        "deadline",
+        "tangjun",
+        "政办科",
+        "2014-02-15",
+        "in_progress",
+    ),
+    ("解决县区项目审批周期长的问题", "opinion", "escalate", "mengping", None, "2014-04-30", "todo"),
+    ("完善公务接待管理办法", "self-review", "explain", "secretary", "办公室", None, "in_progress"),
+)
+EVALUATION_BALLOTS = (("好", "好", "较好"), ("好", "较好", "较好"), ("较好", "一般", "好"))
+
+
+@dataclass
+class Filled:
+    app: Huiwu
+    instance_id: int
+    item_ids: list[int]
+    db_path: Path
+
+
+async def fill(db: Database, clock: ManualClock) -> tuple[int, list[int]]:
+    text = seed_plan_text()
+    plan = load_plan_text(text)
+    start = datetime.fromisoformat("2013-12-03T09:00+08:00")
+    async with db.transaction() as conn:
+        instance_id = await store_plan(conn, plan, text, loaded_by="test", now=start)
+        await instances.set_status(conn, instance_id, "active")
+    members = {m.member_key: m for m in await instances.members_of(db, instance_id)}
+    item_ids = []
+    async with db.transaction() as conn:
+        for phase in plan.phases:
+            await assignments.start_phase(conn, instance_id, phase.id, start)
+            for task in phase.tasks:
+                for key in task.assignee_ids:
+                    await assignments.assign(
+                        conn, instance_id, task.id, members[key].id, task.due, start
+                    )
+        found = await assignments.assignments_of_instance(db, instance_id)
+        by = {(plan.task(a.task_id).id, a.member_id): a for a in found}
+
+        async def hand_in(task_id: str, key: str, text: str | None, files=(), status="submitted"):
+            record = by[(task_id, members[key].id)]
+            when = start + timedelta(days=5)
+            await assignments.add_submission(
+                conn, record.id, text=text, files=files, now=when, late=False
+            )
+            await assignments.set_assignment_status(conn, record, status)
+
+        await hand_in("statements", "tangjun", STATEMENT_TANG)
+        await hand_in(
+            "statements",
+            "mengping",
+            None,
+            files=[("telegram", "f1", "孟平发言材料.docx", "application/msword", 4, b"PK\x03\x04")],
+        )
+        await hand_in("opinions", "fanglei", OPINION_TEXT)
+        await hand_in("personal-measures", "tangjun", MEASURES_TANG, status="approved")
+
+        for description, source, category, key, department, due, status in ITEMS:
+            due_at = datetime.fromisoformat(f"{due}T23:59+08:00") if due else None
+            item_id = await ledger.add_item(
+                conn,
+                instance_id,
+                NewItem(description, source, category, members[key].id, department, due_at),
+                members["fanglei"].id,
+                datetime.fromisoformat("2014-01-05T10:00+08:00"),
+            )
+            assert item_id is not None
+            item_ids.append(item_id)
+            if status != "todo":
+                await ledger.set_status(
+                    conn,
+                    item_id,
+                    status,
+                    members[key].id,
+                    datetime.fromisoformat("2014-01-20T10:00+08:00"),
+                )
+        cursor = await conn.execute(
+            "INSERT INTO surveys (instance_id, survey_key, opened_at) VALUES (?, 'evaluation', ?)",
+            (instance_id, start.isoformat()),
+        )
+        for answers in EVALUATION_BALLOTS:
+            await conn.execute(
+                "INSERT INTO ballots (ballot_key, survey_id, answers) VALUES (?, ?, ?)",
+                (
+                    secrets.token_bytes(16),
+                    cursor.lastrowid,
+                    json.dumps(answers, ensure_ascii=False),
+                ),
+            )
+    return instance_id, item_ids
+
+
+@pytest.fixture
+async def filled(tmp_path: Path) -> AsyncIterator[Filled]:
+    clock = ManualClock(datetime.fromisoformat(NOW))
+    path = tmp_path / "huiwu.sqlite3"
+    db = await Database.open(path)
+    instance_id, item_ids = await fill(db, clock)
+    try:
+        yield Filled(Huiwu(db, clock), instance_id, item_ids, path)
+    finally:
+        await db.close()
