@@ -5,7 +5,11 @@ Nothing leaves the machine: the emulator listens on 127.0.0.1 and python-telegra
 talks real HTTP to it. The story: the organizer loads the plan and binds the group, the
 members open the bot by invite (one late, and shown as unreachable until then), tasks are
 pushed, handed in as text and files, one late, one returned by the reviewer and handed in
-again; every phase ends with its summary in the group.
+again; every phase ends with its summary in the group. The clock runs through every due
+time, so the plan's reminders go out as they would: days before each deadline, on the due
+day (a Sunday deadline is announced on the Friday: the plan uses the Chinese working-day
+calendar), daily when overdue, escalated to the organizer after two days; a member looks at
+/reminders, and the organizer pauses one on leave and resumes them.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import time
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot import scheduler
 from bot.clock import ManualClock
@@ -25,8 +30,10 @@ from bot.loading import store_plan
 from bot.plan import load_plan_text
 from bot.runtime import Runtime, TelegramOptions
 from storage import instances
+from storage.timefmt import to_db
 
 TOKEN = "123456:HUIWU-DEMO"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 STUDY_NOTES = "12月5日组织党组中心组集中学习十八届三中全会精神，全体班子成员参加，交流发言6人次。"
 
 
@@ -50,11 +57,23 @@ class Demo:
         self.timeline: list[str] = []
 
     async def at(self, moment: str, caption: str) -> None:
-        """Move the clock, let the plan's scheduled steps run, and wait for delivery."""
-        await self.clock.set(datetime.fromisoformat(moment))
-        await scheduler.tick(self.runtime.app)
-        await self.runtime.app.drain()
+        """Run the clock to ``moment`` through every phase step and reminder on the way."""
+        await scheduler.run_until(
+            self.runtime.app, self.clock, datetime.fromisoformat(moment), self._note_reminders
+        )
         self.timeline.append(f"{moment[:16].replace('T', ' ')}  {caption}")
+
+    async def _note_reminders(self, now: datetime) -> None:
+        """A timeline line for the reminders the engine sent at this step, if any."""
+        rows = await self.runtime.app.db.fetch_all(
+            "SELECT m.name, r.kind FROM reminder_log r JOIN members m ON m.id = r.member_id "
+            "WHERE r.sent_at = ? ORDER BY r.planned_for, r.reminder_key",
+            (to_db(now),),
+        )
+        if rows:
+            said = ", ".join(f"{name} ({kind})" for name, kind in rows)
+            local = now.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+            self.timeline.append(f"{local}  reminders: {said}")
 
     async def hand_in(
         self,
@@ -151,6 +170,7 @@ async def _story(demo: Demo) -> None:
     await demo.at("2013-12-04T10:00+08:00", "孟平 opens the bot; his held task messages follow")
     await people["孟平"].say(f"/start {codes['孟平']}")
     await app.drain()
+    await people["孟平"].say("/reminders")
 
     await demo.at("2013-12-05T16:00+08:00", "方磊 hands in the study record")
     await demo.hand_in(
@@ -170,6 +190,10 @@ async def _story(demo: Demo) -> None:
     await demo.hand_in(
         "方磊", "向上级报送民主生活会方案", file=("民主生活会方案.pdf", b"%PDF-1.4 plan")
     )
+    await people["方磊"].say("暂停提醒 党组书记")
+    demo.timeline.append("2013-12-16 15:00  党组书记 is away: 方磊 pauses his reminders")
+    await demo.at("2013-12-18T10:00+08:00", "党组书记 is back: 方磊 resumes his reminders")
+    await people["方磊"].say("/resume 党组书记")
     await demo.at("2013-12-19T20:00+08:00", "statements handed in")
     for name in ("方磊", "唐军", "党组书记"):
         await demo.hand_in(
