@@ -47,13 +47,16 @@ class Pauses:
 
 async def open_assignments(db: Database, instance_id: int) -> list[OpenAssignment]:
     rows = await db.fetch_all(
-        "SELECT a.id, a.task_id, a.member_id, a.due_at, a.assigned_at, "
-        " CASE WHEN a.status = 'returned' THEN (SELECT MAX(r.reviewed_at) FROM reviews r"
-        "  JOIN submissions s ON s.id = r.submission_id"
-        "  WHERE s.assignment_id = a.id AND r.verdict = 'returned') END "
-        "FROM assignments a WHERE a.instance_id = ? AND a.status IN ('pending', 'returned') "
+        "SELECT a.id, a.task_id, a.member_id, a.due_at, a.assigned_at, back.at "
+        "FROM assignments a LEFT JOIN ("
+        " SELECT s.assignment_id, MAX(r.reviewed_at) AS at FROM reviews r"
+        " JOIN submissions s ON s.id = r.submission_id"
+        " JOIN assignments x ON x.id = s.assignment_id"
+        " WHERE x.instance_id = ? AND x.status = 'returned' AND r.verdict = 'returned'"
+        " GROUP BY s.assignment_id) back ON back.assignment_id = a.id "
+        "WHERE a.instance_id = ? AND a.status IN ('pending', 'returned') "
         "ORDER BY a.due_at, a.id",
-        (instance_id,),
+        (instance_id, instance_id),
     )
     return [
         OpenAssignment(

@@ -187,16 +187,14 @@ class _Resolver:
         self.checker = checker
 
     def resolve(self, refs: Any, where: str) -> tuple[str, ...]:
-        ids: list[str] = []
+        ids: dict[str, None] = {}  # ordered and de-duplicated in linear time (large rosters)
         for ref in _as_list(refs):
             if not isinstance(ref, str):
                 self.checker.error(
                     _("{where}: '{ref}' is not a member id").format(where=where, ref=ref)
                 )
                 continue
-            for member_id in self._one(ref.strip(), where):
-                if member_id not in ids:
-                    ids.append(member_id)
+            ids.update(dict.fromkeys(self._one(ref.strip(), where)))
         return tuple(ids)
 
     def _one(self, ref: str, where: str) -> list[str]:

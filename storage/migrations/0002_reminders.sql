@@ -26,5 +26,6 @@ CREATE TABLE reminder_pauses (
 );
 CREATE INDEX reminder_pauses_instance ON reminder_pauses(instance_id);
 
--- The open assignments of a plan, read at every planning pass.
+-- The open assignments of a plan, read at every planning pass, and when each was returned.
 CREATE INDEX assignments_open ON assignments(instance_id, status);
+CREATE INDEX reviews_submission ON reviews(submission_id);
