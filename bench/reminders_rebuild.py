@@ -34,16 +34,14 @@ import tracemalloc
 from datetime import datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bot.app import Huiwu  # noqa: E402
-from bot.clock import ManualClock  # noqa: E402
-from bot.loading import store_plan  # noqa: E402
-from bot.plan import load_plan_text  # noqa: E402
-from bot.reminders import engine  # noqa: E402
-from storage import instances  # noqa: E402
-from storage.db import Database  # noqa: E402
-from storage.timefmt import to_db  # noqa: E402
+from bot.app import Huiwu
+from bot.clock import ManualClock
+from bot.loading import store_plan
+from bot.plan import load_plan_text
+from bot.reminders import engine
+from storage import instances
+from storage.db import Database
+from storage.timefmt import to_db
 
 NOW = datetime.fromisoformat("2013-12-18T10:00+08:00")
 ASSIGNED = datetime.fromisoformat("2013-12-03T09:00+08:00")
