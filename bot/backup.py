@@ -10,6 +10,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.i18n import _
 from storage.db import bundled_migrations
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -35,7 +36,9 @@ def is_sqlite_file(path: Path) -> bool:
 def _describe(connection: sqlite3.Connection, path: Path) -> BackupInfo:
     check = connection.execute("PRAGMA integrity_check").fetchone()[0]
     if check != "ok":
-        raise BackupError(f"{path}: integrity check failed: {check}")
+        raise BackupError(
+            _("{file}: integrity check failed: {problem}").format(file=path, problem=check)
+        )
     tables = [
         row[0]
         for row in connection.execute(
@@ -50,7 +53,7 @@ def _describe(connection: sqlite3.Connection, path: Path) -> BackupInfo:
 def backup_database(source: Path, target: Path) -> BackupInfo:
     """Copy the live database at ``source`` into the single file ``target`` (replaced whole)."""
     if not source.exists():
-        raise BackupError(f"{source}: no such database")
+        raise BackupError(_("{file}: no such database").format(file=source))
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
     with contextlib.closing(sqlite3.connect(source, timeout=30)) as live:
@@ -68,16 +71,18 @@ def restore_database(backup: Path, target: Path, *, force: bool = False) -> Back
     """Make ``target`` a copy of ``backup`` (the bot must be stopped). An existing target is
     replaced only with ``force``."""
     if not backup.exists() or not is_sqlite_file(backup):
-        raise BackupError(f"{backup}: not a SQLite database")
+        raise BackupError(_("{file}: not a SQLite database").format(file=backup))
     with contextlib.closing(sqlite3.connect(backup)) as source:
         info = _describe(source, backup)
         known = bundled_migrations()[-1].version
         if info.schema_version > known:
             raise BackupError(
-                f"{backup} has schema version {info.schema_version}; this Huiwu knows up to {known}"
+                _("{file} has schema version {version}; this Huiwu knows up to {known}").format(
+                    file=backup, version=info.schema_version, known=known
+                )
             )
         if target.exists() and not force:
-            raise BackupError(f"{target} exists; pass --force to replace it")
+            raise BackupError(_("{file} exists; pass --force to replace it").format(file=target))
         with contextlib.closing(sqlite3.connect(target, timeout=30)) as restored:
             source.backup(restored)
     return info

@@ -11,12 +11,16 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.i18n import _, set_default_locale
 from bot.plan import PlanError, load_plan
 from bot.plan.export import plan_to_data
 from bot.texts import timeline_text
+
+if TYPE_CHECKING:
+    from bot.adapters.wecom_client import WeComClient
 
 EXIT_INVALID = 2
 
@@ -42,6 +46,14 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("run", help="run the bot on every platform whose settings are present")
 
+    wecom = commands.add_parser("wecom", help="WeCom (企业微信) set-up").add_subparsers(
+        dest="wecom_command", required=True
+    )
+    chat = wecom.add_parser(
+        "create-chat", help="create the plan's WeCom group chat (or bind one the app created)"
+    )
+    chat.add_argument("--plan", type=int, help="plan instance number (default: the newest)")
+    chat.add_argument("--chatid", help="bind this existing chat instead of creating one")
     backup = commands.add_parser("backup", help="copy the database (safe while the bot runs)")
     backup.add_argument("out", help="the backup file to write")
     export = commands.add_parser(
@@ -57,7 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     restore.add_argument("--force", action="store_true", help="replace an existing database")
 
     demo = commands.add_parser("demo", help="run the seed plan end to end on the built-in emulator")
-    demo.add_argument("--platform", choices=["telegram"], default="telegram")
+    demo.add_argument("--platform", choices=["telegram", "wecom"], default="telegram")
     demo.add_argument("--quiet", action="store_true", help="print only the summary figures")
     return parser
 
@@ -92,6 +104,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "export":
             return asyncio.run(cli_data.export(settings, args.instance, args.out, args.json))
         return asyncio.run(cli_data.restore(settings, args.file, args.force))
+    if args.command == "wecom":
+        return asyncio.run(_wecom_create_chat(settings, args.plan, args.chatid))
+    if args.platform == "wecom":
+        from bot.demo_wecom import run_wecom_demo
+
+        return asyncio.run(run_wecom_demo(quiet=args.quiet))
     from bot.demo import run_demo
 
     return asyncio.run(run_demo(quiet=args.quiet))
@@ -195,25 +213,88 @@ async def _plan_load(settings: Settings, file: str) -> int:
     return 0
 
 
-async def _run(settings: Settings) -> int:
-    from bot.runtime import Runtime, TelegramOptions
+def _wecom_client(settings: Settings) -> WeComClient:
+    from bot.adapters.wecom_client import WeComClient
 
-    if not settings.telegram_enabled:
+    return WeComClient(
+        corp_id=settings.wecom_corp_id or "",
+        corp_secret=settings.wecom_secret or "",
+        agent_id=settings.wecom_agent_id or 0,
+        api_base_url=settings.wecom_api_base_url,
+    )
+
+
+async def _wecom_create_chat(settings: Settings, plan: int | None, chatid: str | None) -> int:
+    from bot.adapters.wecom_client import WeComSendError
+    from bot.wecom_chat import ChatSetupError, create_or_bind_chat
+    from storage.db import Database
+
+    if not settings.wecom_enabled:
         print(
-            _("No platform is configured: set TELEGRAM_BOT_TOKEN (see .env.example)."),
+            _("WeCom is not configured: set the WECOM_* settings (see .env.example)."),
             file=sys.stderr,
         )
         return EXIT_INVALID
-    telegram = TelegramOptions(
-        token=settings.telegram_token or "",
-        base_url=settings.telegram_api_base_url,
-        webhook_url=settings.webhook_url,
-        webhook_secret=settings.webhook_secret,
-        listen_host=settings.http_host,
-        listen_port=settings.http_port,
+    db = await Database.open(settings.db_path)
+    try:
+        async with _wecom_client(settings) as client:
+            bound = await create_or_bind_chat(
+                db, client, settings.make_clock(), instance_id=plan, chatid=chatid
+            )
+    except (ChatSetupError, WeComSendError) as exc:
+        print(_("Error: {error}").format(error=exc), file=sys.stderr)
+        return EXIT_INVALID
+    finally:
+        await db.close()
+    message = (
+        _("Created the WeCom group chat {chatid} for plan instance {id} with {count} members.")
+        if bound.created
+        else _("Bound the WeCom group chat {chatid} to plan instance {id}.")
     )
+    print(message.format(chatid=bound.chatid, id=bound.instance_id, count=len(bound.members)))
+    return 0
+
+
+async def _run(settings: Settings) -> int:
+    from bot.runtime import Runtime, TelegramOptions, WeComOptions
+
+    if not settings.telegram_enabled and not settings.wecom_enabled:
+        print(
+            _(
+                "No platform is configured: set TELEGRAM_BOT_TOKEN and/or the WECOM_* settings (see .env.example)."
+            ),
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
+    telegram = None
+    if settings.telegram_enabled:
+        telegram = TelegramOptions(
+            token=settings.telegram_token or "",
+            base_url=settings.telegram_api_base_url,
+            webhook_url=settings.webhook_url,
+            webhook_secret=settings.webhook_secret,
+            listen_host=settings.http_host,
+            listen_port=settings.http_port,
+        )
+    wecom = None
+    if settings.wecom_enabled:
+        wecom = WeComOptions(
+            corp_id=settings.wecom_corp_id or "",
+            agent_id=settings.wecom_agent_id or 0,
+            secret=settings.wecom_secret or "",
+            token=settings.wecom_token or "",
+            aes_key=settings.wecom_aes_key or "",
+            api_base_url=settings.wecom_api_base_url,
+            listen_host=settings.http_host,
+            listen_port=settings.http_port,
+            path=settings.wecom_path,
+        )
     runtime = Runtime(
-        str(settings.db_path), settings.make_clock(), settings.locale, telegram=telegram
+        str(settings.db_path),
+        settings.make_clock(),
+        settings.locale,
+        telegram=telegram,
+        wecom=wecom,
     )
     await runtime.start()
     stop = asyncio.Event()

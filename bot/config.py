@@ -59,7 +59,9 @@ class Settings:
 
     @property
     def wecom_enabled(self) -> bool:
-        return all((self.wecom_corp_id, self.wecom_agent_id, self.wecom_secret))
+        return self.wecom_agent_id is not None and all(
+            (self.wecom_corp_id, self.wecom_secret, self.wecom_token, self.wecom_aes_key)
+        )
 
 
 def _bad(name: str, expected: str, value: str) -> ConfigError:
@@ -145,6 +147,27 @@ def load_settings(environ: dict[str, str] | None = None, env_file: str | None = 
     wecom_path = get("HUIWU_WECOM_PATH", "/wecom/callback") or "/wecom/callback"
     if not wecom_path.startswith("/"):
         raise _bad("HUIWU_WECOM_PATH", _("a URL path starting with /"), wecom_path)
+
+    wecom_required = (
+        "WECOM_CORP_ID",
+        "WECOM_AGENT_ID",
+        "WECOM_SECRET",
+        "WECOM_TOKEN",
+        "WECOM_AES_KEY",
+    )
+    wecom_missing = [name for name in wecom_required if not get(name)]
+    if 0 < len(wecom_missing) < len(wecom_required):
+        raise ConfigError(
+            _(
+                "The WeCom settings are incomplete: set {missing} too (or none of the WECOM_* settings)."
+            ).format(missing=", ".join(wecom_missing))
+        )
+    if not wecom_missing and get("HUIWU_WEBHOOK_URL"):
+        raise ConfigError(
+            _(
+                "HUIWU_WEBHOOK_URL and WeCom would both listen on HUIWU_HTTP_PORT: run Telegram with long polling (no HUIWU_WEBHOOK_URL) next to WeCom."
+            )
+        )
 
     return Settings(
         db_path=Path(get("HUIWU_DB", "./huiwu.sqlite3") or "./huiwu.sqlite3"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -41,3 +42,36 @@ def days_left_text(due: datetime, now: datetime, zone: ZoneInfo) -> str:
 
 def names_text(names: list[str]) -> str:
     return ("、" if current_locale() == "zh_CN" else ", ").join(names) or _("nobody")
+
+
+def split_text(text: str, limit: int, measure: Callable[[str], int] = len) -> list[str]:
+    """Cut a long text at line ends into parts of at most ``limit`` (as ``measure`` counts:
+    characters for Telegram, UTF-8 bytes for WeCom); a line longer than that is cut inside."""
+    parts, current = [], ""
+    for line in text.splitlines(keepends=True):
+        while measure(line) > limit:
+            if current:
+                parts.append(current)
+                current = ""
+            cut = _longest_prefix(line, limit, measure)
+            parts.append(line[:cut])
+            line = line[cut:]
+        if measure(current) + measure(line) > limit:
+            parts.append(current)
+            current = ""
+        current += line
+    if current or not parts:
+        parts.append(current)
+    return parts
+
+
+def _longest_prefix(line: str, limit: int, measure: Callable[[str], int]) -> int:
+    """The length of the longest prefix of ``line`` that measures at most ``limit`` (at least 1)."""
+    low, high = 1, len(line)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if measure(line[:middle]) <= limit:
+            low = middle
+        else:
+            high = middle - 1
+    return low

@@ -4,21 +4,19 @@ the group summary. Each step is idempotent, so a tick repeated after a crash cha
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime, time
 from functools import partial
 
 import aiosqlite
 
-from bot import delivery, texts
+from bot import delivery, summary_pictures, texts
 from bot.app import Huiwu
 from bot.formatting import names_text
-from bot.i18n import _, use_locale
-from bot.messaging import OutgoingFile, OutgoingMessage
+from bot.i18n import _
+from bot.messaging import OutgoingMessage
 from bot.plan import Phase, Plan
-from bot.progress import TaskProgress, plan_progress
-from bot.reports.plan_charts import progress_chart
+from bot.progress import plan_progress
 from storage import assignments, instances
 from storage.records import MemberRecord
 
@@ -113,7 +111,8 @@ async def end_phase(app: Huiwu, instance_id: int, phase: Phase) -> bool:
     progress = await plan_progress(app, instance_id, plan, {phase.id})
     index = plan.phases.index(phase)
     next_phase = plan.phases[index + 1] if index + 1 < len(plan.phases) else None
-    chart = await _summary_chart(plan, phase, progress)
+    chart = await summary_pictures.progress_picture(plan, phase, progress)
+    pictures = await summary_pictures.more_pictures(app, instance_id, plan, phase)
     async with app.db.transaction() as conn:
         if not await assignments.end_phase(conn, instance_id, phase.id, now):
             return False
@@ -126,21 +125,17 @@ async def end_phase(app: Huiwu, instance_id: int, phase: Phase) -> bool:
             ),
             dedupe_key=f"phase-summary:{instance_id}:{phase.id}",
         )
+        for number, picture in enumerate(pictures):
+            await delivery.to_groups(
+                conn,
+                app,
+                instance_id,
+                partial(_as_built, picture),
+                dedupe_key=f"phase-summary:{instance_id}:{phase.id}:{number}",
+            )
     logger.info("instance %d: phase %s ended", instance_id, phase.id)
     app.wake_senders()
     return True
-
-
-async def _summary_chart(
-    plan: Plan, phase: Phase, progress: list[TaskProgress]
-) -> OutgoingFile | None:
-    """The progress chart of a phase with tasks, drawn in the group's (the plan's) locale."""
-    if not progress:
-        return None
-    with use_locale(plan.locale):  # to_thread runs in a copy of this context
-        title = _("Progress of the phase “{phase}”").format(phase=phase.title)
-        png = await asyncio.to_thread(progress_chart, title, progress)
-    return OutgoingFile(f"{phase.id}-progress.png", png, "image/png", is_photo=True)
 
 
 async def current_phase(app: Huiwu, instance_id: int) -> Phase | None:
@@ -188,3 +183,8 @@ async def tick(app: Huiwu) -> datetime | None:
                     break
                 await end_phase(app, record.id, phase)
     return next_due
+
+
+def _as_built(message: OutgoingMessage) -> OutgoingMessage:
+    """A message built already (in the plan's locale), for ``delivery.to_groups``."""
+    return message

@@ -6,17 +6,26 @@ tests exercise is what runs in production.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from telegram.ext import Application
 
 from bot.adapters import telegram as telegram_adapter
+from bot.adapters.wecom import WeComMessenger, app_menu
+from bot.adapters.wecom_client import DEFAULT_API_BASE_URL, WeComClient, WeComSendError
+from bot.adapters.wecom_events import PLATFORM as WECOM
+from bot.adapters.wecom_server import WeComCallbackServer
 from bot.app import Huiwu, PlatformInfo
 from bot.clock import Clock
+from bot.i18n import use_locale
 from bot.messaging import Event
+from bot.ratelimit import RateLimiter
 from bot.scheduler import PlanScheduler
-from bot.sender import TELEGRAM_POLICY, OutboxSender
+from bot.sender import TELEGRAM_POLICY, WECOM_POLICY, OutboxSender
 from handlers.router import dispatch
 from storage.db import Database
 
@@ -36,6 +45,24 @@ class TelegramOptions:
 
 
 @dataclass
+class WeComOptions:
+    corp_id: str
+    agent_id: int
+    secret: str
+    token: str
+    aes_key: str
+    api_base_url: str = DEFAULT_API_BASE_URL
+    listen_host: str = "127.0.0.1"
+    listen_port: int = 8080
+    path: str = "/wecom/callback"
+    create_menu: bool = True
+    retry_after: float = 2.0  # first wait after 45009/45033; doubles while they last
+    # Send limits count real time; tests pass a virtual clock shared with the emulator.
+    rate_clock: Callable[[], float] = time.monotonic
+    rate_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+
+
+@dataclass
 class Runtime:
     """A running Huiwu: ``await runtime.start()`` … ``await runtime.stop()``."""
 
@@ -43,15 +70,20 @@ class Runtime:
     clock: Clock
     default_locale: str = "zh_CN"
     telegram: TelegramOptions | None = None
+    wecom: WeComOptions | None = None
     app: Huiwu = field(init=False)
     scheduler: PlanScheduler = field(init=False)
     telegram_application: Application | None = field(init=False, default=None)
+    wecom_client: WeComClient | None = field(init=False, default=None)
+    wecom_server: WeComCallbackServer | None = field(init=False, default=None)
 
     async def start(self) -> None:
         db = await Database.open(self.db_path)
         self.app = Huiwu(db, self.clock, self.default_locale)
         if self.telegram is not None:
             await self._start_telegram(self.telegram)
+        if self.wecom is not None:
+            await self._start_wecom(self.wecom)
         for info in self.app.platforms.values():
             await info.sender.start()
         self.scheduler = PlanScheduler(self.app)
@@ -94,7 +126,51 @@ class Runtime:
             )
         self.telegram_application = application
 
+    async def _start_wecom(self, options: WeComOptions) -> None:
+        client = WeComClient(
+            corp_id=options.corp_id,
+            corp_secret=options.secret,
+            agent_id=options.agent_id,
+            api_base_url=options.api_base_url,
+            max_backoff_retries=0,  # the outbox sender waits instead, holding no send slot
+            clock=options.rate_clock,
+            sleep=options.rate_sleep,
+        )
+        self.wecom_client = client
+        messenger = WeComMessenger(client, retry_after=options.retry_after)
+        limiter = RateLimiter(clock=options.rate_clock, sleep=options.rate_sleep)
+        sender = OutboxSender(self.app.db, self.clock, messenger, WECOM_POLICY, limiter=limiter)
+        self.app.add_platform(WECOM, PlatformInfo(sender))
+        server = WeComCallbackServer(
+            corp_id=options.corp_id,
+            token=options.token,
+            aes_key=options.aes_key,
+            agent_id=options.agent_id,
+            sink=self.handle,
+            prepare=messenger.prepare,
+            path=options.path,
+            host=options.listen_host,
+            port=options.listen_port,
+        )
+        await server.start()
+        self.wecom_server = server
+        if options.create_menu:
+            with use_locale(self.default_locale):
+                menu = app_menu()
+            try:
+                await client.create_menu(menu)
+            except WeComSendError as exc:  # the text commands work without a menu
+                logger.warning("could not set the WeCom app menu: %s", exc)
+
+    async def join(self, seconds: float = 30.0) -> None:
+        """Wait until the platforms' received events are handled and what is due is sent."""
+        if self.wecom_server is not None:
+            await self.wecom_server.join(seconds)
+        await self.app.drain(seconds)
+
     async def stop(self) -> None:
+        if self.wecom_server is not None:
+            await self.wecom_server.stop()
         await self.scheduler.stop()
         application = self.telegram_application
         if application is not None:
@@ -106,4 +182,6 @@ class Runtime:
             await info.sender.stop()
         if application is not None:
             await application.shutdown()
+        if self.wecom_client is not None:
+            await self.wecom_client.close()
         await self.app.db.close()

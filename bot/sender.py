@@ -36,7 +36,7 @@ class SendPolicy:
     """A platform's limits and how hard to retry."""
 
     overall: Limit | None = None
-    per_private_chat: Limit | None = None
+    per_private_chat: tuple[Limit, ...] = ()
     per_group_chat: tuple[Limit, ...] = ()
     max_backoff: float = 30.0
     first_backoff: float = 0.2
@@ -48,8 +48,17 @@ TELEGRAM_POLICY = SendPolicy(
     # allowed, 20 a minute per group. Three in a row to one chat, then one a second on
     # average; we stay a little under each so that network jitter never tips us over.
     overall=Limit(29, 1.0),
-    per_private_chat=Limit(19, 20.0, burst=3),
+    per_private_chat=(Limit(19, 20.0, burst=3),),
     per_group_chat=(Limit(19, 20.0, burst=3), Limit(19, 60.0)),
+)
+
+WECOM_POLICY = SendPolicy(
+    # WeCom silently drops an app's messages beyond 30 a minute and 1,000 an hour to one
+    # member, and group messages beyond 200 a minute: queue under each with a margin (a send
+    # is counted when it starts; WeCom counts it when it arrives, a little later).
+    per_private_chat=(Limit(29, 61.0), Limit(990, 3601.0)),
+    per_group_chat=(Limit(195, 61.0),),
+    concurrency=4,
 )
 
 
@@ -172,8 +181,11 @@ class OutboxSender:
             limits.extend(
                 (f"group{i}", chat_id, limit) for i, limit in enumerate(self.policy.per_group_chat)
             )
-        elif self.policy.per_private_chat:
-            limits.append(("private", chat_id, self.policy.per_private_chat))
+        else:
+            limits.extend(
+                (f"private{i}", chat_id, limit)
+                for i, limit in enumerate(self.policy.per_private_chat)
+            )
         return limits
 
     async def _deliver(self, record: OutboxRecord) -> bool:

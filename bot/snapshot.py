@@ -17,6 +17,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.i18n import _
 from storage.db import Database
 
 FORMAT = "huiwu-instance"
@@ -137,15 +138,19 @@ class RestoreResult:
 async def restore_instance(db: Database, snapshot: dict[str, Any]) -> RestoreResult:
     """Insert an exported instance as a new one, in one transaction."""
     if snapshot.get("format") != FORMAT or snapshot.get("version") != VERSION:
-        raise SnapshotError("not a Huiwu instance export (format/version)")
+        raise SnapshotError(_("not a Huiwu plan instance export"))
     current = await db.fetch_one("PRAGMA user_version")
     if int(snapshot.get("schema_version", 0)) > (int(current[0]) if current else 0):
-        raise SnapshotError("the export comes from a newer Huiwu; upgrade first")
+        raise SnapshotError(_("the export comes from a newer Huiwu; upgrade Huiwu first"))
     tables = await _tables(db.connection)
     data: dict[str, list[dict[str, Any]]] = snapshot.get("tables", {})
     unknown = [name for name in data if name not in tables]
     if unknown or ROOT not in data or len(data[ROOT]) != 1:
-        raise SnapshotError(f"unexpected tables in the export: {unknown or 'no plan instance'}")
+        raise SnapshotError(
+            _(
+                "the export holds tables this Huiwu does not know, or no plan instance: {tables}"
+            ).format(tables=", ".join(unknown))
+        )
     new_ids: dict[str, dict[Any, Any]] = {}
     inserted: dict[str, int] = {}
     skipped: dict[str, int] = {}
@@ -174,7 +179,11 @@ async def restore_instance(db: Database, snapshot: dict[str, Any]) -> RestoreRes
 def _check_columns(table: TableInfo, row: dict[str, Any]) -> None:
     extra = set(row) - set(table.columns)
     if extra:
-        raise SnapshotError(f"{table.name}: unknown columns {sorted(extra)}")
+        raise SnapshotError(
+            _("{table}: columns this Huiwu does not know: {columns}").format(
+                table=table.name, columns=", ".join(sorted(extra))
+            )
+        )
 
 
 async def _insert(

@@ -135,6 +135,14 @@ COMMANDS: tuple[CommandSpec, ...] = (
         ("新增整改", "录入整改"),
     ),
     CommandSpec(
+        "importitems",
+        N_("turn the approved rectification measures into ledger items (organizer, lead)"),
+        PRIVATE,
+        MANAGERS,
+        "ledger_add:import_items",
+        ("导入整改",),
+    ),
+    CommandSpec(
         "export",
         N_("the meeting report, the ledger and the progress table as files (organizer)"),
         PRIVATE,
@@ -178,6 +186,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
         takes_args=True,
     ),
 )
+
+# The app menu of platforms that have one (WeCom): top-level entries, the last with a sub-menu.
+APP_MENU: tuple[tuple[str, ...], ...] = (("mytasks",), ("submit",), ("status", "plan", "help"))
 
 BY_NAME = {spec.name: spec for spec in COMMANDS}
 BY_KEYWORD = {keyword: spec for spec in COMMANDS for keyword in spec.keywords}

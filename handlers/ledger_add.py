@@ -9,14 +9,14 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot import delivery
 from bot.i18n import _
 from bot.ledger import CATEGORY_LABELS, SOURCE_LABELS, label, parse_due
+from bot.ledger_items import create_item, import_measures
 from bot.ledger_texts import item_buttons, item_line
 from bot.messaging import Button, OutgoingMessage
 from bot.plan import Role
 from handlers.context import HandlerContext
-from storage import conversations, instances, ledger
+from storage import conversations, instances
 from storage.ledger import NewItem
 from storage.records import LedgerItemRecord, MemberRecord
 from storage.timefmt import from_db, to_db
@@ -275,34 +275,43 @@ async def _save_from_draft(ctx: HandlerContext, draft: dict[str, Any]) -> None:
 
 
 async def _store(ctx: HandlerContext, manager: MemberRecord, item: NewItem) -> None:
-    """Save the item, tell the responsible member in private, and confirm."""
+    """Save the item (its responsible member is told) and confirm."""
     app, event = ctx.app, ctx.event
     plan = await app.plans.get(manager.instance_id)
-    now = app.clock.now()
-    owner = await instances.get_member(app.db, item.member_id) if item.member_id else None
     async with app.db.transaction() as conn:
-        item_id = await ledger.add_item(conn, manager.instance_id, item, manager.id, now)
-        assert item_id is not None
+        record = await create_item(conn, app, manager.instance_id, item, manager)
+        assert record is not None  # typed items have no source_ref
         await conversations.clear(conn, event.platform, event.user_id)
-        record = await ledger.get_item(app.db, item_id)  # the same connection: sees the row
-        assert record is not None
-        if owner is not None and owner.id != manager.id:
-            await delivery.to_member(
-                conn,
-                app,
-                owner,
-                lambda: OutgoingMessage(
-                    _("A rectification item is assigned to you:\n{item}").format(
-                        item=item_line(record, owner.name, now, plan.timezone)
-                    ),
-                    buttons=item_buttons(record),
-                    title=_("Rectification item #{id}").format(id=item_id),
-                ),
-                dedupe_key=f"item-assigned:{item_id}",
-            )
+    owners = {m.id: m.name for m in await instances.members_of(app.db, manager.instance_id)}
     ctx.reply(
-        _("Saved as item #{id}.").format(id=item_id)
+        _("Saved as item #{id}.").format(id=record.id)
         + "\n"
-        + item_line(record, owner.name if owner else None, now, plan.timezone),
+        + item_line(record, owners.get(item.member_id or 0), app.clock.now(), plan.timezone),
         item_buttons(record),
     )
+
+
+async def import_items(ctx: HandlerContext) -> None:
+    """/importitems: the measures of approved rectification submissions become items."""
+    manager = _manager_membership(ctx)
+    if manager is None:
+        ctx.reply(_("Only the organizer or the lead can add rectification items."))
+        return
+    created = await import_measures(ctx.app, manager.instance_id, manager)
+    if not created:
+        ctx.reply(
+            _(
+                "No new measures to import: they come from approved personal and team rectification measures."
+            )
+        )
+        return
+    plan = await ctx.app.plans.get(manager.instance_id)
+    owners = {m.id: m.name for m in await instances.members_of(ctx.app.db, manager.instance_id)}
+    now = ctx.app.clock.now()
+    lines = [
+        _("Imported {count} item(s) from the approved rectification measures:").format(
+            count=len(created)
+        )
+    ]
+    lines += [item_line(r, owners.get(r.member_id or 0), now, plan.timezone) for r in created]
+    ctx.reply("\n".join(lines))

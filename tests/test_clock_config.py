@@ -192,6 +192,7 @@ def test_good_values_are_read() -> None:
             "WECOM_CORP_ID": "corp",
             "WECOM_AGENT_ID": "1000002",
             "WECOM_SECRET": "s",
+            "WECOM_TOKEN": "t",
             "WECOM_AES_KEY": "a" * 43,
         },
         env_file=None,
@@ -306,3 +307,31 @@ def test_make_clock_is_simulated_when_a_start_is_set(monotonic: FakeMonotonic) -
     assert clock.now() == START
     monotonic.value += 2.0
     assert clock.now() == START + timedelta(hours=2)
+
+
+WECOM_COMPLETE = {
+    "WECOM_CORP_ID": "corp",
+    "WECOM_AGENT_ID": "1000002",
+    "WECOM_SECRET": "s",
+    "WECOM_TOKEN": "t",
+    "WECOM_AES_KEY": "a" * 43,
+}
+
+
+@pytest.mark.parametrize("left_out", sorted(WECOM_COMPLETE))
+def test_incomplete_wecom_settings_name_what_is_missing(left_out: str) -> None:
+    environ = {k: v for k, v in WECOM_COMPLETE.items() if k != left_out}
+    with pytest.raises(ConfigError) as caught:
+        load_settings(environ=environ, env_file=None)
+    assert left_out in str(caught.value)
+    assert "a" * 43 not in str(caught.value)
+
+
+def test_wecom_next_to_a_telegram_webhook_is_refused_but_next_to_polling_is_fine() -> None:
+    both = {**WECOM_COMPLETE, "TELEGRAM_BOT_TOKEN": "1:a"}
+    settings = load_settings(environ=both, env_file=None)
+    assert settings.telegram_enabled and settings.wecom_enabled
+    with pytest.raises(ConfigError, match="HUIWU_WEBHOOK_URL"):
+        load_settings(
+            environ={**both, "HUIWU_WEBHOOK_URL": "https://bot.example/telegram"}, env_file=None
+        )

@@ -25,6 +25,7 @@ from telegram import error as tg_error
 from telegram.constants import MessageEntityType
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
+from bot.formatting import split_text
 from bot.i18n import _, use_locale
 from bot.messaging import (
     ChatType,
@@ -134,25 +135,6 @@ def _markup(message: OutgoingMessage) -> InlineKeyboardMarkup | None:
     )
 
 
-def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Cut a long text at line ends into parts Telegram accepts."""
-    parts, current = [], ""
-    for line in text.splitlines(keepends=True):
-        while len(line) > limit:
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(line[:limit])
-            line = line[limit:]
-        if len(current) + len(line) > limit:
-            parts.append(current)
-            current = ""
-        current += line
-    if current or not parts:
-        parts.append(current)
-    return parts
-
-
 class TelegramMessenger:
     """Delivers the core's messages with the Bot API; maps Telegram's errors to the core's."""
 
@@ -167,7 +149,7 @@ class TelegramMessenger:
             if message.file is not None:
                 caption = message.text if len(message.text) <= MAX_CAPTION else None
                 if caption is None and message.text:
-                    for part in split_text(message.text):
+                    for part in split_text(message.text, MAX_TEXT):
                         await bot.send_message(int(chat_id), part)
                 upload = InputFile(message.file.content, filename=message.file.name)
                 if message.file.is_photo:
@@ -179,7 +161,7 @@ class TelegramMessenger:
                         int(chat_id), upload, caption=caption, reply_markup=_markup(message)
                     )
                 return
-            parts = split_text(message.text)
+            parts = split_text(message.text, MAX_TEXT)
             for index, part in enumerate(parts):
                 markup = _markup(message) if index == len(parts) - 1 else None
                 await bot.send_message(int(chat_id), part, reply_markup=markup)

@@ -585,11 +585,14 @@ class WeComClient:
             userids, {"msgtype": "template_card", "template_card": card}
         )
 
-    async def send_file(self, userids: Sequence[str], filename: str, content: bytes) -> str:
-        """Upload ``content`` as a temporary file and send it; returns the media_id."""
-        media_id = await self._upload("file", filename, content)
+    async def send_file(
+        self, userids: Sequence[str], filename: str, content: bytes, *, kind: str = "file"
+    ) -> str:
+        """Upload ``content`` as a temporary file (``kind="image"``: a picture) and send it;
+        returns the media_id."""
+        media_id = await self._upload(kind, filename, content)
         await self._send_app_message(
-            userids, {"msgtype": "file", "file": {"media_id": media_id}, "safe": 0}
+            userids, {"msgtype": kind, kind: {"media_id": media_id}, "safe": 0}
         )
         return media_id
 
@@ -623,10 +626,13 @@ class WeComClient:
         """Send a markdown message to a group chat."""
         await self._send_chat_message(chatid, "markdown", content=content)
 
-    async def chat_send_file(self, chatid: str, filename: str, content: bytes) -> str:
-        """Upload ``content`` and send it to a group chat; returns the media_id."""
-        media_id = await self._upload("file", filename, content)
-        await self._send_chat_message(chatid, "file", media_id=media_id)
+    async def chat_send_file(
+        self, chatid: str, filename: str, content: bytes, *, kind: str = "file"
+    ) -> str:
+        """Upload ``content`` (``kind="image"``: a picture) and send it to a group chat;
+        returns the media_id."""
+        media_id = await self._upload(kind, filename, content)
+        await self._send_chat_message(chatid, kind, media_id=media_id)
         return media_id
 
     # -- media and menu ----------------------------------------------------------------------

@@ -290,6 +290,20 @@ class WeComEmulator:
         """Add a member visible to the app."""
         self.users[userid] = name
 
+    def add_media(
+        self,
+        filename: str,
+        content: bytes,
+        *,
+        media_type: str = "file",
+        content_type: str = "application/octet-stream",
+    ) -> str:
+        """Store a file a member sent to the app (WeCom keeps it; the callback names its
+        MediaId); returns the MediaId, fetchable with media/get."""
+        media_id = "emu_" + secrets.token_urlsafe(32)
+        self.media[media_id] = _Media(media_type, filename, content_type, content, self.clock())
+        return media_id
+
     def expire_tokens(self) -> None:
         """Expire every issued token: the next call with one answers 42001."""
         now = self.clock()

@@ -13,13 +13,16 @@ from docx import Document
 from docx.document import Document as DocumentObject
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
-from docx.shared import Pt
+from docx.shared import Inches, Pt
 
 from bot.formatting import date_text, due_text, names_text
 from bot.i18n import _
 from bot.ledger import CATEGORY_LABELS, STATUS_LABELS, label, mark
+from bot.reports.charts import completion_chart
 from bot.reports.gather import Material, ReportData
+from bot.reports.plan_charts import results_chart
 
+CHART_WIDTH = Inches(6)
 BODY_FONT = "SimSun"  # 宋体: what Chinese official documents are set in; Word substitutes elsewhere
 HEADING_FONT = "SimHei"
 
@@ -109,6 +112,11 @@ def _ledger_table(document: DocumentObject, data: ReportData) -> None:
         ]
         for cell, text in zip(table.add_row().cells, values, strict=True):
             cell.text = text
+    if data.completion:
+        chart = completion_chart(
+            _("Rectification ledger: completion over time"), data.completion, _("items done")
+        )
+        document.add_picture(io.BytesIO(chart), width=CHART_WIDTH)
 
 
 def _surveys(document: DocumentObject, data: ReportData) -> None:
@@ -123,6 +131,8 @@ def _surveys(document: DocumentObject, data: ReportData) -> None:
             counts = [str(survey.counts.get(item, {}).get(c, 0)) for c in survey.choices]
             for cell, text in zip(table.add_row().cells, [item, *counts], strict=True):
                 cell.text = text
+        chart = results_chart(survey.title, survey.items, survey.choices, survey.counts)
+        document.add_picture(io.BytesIO(chart), width=CHART_WIDTH)
 
 
 def build_report(data: ReportData) -> bytes:

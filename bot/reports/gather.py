@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from bot.app import Huiwu
+from bot.ledger import completion_series
 from bot.plan import Plan
 from bot.progress import TaskProgress, plan_progress
 from storage import assignments, instances, ledger
@@ -36,6 +37,7 @@ class Material:
 
 @dataclass(frozen=True)
 class SurveyResult:
+    key: str  # the survey's id in the plan
     title: str
     items: tuple[str, ...]
     choices: tuple[str, ...]
@@ -53,6 +55,8 @@ class ReportData:
     last_year: list[Material]
     items: list[LedgerItemRecord]
     owners: dict[int, str]  # member id -> name
+    completion: list[tuple[date, float]]  # the ledger's completion rate day by day
+    evidence: dict[int, list[str]]  # item id -> its evidence: texts, and file names
     surveys: list[SurveyResult]
     progress: list[TaskProgress]
 
@@ -109,12 +113,23 @@ async def survey_results(app: Huiwu, instance_id: int, plan: Plan) -> list[Surve
         for ballot in ballots:
             for item, choice in zip(survey.items, json.loads(ballot["answers"]), strict=False):
                 counts[item][choice] = counts[item].get(choice, 0) + 1
-        results.append(SurveyResult(survey.title, survey.items, survey.scale, counts, len(ballots)))
+        results.append(
+            SurveyResult(survey.id, survey.title, survey.items, survey.scale, counts, len(ballots))
+        )
     return results
+
+
+async def _evidence(app: Huiwu, items: list[LedgerItemRecord]) -> dict[int, list[str]]:
+    found = {}
+    for item in items:
+        entries = await ledger.evidence_of(app.db, item.id)
+        found[item.id] = [e.text or f"[{e.file_name or e.mime_type or 'file'}]" for e in entries]
+    return found
 
 
 async def gather(app: Huiwu, instance_id: int) -> ReportData:
     plan = await app.plans.get(instance_id)
+    items = await ledger.items_of_instance(app.db, instance_id)
     return ReportData(
         plan=plan,
         now=app.clock.now(),
@@ -122,8 +137,12 @@ async def gather(app: Huiwu, instance_id: int) -> ReportData:
         opinions=await _materials(app, instance_id, plan, OPINION_KINDS),
         measures=await _materials(app, instance_id, plan, MEASURE_KINDS),
         last_year=await _materials(app, instance_id, plan, LAST_YEAR_KINDS),
-        items=await ledger.items_of_instance(app.db, instance_id),
+        items=items,
         owners={m.id: m.name for m in await instances.members_of(app.db, instance_id)},
+        completion=completion_series(
+            await ledger.history(app.db, instance_id), app.clock.now(), plan.timezone
+        ),
+        evidence=await _evidence(app, items),
         surveys=await survey_results(app, instance_id, plan),
         progress=await plan_progress(app, instance_id, plan),
     )

@@ -69,8 +69,9 @@ def ledger_workbook(data: ReportData) -> bytes:
             _("Deadline"),
             _("Status"),
             _("Overdue"),
+            _("Evidence"),
         ],
-        [6, 50, 14, 24, 12, 14, 18, 12, 8],
+        [6, 50, 14, 24, 12, 14, 18, 12, 8, 40],
     )
     for item in data.items:
         sheet.append(
@@ -84,10 +85,12 @@ def ledger_workbook(data: ReportData) -> bytes:
                 date_text(item.due_at, zone) if item.due_at else "",
                 label(STATUS_LABELS, item.status),
                 _("yes") if is_overdue(item, data.now) else "",
+                "\n".join(data.evidence.get(item.id, [])),
             ]
         )
         row = sheet.max_row
-        sheet.cell(row, 2).alignment = Alignment(wrap_text=True, vertical="top")
+        for column in (2, 10):
+            sheet.cell(row, column).alignment = Alignment(wrap_text=True, vertical="top")
         sheet.cell(row, 8).fill = FILLS[mark(item, data.now)]
     return _bytes(workbook)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 from docx import Document
 from openpyxl import load_workbook
@@ -154,3 +155,56 @@ async def test_export_sends_the_report_and_tables_and_phase_summaries_carry_a_ch
     assert len(summaries) == 1
     texts = [e.text for e in world.emulator.bot_messages(world.group)]
     assert any(zh("Summary of the phase “{phase}”", phase="会前准备阶段") in t for t in texts)
+
+    # The meeting phase ends with the evaluation's results, the last phase with the ledger's.
+    async with world.app.db.transaction() as conn:
+        cursor = await conn.execute(
+            "INSERT INTO surveys (instance_id, survey_key, opened_at) VALUES (?, 'evaluation', '2013-12-31T01:00:00+00:00')",
+            (world.instance_id,),
+        )
+        for answers in (["好", "好", "较好"], ["较好", "好", "一般"], ["好", "差", "好"]):
+            await conn.execute(
+                "INSERT INTO ballots (ballot_key, survey_id, answers) VALUES (randomblob(16), ?, ?)",
+                (cursor.lastrowid, json.dumps(answers, ensure_ascii=False)),
+            )
+    since = len(world.emulator.bot_messages(world.group))
+    await world.at("2013-12-31T18:00+08:00")
+    [evaluation] = [e for e in world.emulator.bot_messages(world.group)[since:] if has_photo(e)]
+    assert evaluation.text == "民主生活会现场民主测评：共3票"
+    since = len(world.emulator.bot_messages(world.group))
+    await world.at("2014-06-30T18:00+08:00")
+    pictures = [e for e in world.emulator.bot_messages(world.group)[since:] if has_photo(e)]
+    assert len(pictures) == 2  # the phase's progress, the ledger's completion
+    assert pictures[1].text == "共1项：已完成0项（0%），正在整改0项，未开始1项；其中逾期0项。"
+
+
+async def test_approved_personal_measures_are_imported_into_the_ledger(world: World) -> None:
+    tang, lead, fang = world.people["唐军"], world.people["党组书记"], world.people["方磊"]
+    await world.at("2013-12-31T18:00+08:00")
+    await world.bind("唐军", "党组书记")
+    await world.at("2014-01-01T09:00+08:00")
+    assignment = await world.assignment_id("唐军", "personal-measures")
+    await tang.press(f"submit:{assignment}")
+    await tang.say("唐军个人整改措施：一、每月深入基层调研两次；二、精简会议文件。")
+    await tang.press("draft:send", expect=contains("制定个人整改措施"))
+    nothing = await fang.say("/importitems")  # not approved yet
+    assert nothing.text.startswith(
+        zh(
+            "No new measures to import: they come from approved personal and team rectification measures."
+        )[:6]
+    )
+    await lead.expect(contains("唐军", "第1版"), since=0)
+    await lead.press("review:ok:", within=contains("第1版"))
+
+    imported = await fang.say("/importitems", expect=contains("每月深入基层调研两次"))
+    assert (
+        zh("Imported {count} item(s) from the approved rectification measures:", count=2)
+        in imported.text
+    )
+    assert "精简会议文件" in imported.text and "2014年4月30日" in imported.text
+    push = await tang.expect(contains("第1项 每月深入基层调研两次"), since=0)
+    assert push.button_labels == [zh("In progress"), zh("Done"), zh("Add evidence")]
+    again = await fang.say("/importitems")
+    assert "每月深入基层调研两次" not in again.text
+    rows = await world.rows("SELECT source, member_id FROM rectification_items ORDER BY id")
+    assert [tuple(r) for r in rows] == [("self-review", await world.member_id("唐军"))] * 2

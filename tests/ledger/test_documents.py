@@ -9,7 +9,8 @@ from docx import Document
 from openpyxl import load_workbook
 
 from bot.reports.export import export_documents
-from tests.reports.conftest import (
+from tests.ledger.conftest import (
+    EVIDENCE_TEXT,
     ITEMS,
     MEASURES_TANG,
     OPINION_TEXT,
@@ -80,6 +81,7 @@ async def test_the_report_holds_each_part_in_its_section(filled: Filled) -> None
     assert rows[2][5] == "🔴 正在整改"  # in progress, but past its deadline (15 Feb)
     assert rows[3][5] == "🔴 未开始"
     assert rows[4][5] == "🟡 正在整改"
+    assert len(document.inline_shapes) == 2  # the ledger's completion chart, the evaluation's
     counts = [[cell.text for cell in row.cells] for row in evaluation.rows]
     assert counts[0] == ["", "好", "较好", "一般", "差"]
     assert counts[1] == ["会前准备情况", "2", "1", "0", "0"]
@@ -101,12 +103,14 @@ async def test_the_ledger_table_lists_every_item_with_its_colour(filled: Filled)
         "完成时限",
         "整改状态",
         "是否逾期",
+        "佐证材料",
     ]
     assert [row[0] for row in rows[1:]] == filled.item_ids
     assert rows[1][1:6] == ["精简会议文件，压缩会议数量", "征求意见", "马上整改", "方磊", "办公室"]
     assert rows[3][3] == "报上级协调解决"
     assert rows[4][6] in ("", None)  # no deadline
     assert [row[8] or "" for row in rows[1:]] == ["", "是", "", ""]
+    assert [row[9] or "" for row in rows[1:]] == ["", f"{EVIDENCE_TEXT}\n[联系点名单.pdf]", "", ""]
     fills = [sheet.cell(row, 8).fill.fgColor.rgb[-6:] for row in range(2, 6)]
     assert fills == ["B7E1CD", "F4C7C3", "F4C7C3", "FCE8B2"]  # green, red (overdue), red, yellow
 

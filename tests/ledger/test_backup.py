@@ -12,10 +12,11 @@ import pytest
 
 from bot.backup import BackupError, backup_database, restore_database
 from bot.clock import ManualClock
+from bot.i18n import use_locale
 from bot.snapshot import SnapshotError, export_instance, restore_instance
 from storage import assignments, instances
 from storage.db import Database
-from tests.reports.conftest import NOW, fill
+from tests.ledger.conftest import NOW, fill
 
 WRITERS = 3
 PER_WRITER = 40
@@ -115,7 +116,7 @@ def test_restore_refuses_to_overwrite_without_force_and_refuses_non_databases(
         assert conn.execute("SELECT x FROM t").fetchall() == [(42,)]
     text = tmp_path / "notes.txt"
     text.write_text("not a database")
-    with pytest.raises(BackupError, match="not a SQLite database"):
+    with use_locale("en"), pytest.raises(BackupError, match="not a SQLite database"):
         restore_database(text, tmp_path / "c.sqlite3")
 
 

@@ -48,6 +48,7 @@ ITEMS = (
     ("解决县区项目审批周期长的问题", "opinion", "escalate", "mengping", None, "2014-04-30", "todo"),
     ("完善公务接待管理办法", "self-review", "explain", "secretary", "办公室", None, "in_progress"),
 )
+EVIDENCE_TEXT = "已在3个县区建立联系点"
 EVALUATION_BALLOTS = (("好", "好", "较好"), ("好", "较好", "较好"), ("较好", "一般", "好"))
 
 
@@ -108,6 +109,11 @@ async def fill(db: Database, clock: ManualClock) -> tuple[int, list[int]]:
             )
             assert item_id is not None
             item_ids.append(item_id)
+            if key == "tangjun":
+                at = datetime.fromisoformat("2014-01-21T10:00+08:00")
+                await ledger.add_evidence(conn, item_id, members[key].id, at, text=EVIDENCE_TEXT)
+                file = ("telegram", "f9", "联系点名单.pdf", "application/pdf", 4, b"%PDF")
+                await ledger.add_evidence(conn, item_id, members[key].id, at, file=file)
             if status != "todo":
                 await ledger.set_status(
                     conn,

@@ -1,0 +1,180 @@
+"""The WeCom counterpart of ``conftest.World``: the real bot (Runtime) with WeCom only, the
+WeCom API emulator (wechatpy over real HTTP), and members who talk to the bot through really
+signed and AES-encrypted callbacks.
+
+``make_wecom_world`` loads the shipped seed plan (its roster carries ``wecom_userid``s; the
+city leader gets one here too, so the review of the team plan can run on WeCom), creates the
+plan's group chat with appchat/create (as ``huiwu wecom create-chat`` does) and starts at
+2013-12-02 10:00. Send limits run on a ``VirtualTime`` shared by the bot's limiters and the
+emulator's counting windows, so minutes of WeCom throttling pass in no real time.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from bot import phases
+from bot.app import Huiwu
+from bot.clock import ManualClock
+from bot.demo import seed_plan_text
+from bot.demo_wecom import USERIDS, with_city_leader_on_wecom
+from bot.emulators.wecom_api import WeComEmulator
+from bot.emulators.wecom_callbacks import WeComCallbackClient
+from bot.emulators.wecom_people import VirtualTime, WeComPerson, card_text
+from bot.loading import store_plan
+from bot.plan import load_plan_text
+from bot.runtime import Runtime, WeComOptions
+from bot.wecom_chat import create_or_bind_chat
+from storage import instances
+
+CORP_ID = "ww5f3e2d1c0b0a0987"
+CORP_SECRET = "huiwu-e2e-corp-secret-" + "x" * 21
+AGENT_ID = 1000002
+CALLBACK_TOKEN = "HuiwuE2eToken"
+AES_KEY = base64.b64encode(hashlib.sha256(b"huiwu e2e").digest()).decode()[:43]
+START = "2013-12-02T10:00+08:00"
+MEMBER_KEYS = {
+    "方磊": "fanglei",
+    "唐军": "tangjun",
+    "孟平": "mengping",
+    "党组书记": "secretary",
+    "市政府分管领导": "city-leader",
+}
+
+
+@dataclass
+class WeComWorld:
+    emulator: WeComEmulator
+    runtime: Runtime
+    clock: ManualClock
+    time: VirtualTime
+    callbacks: WeComCallbackClient
+    instance_id: int
+    chatid: str
+    db_path: str
+    options: WeComOptions
+    people: dict[str, WeComPerson] = field(default_factory=dict)
+
+    @property
+    def app(self) -> Huiwu:
+        return self.runtime.app
+
+    async def settle(self) -> None:
+        """Wait until callbacks are handled and what they caused is sent."""
+        await self.runtime.join()
+
+    async def at(self, iso: str) -> None:
+        await self.clock.set(datetime.fromisoformat(iso))
+        await phases.tick(self.app)
+        await self.settle()
+
+    def group_texts(self) -> list[str]:
+        return [card_text(m) for m in self.emulator.chat_messages(self.chatid)]
+
+    async def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        return await self.app.db.fetch_all(sql, params)
+
+    async def row_counts(self) -> dict[str, int]:
+        counts = {}
+        tables = await self.app.db.fetch_all(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+        for (table,) in tables:
+            row = await self.app.db.fetch_one(f"SELECT COUNT(*) FROM {table}")
+            counts[table] = int(row[0]) if row else -1
+        return counts
+
+    async def member_id(self, name: str) -> int:
+        member = await instances.member_by_key(self.app.db, self.instance_id, MEMBER_KEYS[name])
+        assert member is not None
+        return member.id
+
+    async def assignment_id(self, name: str, task_id: str) -> int:
+        rows = await self.rows(
+            "SELECT id FROM assignments WHERE member_id = ? AND task_id = ?",
+            (await self.member_id(name), task_id),
+        )
+        assert len(rows) == 1
+        return int(rows[0]["id"])
+
+    async def restart(self) -> None:
+        await self.settle()
+        await self.runtime.stop()
+        self.runtime = Runtime(self.db_path, self.clock, wecom=self.options)
+        await self.runtime.start()
+        assert self.runtime.wecom_server is not None
+        self.callbacks.url = self.runtime.wecom_server.url
+
+
+WeComWorldFactory = Callable[..., Awaitable[WeComWorld]]
+
+
+async def wecom_worlds(tmp_path: Path) -> AsyncIterator[WeComWorldFactory]:
+    """Body of the ``make_wecom_world`` fixture: builds worlds and tears them down."""
+    opened: list[tuple[WeComEmulator, WeComWorld | None]] = []
+
+    async def factory(*, bind_group: bool = True) -> WeComWorld:
+        vt = VirtualTime()
+        emulator = WeComEmulator(
+            corp_id=CORP_ID, corp_secret=CORP_SECRET, agent_id=AGENT_ID, clock=vt
+        )
+        await emulator.start()
+        opened.append((emulator, None))
+        for name, userid in USERIDS.items():
+            emulator.add_user(userid, name)
+        clock = ManualClock(datetime.fromisoformat(START))
+        options = WeComOptions(
+            corp_id=CORP_ID,
+            agent_id=AGENT_ID,
+            secret=CORP_SECRET,
+            token=CALLBACK_TOKEN,
+            aes_key=AES_KEY,
+            api_base_url=emulator.base_url,
+            listen_port=0,
+            retry_after=0.05,
+            rate_clock=vt,
+            rate_sleep=vt.sleep,
+        )
+        db_path = str(tmp_path / f"huiwu-wecom-{len(opened)}.sqlite3")
+        runtime = Runtime(db_path, clock, wecom=options)
+        await runtime.start()
+        text = with_city_leader_on_wecom(seed_plan_text())
+        async with runtime.app.db.transaction() as conn:
+            instance_id = await store_plan(
+                conn, load_plan_text(text), text, loaded_by="e2e", now=clock.now()
+            )
+        chatid = ""
+        if bind_group:
+            assert runtime.wecom_client is not None
+            bound = await create_or_bind_chat(
+                runtime.app.db, runtime.wecom_client, clock, instance_id=instance_id
+            )
+            chatid = bound.chatid
+        assert runtime.wecom_server is not None
+        callbacks = WeComCallbackClient(
+            runtime.wecom_server.url, CALLBACK_TOKEN, AES_KEY, CORP_ID, AGENT_ID
+        )
+        world = WeComWorld(
+            emulator, runtime, clock, vt, callbacks, instance_id, chatid, db_path, options
+        )
+        world.people = {
+            name: WeComPerson(emulator, callbacks, userid, name, world.settle)
+            for name, userid in USERIDS.items()
+        }
+        opened[-1] = (emulator, world)
+        return world
+
+    yield factory
+    for emulator, world in reversed(opened):
+        try:
+            if world is not None:
+                await world.callbacks.close()
+                await world.runtime.stop()
+        finally:
+            await emulator.stop()
