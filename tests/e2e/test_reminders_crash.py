@@ -30,6 +30,7 @@ TOKEN = "424242:HUIWU-CRASH"
 MEMBERS = 60
 ASSIGNED = "2013-12-10T09:00+08:00"
 TASK_TITLE = "撰写剖析材料"
+UNSENT = "SELECT 1 FROM outbox WHERE state != 'sent' LIMIT 1"
 
 
 def plan_text(user_ids: list[int]) -> str:
@@ -95,6 +96,18 @@ async def wait_until(condition: Callable[[], bool], seconds: float) -> None:
             await asyncio.sleep(0.02)
 
 
+async def wait_for_outbox_sent(db_path: Path, seconds: float) -> None:
+    """Until the running bot has marked every row of its outbox sent (read beside it: WAL)."""
+    db = await Database.open(db_path)
+    try:
+        async with asyncio.timeout(seconds):
+            # Another process writes the file: there is nothing to await but time.
+            while await db.fetch_one(UNSENT):  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+    finally:
+        await db.close()
+
+
 async def test_kill_9_while_sending_reminders_loses_none_and_repeats_only_what_was_in_flight(
     tmp_path: Path,
 ) -> None:
@@ -125,7 +138,7 @@ async def test_kill_9_while_sending_reminders_loses_none_and_repeats_only_what_w
             await wait_until(
                 lambda: all(reminders_received(emulator, u) >= 1 for u in user_ids), 60
             )
-            await asyncio.sleep(1.0)  # anything extra would arrive now
+            await wait_for_outbox_sent(db_path, 60)  # also those it sends a second time
         finally:
             second.send_signal(signal.SIGTERM)
             await second.wait()
