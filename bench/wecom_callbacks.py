@@ -9,12 +9,14 @@ corp id), the least any callback costs:
    signature, AES, plaintext parse, Event, MsgId de-duplication, queued per member) and the
    background handling into a sink that counts;
 2. **over HTTP**: the same through aiohttp on loopback, posted by a separate process with
-   C requests in flight, from the first request until the last event reached the sink;
+   C requests in flight, from the first request until the last event reached the sink; with
+   the journal in memory, and in SQLite as ``huiwu run`` has it (each callback recorded
+   before it is answered, marked when handled);
 3. **into the core**: over HTTP into the real bot (``Runtime`` with a SQLite file and the
    WeCom emulator): members of the seed plan send 我的任务, which the handlers answer through
    the outbox; from the first request until the last event is handled.
 
-The goal is 500 callbacks a second or more over HTTP (2).
+The goal is 500 callbacks a second or more over HTTP with the SQLite journal (2).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import aiohttp
 import xmltodict
 from wechatpy.enterprise.crypto import WeChatCrypto
 
+from bot.adapters.wecom_journal import CallbackJournal, StoredJournal
 from bot.adapters.wecom_server import WeComCallbackServer
 from bot.clock import ManualClock
 from bot.demo import seed_plan_text
@@ -44,6 +47,7 @@ from bot.loading import store_plan
 from bot.messaging import Event
 from bot.plan import load_plan_text
 from bot.runtime import Runtime, WeComOptions
+from storage.db import Database
 
 CORP_ID = "wwbench0123456789"
 CORP_SECRET = "bench-secret-" + "b" * 30
@@ -104,9 +108,9 @@ class Counter:
             self.done.set()
 
 
-def _server(sink: Any, port: int = 0) -> WeComCallbackServer:
+def _server(sink: Any, journal: CallbackJournal | None = None) -> WeComCallbackServer:
     return WeComCallbackServer(
-        corp_id=CORP_ID, token=TOKEN, aes_key=AES_KEY, agent_id=AGENT_ID, sink=sink, port=port
+        corp_id=CORP_ID, token=TOKEN, aes_key=AES_KEY, agent_id=AGENT_ID, sink=sink, journal=journal
     )
 
 
@@ -118,7 +122,7 @@ async def in_process_rate(callbacks: list[Signed]) -> float:
         fields = server.decrypt_callback(
             body, params["msg_signature"], params["timestamp"], params["nonce"]
         )
-        server.accept(fields)
+        await server.accept(fields)
     await counter.done.wait()
     return len(callbacks) / (time.perf_counter() - started)
 
@@ -165,14 +169,22 @@ async def over_http(
     return elapsed, statuses
 
 
-async def http_rate(callbacks: list[Signed], concurrency: int) -> float:
+async def http_rate(callbacks: list[Signed], concurrency: int, *, stored: bool) -> float:
+    """Over HTTP into a counting sink; ``stored``: with the SQLite journal, as ``huiwu run``."""
     counter = Counter(len(callbacks))
-    server = _server(counter)
-    await server.start()
-    try:
-        elapsed, statuses = await over_http(server.url, callbacks, concurrency, counter.done.wait)
-    finally:
-        await server.stop()
+    with tempfile.TemporaryDirectory() as folder:
+        db = await Database.open(Path(folder) / "journal.sqlite3") if stored else None
+        clock = ManualClock(datetime.fromisoformat("2013-12-04T10:00+08:00"))
+        server = _server(counter, StoredJournal(db, clock) if db else None)
+        await server.start()
+        try:
+            elapsed, statuses = await over_http(
+                server.url, callbacks, concurrency, counter.done.wait
+            )
+        finally:
+            await server.stop()
+            if db is not None:
+                await db.close()
     assert statuses == {200: len(callbacks)}, statuses
     return len(callbacks) / elapsed
 
@@ -231,25 +243,25 @@ async def main() -> None:
     callbacks = signed_callbacks(args.count, many_users, "进度")
     baseline = bare_decrypt_rate(callbacks)
     in_process = await in_process_rate(callbacks)
-    over_http_rate = await http_rate(callbacks, args.concurrency)
+    memory_http = await http_rate(callbacks, args.concurrency, stored=False)
+    stored_http = await http_rate(callbacks, args.concurrency, stored=True)
     core_count = min(args.count, 2000)
     core, answers = await core_rate(
         signed_callbacks(core_count, SEED_USERIDS, "我的任务"), args.concurrency
     )
-    print(f"WeCom callbacks, {args.count} distinct messages, {args.concurrency} in flight")
-    print(f"  baseline: bare WeChatCrypto.decrypt_message  {baseline:9.0f} /s   1.000")
-    print(
-        f"  in process: verify+decrypt+parse+dispatch    {in_process:9.0f} /s   {in_process / baseline:.3f}"
-    )
-    print(
-        f"  over HTTP (aiohttp, loopback): dispatched    {over_http_rate:9.0f} /s   {over_http_rate / baseline:.3f}"
-    )
-    print(
-        f"  over HTTP into the core ({core_count}, SQLite, answered): {core:5.0f} /s   "
-        f"{core / baseline:.3f}  ({answers} answers queued)"
-    )
-    verdict = "meets" if over_http_rate >= 500 else "MISSES"
-    print(f"  goal 500 /s over HTTP: {verdict}")
+    rows = [
+        ("baseline: bare WeChatCrypto.decrypt_message", baseline),
+        ("in process: verify+decrypt+parse+dispatch (memory journal)", in_process),
+        ("over HTTP, memory journal", memory_http),
+        ("over HTTP, SQLite journal (as huiwu run)", stored_http),
+        (f"over HTTP into the core ({core_count} x 我的任务, answered)", core),
+    ]
+    print(f"WeCom callbacks: {args.count} distinct messages, {args.concurrency} in flight")
+    for label, rate in rows:
+        print(f"  {label:62} {rate:9.0f} /s  {rate / baseline:6.3f}")
+    print(f"  ({answers} answers queued in the outbox by the core run)")
+    verdict = "met" if stored_http >= 500 else "MISSED"
+    print(f"  goal 500 /s over HTTP as huiwu run: {verdict}")
 
 
 if __name__ == "__main__":

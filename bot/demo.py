@@ -5,11 +5,15 @@ Nothing leaves the machine: the emulator listens on 127.0.0.1 and python-telegra
 talks real HTTP to it. The story: the organizer loads the plan and binds the group, the
 members open the bot by invite (one late, and shown as unreachable until then), tasks are
 pushed, handed in as text and files, one late, one returned by the reviewer and handed in
-again; every phase ends with its summary in the group. The clock runs through every due
-time, so the plan's reminders go out as they would: days before each deadline, on the due
-day (a Sunday deadline is announced on the Friday: the plan uses the Chinese working-day
-calendar), daily when overdue, escalated to the organizer after two days; a member looks at
-/reminders, and the organizer pauses one on leave and resumes them.
+again; every phase ends with its summary in the group. The meeting itself: a call for
+opinions (a department's staff member writes anonymously through its link), heart-to-heart
+talks confirmed by both sides, the chair running the agenda in the group with the on-site
+anonymous evaluation, and the satisfaction survey failing its 80% in round 1, so the
+meeting is reconvened, the team plan revised, and round 2 passes and completes the plan.
+The clock runs through every due time, so the plan's reminders go out as they would: days
+before each deadline, on the due day (a Sunday deadline is announced on the Friday: the plan
+uses the Chinese working-day calendar), daily when overdue, escalated to the organizer after
+two days; a member looks at /reminders, and the organizer pauses one on leave and resumes.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import re
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -26,6 +31,7 @@ from bot import scheduler
 from bot.clock import ManualClock
 from bot.emulators.telegram_api import TelegramEmulator
 from bot.emulators.telegram_people import SimulatedPerson, contains
+from bot.emulators.telegram_transcript import TranscriptEntry
 from bot.loading import store_plan
 from bot.plan import load_plan_text
 from bot.runtime import Runtime, TelegramOptions
@@ -74,6 +80,24 @@ class Demo:
             said = ", ".join(f"{name} ({kind})" for name, kind in rows)
             local = now.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
             self.timeline.append(f"{local}  reminders: {said}")
+
+    async def vote(self, name: str, *choices: str) -> None:
+        """Answer the newest ballot item by item and cast it."""
+        person = self.people[name]
+        await person.expect(
+            lambda entry: any(
+                b[1] and b[1].startswith("vote:") for row in entry.buttons for b in row
+            ),
+            since=0,
+        )
+        for choice in choices:
+            await person.press(choice)
+        await person.press("cast:")
+
+    def group_command(self, name: str, command: str) -> None:
+        """Send a command in the group without waiting: a group takes 19 messages a minute,
+        so the bot's answers follow at that pace (``drain`` waits for them)."""
+        self.emulator.send_text(self.people[name].user_id, command, chat_id=self.group)
 
     async def hand_in(
         self,
@@ -134,10 +158,10 @@ async def run_demo(*, quiet: bool = False) -> int:
                 await runtime.stop()
             elapsed = time.perf_counter() - started
             if not quiet:
-                _print_transcripts(emulator, demo, user_ids, group)
+                _print_transcripts(emulator, demo, group)
             stats = emulator.stats
             print(
-                f"\n== {len(demo.timeline)} steps, simulated 2013-12-02 → 2014-06-30, wall time {elapsed:.1f} s"
+                f"\n== {len(demo.timeline)} steps, simulated 2013-12-02 → 2014-07-21, wall time {elapsed:.1f} s"
             )
             print(
                 f"== messages sent by the bot: {stats.messages_sent}; 429 answers: {stats.too_many_requests}"
@@ -171,6 +195,7 @@ async def _story(demo: Demo) -> None:
     await people["孟平"].say(f"/start {codes['孟平']}")
     await app.drain()
     await people["孟平"].say("/reminders")
+    await _opinions(demo)
 
     await demo.at("2013-12-05T16:00+08:00", "方磊 hands in the study record")
     await demo.hand_in(
@@ -183,7 +208,13 @@ async def _story(demo: Demo) -> None:
         text="共收集意见建议23条，已原汁原味反馈班子及本人。",
         file=("意见汇总.xlsx", b"PK\x03\x04 opinions"),
     )
-    await demo.at("2013-12-14T11:00+08:00", "唐军 and 孟平 record the heart-to-heart talks")
+    await demo.at(
+        "2013-12-11T09:00+08:00", "the call for opinions closes: each gets theirs verbatim"
+    )
+    await demo.at(
+        "2013-12-14T11:00+08:00", "heart-to-heart talks, each confirmed by the other side"
+    )
+    await _talks(demo)
     for name in ("唐军", "孟平"):
         await demo.hand_in(name, "交流谈心", text=f"{name}：已与各班子成员逐一谈心，共5次。")
     await demo.at("2013-12-16T15:00+08:00", "the plan goes to the superiors")
@@ -204,6 +235,8 @@ async def _story(demo: Demo) -> None:
     await demo.hand_in(
         "孟平", "撰写剖析材料", file=("孟平-对照检查材料.docx", b"PK\x03\x04 statement")
     )
+    await demo.at("2013-12-31T09:00+08:00", "the meeting: the chair runs the agenda in the group")
+    await _meeting(demo)
     await demo.at("2013-12-31T18:00+08:00", "meeting phase ends")
     await demo.at("2014-01-01T09:00+08:00", "rectification phase starts: tasks pushed")
     await demo.at("2014-01-10T10:00+08:00", "the meeting report goes up")
@@ -236,21 +269,102 @@ async def _story(demo: Demo) -> None:
     await demo.at("2014-04-28T10:00+08:00", "concentrated rectification reported")
     for name in ("方磊", "唐军", "孟平", "党组书记"):
         await demo.hand_in(name, "组织集中整改", text=f"{name}：整改事项已全部完成，台账已更新。")
-    await demo.at("2014-06-20T10:00+08:00", "satisfaction survey done")
+    await demo.at("2014-06-20T10:00+08:00", "satisfaction survey, round 1")
+    await people["方磊"].say("/survey open satisfaction 2014-06-25")
+    for name, choice in zip(VOTERS, ("满意", "不满意", "基本满意", "不满意", "满意"), strict=True):
+        await demo.vote(name, choice)
     await demo.hand_in("方磊", "整改落实情况满意度测评")
-    await people["方磊"].say("/status", group=demo.group)
-    await demo.at("2014-06-30T18:00+08:00", "rectification phase ends: final summary")
+    await demo.at("2014-06-25T23:59+08:00", "round 1 closes at 60% < 80%: round 2 is planned")
+    await demo.at("2014-06-30T18:00+08:00", "rectification phase ends: summary")
+    await demo.at("2014-07-01T09:00+08:00", "round 2 starts: the revised team plan is pushed")
+    await demo.at("2014-07-07T09:00+08:00", "the reconvened meeting; the team plan is revised")
+    await people["党组书记"].say("/agenda")
+    await demo.hand_in(
+        "党组书记",
+        "制定班子整改方案（第2轮修改）",
+        file=("班子整改方案（修改稿）.docx", b"PK\x03\x04 revised team plan"),
+    )
+    await people["市政府分管领导"].press("review:ok:")
+    await demo.at("2014-07-15T09:00+08:00", "satisfaction survey, round 2")
+    for name, choice in zip(VOTERS, ("满意", "满意", "基本满意", "满意", "不满意"), strict=True):
+        await demo.vote(name, choice)
+    await demo.at("2014-07-21T17:00+08:00", "round 2 closes at 80%: the plan is complete")
     await app.drain()
 
 
-def _print_transcripts(
-    emulator: TelegramEmulator, demo: Demo, user_ids: dict[str, int], group: int
-) -> None:
+GROUP_BACKLOG_SECONDS = 120.0  # the meeting's answers in the group, at 19 a minute
+VOTERS = ("方磊", "唐军", "孟平", "党组书记", "市政府分管领导")
+
+
+async def _opinions(demo: Demo) -> None:
+    """The call for opinions: the organizer's link, a staff member (not on the roster)
+    writing anonymously to one leader, a member writing to the whole team with his name."""
+    people = demo.people
+    await demo.at("2013-12-04T11:00+08:00", "方磊 opens the call for opinions until 12-10")
+    answer = await people["方磊"].say("/opinions 2013-12-10", expect=contains("start=op-"))
+    match = re.search(r"start=(op-[\w-]+)", answer.text)
+    assert match is not None
+    staff_id = demo.emulator.add_user("县发改局干部")
+    staff = people["县发改局干部"] = SimulatedPerson(demo.emulator, staff_id, "县发改局干部")
+    await staff.say(f"/start {match[1]}")
+    await staff.press("op:new")
+    await staff.press("唐军")
+    await staff.say("建议唐军同志多到县区走一走，听听基层对项目审批的意见。")
+    await staff.press("op:send:anon")
+    meng = people["孟平"]
+    await meng.say("/opinion")
+    await meng.press("op:to:", within=contains("领导班子专题民主生活会"))
+    await meng.say("班子会议文风会风有改进，但发文数量仍然偏多。")
+    await meng.press("op:send:named")
+    await demo.runtime.app.drain()
+
+
+async def _talks(demo: Demo) -> None:
+    people = demo.people
+    for recorder, partner in (("唐军", "孟平"), ("党组书记", "方磊"), ("党组书记", "唐军")):
+        await people[recorder].say("/talk")
+        await people[recorder].press(partner)
+        request = await people[partner].expect(_talk_request(recorder), since=0)
+        await people[partner].press("talk:ok:", within=contains(request.text))
+    await demo.runtime.app.drain()
+    await people["方磊"].say("/talks")
+
+
+def _talk_request(recorder: str) -> Callable[[TranscriptEntry], bool]:
+    def matches(entry: TranscriptEntry) -> bool:
+        data = [d or "" for row in entry.buttons for _label, d in row]
+        return recorder in entry.text and any(d.startswith("talk:ok:") for d in data)
+
+    return matches
+
+
+async def _meeting(demo: Demo) -> None:
+    """/meeting, /next through the agenda (speaker by speaker on mutual criticism), the
+    on-site evaluation on item 6 with results when the chair moves on."""
+    demo.group_command("党组书记", "/meeting")
+    for _step in range(4 + 3):  # items 2-5, then the three speakers after the chair
+        demo.group_command("党组书记", "/next")
+    demo.group_command("党组书记", "/next")  # item 6: the evaluation opens
+    await demo.runtime.app.drain(GROUP_BACKLOG_SECONDS)
+    ballots = {"方磊": "好好好", "唐军": "好较好好", "孟平": "较好较好一般", "党组书记": "好好较好"}
+    for name, answers in ballots.items():
+        await demo.vote(name, *_choices(answers))
+    demo.group_command("党组书记", "/next")  # item 7: the evaluation closes, results
+    for _step in range(3):
+        demo.group_command("党组书记", "/next")
+    await demo.runtime.app.drain(GROUP_BACKLOG_SECONDS)
+
+
+def _choices(answers: str) -> list[str]:
+    return re.findall("较好|好|一般|差", answers)
+
+
+def _print_transcripts(emulator: TelegramEmulator, demo: Demo, group: int) -> None:
     print("== Timeline (simulated clock)")
     for line in demo.timeline:
         print("   " + line)
     print("\n== Group chat: 民主生活会工作群")
     print(emulator.render_transcript(group, with_time=False))
-    for name, user_id in user_ids.items():
+    for name, person in demo.people.items():
         print(f"\n== Private chat with {name}")
-        print(emulator.render_transcript(user_id, with_time=False))
+        print(emulator.render_transcript(person.user_id, with_time=False))

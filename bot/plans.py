@@ -8,7 +8,8 @@ from storage.db import Database
 
 
 class PlanCache:
-    """instance id -> Plan; instances are immutable once loaded, so entries never go stale."""
+    """instance id -> Plan. A plan changes only when a failed survey round appends its next
+    round's phase; that step calls ``forget``."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -24,3 +25,7 @@ class PlanCache:
                 record.plan_toml, source=f"instance {instance_id}"
             )
         return plan
+
+    def forget(self, instance_id: int) -> None:
+        """Read the instance's plan again on next use."""
+        self._plans.pop(instance_id, None)

@@ -18,6 +18,7 @@ from bot.adapters import telegram as telegram_adapter
 from bot.adapters.wecom import WeComMessenger, app_menu
 from bot.adapters.wecom_client import DEFAULT_API_BASE_URL, WeComClient, WeComSendError
 from bot.adapters.wecom_events import PLATFORM as WECOM
+from bot.adapters.wecom_journal import StoredJournal
 from bot.adapters.wecom_server import WeComCallbackServer
 from bot.app import Huiwu, PlatformInfo
 from bot.clock import Clock
@@ -148,12 +149,14 @@ class Runtime:
             agent_id=options.agent_id,
             sink=self.handle,
             prepare=messenger.prepare,
+            journal=StoredJournal(self.app.db, self.clock),
             path=options.path,
             host=options.listen_host,
             port=options.listen_port,
         )
         await server.start()
         self.wecom_server = server
+        await server.resume()
         if options.create_menu:
             with use_locale(self.default_locale):
                 menu = app_menu()

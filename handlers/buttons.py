@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 from bot.i18n import _
-from handlers import ledger, ledger_add, organizer, review, tasks
+from handlers import ledger, ledger_add, opinions, organizer, review, talks, tasks, voting
 from handlers.context import HandlerContext
+
+STRANGERS_MAY = ("planload", "op")  # loading a plan; writing an opinion by invitation
+
+
+def _numbers(text: str, count: int) -> list[int] | None:
+    parts = text.split(":")
+    if len(parts) != count or not all(part.isdigit() for part in parts):
+        return None
+    return [int(part) for part in parts]
 
 
 async def handle(ctx: HandlerContext) -> None:
     data = (ctx.event.button or "").strip()
     head, _sep, rest = data.partition(":")
-    if not ctx.is_known and head not in ("planload",):
+    if not ctx.is_known and head not in STRANGERS_MAY:
         ctx.refuse_stranger()
         return
     if head == "mytasks" and not rest:
@@ -33,5 +42,32 @@ async def handle(ctx: HandlerContext) -> None:
         await ledger_add.on_button(ctx, action, value)
     elif head == "planload" and rest in ("ok", "no"):
         await organizer.confirm_plan(ctx, load=rest == "ok")
+    elif head in ("op", "talk", "vote", "cast"):
+        await _meeting(ctx, head, rest)
+    else:
+        ctx.reply(_("This button is no longer valid."))
+
+
+async def _meeting(ctx: HandlerContext, head: str, rest: str) -> None:
+    """The meeting's buttons: opinions, talks, ballots."""
+    action, _sep, tail = rest.partition(":")
+    vote = _numbers(rest, 3)
+    to = _numbers(tail, 2)
+    if head == "op" and rest == "new":
+        await opinions.write(ctx)
+    elif head == "op" and action == "to" and to is not None:
+        await opinions.choose_addressee(ctx, to[0], to[1])
+    elif head == "op" and rest in ("send:named", "send:anon"):
+        await opinions.send(ctx, anonymous=rest == "send:anon")
+    elif head == "op" and rest == "cancel":
+        await tasks.cancel(ctx)
+    elif head == "talk" and action == "rec" and tail.isdigit():
+        await talks.recorded_with(ctx, int(tail))
+    elif head == "talk" and action in ("ok", "no") and tail.isdigit():
+        await talks.answer(ctx, int(tail), confirm=action == "ok")
+    elif head == "vote" and vote is not None:
+        await voting.choose(ctx, *vote)
+    elif head == "cast" and rest.isdigit():
+        await voting.cast(ctx, int(rest))
     else:
         ctx.reply(_("This button is no longer valid."))

@@ -21,6 +21,7 @@ BOTH = PRIVATE | GROUP
 ANYONE: frozenset[Role] | None = None  # strangers too
 KNOWN = frozenset(Role)  # anyone on a plan's roster, whatever the role
 ORGANIZER = frozenset({Role.ORGANIZER})
+CHAIR_OR_ORGANIZER = frozenset({Role.CHAIR, Role.ORGANIZER})
 MANAGERS = frozenset({Role.ORGANIZER, Role.LEAD})
 
 HandlerFunc = Callable[..., Awaitable[None]]
@@ -34,6 +35,9 @@ class CommandSpec:
     roles: frozenset[Role] | None
     handler: str  # "module:function" in handlers/, resolved lazily to keep imports one-way
     keywords: tuple[str, ...] = ()  # plain words that mean the same (WeCom users type these)
+    refusal: str = N_(
+        "Only the plan's organizer can use /{name}."
+    )  # for a roster member without the role
     takes_args: bool = False  # a keyword may be followed by arguments ("暂停提醒 唐军")
 
     def allows_chat(self, chat_type: ChatType) -> bool:
@@ -133,6 +137,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         MANAGERS,
         "ledger_add:add_item",
         ("新增整改", "录入整改"),
+        N_("Only the plan's organizer or its lead can use /{name}."),
     ),
     CommandSpec(
         "importitems",
@@ -185,6 +190,88 @@ COMMANDS: tuple[CommandSpec, ...] = (
         ("恢复提醒",),
         takes_args=True,
     ),
+    CommandSpec(
+        "reviews",
+        N_("the submissions waiting for your review"),
+        PRIVATE,
+        KNOWN,
+        "review:pending",
+        ("审阅",),
+    ),
+    CommandSpec(
+        "opinions",
+        N_("open a call for opinions with a closing date, see it, or close it (organizer)"),
+        PRIVATE,
+        ORGANIZER,
+        "opinions:manage",
+        ("征求意见",),
+    ),
+    CommandSpec(
+        "opinion",
+        N_("send an opinion, to the team or one member, with your name or anonymously"),
+        PRIVATE,
+        ANYONE,
+        "opinions:write",
+        ("提意见",),
+    ),
+    CommandSpec(
+        "talk",
+        N_("record a heart-to-heart talk you have held"),
+        PRIVATE,
+        KNOWN,
+        "talks:record",
+        ("谈心",),
+    ),
+    CommandSpec(
+        "talks",
+        N_("which heart-to-heart talks are confirmed, waiting or missing"),
+        BOTH,
+        KNOWN,
+        "talks:matrix",
+        ("谈心情况",),
+    ),
+    CommandSpec(
+        "meeting",
+        N_("open the meeting in the group (chair or organizer)"),
+        GROUP,
+        CHAIR_OR_ORGANIZER,
+        "agenda:open_meeting",
+        ("开会",),
+        N_("Only the meeting's chair or the plan's organizer can use /{name}."),
+    ),
+    CommandSpec(
+        "agenda",
+        N_("the meeting's agenda with the current item marked"),
+        BOTH,
+        KNOWN,
+        "agenda:show",
+        ("议程",),
+    ),
+    CommandSpec(
+        "next",
+        N_("move the meeting on to the next speaker or agenda item (chair or organizer)"),
+        GROUP,
+        CHAIR_OR_ORGANIZER,
+        "agenda:next_item",
+        ("下一项",),
+        N_("Only the meeting's chair or the plan's organizer can use /{name}."),
+    ),
+    CommandSpec(
+        "survey",
+        N_("open, close or remind an anonymous survey (organizer)"),
+        BOTH,
+        ORGANIZER,
+        "voting:manage",
+        ("测评",),
+    ),
+    CommandSpec(
+        "results",
+        N_("the results of the closed survey rounds"),
+        BOTH,
+        KNOWN,
+        "voting:show_results",
+        ("测评结果",),
+    ),
 )
 
 # The app menu of platforms that have one (WeCom): top-level entries, the last with a sub-menu.
@@ -213,6 +300,8 @@ def role_label(roles: frozenset[Role] | None) -> str:
         return "anyone"
     if roles == KNOWN:
         return "roster"
+    if roles == CHAIR_OR_ORGANIZER:
+        return "chair / organizer"
     return " / ".join(sorted(role.value for role in roles))
 
 

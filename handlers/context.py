@@ -41,19 +41,39 @@ class HandlerContext:
         """Answer with a whole message (e.g. one carrying a file or a photo)."""
         self.replies.append(message)
 
+    def _uses_invites(self) -> bool:
+        """Whether members bind themselves with invites here (Telegram), or are known by the
+        account id the roster names (WeCom)."""
+        platform = self.app.platforms.get(self.event.platform)
+        return platform is not None and platform.invite_link is not None
+
     def greet_stranger(self) -> None:
-        self.reply(
-            _(
-                "Hello! I am Huiwu, the meeting work-plan assistant. You are not on any plan's roster yet: ask the organizer for your personal invite link."
+        if self._uses_invites():
+            self.reply(
+                _(
+                    "Hello! I am Huiwu, the meeting work-plan assistant. You are not on any plan's roster yet: ask the organizer for your personal invite link."
+                )
             )
-        )
+        else:
+            self.reply(
+                _(
+                    "Hello! I am Huiwu, the meeting work-plan assistant. You are not on any plan's roster yet: ask the organizer to add your account ({account}) to the plan."
+                ).format(account=self.event.user_id)
+            )
 
     def refuse_stranger(self) -> None:
-        self.reply(
-            _(
-                "You are not on this plan's roster, so I cannot do that for you. Ask the organizer for an invite link."
+        if self._uses_invites():
+            self.reply(
+                _(
+                    "You are not on this plan's roster, so I cannot do that for you. Ask the organizer for an invite link."
+                )
             )
-        )
+        else:
+            self.reply(
+                _(
+                    "You are not on this plan's roster, so I cannot do that for you. Ask the organizer to add your account ({account}) to the plan."
+                ).format(account=self.event.user_id)
+            )
 
     async def plan_of(self, member: MemberRecord) -> Plan:
         return await self.app.plans.get(member.instance_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.i18n import _
-from handlers import ledger, ledger_add, organizer, review, tasks
+from handlers import ledger, ledger_add, opinions, organizer, review, tasks
 from handlers.context import HandlerContext
 from storage import conversations
 
@@ -27,6 +27,14 @@ async def handle_message(ctx: HandlerContext) -> None:
             return
         if name == review.COMMENTING:
             await review.comment(ctx, data)
+            return
+        if name == opinions.WRITING:
+            await opinions.collect(ctx, data)
+            return
+        if name == opinions.CONFIRMING:
+            ctx.reply(
+                _("Please choose with the buttons above: with your name, anonymously, or cancel.")
+            )
             return
         if name == ledger.EVIDENCE:
             await ledger.collect_evidence(ctx, data)

@@ -12,6 +12,7 @@ from bot.messaging import Button
 from bot.plan import Member, Plan, PlanError, Role, load_plan_text
 from bot.progress import MemberState, plan_progress
 from bot.texts import reminder, timeline_text
+from handlers import talks
 from handlers.context import HandlerContext
 from storage import conversations, instances
 
@@ -72,7 +73,8 @@ async def advance(ctx: HandlerContext) -> None:
 
 
 async def remind(ctx: HandlerContext) -> None:
-    """Nudge every member with an open task, or only those of one task (/remind TASK_ID)."""
+    """Nudge every member with an open task, or only those of one task (/remind TASK_ID);
+    the heart-to-heart pairs not yet confirmed are nudged with the talks task."""
     app = ctx.app
     instance_id = organizer_instance(ctx)
     assert instance_id is not None
@@ -106,6 +108,8 @@ async def remind(ctx: HandlerContext) -> None:
                     partial(reminder, plan, task, assignment_id, now),
                 )
                 nudged.append(row.member.name)
+    if wanted is None or wanted == plan.talks_task_id:
+        nudged += await talks.remind_pending(ctx, instance_id)
     if nudged:
         ctx.reply(_("Reminded: {names}.").format(names=names_text(list(dict.fromkeys(nudged)))))
     else:

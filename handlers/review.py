@@ -1,4 +1,6 @@
-"""Review of a submission: approve, or return it with a comment the member sees."""
+"""Review of a submission: approve, or return it with a comment the member sees; /reviews
+lists what waits for the sender's review (the lead: each member's personal measures; the
+superior the plan names: the team's rectification plan)."""
 
 from __future__ import annotations
 
@@ -141,3 +143,55 @@ def _outcome(
         ).format(reviewer=reviewer, title=title, comment=comment_text),
         buttons=((Button(_("Submit again"), data=f"submit:{assignment_id}"),),),
     )
+
+
+PREVIEW = 300  # characters of a submission's text shown in the /reviews list
+
+
+async def pending(ctx: HandlerContext) -> None:
+    """/reviews: every latest submission the sender may review and has not reviewed."""
+    app = ctx.app
+    lines: list[str] = []
+    rows: list[tuple[Button, ...]] = []
+    for member in ctx.memberships:
+        plan = await ctx.plan_of(member)
+        latest = await assignments.latest_submissions(app.db, member.instance_id)
+        seen_collective: set[str] = set()
+        for record in await assignments.assignments_of_instance(app.db, member.instance_id):
+            task = plan.task(record.task_id)
+            submission = latest.get(record.id)
+            if record.status != "submitted" or submission is None:
+                continue
+            submitter = await instances.get_member(app.db, record.member_id)
+            assert submitter is not None
+            if member.member_key not in reviewers_for(task, submitter.member_key):
+                continue
+            if task.collective and task.id in seen_collective:
+                continue
+            seen_collective.add(task.id)
+            if await assignments.reviews_of(app.db, submission.id):
+                continue
+            text = (submission.text or "").strip()
+            preview = text[:PREVIEW] + ("…" if len(text) > PREVIEW else "")
+            lines.append(
+                _("• {name}: “{title}”, version {version}").format(
+                    name=submitter.name, title=task.title, version=submission.version
+                )
+                + (f"\n  {preview}" if preview else "")
+            )
+            rows.append(
+                (
+                    Button(
+                        _("Approve: {name}").format(name=submitter.name),
+                        data=f"review:ok:{submission.id}",
+                    ),
+                    Button(
+                        _("Return: {name}").format(name=submitter.name),
+                        data=f"review:ret:{submission.id}",
+                    ),
+                )
+            )
+    if not lines:
+        ctx.reply(_("Nothing is waiting for your review."))
+        return
+    ctx.reply(_("Waiting for your review:") + "\n" + "\n".join(lines), tuple(rows))

@@ -107,7 +107,7 @@ async def _route(ctx: HandlerContext) -> None:
         if not ctx.is_known and spec.roles is not None:
             ctx.refuse_stranger()
         else:
-            ctx.reply(_("Only the plan's organizer can use /{name}.").format(name=spec.name))
+            ctx.reply(_(spec.refusal).format(name=spec.name))
         return
     if len(event.text) > MAX_TEXT:
         ctx.reply(

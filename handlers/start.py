@@ -5,14 +5,18 @@ from __future__ import annotations
 from bot import phases
 from bot.formatting import names_text
 from bot.i18n import _
-from handlers import commands
+from handlers import commands, opinions
 from handlers.context import HandlerContext
 from storage import instances, outbox
+from storage.opinions import CODE_PREFIX as OPINION_CODE_PREFIX
 
 
 async def start(ctx: HandlerContext) -> None:
     """Open the private chat: the bot may now write to this user; redeem an invite if given."""
     app, event = ctx.app, ctx.event
+    if event.args and event.args[0].startswith(OPINION_CODE_PREFIX):
+        await _start_for_opinions(ctx)
+        return
     now = app.clock.now()
     bound_name = None
     newly_bound = None
@@ -59,6 +63,17 @@ async def start(ctx: HandlerContext) -> None:
             await ctx.flush(conn)
             await phases.push_open_assignments(conn, app, newly_bound)
     if released or newly_bound is not None:
+        app.wake_senders()
+
+
+async def _start_for_opinions(ctx: HandlerContext) -> None:
+    """A call-for-opinions link: the sender becomes reachable and may write opinions."""
+    app, event = ctx.app, ctx.event
+    async with app.db.transaction() as conn:
+        await instances.mark_reachable(conn, event.platform, event.user_id, True)
+        released = await outbox.release_held(conn, event.platform, event.chat_id)
+    await opinions.join(ctx, event.args[0])
+    if released:
         app.wake_senders()
 
 

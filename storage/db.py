@@ -5,7 +5,9 @@ start-up inside one transaction each. Numbers are reserved per issue, so they ma
 of order (0004 before 0002): ``schema_migrations`` records each one applied, so one that
 lands later still runs on a database that has a higher one. ``PRAGMA user_version`` holds
 the highest applied; a database with a migration the code does not know is refused.
-Writers take ``transaction()``, which serialises them on the one connection.
+Writers take ``transaction()``, which serialises them on the one connection. Deleted rows
+are overwritten (``secure_delete``), and ``forget()`` empties the write-ahead log, so a
+deleted ballot draft leaves no trace in the files.
 """
 
 from __future__ import annotations
@@ -73,6 +75,7 @@ class Database:
             await connection.execute("PRAGMA synchronous = NORMAL")
             await connection.execute("PRAGMA foreign_keys = ON")
             await connection.execute("PRAGMA busy_timeout = 5000")
+            await connection.execute("PRAGMA secure_delete = ON")
             database = cls(connection, str(path))
             await database.migrate(bundled_migrations() if migrations is None else list(migrations))
         except BaseException:
@@ -131,6 +134,11 @@ class Database:
             current = max(current, migration.version)
             applied += 1
         return applied
+
+    async def forget(self) -> None:
+        """Copy the write-ahead log into the database and empty it: earlier versions of
+        changed pages (a deleted draft, the order rows were written in) are gone."""
+        await self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:

@@ -71,6 +71,13 @@ async def list_instances(db: Database, *, status: str | None = None) -> list[Ins
     return [_instance(row) for row in rows]
 
 
+async def set_plan_toml(conn: aiosqlite.Connection, instance_id: int, plan_toml: str) -> None:
+    """Replace an instance's plan text (a survey round appends a phase; nothing else changes)."""
+    await conn.execute(
+        "UPDATE plan_instances SET plan_toml = ? WHERE id = ?", (plan_toml, instance_id)
+    )
+
+
 async def set_status(conn: aiosqlite.Connection, instance_id: int, status: str) -> None:
     await conn.execute("UPDATE plan_instances SET status = ? WHERE id = ?", (status, instance_id))
 
@@ -179,6 +186,8 @@ async def mark_reachable(
 async def create_invite(conn: aiosqlite.Connection, member_id: int, now: datetime) -> str:
     """A fresh single-use code for a member's personal invite link."""
     code = secrets.token_urlsafe(12)
+    while code.startswith("op-"):  # that prefix marks a call for opinions' link
+        code = secrets.token_urlsafe(12)
     await conn.execute(
         "INSERT INTO invites (code, member_id, created_at) VALUES (?, ?, ?)",
         (code, member_id, to_db(now)),

@@ -8,7 +8,9 @@
   retries what is not answered within 5 s). The event is then handled in the background, in
   order per member, members in parallel.
 * WeCom's retries are recognised by MsgId (for events: member, time, event and key) and
-  handled once.
+  handled once. The journal (``bot.adapters.wecom_journal``; the database when the bot runs)
+  records each callback before it is answered and marks it when handled, so retries are known
+  across a restart and what was answered but not handled is handled at the next start.
 * A bad signature or a wrong corp id gets 403, malformed XML or missing parameters 400, a
   body over ``max_body`` 413; none of them changes anything. Nothing secret is logged.
 """
@@ -19,7 +21,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -34,6 +36,7 @@ from bot.adapters.wecom_events import (
     event_from_fields,
     parse_xml,
 )
+from bot.adapters.wecom_journal import CallbackJournal, MemoryJournal
 from bot.messaging import Event
 
 logger = logging.getLogger(__name__)
@@ -42,34 +45,7 @@ EventSink = Callable[[Event], Awaitable[None]]
 EventPreparer = Callable[[Event], Awaitable[Event]]
 
 MAX_BODY = 64 * 1024  # a WeCom callback is a few hundred bytes
-RETRY_MEMORY_SECONDS = 600.0  # WeCom retries an unanswered callback three times, within seconds
-RETRY_MEMORY_KEYS = 100_000
 ENTER_AGENT_QUIET_SECONDS = 12 * 3600.0  # opening the app greets a member at most this often
-
-
-class RecentKeys:
-    """Keys seen in the last ``ttl`` seconds (at most ``capacity`` of them)."""
-
-    def __init__(
-        self, ttl: float, capacity: int, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.ttl = ttl
-        self.capacity = capacity
-        self._clock = clock
-        self._expiry: OrderedDict[str, float] = OrderedDict()
-
-    def add(self, key: str) -> bool:
-        """Remember ``key``; False if it was already remembered."""
-        now = self._clock()
-        while self._expiry:
-            oldest, expiry = next(iter(self._expiry.items()))
-            if expiry > now and len(self._expiry) < self.capacity:
-                break
-            del self._expiry[oldest]
-        if key in self._expiry:
-            return False
-        self._expiry[key] = now + self.ttl
-        return True
 
 
 @dataclass
@@ -104,6 +80,7 @@ class WeComCallbackServer:
         port: int = 0,
         agent_id: int | None = None,
         prepare: EventPreparer | None = None,
+        journal: CallbackJournal | None = None,
         max_body: int = MAX_BODY,
         concurrency: int = 8,
         clock: Callable[[], float] = time.monotonic,
@@ -119,9 +96,9 @@ class WeComCallbackServer:
         self._sink = sink
         self._prepare = prepare
         self._clock = clock
-        self._seen = RecentKeys(RETRY_MEMORY_SECONDS, RETRY_MEMORY_KEYS, clock)
+        self.journal = journal or MemoryJournal()
         self._entered: dict[str, float] = {}
-        self._queues: dict[str, deque[Event]] = {}
+        self._queues: dict[str, deque[tuple[str, Event]]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._gate = asyncio.Semaphore(concurrency)
         self._idle = asyncio.Event()
@@ -147,11 +124,15 @@ class WeComCallbackServer:
         self.port = int(self._runner.addresses[0][1])
         logger.info("WeCom callbacks on http://%s:%d%s", self.host, self.port, self.path)
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 10.0) -> None:
+        """Stop taking callbacks; let what is being handled finish (for ``grace`` seconds;
+        what is left is handled at the next start)."""
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
         workers = list(self._workers.values())
+        if workers:
+            await asyncio.wait(workers, timeout=grace)
         for task in workers:
             task.cancel()
         for task in workers:
@@ -213,7 +194,7 @@ class WeComCallbackServer:
             except web.HTTPRequestEntityTooLarge:
                 raise _Rejected(413, "body too large") from None
             fields = self.decrypt_callback(body, signature, timestamp, nonce)
-            self.accept(fields)
+            await self.accept(fields)
         except _Rejected as exc:
             return self._reject(exc.status, exc.reason)
         return web.Response(text="")
@@ -244,26 +225,51 @@ class WeComCallbackServer:
 
     # -- accepting and handling ----------------------------------------------------------------
 
-    def accept(self, fields: dict[str, str]) -> bool:
-        """Queue the callback's event for handling; False for a retry or an ignored kind."""
+    async def accept(self, fields: dict[str, str]) -> bool:
+        """Record the callback and queue its event for handling; False for one of WeCom's
+        retries or a kind Huiwu ignores."""
         try:
             event = event_from_fields(fields)
         except MalformedCallback as exc:
             raise _Rejected(400, str(exc)) from None
-        if not self._seen.add(dedupe_key(fields)):
+        key = dedupe_key(fields)
+        if not await self.journal.record(key, fields):
             self.stats.duplicates += 1
             return False
         if event is None or self._quiet_enter(fields, event.user_id):
             self.stats.ignored += 1
+            await self.journal.mark_handled(key)
             return False
         self.stats.accepted += 1
+        self._enqueue(key, event)
+        return True
+
+    async def resume(self) -> int:
+        """Queue what was answered but not handled before the last stop; returns how many."""
+        resumed = 0
+        for key, fields in await self.journal.unhandled():
+            try:
+                event = event_from_fields(fields)
+            except MalformedCallback:
+                event = None
+            if event is None:
+                await self.journal.mark_handled(key)
+                continue
+            self._enqueue(key, event)
+            resumed += 1
+        if resumed:
+            logger.warning(
+                "WeCom: %d callback(s) received before the last stop handled now", resumed
+            )
+        return resumed
+
+    def _enqueue(self, key: str, event: Event) -> None:
         self._idle.clear()
-        self._queues.setdefault(event.user_id, deque()).append(event)
+        self._queues.setdefault(event.user_id, deque()).append((key, event))
         if event.user_id not in self._workers:
             self._workers[event.user_id] = asyncio.create_task(
                 self._serve_member(event.user_id), name="wecom-callback"
             )
-        return True
 
     def _quiet_enter(self, fields: dict[str, str], user_id: str) -> bool:
         """Opening the app again soon after is not worth a greeting each time."""
@@ -280,9 +286,12 @@ class WeComCallbackServer:
         queue = self._queues[user_id]
         try:
             while queue:
-                event = queue.popleft()
+                key, event = queue[0]
                 async with self._gate:
                     await self._handle(event)
+                # Marked after handling: a stop in between hands it over to the next start.
+                await self.journal.mark_handled(key)
+                queue.popleft()
         finally:
             del self._queues[user_id]
             del self._workers[user_id]

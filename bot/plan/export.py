@@ -54,10 +54,15 @@ def plan_to_data(plan: Plan) -> dict[str, Any]:
                 "threshold": s.threshold,
                 "on_fail": s.on_fail,
                 "min_ballots": s.min_ballots,
+                "revise": s.revise_task_id,
             }
             for s in plan.surveys
         ],
         "reminders": reminders_to_data(plan),
+        "talks": {
+            "task": plan.talks_task_id,
+            "pairs": [plan.names(pair) for pair in plan.talk_pairs],
+        },
         "warnings": list(plan.warnings),
     }
     if plan.meeting is not None:

@@ -12,7 +12,9 @@ The document is read line by line (a .docx paragraph is a line):
   date (the phase's last day at 09:00 unless the text names one), chair, participants,
   invited superiors, attendees and the numbered agenda with presenters;
 * **surveys**: "民主测评" on the agenda is an evaluation survey; a "满意度测评" task is a
-  satisfaction survey, with the threshold ("满意率未达到80%") and "重新召开" as reconvene;
+  satisfaction survey, with the threshold ("满意率未达到80%") and "重新召开" as reconvene
+  (a failed round revises the team's rectification plan task);
+* **talks**: the "交流谈心" task's "主要负责人同…成员之间" and "相互之间" become ``[talks]``;
 * "召开15天前…报送…" outside the phases is a task for the organizer due "meeting-15d".
 
 The organizer is the person most often named responsible, unless the roster names one.
@@ -1109,8 +1111,16 @@ class _Importer:
         data["phases"] = phases
         if meeting:
             data["meeting"] = meeting
+        tasks = [task for phase in phases for task in phase.get("tasks", [])]
+        team_plan = next((t["id"] for t in tasks if t["kind"] == "rectification-team"), None)
+        for survey in self.surveys:
+            if survey.get("on_fail") == "reconvene" and team_plan is not None:
+                survey["revise"] = team_plan
         if self.surveys:
             data["surveys"] = self.surveys
+        talks = _talks_data(tasks)
+        if talks:
+            data["talks"] = talks
         return data
 
     def _phases_data(self) -> list[dict[str, Any]]:
@@ -1276,6 +1286,20 @@ def dump_toml(data: dict[str, Any], comments: Iterable[str] = ()) -> str:
         out.append("")
     _write_table(out, data, ())
     return "\n".join(out).strip() + "\n"
+
+
+def _talks_data(tasks: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """交流谈心: "主要负责人同班子成员之间" is the chair with every member, "相互之间" pairwise."""
+    task = next((t for t in tasks if t["kind"] == "talks"), None)
+    if task is None:
+        return None
+    text = task["description"]
+    required = []
+    if re.search(r"(主要负责人|主要领导|书记)同.*成员", text):
+        required.append("chair-with-members")
+    if "相互" in text:
+        required.append("members-pairwise")
+    return {"required": required, "task": task["id"]} if required else None
 
 
 def _write_table(out: list[str], table: dict[str, Any], path: tuple[str, ...]) -> None:

@@ -86,8 +86,12 @@ _KEYS = {
         "threshold",
         "on_fail",
         "min_ballots",
+        "revise",
     },
+    "talks": {"required", "pairs", "task"},
 }
+TALK_RULES = ("chair-with-members", "members-pairwise")
+MAX_SCALE = 10
 
 
 class PlanError(Exception):
@@ -468,6 +472,13 @@ def _build_plan(raw: dict[str, Any], checker: _Checker) -> Plan | None:
             checker.warn(_("phases '{a}' and '{b}' overlap").format(a=earlier.id, b=later.id))
 
     surveys = _build_surveys(raw, resolver, checker)
+    for survey in surveys:
+        if survey.revise_task_id is not None and survey.revise_task_id not in task_ids:
+            checker.error(
+                _("survey '{id}': unknown task '{task}' to revise").format(
+                    id=survey.id, task=survey.revise_task_id
+                )
+            )
     meeting = _build_meeting(raw, meeting_start, phase_spans, resolver, survey_ids, zone, checker)
     reminders = build_policy(raw.get("reminders"), checker.error, checker.warn)
     check_calendar_covers(
@@ -475,6 +486,7 @@ def _build_plan(raw: dict[str, Any], checker: _Checker) -> Plan | None:
         [task.due.astimezone(zone).date() for phase in phases for task in phase.tasks],
         checker.error,
     )
+    talk_pairs = _build_talks(raw, resolver, meeting, task_ids, checker)
     if not title:
         return None
     return Plan(
@@ -487,6 +499,8 @@ def _build_plan(raw: dict[str, Any], checker: _Checker) -> Plan | None:
         phases=tuple(phases),
         meeting=meeting,
         surveys=surveys,
+        talk_pairs=talk_pairs,
+        talks_task_id=raw["talks"].get("task") if isinstance(raw.get("talks"), dict) else None,
         warnings=tuple(checker.warnings),
         reminders=reminders,
     )
@@ -602,6 +616,12 @@ def _build_surveys(
         scale = tuple(str(choice) for choice in _as_list(entry.get("scale")))
         if len(scale) < 2:
             checker.error(_("{where}: 'scale' needs at least two choices").format(where=where))
+        elif len(scale) > MAX_SCALE:
+            checker.error(
+                _("{where}: 'scale' has at most {count} choices").format(
+                    where=where, count=MAX_SCALE
+                )
+            )
         items = tuple(str(item) for item in _as_list(entry.get("items")))
         if not items:
             checker.error(_("{where}: 'items' is empty").format(where=where))
@@ -649,6 +669,7 @@ def _build_surveys(
                 threshold=float(threshold) if threshold is not None else None,
                 on_fail=on_fail,
                 min_ballots=min_ballots,
+                revise_task_id=entry.get("revise"),
             )
         )
     return tuple(surveys)
@@ -720,3 +741,63 @@ def _build_meeting(
         attendee_ids=resolver.resolve(entry.get("attendees"), where),
         agenda=tuple(agenda),
     )
+
+
+def _build_talks(
+    raw: dict[str, Any],
+    resolver: _Resolver,
+    meeting: Meeting | None,
+    task_ids: set[str],
+    checker: _Checker,
+) -> tuple[tuple[str, str], ...]:
+    """The required heart-to-heart pairs, each ordered as in the roster, without repeats."""
+    entry = raw.get("talks")
+    if entry is None:
+        return ()
+    where = _("talks")
+    if not isinstance(entry, dict):
+        checker.error(_("{where}: must be a table").format(where=where))
+        return ()
+    checker.unknown_keys(entry, "talks", where)
+    order = list(resolver.members)
+    members = [m.id for m in resolver.members.values() if Role.MEMBER in m.roles]
+    chairs = (
+        meeting.chair_ids
+        if meeting
+        else tuple(m.id for m in resolver.members.values() if Role.CHAIR in m.roles)
+    )
+    wanted: list[tuple[str, str]] = []
+    for rule in _as_list(entry.get("required")):
+        if rule == "chair-with-members":
+            wanted += [(chair, member) for chair in chairs for member in members]
+        elif rule == "members-pairwise":
+            wanted += list(itertools.combinations(members, 2))
+        else:
+            checker.error(
+                _("{where}: unknown rule '{rule}' (known: {known})").format(
+                    where=where, rule=rule, known=", ".join(TALK_RULES)
+                )
+            )
+    for pair in _as_list(entry.get("pairs")):
+        ids = resolver.resolve(pair, where)
+        if not isinstance(pair, list) or len(pair) != 2 or len(ids) != 2:
+            checker.error(
+                _("{where}: each pair must name two different members, not '{pair}'").format(
+                    where=where, pair=pair
+                )
+            )
+            continue
+        wanted.append((ids[0], ids[1]))
+    task = entry.get("task")
+    if task is not None and task not in task_ids:
+        checker.error(_("{where}: unknown task '{task}'").format(where=where, task=task))
+    pairs: list[tuple[str, str]] = []
+    for a, b in wanted:
+        if a == b:
+            continue
+        pair = (a, b) if order.index(a) < order.index(b) else (b, a)
+        if pair not in pairs:
+            pairs.append(pair)
+    if entry.get("required") is None and entry.get("pairs") is None:
+        checker.error(_("{where}: give 'required' rules or a list of 'pairs'").format(where=where))
+    return tuple(pairs)

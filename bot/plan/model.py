@@ -130,6 +130,7 @@ class Survey:
     threshold: float | None = None
     on_fail: str | None = None  # "reconvene"
     min_ballots: int = 3
+    revise_task_id: str | None = None  # the task a failed round hands in again, revised
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,9 @@ class Plan:
     phases: tuple[Phase, ...]
     meeting: Meeting | None
     surveys: tuple[Survey, ...]
+    # Heart-to-heart talks the plan requires: pairs of member ids, each in roster order.
+    talk_pairs: tuple[tuple[str, str], ...] = ()
+    talks_task_id: str | None = None
     warnings: tuple[str, ...] = field(default=(), compare=False)
     reminders: ReminderPolicy = field(default_factory=ReminderPolicy)
 

@@ -97,12 +97,16 @@ async def _materials(
 
 
 async def survey_results(app: Huiwu, instance_id: int, plan: Plan) -> list[SurveyResult]:
-    """Counts per item and choice of each survey's latest round that has ballots."""
+    """Counts per item and choice of each survey's latest closed round. Results are shown only
+    at close and only with at least ``min_ballots`` ballots (issue 6), so an open round or one
+    with fewer ballots is left out."""
     results = []
     for survey in plan.surveys:
         row = await app.db.fetch_one(
-            "SELECT id FROM surveys WHERE instance_id = ? AND survey_key = ? ORDER BY round DESC LIMIT 1",
-            (instance_id, survey.id),
+            "SELECT id FROM surveys WHERE instance_id = ? AND survey_key = ? AND status = 'closed' "
+            "AND (SELECT COUNT(*) FROM ballots b WHERE b.survey_id = surveys.id) >= ? "
+            "ORDER BY round DESC LIMIT 1",
+            (instance_id, survey.id, survey.min_ballots),
         )
         if row is None:
             continue

@@ -159,7 +159,7 @@ async def test_export_sends_the_report_and_tables_and_phase_summaries_carry_a_ch
     # The meeting phase ends with the evaluation's results, the last phase with the ledger's.
     async with world.app.db.transaction() as conn:
         cursor = await conn.execute(
-            "INSERT INTO surveys (instance_id, survey_key, opened_at) VALUES (?, 'evaluation', '2013-12-31T01:00:00+00:00')",
+            "INSERT INTO surveys (instance_id, survey_key, status, opened_at) VALUES (?, 'evaluation', 'closed', '2013-12-31T01:00:00+00:00')",
             (world.instance_id,),
         )
         for answers in (["好", "好", "较好"], ["较好", "好", "一般"], ["好", "差", "好"]):

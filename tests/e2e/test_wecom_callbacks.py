@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 
 from bot.emulators.wecom_callbacks import WeComCallbackClient, build_message_xml
+from bot.emulators.wecom_people import card_text
 from tests.e2e.conftest import zh
 from tests.e2e.wecom_world import (
     AES_KEY,
@@ -146,3 +147,51 @@ async def test_a_repeated_event_is_handled_once_but_a_later_one_again(world: WeC
         assert len(fang.inbox()) - before == 2 * once
     finally:
         await clicker.close()
+
+
+async def test_a_retry_after_a_restart_is_still_recognised(world: WeComWorld) -> None:
+    await world.at("2013-12-03T09:00+08:00")
+    tang = world.people["唐军"]
+    await tang.press(f"submit:{await world.assignment_id('唐军', 'statements')}")
+    msg_id = world.callbacks.next_msg_id()
+    assert (await world.callbacks.send_text(USERIDS["唐军"], "材料一", msg_id=msg_id)).status == 200
+    await world.restart()
+    retry = await world.callbacks.send_text(USERIDS["唐军"], "材料一", msg_id=msg_id)
+    assert retry.status == 200
+    await world.settle()
+    [draft] = await world.rows("SELECT data FROM conversations")
+    assert draft[0].count("材料一") == 1
+    assert world.runtime.wecom_server is not None
+    assert world.runtime.wecom_server.stats.duplicates == 1
+
+
+async def test_a_callback_answered_but_not_handled_is_handled_at_the_next_start(
+    world: WeComWorld,
+) -> None:
+    await world.at("2013-12-03T09:00+08:00")
+    server = world.runtime.wecom_server
+    assert server is not None
+    # As if the process died between answering WeCom and handling: handling cannot start.
+    for _slot in range(8):  # the server's concurrency
+        await server._gate.acquire()
+    msg_id = world.callbacks.next_msg_id()
+    answered = await world.callbacks.send_text(USERIDS["唐军"], "我的任务", msg_id=msg_id)
+    assert answered.status == 200
+    rows = await world.rows(
+        "SELECT handled_at FROM wecom_callbacks WHERE dedupe_key = ?", (f"msg:{msg_id}",)
+    )
+    assert [r[0] for r in rows] == [None]
+    before = len(world.people["唐军"].inbox())
+    await server.stop(grace=0)
+    await world.restart()
+    answer = world.people["唐军"].inbox()[before:]
+    assert any("撰写剖析材料" in card_text(m) for m in answer), [card_text(m) for m in answer]
+    [handled] = await world.rows(
+        "SELECT handled_at FROM wecom_callbacks WHERE dedupe_key = ?", (f"msg:{msg_id}",)
+    )
+    assert handled[0] is not None
+    # WeCom's retry of it, after the restart, changes nothing.
+    retry = await world.callbacks.send_text(USERIDS["唐军"], "我的任务", msg_id=msg_id)
+    assert retry.status == 200
+    await world.settle()
+    assert world.people["唐军"].inbox()[before:] == answer

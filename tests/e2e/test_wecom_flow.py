@@ -180,3 +180,51 @@ async def test_commands_as_text_keywords_and_menu_clicks(world: WeComWorld) -> N
     assert card_text(answer) == zh(
         "On this platform members are recognised by their account; no invite is needed."
     )
+
+
+async def test_a_member_not_on_the_roster_is_told_to_ask_for_being_added(
+    world: WeComWorld,
+) -> None:
+    world.emulator.add_user("ZhangSan", "张三")
+    before = await world.row_counts()
+    await world.callbacks.send_text("ZhangSan", "你好")
+    await world.callbacks.send_click("ZhangSan", "submit")
+    await world.settle()
+    replies = [card_text(m) for m in world.emulator.inbox("ZhangSan")]
+    assert replies == [
+        zh(
+            "Hello! I am Huiwu, the meeting work-plan assistant. You are not on any plan's roster yet: ask the organizer to add your account ({account}) to the plan.",
+            account="ZhangSan",
+        ),
+        zh(
+            "You are not on this plan's roster, so I cannot do that for you. Ask the organizer to add your account ({account}) to the plan.",
+            account="ZhangSan",
+        ),
+    ]
+    after = await world.row_counts()
+    changed = {t for t in after if after[t] != before[t]}
+    assert changed <= {"outbox", "wecom_callbacks"}
+
+
+async def test_opening_the_app_greets_a_member_once_and_releases_held_messages(
+    world: WeComWorld,
+) -> None:
+    meng = world.people["孟平"]
+    # WeCom did not know 孟平 when his task was pushed: the push is held, not lost.
+    del world.emulator.users[USERIDS["孟平"]]
+    await world.at("2013-12-03T09:00+08:00")
+    held = await world.rows(
+        "SELECT COUNT(*) FROM outbox WHERE chat_id = ? AND state = 'held'", (USERIDS["孟平"],)
+    )
+    assert held[0][0] >= 1
+    world.emulator.add_user(USERIDS["孟平"], "孟平")
+    await world.callbacks.send_enter_agent(USERIDS["孟平"])
+    await world.settle()
+    texts = meng.texts()
+    assert any(zh("New task: {title}", title="交流谈心") in t for t in texts)
+    assert sum("孟平" in t and PLAN_TITLE in t for t in texts) == 1  # the greeting
+    # Opening the app again soon after does not greet again.
+    count = len(texts)
+    await world.callbacks.send_enter_agent(USERIDS["孟平"])
+    await world.settle()
+    assert len(meng.texts()) == count

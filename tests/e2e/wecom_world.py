@@ -110,6 +110,7 @@ class WeComWorld:
         await self.runtime.start()
         assert self.runtime.wecom_server is not None
         self.callbacks.url = self.runtime.wecom_server.url
+        await self.settle()  # what the last run left is handled at start-up
 
 
 WeComWorldFactory = Callable[..., Awaitable[WeComWorld]]

@@ -123,7 +123,7 @@ async def fill(db: Database, clock: ManualClock) -> tuple[int, list[int]]:
                     datetime.fromisoformat("2014-01-20T10:00+08:00"),
                 )
         cursor = await conn.execute(
-            "INSERT INTO surveys (instance_id, survey_key, opened_at) VALUES (?, 'evaluation', ?)",
+            "INSERT INTO surveys (instance_id, survey_key, status, opened_at) VALUES (?, 'evaluation', 'closed', ?)",
             (instance_id, start.isoformat()),
         )
         for answers in EVALUATION_BALLOTS:

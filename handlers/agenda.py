@@ -1,0 +1,115 @@
+"""The meeting in the group: the chair or the organizer opens it (/meeting) and moves it on
+(/next, speaker by speaker on a mutual-criticism item); /agenda shows where it stands. An
+item with a survey opens it on arrival and closes it (results to the group) on leaving."""
+
+from __future__ import annotations
+
+from bot.app import Huiwu
+from bot.i18n import _
+from bot.meeting import agenda, surveys
+from bot.plan import AgendaItem, Plan
+from handlers.context import HandlerContext
+from storage import meetings
+from storage import surveys as survey_store
+
+
+async def _plan(ctx: HandlerContext) -> tuple[int, Plan] | None:
+    instance_id = ctx.group_instance_id or (
+        ctx.memberships[0].instance_id if ctx.memberships else None
+    )
+    if instance_id is None:
+        ctx.reply(_("This group is not bound to a plan yet. The organizer sends /setup here."))
+        return None
+    plan = await ctx.app.plans.get(instance_id)
+    if plan.meeting is None or not plan.meeting.agenda:
+        ctx.reply(_("The plan has no meeting agenda."))
+        return None
+    return instance_id, plan
+
+
+async def show(ctx: HandlerContext) -> None:
+    found = await _plan(ctx)
+    if found is not None:
+        instance_id, plan = found
+        ctx.reply(agenda.agenda_text(plan, await meetings.latest_run(ctx.app.db, instance_id)))
+
+
+async def open_meeting(ctx: HandlerContext) -> None:
+    found = await _plan(ctx)
+    if found is None:
+        return
+    instance_id, plan = found
+    run = await meetings.latest_run(ctx.app.db, instance_id)
+    if run is not None and run.ended_at is None:
+        ctx.reply(
+            _("The meeting is already in progress (agenda item {number}).").format(number=run.item)
+        )
+        return
+    async with ctx.app.db.transaction() as conn:
+        run = await meetings.open_run(conn, instance_id, ctx.app.clock.now())
+    assert plan.meeting is not None
+    opening = _("The meeting “{title}” is open.").format(title=plan.meeting.title)
+    await _arrive(
+        ctx,
+        instance_id,
+        plan,
+        plan.meeting.agenda[0],
+        heading=f"{opening}\n\n{agenda.agenda_text(plan, run)}\n\n",
+    )
+
+
+async def next_item(ctx: HandlerContext) -> None:
+    found = await _plan(ctx)
+    if found is None:
+        return
+    instance_id, plan = found
+    assert plan.meeting is not None
+    run = await meetings.latest_run(ctx.app.db, instance_id)
+    if run is None or run.ended_at is not None:
+        ctx.reply(_("The meeting is not in progress; the chair opens it with /meeting."))
+        return
+    item = plan.meeting.agenda[run.item - 1]
+    order = agenda.speaking_order(plan, item)
+    if run.speaker + 1 < len(order):
+        async with ctx.app.db.transaction() as conn:
+            moved = await meetings.move(conn, run, run.item, run.speaker + 1)
+        if moved:
+            name = plan.names(order)[run.speaker + 1]
+            ctx.reply(
+                _("Next speaker: {name} ({number} of {total}).").format(
+                    name=name, number=run.speaker + 2, total=len(order)
+                )
+                + "\n"
+                + agenda.order_text(plan, item, run.speaker + 1)
+            )
+        return
+    await _leave(ctx.app, instance_id, plan, item)
+    if run.item >= len(plan.meeting.agenda):
+        async with ctx.app.db.transaction() as conn:
+            await meetings.end_run(conn, run, ctx.app.clock.now())
+        ctx.reply(_("The agenda is complete: the meeting is closed."))
+        return
+    async with ctx.app.db.transaction() as conn:
+        moved = await meetings.move(conn, run, run.item + 1, 0)
+    if moved:
+        await _arrive(ctx, instance_id, plan, plan.meeting.agenda[run.item])
+
+
+async def _arrive(
+    ctx: HandlerContext, instance_id: int, plan: Plan, item: AgendaItem, heading: str = ""
+) -> None:
+    ctx.reply(heading + agenda.item_started_text(plan, item))
+    if item.survey_id is not None:
+        async with ctx.app.db.transaction() as conn:
+            await ctx.flush(conn)  # the item is announced before its survey opens
+        opened = await surveys.open_survey(ctx.app, instance_id, plan.survey(item.survey_id), None)
+        if opened is None:
+            ctx.reply(_("The survey of this item is open already."))
+
+
+async def _leave(app: Huiwu, instance_id: int, plan: Plan, item: AgendaItem) -> None:
+    if item.survey_id is None:
+        return
+    for survey_round in await survey_store.open_rounds(app.db, instance_id):
+        if survey_round.survey_key == item.survey_id:
+            await surveys.close_survey(app, survey_round)
