@@ -37,7 +37,7 @@ async def test_opinions_reach_the_right_member_only_verbatim_and_anonymous_ones_
     await world.bind(*EVERYONE)
     fang, tang, meng = world.people["方磊"], world.people["唐军"], world.people["孟平"]
     answer = await fang.say("/opinions 2013-12-10", expect=contains(f"https://t.me/{BOT_USERNAME}"))
-    code = re.search(rf"https://t\.me/{BOT_USERNAME}\?start=(op-[\w-]+)", answer.text)
+    code = re.search(rf"https://t\.me/{BOT_USERNAME}\?start=(op-[A-Za-z0-9_-]+)", answer.text)
     assert code is not None
     assert "2013年12月10日" in answer.text
 
