@@ -210,6 +210,13 @@ async def _plan_load(settings: Settings, file: str) -> int:
             "Then add the bot to the plan's group and send /setup {id} there as the organizer."
         ).format(id=instance_id)
     )
+    wecom_members = [m for m in plan.members if m.wecom_userid]
+    if settings.wecom_enabled and wecom_members:
+        print(
+            _(
+                "On WeCom the {count} member(s) with a wecom_userid need no invite; create the plan's group chat with: huiwu wecom create-chat --plan {id}"
+            ).format(count=len(wecom_members), id=instance_id)
+        )
     return 0
 
 

@@ -13,22 +13,29 @@ from storage.timefmt import to_db
 KEEP_HANDLED = timedelta(days=2)  # WeCom retries within seconds; this is ample
 
 
-async def record(db: Database, key: str, fields: dict[str, str], now: datetime) -> bool:
-    """Keep a callback; False if one with this key was kept before (a retry)."""
+async def write(
+    db: Database,
+    records: list[tuple[str, dict[str, str]]],
+    handled: list[str],
+    now: datetime,
+) -> list[bool]:
+    """In one transaction: keep new callbacks (key, fields) and mark others handled. Returns,
+    per record, False if one with its key was kept before (a retry)."""
+    recorded = []
     async with db.transaction() as conn:
-        cursor = await conn.execute(
-            "INSERT OR IGNORE INTO wecom_callbacks (dedupe_key, fields, received_at) "
-            "VALUES (?, ?, ?)",
-            (key, json.dumps(fields, ensure_ascii=False), to_db(now)),
-        )
-    return cursor.rowcount == 1
-
-
-async def mark_handled(db: Database, key: str, now: datetime) -> None:
-    async with db.transaction() as conn:
-        await conn.execute(
-            "UPDATE wecom_callbacks SET handled_at = ? WHERE dedupe_key = ?", (to_db(now), key)
-        )
+        for key, fields in records:
+            cursor = await conn.execute(
+                "INSERT OR IGNORE INTO wecom_callbacks (dedupe_key, fields, received_at) "
+                "VALUES (?, ?, ?)",
+                (key, json.dumps(fields, ensure_ascii=False), to_db(now)),
+            )
+            recorded.append(cursor.rowcount == 1)
+        if handled:
+            await conn.executemany(
+                "UPDATE wecom_callbacks SET handled_at = ? WHERE dedupe_key = ?",
+                [(to_db(now), key) for key in handled],
+            )
+    return recorded
 
 
 async def unhandled(db: Database) -> list[tuple[str, dict[str, str]]]:

@@ -98,8 +98,9 @@ async def test_create_chat_creates_the_group_from_the_roster_and_binds_it(
 ) -> None:
     db = tmp_path / "huiwu.sqlite3"
     env = environment(db, **wecom_settings(emulator))
-    code, _out, err = await huiwu("plan", "load", SHIPPED, env=env)
+    code, loaded, err = await huiwu("plan", "load", SHIPPED, env=env)
     assert code == 0, err
+    assert "huiwu wecom create-chat --plan 1" in loaded and "4 member(s)" in loaded
     code, out, err = await huiwu("wecom", "create-chat", env=env)
     assert code == 0, err
     [chat] = emulator.chats.values()

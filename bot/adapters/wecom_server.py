@@ -18,7 +18,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import deque
@@ -135,9 +134,8 @@ class WeComCallbackServer:
             await asyncio.wait(workers, timeout=grace)
         for task in workers:
             task.cancel()
-        for task in workers:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await asyncio.gather(*workers, return_exceptions=True)
+        await self.journal.close()
 
     @property
     def url(self) -> str:

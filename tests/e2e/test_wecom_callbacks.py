@@ -3,6 +3,7 @@ nothing, what is repeated is handled once. Callbacks are really signed and encry
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from tests.e2e.wecom_world import (
     AGENT_ID,
     CALLBACK_TOKEN,
     CORP_ID,
+    CORP_SECRET,
     USERIDS,
     WeComWorld,
     WeComWorldFactory,
@@ -195,3 +197,20 @@ async def test_a_callback_answered_but_not_handled_is_handled_at_the_next_start(
     assert retry.status == 200
     await world.settle()
     assert world.people["唐军"].inbox()[before:] == answer
+
+
+async def test_no_secret_reaches_the_log(
+    world: WeComWorld, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    await world.callbacks.verify_url("hello")
+    await world.callbacks.verify_url("hello", forged=True)
+    await world.callbacks.send_text(USERIDS["唐军"], "伪造", forged=True)
+    world.emulator.expire_tokens()  # a token refresh is logged too
+    await world.at("2013-12-03T09:00+08:00")
+    await world.people["唐军"].say("我的任务")
+    assert world.emulator.stats.tokens_issued >= 2
+    log = caplog.text
+    assert "WeCom callback refused (403)" in log  # the log was captured at all
+    for secret in (CORP_SECRET, AES_KEY, CALLBACK_TOKEN, *world.emulator._tokens):
+        assert secret not in log
