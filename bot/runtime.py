@@ -43,6 +43,9 @@ class TelegramOptions:
     listen_host: str = "127.0.0.1"
     listen_port: int = 8080
     register_commands: bool = True
+    # The send limits' time: real, or a VirtualTime shared with the emulator (tests, demo).
+    rate_clock: Callable[[], float] = time.monotonic
+    rate_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
 
 @dataclass
@@ -103,7 +106,13 @@ class Runtime:
         if options.register_commands:
             await telegram_adapter.register_commands(application)
         messenger = telegram_adapter.TelegramMessenger(application)
-        sender = OutboxSender(self.app.db, self.clock, messenger, TELEGRAM_POLICY)
+        sender = OutboxSender(
+            self.app.db,
+            self.clock,
+            messenger,
+            TELEGRAM_POLICY,
+            limiter=RateLimiter(clock=options.rate_clock, sleep=options.rate_sleep),
+        )
         self.app.add_platform(
             telegram_adapter.PLATFORM,
             PlatformInfo(
