@@ -45,6 +45,9 @@ class TelegramOptions:
     register_commands: bool = True
     # Telegram's limits; a benchmark measuring the core's own speed may lift them.
     policy: SendPolicy = TELEGRAM_POLICY
+    # The send limits' time: real, or a VirtualTime shared with the emulator (tests, demo).
+    rate_clock: Callable[[], float] = time.monotonic
+    rate_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
 
 @dataclass
@@ -105,7 +108,13 @@ class Runtime:
         if options.register_commands:
             await telegram_adapter.register_commands(application)
         messenger = telegram_adapter.TelegramMessenger(application)
-        sender = OutboxSender(self.app.db, self.clock, messenger, options.policy)
+        sender = OutboxSender(
+            self.app.db,
+            self.clock,
+            messenger,
+            options.policy,
+            limiter=RateLimiter(clock=options.rate_clock, sleep=options.rate_sleep),
+        )
         self.app.add_platform(
             telegram_adapter.PLATFORM,
             PlatformInfo(

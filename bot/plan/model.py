@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from bot.reminders.policy import ReminderPolicy
+
 # Work-plan documents bot.plan.importer reads (defined here, so that recognising one does
 # not load the importer and its name dictionaries: they double the bot's start-up and memory).
 DOCUMENT_SUFFIXES = (".txt", ".text", ".docx")
@@ -150,6 +152,7 @@ class Plan:
     talk_pairs: tuple[tuple[str, str], ...] = ()
     talks_task_id: str | None = None
     warnings: tuple[str, ...] = field(default=(), compare=False)
+    reminders: ReminderPolicy = field(default_factory=ReminderPolicy)
 
     def member(self, member_id: str) -> Member:
         for member in self.members:

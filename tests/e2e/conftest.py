@@ -19,14 +19,15 @@ from typing import Any
 
 import pytest
 
-from bot import phases
+from bot import scheduler
 from bot.app import Huiwu
 from bot.clock import ManualClock
-from bot.demo import seed_plan_text
+from bot.demo import hand_in, seed_plan_text
 from bot.emulators.telegram_api import TelegramEmulator
 from bot.emulators.telegram_limits import FaultPlan
 from bot.emulators.telegram_people import SimulatedPerson, contains
 from bot.emulators.telegram_transcript import TranscriptEntry
+from bot.emulators.virtual_time import VirtualTime
 from bot.i18n import _, use_locale
 from bot.loading import store_plan
 from bot.plan import load_plan_text
@@ -85,8 +86,27 @@ class World:
     async def at(self, iso: str) -> None:
         """Move the clock, run what the plan has due, and wait until it is all sent."""
         await self.clock.set(datetime.fromisoformat(iso))
-        await phases.tick(self.app)
+        await scheduler.tick(self.app)
         await self.app.drain()
+
+    async def travel(
+        self, iso: str, on_step: Callable[[datetime], Awaitable[None]] | None = None
+    ) -> None:
+        """Move the clock to ``iso`` through every reminder and phase step on the way."""
+        await scheduler.run_until(self.app, self.clock, datetime.fromisoformat(iso), on_step)
+
+    async def hand_in(
+        self,
+        name: str,
+        title: str,
+        *,
+        text: str | None = None,
+        file: tuple[str, bytes] | None = None,
+    ) -> str:
+        """/submit, choose the task, send, confirm (as in the demo)."""
+        done = await hand_in(self.people[name], title, text=text, file=file)
+        await self.app.drain()
+        return done
 
     async def restart(self) -> None:
         """Stop the bot and start a new one on the same database file."""
@@ -167,7 +187,10 @@ async def make_world(
     async def factory(
         *, faults: FaultPlan | None = None, edit_plan: PlanEditor | None = None
     ) -> World:
-        emulator = TelegramEmulator(faults=faults)
+        # Flood limits are kept and checked on a virtual time the bot's limiter shares, so a
+        # week of reminders costs no wall time waiting for Telegram's one-a-second per chat.
+        limits_time = VirtualTime()
+        emulator = TelegramEmulator(faults=faults, clock=limits_time)
         await emulator.start()
         opened.append((emulator, None))
         emulator.add_bot(TOKEN, username=BOT_USERNAME)
@@ -175,7 +198,11 @@ async def make_world(
         group = emulator.add_group("民主生活会工作群", list(user_ids.values()))
         clock = ManualClock(datetime.fromisoformat(START))
         options = TelegramOptions(
-            TOKEN, base_url=emulator.base_url, base_file_url=emulator.base_file_url
+            TOKEN,
+            base_url=emulator.base_url,
+            base_file_url=emulator.base_file_url,
+            rate_clock=limits_time,
+            rate_sleep=limits_time.sleep,
         )
         db_path = str(tmp_path / f"huiwu-{len(opened)}.sqlite3")
         runtime = Runtime(db_path, clock, telegram=options)
