@@ -11,8 +11,9 @@
   handled once. The journal (``bot.adapters.wecom_journal``; the database when the bot runs)
   records each callback before it is answered and marks it when handled, so retries are known
   across a restart and what was answered but not handled is handled at the next start.
-* A bad signature, a wrong corp id or a timestamp more than a day off gets 403, malformed XML or missing parameters 400, a
-  body over ``max_body`` 413; none of them changes anything. Nothing secret is logged.
+* A bad signature, a wrong corp id or a signed timestamp more than a day off gets 403,
+  malformed XML or missing parameters 400, a body over ``max_body`` 413; none of them changes
+  anything. Nothing secret is logged.
 """
 
 from __future__ import annotations
