@@ -17,7 +17,7 @@ from bot.app import Huiwu
 
 logger = logging.getLogger(__name__)
 
-IDLE_RECHECK_SECONDS = 3600.0  # with nothing scheduled, look again now and then
+IDLE_RECHECK_SECONDS = 3600.0  # look again at least this often
 
 
 class PlanScheduler:
@@ -48,10 +48,12 @@ class PlanScheduler:
                 self.next_due = None
                 await asyncio.sleep(1.0)
                 continue
+            # Look again at least hourly: another process (huiwu wecom create-chat) may have
+            # started a plan, which no event here announces.
             wait = (
                 IDLE_RECHECK_SECONDS
                 if self.next_due is None
-                else self.app.clock.real_seconds_until(self.next_due)
+                else min(self.app.clock.real_seconds_until(self.next_due), IDLE_RECHECK_SECONDS)
             )
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(max(wait, 0.0) if wait != float("inf") else None):
