@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -166,7 +167,14 @@ async def restore_instance(db: Database, snapshot: dict[str, Any]) -> RestoreRes
                 old_id = row.pop("id") if table.integer_id else None
                 if table.blob_key:
                     row[table.blob_key] = secrets.token_bytes(len(row[table.blob_key]))
-                cursor = await _insert(conn, name, row, ignore=not table.integer_id)
+                try:
+                    cursor = await _insert(conn, name, row, ignore=not table.integer_id)
+                except sqlite3.IntegrityError as exc:
+                    raise SnapshotError(
+                        _("{table}: a row is already in this database ({problem})").format(
+                            table=name, problem=exc
+                        )
+                    ) from exc
                 if cursor.rowcount != 1:
                     skipped[name] = skipped.get(name, 0) + 1
                     continue

@@ -1,6 +1,7 @@
-"""The pictures that go with a phase summary in the group: the progress of the phase's tasks
-(attached to the summary itself), then the results of the phase's surveys that have ballots
-and, in a rectification phase, the ledger's completion over time. Drawn in the plan's locale.
+"""The pictures that go with what the group is told: the progress of a phase's tasks (on its
+summary), the results of a survey (when a round closes, and again with the summary of its
+phase) and, in a rectification phase, the ledger's completion over time. Drawn in the plan's
+locale.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from bot.i18n import _, use_locale
 from bot.ledger import completion_series, summarize
 from bot.ledger_texts import summary_line
 from bot.messaging import OutgoingFile, OutgoingMessage
-from bot.plan import Phase, Plan
+from bot.plan import Phase, Plan, Survey
 from bot.progress import TaskProgress
 from bot.reports.charts import completion_chart
-from bot.reports.gather import survey_results
+from bot.reports.gather import counts_by_item
 from bot.reports.plan_charts import progress_chart, results_chart
 from storage import ledger
+from storage.surveys import SurveyRound
 
 RECTIFICATION_KINDS = ("rectification", "rectification-personal", "rectification-team")
 
@@ -38,30 +40,32 @@ async def progress_picture(
     return _photo(f"{phase.id}-progress.png", png)
 
 
-def _phase_surveys(plan: Plan, phase: Phase) -> set[str]:
-    keys = {task.survey_id for task in phase.tasks if task.survey_id}
-    if plan.meeting is not None and plan.meeting.phase_id == phase.id:
-        keys |= {item.survey_id for item in plan.meeting.agenda if item.survey_id}
-    return {key for key in keys if key}
+async def survey_picture(
+    plan: Plan, survey: Survey, survey_round: SurveyRound
+) -> OutgoingFile | None:
+    """The bar chart of a closed round, when its result may be shown (enough ballots)."""
+    result = survey_round.result
+    if result is None or result["ballots"] < survey.min_ballots:
+        return None
+    with use_locale(plan.locale):
+        title = _("{title}, round {round}").format(title=survey.title, round=survey_round.round)
+        png = await asyncio.to_thread(
+            results_chart,
+            title if survey_round.round > 1 else survey.title,
+            survey.items,
+            survey.scale,
+            counts_by_item(survey, result["counts"]),
+        )
+    return _photo(f"{survey.id}-{survey_round.round}.png", png)
 
 
 async def more_pictures(
     app: Huiwu, instance_id: int, plan: Plan, phase: Phase
 ) -> list[OutgoingMessage]:
-    """Survey results and the ledger's completion, each as a photo with a short caption."""
+    """In a rectification phase, the ledger's completion as a photo with the rate as caption
+    (survey results are pictured when a round closes: ``survey_picture``)."""
     found = []
-    keys = _phase_surveys(plan, phase)
     with use_locale(plan.locale):
-        for result in await survey_results(app, instance_id, plan):
-            if result.key not in keys or not result.ballots:
-                continue
-            png = await asyncio.to_thread(
-                results_chart, result.title, result.items, result.choices, result.counts
-            )
-            caption = _("{survey}: {count} ballot(s)").format(
-                survey=result.title, count=result.ballots
-            )
-            found.append(OutgoingMessage(caption, file=_photo(f"{result.key}.png", png)))
         if any(task.kind in RECTIFICATION_KINDS for task in phase.tasks):
             items = await ledger.items_of_instance(app.db, instance_id)
             if items:

@@ -84,9 +84,13 @@ def _invitation(ctx: HandlerContext, plan: Plan, window: OpinionWindow) -> str:
         )
     else:
         how = _("Send the bot the message: /start {code}").format(code=window.code)
-    return _(
-        "“{plan}” asks for your opinions until {when}. {how} Write to the whole team or to one member, with your name or anonymously; opinions are passed on word for word."
-    ).format(plan=plan.title, when=due_text(window.closes_at, plan.timezone), how=how)
+    return (
+        _(
+            "“{plan}” asks for your opinions until {when}: to the whole team or to one member, with your name or anonymously; opinions are passed on word for word."
+        ).format(plan=plan.title, when=due_text(window.closes_at, plan.timezone))
+        + "\n"
+        + how
+    )
 
 
 async def join(ctx: HandlerContext, code: str) -> None:

@@ -153,7 +153,12 @@ def _only_survey(plan: Plan) -> str:
 async def _open(
     ctx: HandlerContext, instance_id: int, plan: Plan, survey: Survey, closing: str | None
 ) -> None:
-    closes_at = None
+    # By default a survey run by a task closes at the task's deadline (the satisfaction
+    # survey's); an agenda item's survey closes when the meeting moves on.
+    closes_at = next(
+        (t.due for t in plan.tasks if t.survey_id == survey.id and t.due > ctx.app.clock.now()),
+        None,
+    )
     if closing is not None:
         closes_at = _closing_time(plan, closing)
         if closes_at is None or closes_at <= ctx.app.clock.now():

@@ -9,12 +9,12 @@ import logging
 from datetime import datetime
 from functools import partial
 
-from bot import delivery, phases
+from bot import delivery, phases, summary_pictures
 from bot.app import Huiwu
 from bot.formatting import date_text, due_text, names_text
 from bot.i18n import _
 from bot.meeting import results, rounds
-from bot.messaging import Button, OutgoingMessage
+from bot.messaging import Button, OutgoingFile, OutgoingMessage
 from bot.plan import Plan, Survey
 from storage import instances
 from storage import surveys as survey_store
@@ -160,12 +160,13 @@ async def close_survey(app: Huiwu, survey_round: SurveyRound) -> SurveyRound | N
     final = await survey_store.get_round(app.db, survey_round.id)
     assert final is not None
     history = await survey_store.rounds_of(app.db, instance_id, survey.id)
+    chart = await summary_pictures.survey_picture(plan, survey, final)
     async with app.db.transaction() as conn:
         await delivery.to_groups(
             conn,
             app,
             instance_id,
-            partial(_closed_text, plan, survey, final, history, next_round),
+            partial(_closed_text, plan, survey, final, history, next_round, chart),
             dedupe_key=f"survey-close:{survey_round.id}",
         )
     if survey.kind == "satisfaction" and result["passed"]:
@@ -182,6 +183,7 @@ def _closed_text(
     survey_round: SurveyRound,
     history: list[SurveyRound],
     next_round: rounds.NextRound | None,
+    chart: OutgoingFile | None = None,
 ) -> OutgoingMessage:
     lines = [
         _("Closed: {result}").format(result=results.result_text(survey, survey_round)),
@@ -211,7 +213,7 @@ def _closed_text(
             "",
             _("The threshold is reached: the plan “{plan}” is complete.").format(plan=plan.title),
         ]
-    return OutgoingMessage("\n".join(lines))
+    return OutgoingMessage("\n".join(lines), file=chart)
 
 
 async def finish_plan(app: Huiwu, instance_id: int) -> None:

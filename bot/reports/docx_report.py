@@ -56,6 +56,19 @@ def _materials(document: DocumentObject, materials: Sequence[Material], empty: s
             document.add_paragraph(_("(not handed in)"))
 
 
+def _collected(document: DocumentObject, data: ReportData) -> None:
+    """The opinions received through the opinion links, word for word, by addressee."""
+    for section in data.opinions_collected:
+        heading = (
+            _("To {name}").format(name=section.addressee)
+            if section.addressee
+            else _("To the whole team")
+        )
+        _heading(document, heading, level=2)
+        for number, (text, sender) in enumerate(section.opinions, 1):
+            document.add_paragraph(f"{number}. {text} —— {sender or _('anonymous')}")
+
+
 def _meeting(document: DocumentObject, data: ReportData) -> None:
     plan = data.plan
     meeting = plan.meeting
@@ -155,7 +168,9 @@ def build_report(data: ReportData) -> bytes:
     _heading(document, _("2. Statement materials of the members"))
     _materials(document, data.statements, _("No statement material has been handed in."))
     _heading(document, _("3. Opinions collected before the meeting"))
-    _materials(document, data.opinions, _("No opinions have been handed in."))
+    if data.opinions or not data.opinions_collected:
+        _materials(document, data.opinions, _("No opinions have been handed in."))
+    _collected(document, data)
     _heading(document, _("4. Rectification measures"))
     _materials(document, data.measures, _("No rectification measures have been handed in."))
     _heading(document, _("Rectification ledger"), level=2)

@@ -5,15 +5,18 @@ and task progress. The .docx and .xlsx writers only format what this returns.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.app import Huiwu
+from bot.i18n import _
 from bot.ledger import completion_series
-from bot.plan import Plan
+from bot.meeting.results import count
+from bot.plan import Plan, Survey
 from bot.progress import TaskProgress, plan_progress
-from storage import assignments, instances, ledger
+from storage import assignments, instances, ledger, surveys
+from storage import opinions as opinion_store
+from storage.opinions import Opinion
 from storage.records import LedgerItemRecord
 
 # Which task kinds feed which part of the meeting report (see the shipped plan).
@@ -46,11 +49,21 @@ class SurveyResult:
 
 
 @dataclass(frozen=True)
+class OpinionSection:
+    """Opinions collected in the opinion windows, to the whole team (addressee None) or to one
+    member, verbatim; ``sender`` is None for an anonymous one."""
+
+    addressee: str | None
+    opinions: list[tuple[str, str | None]]  # (text, sender)
+
+
+@dataclass(frozen=True)
 class ReportData:
     plan: Plan
     now: datetime
     statements: list[Material]
     opinions: list[Material]
+    opinions_collected: list[OpinionSection]
     measures: list[Material]
     last_year: list[Material]
     items: list[LedgerItemRecord]
@@ -96,31 +109,62 @@ async def _materials(
     return found
 
 
+def counts_by_item(survey: Survey, counts: list[list[int]]) -> dict[str, dict[str, int]]:
+    """A stored result's counts (a list per item, a number per choice) keyed by names."""
+    return {
+        item: dict(zip(survey.scale, row, strict=False))
+        for item, row in zip(survey.items, counts, strict=False)
+    }
+
+
 async def survey_results(app: Huiwu, instance_id: int, plan: Plan) -> list[SurveyResult]:
-    """Counts per item and choice of each survey's latest closed round. Results are shown only
-    at close and only with at least ``min_ballots`` ballots (issue 6), so an open round or one
-    with fewer ballots is left out."""
+    """The latest closed round of each survey, when it has the ballots to be shown (fewer
+    than ``min_ballots`` stay hidden, as in the group)."""
     results = []
     for survey in plan.surveys:
-        row = await app.db.fetch_one(
-            "SELECT id FROM surveys WHERE instance_id = ? AND survey_key = ? AND status = 'closed' "
-            "AND (SELECT COUNT(*) FROM ballots b WHERE b.survey_id = surveys.id) >= ? "
-            "ORDER BY round DESC LIMIT 1",
-            (instance_id, survey.id, survey.min_ballots),
-        )
-        if row is None:
+        closed = [
+            r
+            for r in await surveys.rounds_of(app.db, instance_id, survey.id)
+            if r.status == "closed"
+        ]
+        if not closed:
             continue
-        counts: dict[str, dict[str, int]] = {item: {} for item in survey.items}
-        ballots = await app.db.fetch_all(
-            "SELECT answers FROM ballots WHERE survey_id = ?", (row["id"],)
+        latest = closed[-1]
+        result = latest.result or count(survey, await surveys.ballots(app.db, latest.id))
+        if result["ballots"] < survey.min_ballots:
+            continue
+        title = (
+            survey.title
+            if latest.round == 1
+            else _("{title}, round {round}").format(title=survey.title, round=latest.round)
         )
-        for ballot in ballots:
-            for item, choice in zip(survey.items, json.loads(ballot["answers"]), strict=False):
-                counts[item][choice] = counts[item].get(choice, 0) + 1
         results.append(
-            SurveyResult(survey.id, survey.title, survey.items, survey.scale, counts, len(ballots))
+            SurveyResult(
+                survey.id,
+                title,
+                survey.items,
+                survey.scale,
+                counts_by_item(survey, result["counts"]),
+                result["ballots"],
+            )
         )
     return results
+
+
+async def _collected(app: Huiwu, instance_id: int) -> list[OpinionSection]:
+    found: list[Opinion] = []
+    for window in await opinion_store.windows_of(app.db, instance_id):
+        found += await opinion_store.opinions_of(app.db, window.id)
+    if not found:
+        return []
+    sections = [
+        OpinionSection(None, [(o.text, o.sender_name) for o in found if o.addressee_id is None])
+    ]
+    for member in await instances.members_of(app.db, instance_id):
+        mine = [(o.text, o.sender_name) for o in found if o.addressee_id == member.id]
+        if mine:
+            sections.append(OpinionSection(member.name, mine))
+    return [section for section in sections if section.opinions]
 
 
 async def _evidence(app: Huiwu, items: list[LedgerItemRecord]) -> dict[int, list[str]]:
@@ -139,6 +183,7 @@ async def gather(app: Huiwu, instance_id: int) -> ReportData:
         now=app.clock.now(),
         statements=await _materials(app, instance_id, plan, STATEMENT_KINDS),
         opinions=await _materials(app, instance_id, plan, OPINION_KINDS),
+        opinions_collected=await _collected(app, instance_id),
         measures=await _materials(app, instance_id, plan, MEASURE_KINDS),
         last_year=await _materials(app, instance_id, plan, LAST_YEAR_KINDS),
         items=items,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
-import json
 
 from docx import Document
 from openpyxl import load_workbook
 
 from bot.emulators.telegram_people import contains
 from bot.emulators.telegram_transcript import TranscriptEntry
+from bot.meeting.surveys import close_survey
+from storage import surveys as survey_store
 from tests.e2e.conftest import World, zh
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -156,21 +157,25 @@ async def test_export_sends_the_report_and_tables_and_phase_summaries_carry_a_ch
     texts = [e.text for e in world.emulator.bot_messages(world.group)]
     assert any(zh("Summary of the phase “{phase}”", phase="会前准备阶段") in t for t in texts)
 
-    # The meeting phase ends with the evaluation's results, the last phase with the ledger's.
-    async with world.app.db.transaction() as conn:
-        cursor = await conn.execute(
-            "INSERT INTO surveys (instance_id, survey_key, status, opened_at) VALUES (?, 'evaluation', 'closed', '2013-12-31T01:00:00+00:00')",
-            (world.instance_id,),
-        )
-        for answers in (["好", "好", "较好"], ["较好", "好", "一般"], ["好", "差", "好"]):
-            await conn.execute(
-                "INSERT INTO ballots (ballot_key, survey_id, answers) VALUES (randomblob(16), ?, ?)",
-                (cursor.lastrowid, json.dumps(answers, ensure_ascii=False)),
+    # A survey round closes with its results as a chart (fewer than min_ballots: no chart).
+    plan = await world.app.plans.get(world.instance_id)
+    survey = plan.survey("evaluation")
+    ballots = (["好", "好", "较好"], ["较好", "好", "一般"], ["好", "差", "好"])
+    for cast in (ballots[:2], ballots):
+        async with world.app.db.transaction() as conn:
+            survey_round = await survey_store.open_round(
+                conn, world.instance_id, survey.id, world.clock.now(), None
             )
-    since = len(world.emulator.bot_messages(world.group))
-    await world.at("2013-12-31T18:00+08:00")
-    [evaluation] = [e for e in world.emulator.bot_messages(world.group)[since:] if has_photo(e)]
-    assert evaluation.text == "民主生活会现场民主测评：共3票"
+            for member_id, answers in enumerate(cast, start=1):
+                await survey_store.cast(conn, survey_round.id, member_id, list(answers))
+        since = len(world.emulator.bot_messages(world.group))
+        closed = await close_survey(world.app, survey_round)
+        assert closed is not None
+        await world.app.drain()
+        [announced] = world.emulator.bot_messages(world.group)[since:]
+        assert announced.text.startswith(zh("Closed: {result}", result="")[:3])
+        assert (announced.photo is not None) is (len(cast) >= survey.min_ballots)
+    assert announced.photo is not None and announced.photo.content.startswith(PNG)
     since = len(world.emulator.bot_messages(world.group))
     await world.at("2014-06-30T18:00+08:00")
     pictures = [e for e in world.emulator.bot_messages(world.group)[since:] if has_photo(e)]

@@ -37,7 +37,7 @@ async def test_opinions_reach_the_right_member_only_verbatim_and_anonymous_ones_
     await world.bind(*EVERYONE)
     fang, tang, meng = world.people["方磊"], world.people["唐军"], world.people["孟平"]
     answer = await fang.say("/opinions 2013-12-10", expect=contains(f"https://t.me/{BOT_USERNAME}"))
-    code = re.search(rf"https://t\.me/{BOT_USERNAME}\?start=(op-[\w-]+)", answer.text)
+    code = re.search(rf"https://t\.me/{BOT_USERNAME}\?start=(op-[A-Za-z0-9_-]+)", answer.text)
     assert code is not None
     assert "2013年12月10日" in answer.text
 
@@ -325,14 +325,20 @@ async def test_a_failed_satisfaction_survey_opens_round_two_and_a_passing_one_cl
     await world.bind(*EVERYONE)
     fang = world.people["方磊"]
     await world.at("2014-06-20T10:00+08:00")
-    opened = await fang.say("/survey open satisfaction 2014-06-25")
-    assert "1" in opened.text
+    opened = zh(
+        "Opened “{title}”, round {round}; the voters have their ballots.",
+        title="民主生活会整改落实情况满意度测评",
+        round=1,
+    )
+    await fang.say("/survey open satisfaction", expect=lambda entry: entry.text == opened)
+    [closes] = await world.rows("SELECT closes_at FROM surveys WHERE survey_key = 'satisfaction'")
+    assert closes[0].startswith("2014-06-30T15:59")  # the survey task's deadline, 23:59 local
     await world.app.drain()
     for name, choice in zip(VOTERS, ["满意", "基本满意", "不满意", "不满意", "满意"], strict=True):
         await vote(world.people[name], choice)
     mark = len(world.emulator.transcript(world.group))
-    await world.at("2014-06-25T23:59+08:00")  # closes on the clock: 3 of 5 = 60% < 80%
-    [closed] = [e for e in group_since(world, mark) if "满意度测评" in e.text]
+    await world.at("2014-06-30T23:59+08:00")  # closes on the clock: 3 of 5 = 60% < 80%
+    [closed] = [e for e in group_since(world, mark) if "满意度测评" in e.text and "%" in e.text]
     assert "60.0%" in closed.text and zh("not reached") in closed.text
     assert "2014年7月7日" in closed.text  # the reconvened meeting
     [round_one] = await world.rows(

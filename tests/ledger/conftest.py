@@ -17,7 +17,7 @@ from bot.clock import ManualClock
 from bot.demo import seed_plan_text
 from bot.loading import store_plan
 from bot.plan import load_plan_text
-from storage import assignments, instances, ledger
+from storage import assignments, instances, ledger, opinions
 from storage.db import Database
 from storage.ledger import NewItem
 
@@ -47,6 +47,10 @@ ITEMS = (
     ),
     ("解决县区项目审批周期长的问题", "opinion", "escalate", "mengping", None, "2014-04-30", "todo"),
     ("完善公务接待管理办法", "self-review", "explain", "secretary", "办公室", None, "in_progress"),
+)
+COLLECTED_OPINIONS = (
+    (None, "会议文件过多，希望精简。", None),
+    ("tangjun", "下基层调研次数偏少。", "县发改局 李明"),
 )
 EVIDENCE_TEXT = "已在3个县区建立联系点"
 EVALUATION_BALLOTS = (("好", "好", "较好"), ("好", "较好", "较好"), ("较好", "一般", "好"))
@@ -122,6 +126,10 @@ async def fill(db: Database, clock: ManualClock) -> tuple[int, list[int]]:
                     members[key].id,
                     datetime.fromisoformat("2014-01-20T10:00+08:00"),
                 )
+        window = await opinions.open_window(conn, instance_id, start + timedelta(days=7), start)
+        for addressee, text, sender in COLLECTED_OPINIONS:
+            addressee_id = members[addressee].id if addressee else None
+            await opinions.add_opinion(conn, window.id, addressee_id, text, sender)
         cursor = await conn.execute(
             "INSERT INTO surveys (instance_id, survey_key, status, opened_at) VALUES (?, 'evaluation', 'closed', ?)",
             (instance_id, start.isoformat()),

@@ -68,6 +68,13 @@ async def test_the_report_holds_each_part_in_its_section(filled: Filled) -> None
     assert statements.count("（未提交）") == 2  # 方磊 and 党组书记 have not handed theirs in
     opinions = section("三、会前征求意见情况")
     assert OPINION_TEXT.split("\n") == opinions[1:3]
+    # The opinions received through the opinion link, word for word, by addressee.
+    assert opinions[3:] == [
+        "给领导班子",
+        "1. 会议文件过多，希望精简。 —— 匿名",
+        "给唐军",
+        "1. 下基层调研次数偏少。 —— 县发改局 李明",
+    ]
     assert MEASURES_TANG in section("四、整改措施")
     last_year = section("五、上年度整改措施落实情况")
     assert last_year[0].startswith("已由唐军在会上说明（议程第1项")

@@ -1,0 +1,85 @@
+"""The meeting's features on WeCom, through the same platform-neutral handlers: a call for
+opinions answered by corp staff who are not on the roster (no link on WeCom: a message with
+the code), and the anonymous evaluation cast with template-card buttons."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.emulators.wecom_people import WeComPerson, buttons_of, card_text
+from tests.e2e.conftest import zh
+from tests.e2e.wecom_world import WeComWorld, WeComWorldFactory, wecom_worlds
+
+EVALUATION = "民主生活会现场民主测评"
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[WeComWorld]:
+    async for factory in wecom_worlds(tmp_path):
+        yield await _world(factory)
+
+
+async def _world(factory: WeComWorldFactory) -> WeComWorld:
+    return await factory()
+
+
+async def test_staff_not_on_the_roster_send_an_opinion_on_wecom(world: WeComWorld) -> None:
+    fang, tang = world.people["方磊"], world.people["唐军"]
+    answers = await fang.say("/opinions 2013-12-10")
+    invitation = next(card_text(m) for m in answers if "/start op-" in card_text(m))
+    code = re.search(r"/start (op-[A-Za-z0-9_-]+)", invitation)
+    assert code is not None
+    world.emulator.add_user("XianFaGaiJu", "县发改局干部")
+    staff = WeComPerson(
+        world.emulator, world.callbacks, "XianFaGaiJu", "县发改局干部", world.settle
+    )
+    welcome = await staff.say(f"/start {code[1]}")
+    assert [key for m in welcome for _label, key in buttons_of(m)] == ["op:new"]
+    await staff.press("op:new")
+    await staff.press("op:to:", label="唐军")
+    opinion = "建议唐军同志减少会议，多到县区调研。"
+    await staff.say(opinion)
+    done = await staff.press("op:send:anon")
+    assert zh(
+        "Thank you. Your opinion was stored anonymously; it is passed on when the call closes ({when}).",
+        when="",
+    )[:6] in card_text(done[-1])
+    [row] = await world.rows("SELECT sender_name, addressee_id FROM opinions")
+    assert tuple(row) == (None, await world.member_id("唐军"))
+    await fang.say("/opinions close")
+    assert any(opinion in text and zh("To you") in text for text in tang.texts())
+    assert not any(opinion in text for text in world.people["孟平"].texts())
+
+
+async def test_the_anonymous_evaluation_is_cast_with_card_buttons(world: WeComWorld) -> None:
+    fang = world.people["方磊"]
+    await fang.say("/survey open evaluation")
+    ballots = {
+        "方磊": ("好", "好", "较好"),
+        "唐军": ("好", "一般", "好"),
+        "孟平": ("差", "好", "好"),
+    }
+    for name, choices in ballots.items():
+        person = world.people[name]
+        first = next(
+            m for m in reversed(person.inbox()) if EVALUATION in card_text(m) and buttons_of(m)
+        )
+        assert [label for label, _key in buttons_of(first)] == ["好", "较好", "一般", "差"]
+        for choice in choices:
+            await person.press("vote:", label=choice)
+        cast = await person.press("cast:")
+        assert card_text(cast[-1]) == zh(
+            "Your ballot in “{title}” has been cast. Thank you.", title=EVALUATION
+        )
+        for message in person.inbox():  # nothing sent back repeats a choice
+            assert "；".join(choices) not in card_text(message)
+    closed = await fang.say("/survey close evaluation")
+    text = card_text(closed[-1])
+    assert "1. 会前准备情况: 好 2 (66.7%) · 较好 0 (0.0%) · 一般 0 (0.0%) · 差 1 (33.3%)" in text
+    assert any(EVALUATION in t and "66.7%" in t for t in world.group_texts())
+    assert len(await world.rows("SELECT * FROM ballots")) == 3
+    assert await world.rows("SELECT * FROM ballot_drafts") == []
