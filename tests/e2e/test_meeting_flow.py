@@ -21,11 +21,18 @@ def group_since(world: World, mark: int) -> list[TranscriptEntry]:
     return outgoing(world.emulator.transcript(world.group)[mark:])
 
 
+def ballot_step(entry: TranscriptEntry) -> bool:
+    """The bot's next ballot prompt: an item's choices or the Cast button."""
+    return any(
+        (data or "").startswith(("vote:", "cast:")) for row in entry.buttons for _l, data in row
+    )
+
+
 async def vote(person: SimulatedPerson, *choices: str) -> TranscriptEntry:
     """Answer the newest ballot item by item, then cast it."""
     for choice in choices:
-        await person.press(choice)
-    return await person.press("cast:")
+        step = await person.press(choice, expect=ballot_step)
+    return await person.press("cast:", within=contains(step.text))
 
 
 # --- 1. opinions ------------------------------------------------------------------------
@@ -277,11 +284,11 @@ async def test_agenda_runs_the_meeting_and_the_evaluation_is_anonymous(world: Wo
     [result] = [e for e in group_since(world, mark) if "民主生活会现场民主测评" in e.text]
     assert zh("{count} ballot(s).", count=4) in result.text
     assert (
-        "1. 会前准备情况: 好 3 (75.0%) · 较好 1 (25.0%) · 一般 0 (0.0%) · 差 0 (0.0%)"
+        "1. 会前准备情况：好 3 (75.0%) · 较好 1 (25.0%) · 一般 0 (0.0%) · 差 0 (0.0%)"
         in result.text
     )
     assert (
-        "3. 上次民主生活会整改措施落实情况: 好 1 (25.0%) · 较好 1 (25.0%) · 一般 1 (25.0%) · 差 1 (25.0%)"
+        "3. 上次民主生活会整改措施落实情况：好 1 (25.0%) · 较好 1 (25.0%) · 一般 1 (25.0%) · 差 1 (25.0%)"
         in result.text
     )
     late = await world.people["市政府分管领导"].press("好")
