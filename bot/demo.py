@@ -10,6 +10,10 @@ opinions (a department's staff member writes anonymously through its link), hear
 talks confirmed by both sides, the chair running the agenda in the group with the on-site
 anonymous evaluation, and the satisfaction survey failing its 80% in round 1, so the
 meeting is reconvened, the team plan revised, and round 2 passes and completes the plan.
+The clock runs through every due time, so the plan's reminders go out as they would: days
+before each deadline, on the due day (a Sunday deadline is announced on the Friday: the plan
+uses the Chinese working-day calendar), daily when overdue, escalated to the organizer after
+two days; a member looks at /reminders, and the organizer pauses one on leave and resumes.
 """
 
 from __future__ import annotations
@@ -21,8 +25,9 @@ from collections.abc import Callable
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from bot import phases
+from bot import scheduler
 from bot.clock import ManualClock
 from bot.emulators.telegram_api import TelegramEmulator
 from bot.emulators.telegram_people import SimulatedPerson, contains
@@ -32,8 +37,10 @@ from bot.loading import store_plan
 from bot.plan import load_plan_text
 from bot.runtime import Runtime, TelegramOptions
 from storage import instances
+from storage.timefmt import to_db
 
 TOKEN = "123456:HUIWU-DEMO"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 STUDY_NOTES = "12月5日组织党组中心组集中学习十八届三中全会精神，全体班子成员参加，交流发言6人次。"
 
 
@@ -57,11 +64,23 @@ class Demo:
         self.timeline: list[str] = []
 
     async def at(self, moment: str, caption: str) -> None:
-        """Move the clock, let the plan's scheduled steps run, and wait for delivery."""
-        await self.clock.set(datetime.fromisoformat(moment))
-        await phases.tick(self.runtime.app)
-        await self.runtime.app.drain()
+        """Run the clock to ``moment`` through every phase step and reminder on the way."""
+        await scheduler.run_until(
+            self.runtime.app, self.clock, datetime.fromisoformat(moment), self._note_reminders
+        )
         self.timeline.append(f"{moment[:16].replace('T', ' ')}  {caption}")
+
+    async def _note_reminders(self, now: datetime) -> None:
+        """A timeline line for the reminders the engine sent at this step, if any."""
+        rows = await self.runtime.app.db.fetch_all(
+            "SELECT m.name, r.kind FROM reminder_log r JOIN members m ON m.id = r.member_id "
+            "WHERE r.sent_at = ? ORDER BY r.planned_for, r.reminder_key",
+            (to_db(now),),
+        )
+        if rows:
+            said = ", ".join(f"{name} ({kind})" for name, kind in rows)
+            local = now.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+            self.timeline.append(f"{local}  reminders: {said}")
 
     async def vote(self, name: str, *choices: str) -> None:
         """Answer the newest ballot item by item and cast it."""
@@ -84,17 +103,28 @@ class Demo:
         text: str | None = None,
         file: tuple[str, bytes] | None = None,
     ) -> str:
-        person = self.people[name]
-        answer = await person.say("/submit")
-        if any(label == task_title for row in answer.buttons for label, _data in row):
-            await person.press(task_title)
-        if text:
-            await person.say(text)
-        if file:
-            await person.send_file(file[0], file[1])
-        done = await person.press("draft:send", expect=contains(task_title))
+        done = await hand_in(self.people[name], task_title, text=text, file=file)
         await self.runtime.app.drain()
-        return done.text
+        return done
+
+
+async def hand_in(
+    person: SimulatedPerson,
+    task_title: str,
+    *,
+    text: str | None = None,
+    file: tuple[str, bytes] | None = None,
+) -> str:
+    """A person hands in a task the way a member does: /submit, choose, send, confirm."""
+    answer = await person.say("/submit")
+    if any(label == task_title for row in answer.buttons for label, _data in row):
+        await person.press(task_title)
+    if text:
+        await person.say(text)
+    if file:
+        await person.send_file(file[0], file[1])
+    done = await person.press("draft:send", expect=contains(task_title))
+    return done.text
 
 
 async def run_demo(*, quiet: bool = False) -> int:
@@ -160,6 +190,7 @@ async def _story(demo: Demo) -> None:
     await demo.at("2013-12-04T10:00+08:00", "孟平 opens the bot; his held task messages follow")
     await people["孟平"].say(f"/start {codes['孟平']}")
     await app.drain()
+    await people["孟平"].say("/reminders")
     await _opinions(demo)
 
     await demo.at("2013-12-05T16:00+08:00", "方磊 hands in the study record")
@@ -186,6 +217,10 @@ async def _story(demo: Demo) -> None:
     await demo.hand_in(
         "方磊", "向上级报送民主生活会方案", file=("民主生活会方案.pdf", b"%PDF-1.4 plan")
     )
+    await people["方磊"].say("暂停提醒 党组书记")
+    demo.timeline.append("2013-12-16 15:00  党组书记 is away: 方磊 pauses his reminders")
+    await demo.at("2013-12-18T10:00+08:00", "党组书记 is back: 方磊 resumes his reminders")
+    await people["方磊"].say("/resume 党组书记")
     await demo.at("2013-12-19T20:00+08:00", "statements handed in")
     for name in ("方磊", "唐军", "党组书记"):
         await demo.hand_in(

@@ -17,7 +17,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from bot import phases
+from bot import scheduler
 from bot.clock import ManualClock
 from bot.demo import STUDY_NOTES, seed_plan_text
 from bot.emulators.wecom_api import WeComEmulator
@@ -65,7 +65,7 @@ class WeComDemo:
 
     async def at(self, moment: str, caption: str) -> None:
         await self.clock.set(datetime.fromisoformat(moment))
-        await phases.tick(self.runtime.app)
+        await scheduler.tick(self.runtime.app)
         await self.settle()
         self.timeline.append(f"{moment[:16].replace('T', ' ')}  {caption}")
 

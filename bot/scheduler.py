@@ -1,8 +1,11 @@
 """Wakes the core when the clock reaches the next step of any running plan.
 
-One asyncio task waits, in real seconds, until the injected clock (real, simulated or manual)
-shows the next due step, runs ``phases.tick`` and waits again; ``Huiwu.schedule_changed``
-cuts the wait short when a group is bound or a phase is advanced by hand.
+``tick`` runs what is due (phases, then reminders) and says when the next thing is due.
+APScheduler (``AsyncIOScheduler``) holds the one wake-up job: the next due instant on the
+injected clock (real, simulated or manual) is converted to real seconds with
+``Clock.real_seconds_until`` and the job is replaced after every tick and whenever
+``Huiwu.schedule_changed`` is set (a group bound, a phase advanced, a pause, a return).
+A ManualClock never wakes the job by itself: tests and the demo move it and call ``tick``.
 """
 
 from __future__ import annotations
@@ -10,49 +13,117 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import datetime
+import math
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
 
 from bot import phases
 from bot.app import Huiwu
+from bot.clock import ManualClock
+from bot.reminders import engine
 
 logger = logging.getLogger(__name__)
 
 IDLE_RECHECK_SECONDS = 3600.0  # with nothing scheduled, look again now and then
+RETRY_SECONDS = 1.0  # after a failed tick
+MIN_WAIT_SECONDS = 0.05  # never spin, even if something is due at once again
+WAKE_JOB = "huiwu-wake"
+
+
+async def tick(app: Huiwu) -> datetime | None:
+    """Run what the clock says is due; return when the next step or reminder is due."""
+    times = [await phases.tick(app), await engine.run_due(app)]
+    return min((t for t in times if t is not None), default=None)
+
+
+async def run_until(
+    app: Huiwu,
+    clock: ManualClock,
+    until: datetime,
+    on_step: Callable[[datetime], Awaitable[None]] | None = None,
+) -> None:
+    """Move a ManualClock to ``until`` through every due time on the way, ticking and
+    delivering at each: weeks of a plan in seconds, with nothing skipped (demo, tests)."""
+    while True:
+        next_due = await tick(app)
+        await app.drain()
+        if on_step is not None:
+            await on_step(clock.now())
+        if next_due is None or next_due > until or next_due <= clock.now():
+            break
+        await clock.set(next_due)
+    if clock.now() < until:
+        await clock.set(until)
+        await tick(app)
+        await app.drain()
+        if on_step is not None:
+            await on_step(clock.now())
 
 
 class PlanScheduler:
-    """Runs ``phases.tick`` whenever the clock reaches the next step, and on changes."""
+    """Runs ``tick`` when the clock reaches the next due time, and on changes."""
 
     def __init__(self, app: Huiwu) -> None:
         self.app = app
         self.next_due: datetime | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self._lock = asyncio.Lock()
+        self._watcher: asyncio.Task[None] | None = None
+        self._stopped = False
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="plan-scheduler")
+        self._scheduler.start()
+        self._watcher = asyncio.create_task(self._watch_changes(), name="plan-scheduler")
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
+        self._stopped = True
+        if self._watcher:
+            self._watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+                await self._watcher
+        self._scheduler.shutdown(wait=False)
+        async with self._lock:  # let a tick in progress finish before the database closes
+            pass
 
-    async def _run(self) -> None:
+    async def _watch_changes(self) -> None:
         changed = self.app.schedule_changed
+        await self.wake()
         while True:
-            changed.clear()
+            await changed.wait()
+            await self.wake()
+
+    async def wake(self) -> None:
+        """Tick now, then set the one wake-up job for the next due time."""
+        async with self._lock:
+            if self._stopped:
+                return
+            self.app.schedule_changed.clear()
             try:
-                self.next_due = await phases.tick(self.app)
+                self.next_due = await tick(self.app)
             except Exception:
                 logger.exception("the scheduled tick failed; trying again shortly")
-                self.next_due = None
-                await asyncio.sleep(1.0)
-                continue
-            wait = (
-                IDLE_RECHECK_SECONDS
-                if self.next_due is None
-                else self.app.clock.real_seconds_until(self.next_due)
-            )
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(max(wait, 0.0) if wait != float("inf") else None):
-                    await changed.wait()
+                self._arm(RETRY_SECONDS)
+                return
+            if self.next_due is None:
+                self._arm(IDLE_RECHECK_SECONDS)
+            else:
+                self._arm(self.app.clock.real_seconds_until(self.next_due))
+
+    def _arm(self, real_seconds: float) -> None:
+        if math.isinf(real_seconds):  # a ManualClock: only moving it makes anything due
+            if self._scheduler.get_job(WAKE_JOB) is not None:
+                self._scheduler.remove_job(WAKE_JOB)
+            return
+        # APScheduler counts in the machine's real time: hand it a real instant.
+        run_at = datetime.now(UTC) + timedelta(seconds=max(real_seconds, MIN_WAIT_SECONDS))
+        self._scheduler.add_job(
+            self.wake,
+            DateTrigger(run_date=run_at),
+            id=WAKE_JOB,
+            replace_existing=True,
+            misfire_grace_time=None,
+            coalesce=True,
+        )

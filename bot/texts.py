@@ -200,6 +200,11 @@ def my_tasks_text(plan: Plan, rows: list[tuple[Task, MemberState, int]], now: da
     return "\n".join(lines)
 
 
+def submit_button(title: str, assignment_id: int) -> Button:
+    """A button that hands in one named task (where several tasks are offered at once)."""
+    return Button(_("Submit: {title}").format(title=title), data=f"submit:{assignment_id}")
+
+
 def reminder(plan: Plan, task: Task, assignment_id: int, now: datetime) -> OutgoingMessage:
     """A nudge about an open task, with the button to hand it in."""
     zone = plan.timezone

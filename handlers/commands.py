@@ -38,6 +38,7 @@ class CommandSpec:
     refusal: str = N_(
         "Only the plan's organizer can use /{name}."
     )  # for a roster member without the role
+    takes_args: bool = False  # a keyword may be followed by arguments ("暂停提醒 唐军")
 
     def allows_chat(self, chat_type: ChatType) -> bool:
         return chat_type in self.chats
@@ -161,6 +162,33 @@ COMMANDS: tuple[CommandSpec, ...] = (
         ORGANIZER,
         "organizer:remind",
         ("催办",),
+        takes_args=True,
+    ),
+    CommandSpec(
+        "reminders",
+        N_("the reminders coming for you"),
+        PRIVATE,
+        KNOWN,
+        "reminders:my_reminders",
+        ("我的提醒", "提醒"),
+    ),
+    CommandSpec(
+        "pause",
+        N_("pause reminders for a member (leave) or a task (organizer)"),
+        BOTH,
+        ORGANIZER,
+        "reminders:pause",
+        ("暂停提醒",),
+        takes_args=True,
+    ),
+    CommandSpec(
+        "resume",
+        N_("resume paused reminders for a member or a task (organizer)"),
+        BOTH,
+        ORGANIZER,
+        "reminders:resume",
+        ("恢复提醒",),
+        takes_args=True,
     ),
     CommandSpec(
         "reviews",

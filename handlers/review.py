@@ -118,6 +118,8 @@ async def _record(
             lambda: _outcome(task.title, reviewer.name, verdict, comment_text, record.id),
             dedupe_key=f"review-outcome:{submission.id}",
         )
+    if verdict == "returned":
+        app.schedule_changed.set()  # its reminders are armed again
     if verdict == "approved":
         ctx.reply(_("Approved “{title}” by {name}.").format(title=task.title, name=member.name))
     else:

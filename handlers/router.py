@@ -5,6 +5,7 @@ in the sender's language and change nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 from bot.app import Huiwu
@@ -64,8 +65,19 @@ def _command_of(event: Event) -> commands.CommandSpec | str | None:
     return None
 
 
+def _keyword_with_args(event: Event) -> Event:
+    """ "暂停提醒 唐军" means "/pause 唐军" for commands that take arguments."""
+    if event.command is not None:
+        return event
+    words = event.text.split()
+    spec = commands.BY_KEYWORD.get(words[0]) if len(words) > 1 else None
+    if spec is None or not spec.takes_args:
+        return event
+    return dataclasses.replace(event, command=spec.name, args=tuple(words[1:]))
+
+
 async def _route(ctx: HandlerContext) -> None:
-    event = ctx.event
+    event = ctx.event = _keyword_with_args(ctx.event)
     if event.button is not None:
         await buttons.handle(ctx)
         return

@@ -16,7 +16,7 @@ from bot.i18n import _
 from bot.messaging import Button, IncomingFile, OutgoingMessage
 from bot.plan import Plan, SubmissionKind, Task
 from bot.progress import MemberState, member_state
-from bot.texts import my_tasks_text, submission_what
+from bot.texts import my_tasks_text, submission_what, submit_button
 from handlers.context import HandlerContext
 from storage import assignments, conversations, instances
 from storage.records import AssignmentRecord
@@ -49,7 +49,7 @@ async def my_tasks(ctx: HandlerContext) -> None:
             if record.instance_id == membership.instance_id
         ]
         buttons = tuple(
-            (Button(_("Submit: {title}").format(title=task.title), data=f"submit:{assignment_id}"),)
+            (submit_button(task.title, assignment_id),)
             for task, state, assignment_id in rows
             if state in OPEN_STATES
         )

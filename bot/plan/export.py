@@ -58,6 +58,7 @@ def plan_to_data(plan: Plan) -> dict[str, Any]:
             }
             for s in plan.surveys
         ],
+        "reminders": reminders_to_data(plan),
         "talks": {
             "task": plan.talks_task_id,
             "pairs": [plan.names(pair) for pair in plan.talk_pairs],
@@ -86,3 +87,22 @@ def plan_to_data(plan: Plan) -> dict[str, Any]:
             ],
         }
     return data
+
+
+def reminders_to_data(plan: Plan) -> dict[str, Any]:
+    policy = plan.reminders
+    quiet = (
+        [policy.quiet_start.strftime("%H:%M"), policy.quiet_end.strftime("%H:%M")]
+        if policy.quiet_start is not None and policy.quiet_end is not None
+        else []
+    )
+    return {
+        "enabled": policy.enabled,
+        "days_before": list(policy.days_before),
+        "time": policy.at.strftime("%H:%M"),
+        "due_day": policy.on_due_day,
+        "overdue_every_days": policy.overdue_every_days,
+        "escalate_after_days": policy.escalate_after_days,
+        "quiet_hours": quiet,
+        "calendar": policy.calendar,
+    }

@@ -27,6 +27,7 @@ from bot.plan.model import (
     Survey,
     Task,
 )
+from bot.plan.reminders_table import build_policy, check_calendar_covers
 
 END_OF_DAY = time(23, 59)
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -46,6 +47,7 @@ _KEYS = {
         "meeting",
         "surveys",
         "talks",
+        "reminders",
     },
     "member": {"id", "name", "roles", "telegram_id", "wecom_userid", "locale", "department"},
     "phase": {"id", "title", "start", "end", "tasks"},
@@ -189,16 +191,14 @@ class _Resolver:
         self.checker = checker
 
     def resolve(self, refs: Any, where: str) -> tuple[str, ...]:
-        ids: list[str] = []
+        ids: dict[str, None] = {}  # ordered and de-duplicated in linear time (large rosters)
         for ref in _as_list(refs):
             if not isinstance(ref, str):
                 self.checker.error(
                     _("{where}: '{ref}' is not a member id").format(where=where, ref=ref)
                 )
                 continue
-            for member_id in self._one(ref.strip(), where):
-                if member_id not in ids:
-                    ids.append(member_id)
+            ids.update(dict.fromkeys(self._one(ref.strip(), where)))
         return tuple(ids)
 
     def _one(self, ref: str, where: str) -> list[str]:
@@ -480,6 +480,12 @@ def _build_plan(raw: dict[str, Any], checker: _Checker) -> Plan | None:
                 )
             )
     meeting = _build_meeting(raw, meeting_start, phase_spans, resolver, survey_ids, zone, checker)
+    reminders = build_policy(raw.get("reminders"), checker.error, checker.warn)
+    check_calendar_covers(
+        reminders,
+        [task.due.astimezone(zone).date() for phase in phases for task in phase.tasks],
+        checker.error,
+    )
     talk_pairs = _build_talks(raw, resolver, meeting, task_ids, checker)
     if not title:
         return None
@@ -496,6 +502,7 @@ def _build_plan(raw: dict[str, Any], checker: _Checker) -> Plan | None:
         talk_pairs=talk_pairs,
         talks_task_id=raw["talks"].get("task") if isinstance(raw.get("talks"), dict) else None,
         warnings=tuple(checker.warnings),
+        reminders=reminders,
     )
 
 

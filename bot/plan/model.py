@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from bot.reminders.policy import ReminderPolicy
+
 
 class Role(enum.StrEnum):
     """What a person does in the plan; one person may hold several roles."""
@@ -146,6 +148,7 @@ class Plan:
     talk_pairs: tuple[tuple[str, str], ...] = ()
     talks_task_id: str | None = None
     warnings: tuple[str, ...] = field(default=(), compare=False)
+    reminders: ReminderPolicy = field(default_factory=ReminderPolicy)
 
     def member(self, member_id: str) -> Member:
         for member in self.members:

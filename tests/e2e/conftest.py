@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 
-from bot import phases
+from bot import scheduler
 from bot.app import Huiwu
 from bot.clock import ManualClock
-from bot.demo import seed_plan_text
+from bot.demo import hand_in, seed_plan_text
 from bot.emulators.telegram_api import TelegramEmulator
 from bot.emulators.telegram_limits import FaultPlan
 from bot.emulators.telegram_people import SimulatedPerson, contains
@@ -85,8 +85,27 @@ class World:
     async def at(self, iso: str) -> None:
         """Move the clock, run what the plan has due, and wait until it is all sent."""
         await self.clock.set(datetime.fromisoformat(iso))
-        await phases.tick(self.app)
+        await scheduler.tick(self.app)
         await self.app.drain()
+
+    async def travel(
+        self, iso: str, on_step: Callable[[datetime], Awaitable[None]] | None = None
+    ) -> None:
+        """Move the clock to ``iso`` through every reminder and phase step on the way."""
+        await scheduler.run_until(self.app, self.clock, datetime.fromisoformat(iso), on_step)
+
+    async def hand_in(
+        self,
+        name: str,
+        title: str,
+        *,
+        text: str | None = None,
+        file: tuple[str, bytes] | None = None,
+    ) -> str:
+        """/submit, choose the task, send, confirm (as in the demo)."""
+        done = await hand_in(self.people[name], title, text=text, file=file)
+        await self.app.drain()
+        return done
 
     async def restart(self) -> None:
         """Stop the bot and start a new one on the same database file."""

@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot import phases
+from bot import scheduler
 from bot.app import Huiwu
 from bot.clock import ManualClock
 from bot.demo import seed_plan_text
@@ -71,7 +71,7 @@ class WeComWorld:
 
     async def at(self, iso: str) -> None:
         await self.clock.set(datetime.fromisoformat(iso))
-        await phases.tick(self.app)
+        await scheduler.tick(self.app)
         await self.settle()
 
     def group_texts(self) -> list[str]:

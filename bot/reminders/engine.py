@@ -1,0 +1,229 @@
+"""The reminder engine: plan from the database, queue what is due, say when to wake next.
+
+Every pass re-reads the open items, pauses and the reminder log, so there is no schedule
+to lose: after a restart (or ``kill -9``) the first pass rebuilds it. Each reminder is
+logged and queued in the outbox in one transaction under a key, so none goes twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
+
+import aiosqlite
+
+from bot import delivery
+from bot.app import Huiwu
+from bot.messaging import OutgoingMessage
+from bot.phases import phase_end_time
+from bot.plan import Plan, Role
+from bot.reminders import planner, texts
+from bot.reminders.planner import Kind, Planned
+from bot.reminders.policy import start_of_next_day
+from bot.reminders.sources import Remindable, ReminderSource, TaskReminders
+from storage import instances, reminders
+from storage.records import MemberRecord
+
+logger = logging.getLogger(__name__)
+
+SOURCES: tuple[ReminderSource, ...] = (TaskReminders(),)
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    source: ReminderSource
+    item: Remindable
+    planned: Planned
+
+    @property
+    def key(self) -> str:
+        return f"{self.item.key}:{self.planned.key}"
+
+
+@dataclass
+class Survey:
+    """One planning pass over a plan instance: what is due now, and the next time after."""
+
+    due: list[Due] = field(default_factory=list)
+    next_at: datetime | None = None
+
+    def wake_at(self, moment: datetime | None) -> None:
+        if moment is not None and (self.next_at is None or moment < self.next_at):
+            self.next_at = moment
+
+
+def plan_end(plan: Plan) -> datetime:
+    """No reminders after the plan's last phase has ended."""
+    return max(phase_end_time(plan, phase) for phase in plan.phases)
+
+
+def not_before(item: Remindable, plan: Plan, resumed_at: datetime | None) -> datetime:
+    """The first instant a reminder about ``item`` may go out: not on the day it was given
+    (its push or the reviewer's note has just told the member) nor before a pause ended."""
+    earliest = start_of_next_day(item.given_at, plan.timezone)
+    return max(earliest, resumed_at) if resumed_at is not None else earliest
+
+
+async def survey(
+    app: Huiwu,
+    instance_id: int,
+    plan: Plan,
+    now: datetime,
+    sources: tuple[ReminderSource, ...] = SOURCES,
+) -> Survey:
+    """Plan one instance from the database, without writing anything."""
+    result = Survey()
+    policy = plan.reminders
+    if not policy.enabled:
+        return result
+    until = plan_end(plan)
+    pauses = await reminders.pauses(app.db, instance_id)
+    logged = await reminders.logged_keys(app.db, instance_id)
+    for source in sources:
+        for item in await source.open_items(app.db, instance_id):
+            if pauses.holds(item.member_id, item.subject):
+                continue
+            earliest = not_before(item, plan, pauses.resumed_at(item.member_id, item.subject))
+            schedule = planner.schedule(item.due, policy, plan.timezone, until)
+            for track in (schedule.to_member, schedule.escalation):
+                latest = planner.latest_due(track, earliest, now)
+                if latest is not None:
+                    due = Due(source, item, latest)
+                    if due.key not in logged:
+                        result.due.append(due)
+                coming = planner.next_after(track, earliest, now)
+                result.wake_at(coming.send_at if coming else None)
+    return result
+
+
+async def outlook(
+    app: Huiwu,
+    member: MemberRecord,
+    *,
+    limit: int = 10,
+    sources: tuple[ReminderSource, ...] = SOURCES,
+) -> tuple[bool, list[tuple[str, Planned]]]:
+    """For /reminders: whether the member's reminders are paused, and the next ones coming."""
+    plan = await app.plans.get(member.instance_id)
+    pauses = await reminders.pauses(app.db, member.instance_id)
+    if not plan.reminders.enabled or member.id in pauses.members:
+        return member.id in pauses.members, []
+    now = app.clock.now()
+    until = plan_end(plan)
+    coming: list[tuple[str, Planned]] = []
+    for source in sources:
+        for item in await source.open_items(app.db, member.instance_id):
+            if item.member_id != member.id or item.subject in pauses.subjects:
+                continue
+            earliest = max(now, not_before(item, plan, pauses.resumed_at(member.id, item.subject)))
+            track = planner.schedule(item.due, plan.reminders, plan.timezone, until).to_member
+            title = source.title(plan, item)
+            coming.extend((title, p) for p in track.planned if p.send_at > earliest)
+    coming.sort(key=lambda entry: entry[1].send_at)
+    return False, coming[:limit]
+
+
+async def run_due(app: Huiwu, sources: tuple[ReminderSource, ...] = SOURCES) -> datetime | None:
+    """Queue every reminder due now; return when the next one falls due."""
+    now = app.clock.now()
+    next_at: datetime | None = None
+    for record in await instances.list_instances(app.db, status="active"):
+        plan = await app.plans.get(record.id)
+        found = await survey(app, record.id, plan, now, sources)
+        if found.due and plan.reminders.is_quiet(now, plan.timezone):
+            found.wake_at(plan.reminders.out_of_quiet(now, plan.timezone))
+        elif found.due:
+            await _queue(app, record.id, plan, found.due, now)
+        if found.next_at is not None and (next_at is None or found.next_at < next_at):
+            next_at = found.next_at
+    return next_at
+
+
+async def _queue(app: Huiwu, instance_id: int, plan: Plan, due: list[Due], now: datetime) -> None:
+    members = {m.id: m for m in await instances.members_of(app.db, instance_id)}
+    escalated: list[Due] = []
+    by_member: dict[int, list[Due]] = {}
+    queued = 0
+    async with app.db.transaction() as conn:
+        for entry in due:
+            if not await reminders.log(
+                conn,
+                entry.key,
+                instance_id=instance_id,
+                member_id=entry.item.member_id,
+                kind=entry.planned.kind.value,
+                planned_for=entry.planned.send_at,
+                now=now,
+            ):
+                continue  # another pass queued it already
+            if entry.planned.kind is Kind.ESCALATION:
+                escalated.append(entry)
+            else:
+                by_member.setdefault(entry.item.member_id, []).append(entry)
+        for member_id, entries in by_member.items():
+            queued += await delivery.to_member(
+                conn,
+                app,
+                members[member_id],
+                partial(_member_message, plan, entries, now),
+                dedupe_key="reminder:" + _digest_key(entries),
+            )
+        if escalated:
+            queued += await _escalate(conn, app, instance_id, plan, members, escalated)
+    logger.info("instance %d: %d reminder message(s) queued", instance_id, queued)
+    app.wake_senders()
+
+
+def _digest_key(entries: list[Due]) -> str:
+    """The dedupe key of one message: the item's key, or a digest of several."""
+    if len(entries) == 1:
+        return entries[0].key
+    keys = ",".join(sorted(entry.key for entry in entries))
+    return "digest:" + hashlib.sha1(keys.encode()).hexdigest()[:16]
+
+
+def _member_message(plan: Plan, entries: list[Due], now: datetime) -> OutgoingMessage:
+    messages = [e.source.message(plan, e.item, e.planned, now) for e in entries]
+    if len(messages) == 1:
+        return messages[0]
+    return texts.digest(messages, [e.source.button(plan, e.item) for e in entries])
+
+
+async def _escalate(
+    conn: aiosqlite.Connection,
+    app: Huiwu,
+    instance_id: int,
+    plan: Plan,
+    members: dict[int, MemberRecord],
+    escalated: list[Due],
+) -> int:
+    """One message per organizer listing every item escalated in this pass, by subject."""
+    by_subject: dict[str, tuple[str, datetime, list[str]]] = {}
+    for entry in escalated:
+        title = entry.source.title(plan, entry.item)
+        line = by_subject.setdefault(entry.item.subject, (title, entry.item.due, []))
+        line[2].append(members[entry.item.member_id].name)
+    missing = list(by_subject.values())
+    days = min(entry.planned.days for entry in escalated)
+    digest = _digest_key(escalated)
+    queued = 0
+    for organizer in members.values():
+        if Role.ORGANIZER.value not in organizer.roles:
+            continue
+        queued += await delivery.to_member(
+            conn,
+            app,
+            organizer,
+            partial(_escalation_message, plan, missing, days),
+            dedupe_key=f"reminder:escalation:{digest}:{organizer.id}",
+        )
+    return queued
+
+
+def _escalation_message(
+    plan: Plan, missing: list[tuple[str, datetime, list[str]]], days: int
+) -> OutgoingMessage:
+    return OutgoingMessage(texts.escalation(plan, missing, days))

@@ -1,0 +1,115 @@
+"""The reminder planner: pure functions from a deadline and a policy to reminder times.
+
+Nothing here reads the clock or the database. ``schedule`` lists every reminder of one
+deadline (cached: thousands of members share a few deadlines); ``latest_due`` and
+``next_after`` pick, for one item, the reminder to send now and the one to wake up for.
+"""
+
+from __future__ import annotations
+
+import enum
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from bot.reminders.calendar import is_working_day, working_day_on_or_before
+from bot.reminders.policy import ReminderPolicy, at_local
+
+
+class Kind(enum.StrEnum):
+    BEFORE = "before"  # ``days`` before the due day
+    DUE = "due"  # on the due day (or the working day before it)
+    OVERDUE = "overdue"  # ``days`` after the due day
+    ESCALATION = "escalation"  # to the organizers, ``days`` after the due day
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """One reminder of one deadline."""
+
+    send_at: datetime  # UTC, already out of the quiet hours
+    kind: Kind
+    days: int  # before the due day (BEFORE), after it (OVERDUE, ESCALATION); 0 for DUE
+    moved_from: date | None = None  # a DUE reminder moved off this non-working day
+
+    @property
+    def key(self) -> str:
+        """Stable within an item whatever the policy's times: the dedupe key's last part."""
+        return f"{self.kind.value}:{self.days}"
+
+
+@dataclass(frozen=True)
+class Track:
+    """Reminders to one audience, in time order (with their times, for bisection)."""
+
+    planned: tuple[Planned, ...]
+    times: tuple[datetime, ...]
+
+    @classmethod
+    def of(cls, planned: list[Planned]) -> Track:
+        ordered = tuple(sorted(planned, key=lambda p: p.send_at))
+        return cls(ordered, tuple(p.send_at for p in ordered))
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """The reminders of one deadline: to the member, and the escalation to the organizers."""
+
+    to_member: Track
+    escalation: Track
+
+
+def _deferred(day: date, policy: ReminderPolicy, zone: ZoneInfo) -> datetime:
+    return policy.out_of_quiet(at_local(day, policy.at, zone), zone)
+
+
+@lru_cache(maxsize=4096)
+def schedule(due: datetime, policy: ReminderPolicy, zone: ZoneInfo, until: datetime) -> Schedule:
+    """Every reminder of a deadline ``due`` under ``policy``, none at or after ``until``."""
+    if not policy.enabled:
+        return Schedule(Track.of([]), Track.of([]))
+    due_day = due.astimezone(zone).date()
+    by_day: dict[date, Planned] = {}
+    for days in sorted(set(policy.days_before), reverse=True):
+        day = due_day - timedelta(days=days)
+        by_day[day] = Planned(_deferred(day, policy, zone), Kind.BEFORE, days)
+    if policy.on_due_day:
+        day = working_day_on_or_before(due_day, policy.calendar)
+        moved_from = None if is_working_day(due_day, policy.calendar) else due_day
+        # On the day it moves to, the due-day reminder replaces a "days before" one.
+        by_day[day] = Planned(_deferred(day, policy, zone), Kind.DUE, 0, moved_from)
+    before = [p for p in by_day.values() if p.send_at < due]
+    after: list[Planned] = []
+    if policy.overdue_every_days > 0:
+        days = policy.overdue_every_days
+        while (send_at := _deferred(due_day + timedelta(days=days), policy, zone)) < until:
+            after.append(Planned(send_at, Kind.OVERDUE, days))
+            days += policy.overdue_every_days
+    escalation = []
+    if policy.escalate_after_days > 0:
+        days = policy.escalate_after_days
+        send_at = _deferred(due_day + timedelta(days=days), policy, zone)
+        if send_at < until:
+            escalation.append(Planned(send_at, Kind.ESCALATION, days))
+    return Schedule(Track.of(before + after), Track.of(escalation))
+
+
+def latest_due(track: Track, not_before: datetime, now: datetime) -> Planned | None:
+    """The reminder to send at ``now``: the latest one due, if not before ``not_before``.
+
+    Older ones that were missed (the bot was down, the clock jumped) are superseded by it:
+    nobody gets three stale reminders at once after an outage."""
+    index = bisect_right(track.times, now)
+    if index == 0:
+        return None
+    latest = track.planned[index - 1]
+    return latest if latest.send_at >= not_before else None
+
+
+def next_after(track: Track, not_before: datetime, now: datetime) -> Planned | None:
+    """The first reminder after ``now`` (and not before ``not_before``)."""
+    index = bisect_right(track.times, now)
+    index = max(index, bisect_left(track.times, not_before))
+    return track.planned[index] if index < len(track.planned) else None

@@ -1,0 +1,208 @@
+"""The planner as pure functions over times: defaults, the calendar rule, quiet hours,
+daylight saving, and which reminder is due after an outage."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.reminders.planner import Kind, Planned, Track, latest_due, next_after, schedule
+from bot.reminders.policy import ReminderPolicy, at_local, start_of_next_day
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+BERLIN = ZoneInfo("Europe/Berlin")
+NEW_YORK = ZoneInfo("America/New_York")
+DEFAULT = ReminderPolicy()
+CN = dataclasses.replace(DEFAULT, calendar="cn")
+FAR = datetime(2015, 1, 1, tzinfo=UTC)
+
+
+def local(moment: datetime, zone: ZoneInfo = SHANGHAI) -> str:
+    return moment.astimezone(zone).strftime("%m-%d %H:%M")
+
+
+def end_of(day: str, zone: ZoneInfo = SHANGHAI) -> datetime:
+    return datetime.combine(date.fromisoformat(day), time(23, 59), zone)
+
+
+def table(track: Track, zone: ZoneInfo = SHANGHAI, limit: int = 99) -> list[tuple[str, str]]:
+    return [(local(p.send_at, zone), p.key) for p in track.planned[:limit]]
+
+
+def test_default_policy_for_a_friday_deadline() -> None:
+    found = schedule(end_of("2013-12-06"), DEFAULT, SHANGHAI, FAR)
+    assert table(found.to_member, limit=6) == [
+        ("12-03 09:00", "before:3"),
+        ("12-05 09:00", "before:1"),
+        ("12-06 09:00", "due:0"),
+        ("12-07 09:00", "overdue:1"),
+        ("12-08 09:00", "overdue:2"),
+        ("12-09 09:00", "overdue:3"),
+    ]
+    assert table(found.escalation) == [("12-08 09:00", "escalation:2")]
+
+
+def test_overdue_reminders_stop_when_the_plan_ends() -> None:
+    until = datetime(2013, 12, 10, 18, 0, tzinfo=SHANGHAI)
+    found = schedule(end_of("2013-12-06"), DEFAULT, SHANGHAI, until)
+    assert table(found.to_member)[-1] == ("12-10 09:00", "overdue:4")
+    assert schedule(end_of("2013-12-06"), DEFAULT, SHANGHAI, end_of("2013-12-07")).escalation == (
+        Track((), ())
+    )
+
+
+def test_a_deadline_on_a_sunday_is_announced_on_the_friday_before_with_the_calendar() -> None:
+    found = schedule(end_of("2013-12-15"), CN, SHANGHAI, FAR)
+    assert table(found.to_member, limit=4) == [
+        ("12-12 09:00", "before:3"),
+        ("12-13 09:00", "due:0"),
+        ("12-14 09:00", "before:1"),
+        ("12-16 09:00", "overdue:1"),
+    ]
+    assert found.to_member.planned[1].moved_from == date(2013, 12, 15)
+    # Without the calendar the due-day reminder stays on the Sunday.
+    plain = schedule(end_of("2013-12-15"), DEFAULT, SHANGHAI, FAR)
+    assert table(plain.to_member, limit=3)[2] == ("12-15 09:00", "due:0")
+    assert plain.to_member.planned[2].moved_from is None
+
+
+def test_holidays_and_make_up_working_days() -> None:
+    def due_day_reminder(day: str) -> Planned:
+        found = schedule(end_of(day), CN, SHANGHAI, FAR)
+        return next(p for p in found.to_member.planned if p.kind is Kind.DUE)
+
+    # National Day 2013: 10-03 is a holiday, the working day before is Monday 09-30.
+    national = due_day_reminder("2013-10-03")
+    assert (local(national.send_at), national.moved_from) == ("09-30 09:00", date(2013, 10, 3))
+    # Sunday 2014-01-26 is a make-up working day: nothing moves.
+    makeup = due_day_reminder("2014-01-26")
+    assert (local(makeup.send_at), makeup.moved_from) == ("01-26 09:00", None)
+    # Spring Festival: Saturday 02-01 → Thursday 01-30 (01-31 is the holiday's first day).
+    spring = due_day_reminder("2014-02-01")
+    assert local(spring.send_at) == "01-30 09:00"
+
+
+def test_a_moved_due_day_reminder_replaces_the_one_day_before() -> None:
+    # Saturday 2013-12-21: the working day before is Friday 12-20, also "1 day before".
+    found = schedule(end_of("2013-12-21"), CN, SHANGHAI, FAR)
+    assert table(found.to_member, limit=3) == [
+        ("12-18 09:00", "before:3"),
+        ("12-20 09:00", "due:0"),
+        ("12-22 09:00", "overdue:1"),
+    ]
+
+
+def test_quiet_hours_defer_reminders_to_their_end() -> None:
+    early = dataclasses.replace(DEFAULT, at=time(7, 0))
+    found = schedule(end_of("2013-12-06"), early, SHANGHAI, FAR)
+    assert [t for t, _k in table(found.to_member, limit=3)] == [
+        "12-03 08:00",
+        "12-05 08:00",
+        "12-06 08:00",
+    ]
+    late = dataclasses.replace(DEFAULT, at=time(23, 30))
+    found = schedule(end_of("2013-12-06"), late, SHANGHAI, FAR)
+    # 23:30 falls in the evening part of 22:00–08:00: it goes out the next morning.
+    assert [t for t, _k in table(found.to_member, limit=3)] == [
+        "12-04 08:00",
+        "12-06 08:00",
+        "12-08 08:00",
+    ]
+    assert [p.kind for p in found.to_member.planned[:3]] == [Kind.BEFORE, Kind.BEFORE, Kind.OVERDUE]
+
+
+def test_quiet_hours_that_do_not_wrap_midnight_and_none_at_all() -> None:
+    lunch = dataclasses.replace(DEFAULT, at=time(12, 30), quiet_start=time(12), quiet_end=time(14))
+    assert local(schedule(end_of("2013-12-06"), lunch, SHANGHAI, FAR).to_member.times[0]) == (
+        "12-03 14:00"
+    )
+    never = dataclasses.replace(DEFAULT, at=time(23, 30), quiet_start=None, quiet_end=None)
+    assert local(schedule(end_of("2013-12-06"), never, SHANGHAI, FAR).to_member.times[0]) == (
+        "12-03 23:30"
+    )
+    assert not never.is_quiet(datetime(2013, 12, 3, 23, 30, tzinfo=SHANGHAI), SHANGHAI)
+
+
+def test_local_time_holds_across_daylight_saving_changes() -> None:
+    # Europe/Berlin moves to summer time on 2014-03-30: 09:00 local is 08:00 UTC before, 07:00 after.
+    found = schedule(end_of("2014-04-01", BERLIN), DEFAULT, BERLIN, FAR)
+    assert [
+        (p.send_at.astimezone(UTC).strftime("%m-%d %H:%M"), p.key)
+        for p in found.to_member.planned[:4]
+    ] == [
+        ("03-29 08:00", "before:3"),
+        ("03-31 07:00", "before:1"),
+        ("04-01 07:00", "due:0"),
+        ("04-02 07:00", "overdue:1"),
+    ]
+    assert all(local(p.send_at, BERLIN).endswith("09:00") for p in found.to_member.planned)
+    # A wall time the change skips (02:30 on 2014-03-09 in New York) lands after the gap.
+    skipped = at_local(date(2014, 3, 9), time(2, 30), NEW_YORK)
+    assert skipped.astimezone(NEW_YORK).strftime("%H:%M") == "03:30"
+
+
+def test_a_due_time_earlier_than_the_reminder_time_has_no_due_day_reminder() -> None:
+    morning = datetime(2013, 12, 6, 8, 0, tzinfo=SHANGHAI)
+    found = schedule(morning, DEFAULT, SHANGHAI, FAR)
+    assert [p.key for p in found.to_member.planned[:3]] == ["before:3", "before:1", "overdue:1"]
+
+
+def test_custom_policy_and_disabled_policy() -> None:
+    custom = dataclasses.replace(
+        DEFAULT, days_before=(7,), on_due_day=False, overdue_every_days=3, escalate_after_days=0
+    )
+    found = schedule(end_of("2013-12-20"), custom, SHANGHAI, FAR)
+    assert table(found.to_member, limit=3) == [
+        ("12-13 09:00", "before:7"),
+        ("12-23 09:00", "overdue:3"),
+        ("12-26 09:00", "overdue:6"),
+    ]
+    assert found.escalation.planned == ()
+    off = schedule(end_of("2013-12-20"), dataclasses.replace(DEFAULT, enabled=False), SHANGHAI, FAR)
+    assert off.to_member.planned == () and off.escalation.planned == ()
+
+
+def test_only_the_latest_missed_reminder_is_due_and_not_before_is_respected() -> None:
+    track = schedule(end_of("2013-12-06"), DEFAULT, SHANGHAI, FAR).to_member
+    given = datetime(2013, 12, 1, 9, 0, tzinfo=SHANGHAI)
+    earliest = start_of_next_day(given, SHANGHAI)
+    assert latest_due(track, earliest, datetime(2013, 12, 3, 8, 59, tzinfo=SHANGHAI)) is None
+    # Down from 12-02 to 12-07 10:00: only the overdue reminder of 12-07 is due, not four.
+    after_outage = latest_due(track, earliest, datetime(2013, 12, 7, 10, 0, tzinfo=SHANGHAI))
+    assert after_outage is not None and after_outage.key == "overdue:1"
+    # Given on 12-05 at 10:00: the 12-05 reminder is not sent that day.
+    given_late = start_of_next_day(datetime(2013, 12, 5, 10, 0, tzinfo=SHANGHAI), SHANGHAI)
+    assert latest_due(track, given_late, datetime(2013, 12, 5, 12, 0, tzinfo=SHANGHAI)) is None
+    coming = next_after(track, given_late, datetime(2013, 12, 5, 12, 0, tzinfo=SHANGHAI))
+    assert coming is not None and (local(coming.send_at), coming.key) == ("12-06 09:00", "due:0")
+    # Exactly at a reminder's time it is due, and the next one is the following.
+    at_due = datetime(2013, 12, 6, 9, 0, tzinfo=SHANGHAI)
+    assert latest_due(track, earliest, at_due).key == "due:0"  # type: ignore[union-attr]
+    assert next_after(track, earliest, at_due).key == "overdue:1"  # type: ignore[union-attr]
+
+
+@given(
+    due_day=st.dates(date(2013, 1, 10), date(2014, 12, 20)),
+    at=st.times(),
+    quiet=st.tuples(st.integers(0, 23), st.integers(0, 23)).filter(lambda q: q[0] != q[1]),
+    zone=st.sampled_from([SHANGHAI, BERLIN, NEW_YORK]),
+    calendar=st.sampled_from(["none", "cn"]),
+)
+def test_every_reminder_is_outside_quiet_hours_in_order_and_unique(
+    due_day: date, at: time, quiet: tuple[int, int], zone: ZoneInfo, calendar: str
+) -> None:
+    policy = dataclasses.replace(
+        DEFAULT, at=at, quiet_start=time(quiet[0]), quiet_end=time(quiet[1]), calendar=calendar
+    )
+    due = datetime.combine(due_day, time(23, 59), zone)
+    found = schedule(due, policy, zone, due + timedelta(days=10))
+    planned = found.to_member.planned + found.escalation.planned
+    assert all(not policy.is_quiet(p.send_at, zone) for p in planned)
+    assert list(found.to_member.times) == sorted(found.to_member.times)
+    assert len({p.key for p in found.to_member.planned}) == len(found.to_member.planned)
+    assert all(p.send_at < due for p in planned if p.kind in (Kind.BEFORE, Kind.DUE))
+    assert all(p.send_at > due for p in planned if p.kind in (Kind.OVERDUE, Kind.ESCALATION))
