@@ -1,6 +1,7 @@
 """Heart-to-heart talks as a source of the reminder engine (issue 4): each side of a pair
 not yet recorded, and whoever must confirm a recorded talk, is reminded like a task, by the
-deadline of the plan's talks task (pausing that task pauses these reminders too)."""
+deadline of the plan's talks task, while its phase runs (pausing that task pauses these
+reminders too)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,11 @@ CONFIRM = "talk-confirm"  # key "talk-confirm:<recorder key>:<talk id>", ref: th
 
 
 class TalkReminders:
-    """The required talk pairs that do not count yet."""
+    """The required talk pairs that do not count yet, while the talks' phase runs. They are
+    not escalated: the organizer sees every pair in /talks, and an escalation would name
+    each person once per open pair."""
+
+    escalates = False
 
     def __init__(self) -> None:
         self._plans: dict[str, Plan] = {}  # plan text -> parsed plan (a round may append)
@@ -40,8 +45,11 @@ class TalkReminders:
         if plan is None or not plan.talk_pairs or plan.talks_task_id is None:
             return []
         task = plan.task(plan.talks_task_id)
-        if task.phase_id not in await assignments.phase_runs(db, instance_id):
-            return []  # the talks' phase has not started
+        started, ended = (await assignments.phase_runs(db, instance_id)).get(
+            task.phase_id, (None, None)
+        )
+        if started is None or ended is not None:
+            return []  # only while the talks' phase runs: after it the meeting has been held
         given = phase_start_time(plan, plan.phase(task.phase_id))
         subject = TASK_SUBJECT + task.id
         items = []

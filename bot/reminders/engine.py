@@ -89,7 +89,8 @@ async def survey(
                 continue
             earliest = not_before(item, plan, pauses.resumed_at(item.member_id, item.subject))
             schedule = planner.schedule(item.due, policy, plan.timezone, until)
-            for track in (schedule.to_member, schedule.escalation):
+            tracks = (schedule.to_member, schedule.escalation)
+            for track in tracks if source.escalates else tracks[:1]:
                 latest = planner.latest_due(track, earliest, now)
                 if latest is not None:
                     due = Due(source, item, latest)
