@@ -17,6 +17,7 @@ import aiosqlite
 
 from bot import delivery
 from bot.app import Huiwu
+from bot.ledger_reminders import LedgerReminders
 from bot.messaging import OutgoingMessage
 from bot.phases import phase_end_time
 from bot.plan import Plan, Role
@@ -29,7 +30,7 @@ from storage.records import MemberRecord
 
 logger = logging.getLogger(__name__)
 
-SOURCES: tuple[ReminderSource, ...] = (TaskReminders(),)
+SOURCES: tuple[ReminderSource, ...] = (TaskReminders(), LedgerReminders())
 
 
 @dataclass(frozen=True, slots=True)
