@@ -97,5 +97,18 @@ async def to_chat(
     )
 
 
+async def replies_to_chat(app: Huiwu, event: Event, messages: list[OutgoingMessage]) -> None:
+    """Answer in the chat an event came from, when nothing else is written with the answers."""
+    if not event.is_private:
+        messages = [_as_group(message) for message in messages]
+    await outbox.enqueue_now(
+        app.db,
+        platform=event.platform,
+        chat_id=event.chat_id,
+        payloads=[message.to_json() for message in messages],
+        now=app.clock.now(),
+    )
+
+
 def _as_group(message: OutgoingMessage) -> OutgoingMessage:
     return dataclasses.replace(message, to_group=True)

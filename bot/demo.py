@@ -32,6 +32,7 @@ from bot.clock import ManualClock
 from bot.emulators.telegram_api import TelegramEmulator
 from bot.emulators.telegram_people import SimulatedPerson, contains
 from bot.emulators.telegram_transcript import TranscriptEntry
+from bot.emulators.virtual_time import VirtualTime
 from bot.loading import store_plan
 from bot.plan import load_plan_text
 from bot.runtime import Runtime, TelegramOptions
@@ -134,7 +135,9 @@ async def hand_in(
 async def run_demo(*, quiet: bool = False) -> int:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="huiwu-demo-") as folder:
-        async with TelegramEmulator() as emulator:
+        # Telegram's flood limits are kept (and checked by the emulator) on virtual time.
+        limits_time = VirtualTime()
+        async with TelegramEmulator(clock=limits_time) as emulator:
             emulator.add_bot(TOKEN, username="huiwu_demo_bot")
             names = ["方磊", "唐军", "孟平", "党组书记", "市政府分管领导"]
             user_ids = {name: emulator.add_user(name) for name in names}
@@ -144,7 +147,11 @@ async def run_demo(*, quiet: bool = False) -> int:
                 str(Path(folder) / "demo.sqlite3"),
                 clock,
                 telegram=TelegramOptions(
-                    TOKEN, base_url=emulator.base_url, base_file_url=emulator.base_file_url
+                    TOKEN,
+                    base_url=emulator.base_url,
+                    base_file_url=emulator.base_file_url,
+                    rate_clock=limits_time,
+                    rate_sleep=limits_time.sleep,
                 ),
             )
             await runtime.start()

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 class Limit:
     count: int
     window: float  # seconds
-    burst: int | None = None  # a token bucket holding this many sends
+    burst: float | None = None  # a token bucket holding this many sends
 
 
 class TokenBucket:

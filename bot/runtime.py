@@ -26,7 +26,7 @@ from bot.i18n import use_locale
 from bot.messaging import Event
 from bot.ratelimit import RateLimiter
 from bot.scheduler import PlanScheduler
-from bot.sender import TELEGRAM_POLICY, WECOM_POLICY, OutboxSender
+from bot.sender import TELEGRAM_POLICY, WECOM_POLICY, OutboxSender, SendPolicy
 from handlers.router import dispatch
 from storage.db import Database
 
@@ -43,6 +43,11 @@ class TelegramOptions:
     listen_host: str = "127.0.0.1"
     listen_port: int = 8080
     register_commands: bool = True
+    # Telegram's limits; a benchmark measuring the core's own speed may lift them.
+    policy: SendPolicy = TELEGRAM_POLICY
+    # The send limits' time: real, or a VirtualTime shared with the emulator (tests, demo).
+    rate_clock: Callable[[], float] = time.monotonic
+    rate_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
 
 @dataclass
@@ -103,7 +108,13 @@ class Runtime:
         if options.register_commands:
             await telegram_adapter.register_commands(application)
         messenger = telegram_adapter.TelegramMessenger(application)
-        sender = OutboxSender(self.app.db, self.clock, messenger, TELEGRAM_POLICY)
+        sender = OutboxSender(
+            self.app.db,
+            self.clock,
+            messenger,
+            options.policy,
+            limiter=RateLimiter(clock=options.rate_clock, sleep=options.rate_sleep),
+        )
         self.app.add_platform(
             telegram_adapter.PLATFORM,
             PlatformInfo(

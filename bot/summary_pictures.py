@@ -15,13 +15,14 @@ from bot.ledger_texts import summary_line
 from bot.messaging import OutgoingFile, OutgoingMessage
 from bot.plan import Phase, Plan, Survey
 from bot.progress import TaskProgress
-from bot.reports.charts import completion_chart
 from bot.reports.gather import counts_by_item
-from bot.reports.plan_charts import progress_chart, results_chart
 from storage import ledger
 from storage.surveys import SurveyRound
 
 RECTIFICATION_KINDS = ("rectification", "rectification-personal", "rectification-team")
+
+# The chart modules load matplotlib (half a second and tens of MB): imported when a picture is
+# drawn, not when the bot starts (bench/startup.py).
 
 
 def _photo(name: str, png: bytes) -> OutgoingFile:
@@ -34,6 +35,8 @@ async def progress_picture(
     """The progress chart of a phase with tasks."""
     if not progress:
         return None
+    from bot.reports.plan_charts import progress_chart
+
     with use_locale(plan.locale):  # to_thread runs in a copy of this context
         title = _("Progress of the phase “{phase}”").format(phase=phase.title)
         png = await asyncio.to_thread(progress_chart, title, progress)
@@ -47,6 +50,8 @@ async def survey_picture(
     result = survey_round.result
     if result is None or result["ballots"] < survey.min_ballots:
         return None
+    from bot.reports.plan_charts import results_chart
+
     with use_locale(plan.locale):
         title = _("{title}, round {round}").format(title=survey.title, round=survey_round.round)
         png = await asyncio.to_thread(
@@ -64,6 +69,8 @@ async def more_pictures(
 ) -> list[OutgoingMessage]:
     """In a rectification phase, the ledger's completion as a photo with the rate as caption
     (survey results are pictured when a round closes: ``survey_picture``)."""
+    from bot.reports.charts import completion_chart
+
     found = []
     with use_locale(plan.locale):
         if any(task.kind in RECTIFICATION_KINDS for task in phase.tasks):

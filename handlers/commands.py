@@ -295,23 +295,39 @@ def resolve(spec: CommandSpec) -> HandlerFunc:
     return handler
 
 
-def role_label(roles: frozenset[Role] | None) -> str:
-    if roles is None:
-        return "anyone"
-    if roles == KNOWN:
-        return "roster"
-    if roles == CHAIR_OR_ORGANIZER:
-        return "chair / organizer"
-    return " / ".join(sorted(role.value for role in roles))
+STRANGER = "stranger"
+# The README's role columns: someone on no roster, then each plan role. A person's roles are
+# those they hold in any plan (in a group: in the group's plan); holding several, they may
+# use what any of them allows.
+ROLE_COLUMNS: tuple[str, ...] = (
+    STRANGER,
+    Role.MEMBER.value,
+    Role.ATTENDEE.value,
+    Role.LEAD.value,
+    Role.CHAIR.value,
+    Role.ORGANIZER.value,
+    Role.SUPERIOR.value,
+)
+ALLOWED_MARK, REFUSED_MARK = "✓", "—"
+
+
+def allows_column(spec: CommandSpec, column: str) -> bool:
+    """Whether someone holding only the role ``column`` (or a stranger) may use the command."""
+    if column == STRANGER:
+        return spec.roles is None
+    return spec.allows_roles({Role(column)})
 
 
 def markdown_table() -> str:
-    """The README's command table, generated from COMMANDS."""
-    lines = ["| command | where | who | what it does |", "| --- | --- | --- | --- |"]
+    """The README's command table, generated from COMMANDS: where each command works and,
+    role by role, who may use it."""
+    header = ["command", "where", *ROLE_COLUMNS, "what it does"]
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     for spec in COMMANDS:
         where = " / ".join(sorted(chat.value for chat in spec.chats))
         words = f" (also: {', '.join(spec.keywords)})" if spec.keywords else ""
+        marks = [ALLOWED_MARK if allows_column(spec, c) else REFUSED_MARK for c in ROLE_COLUMNS]
         lines.append(
-            f"| /{spec.name}{words} | {where} | {role_label(spec.roles)} | {spec.description} |"
+            "| " + " | ".join([f"/{spec.name}{words}", where, *marks, spec.description]) + " |"
         )
     return "\n".join(lines)

@@ -42,7 +42,7 @@ async def handle_message(ctx: HandlerContext) -> None:
         if name == ledger_add.ADDING:
             await ledger_add.collect(ctx, data)
             return
-    if any((f.file_name or "").lower().endswith(".toml") for f in event.files):
+    if organizer.wants_plan_loaded(ctx):
         await organizer.preview_plan(ctx)
         return
     if not ctx.is_known:

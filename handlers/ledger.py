@@ -14,7 +14,6 @@ from bot.ledger import STATUS_LABELS, completion_series, label, summarize
 from bot.ledger_texts import item_buttons, item_detail, item_line, ledger_text
 from bot.messaging import Button, OutgoingFile, OutgoingMessage
 from bot.plan import Role
-from bot.reports.charts import completion_chart
 from handlers.context import HandlerContext
 from handlers.tasks import fetch_file
 from storage import conversations, instances, ledger
@@ -48,6 +47,8 @@ async def show_ledger(ctx: HandlerContext) -> None:
     if not items:
         ctx.reply(text)
         return
+    from bot.reports.charts import completion_chart  # matplotlib: loaded when first drawn
+
     series = completion_series(await ledger.history(app.db, instance_id), now, plan.timezone)
     png = await asyncio.to_thread(
         completion_chart,

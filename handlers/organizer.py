@@ -1,15 +1,18 @@
-"""The organizer's commands: invites, /advance, /remind, and loading a plan sent as a file."""
+"""The organizer's commands: invites, /advance, /remind, and loading a plan sent as a file
+(a .toml plan, or a .txt / .docx work-plan document read by the importer)."""
 
 from __future__ import annotations
 
+import asyncio
 from functools import partial
 
 from bot import delivery, phases
 from bot.formatting import names_text
 from bot.i18n import _
 from bot.loading import store_plan
-from bot.messaging import Button
+from bot.messaging import Button, IncomingFile
 from bot.plan import Member, Plan, PlanError, Role, load_plan_text
+from bot.plan.model import DOCUMENT_SUFFIXES
 from bot.progress import MemberState, plan_progress
 from bot.texts import reminder, timeline_text
 from handlers import talks
@@ -116,23 +119,60 @@ async def remind(ctx: HandlerContext) -> None:
         ctx.reply(_("Nobody has anything pending."))
 
 
+def is_plan_file(file: IncomingFile) -> bool:
+    """A plan (.toml) or a work-plan document (.txt / .docx) the importer reads."""
+    return (file.file_name or "").lower().endswith((".toml", *DOCUMENT_SUFFIXES))
+
+
+def wants_plan_loaded(ctx: HandlerContext) -> bool:
+    """Whether a file sent in private outside any conversation is a plan to load: a .toml
+    always; a .txt / .docx document from an organizer, or from someone on no roster (their
+    first plan). A plain member's document is a submission sent without /submit instead."""
+    names = [(f.file_name or "").lower() for f in ctx.event.files]
+    if any(name.endswith(".toml") for name in names):
+        return True
+    if not any(name.endswith(DOCUMENT_SUFFIXES) for name in names):
+        return False
+    return not ctx.is_known or bool(ctx.memberships_with(Role.ORGANIZER))
+
+
 async def preview_plan(ctx: HandlerContext) -> None:
-    """A .toml sent in private: check it and show what would be loaded."""
+    """A plan file sent in private: a .toml is checked as it is, a .txt / .docx document goes
+    through the importer first; then the preview and a button to load it."""
     event = ctx.event
-    file = next(f for f in event.files if (f.file_name or "").lower().endswith(".toml"))
+    file = next(f for f in event.files if is_plan_file(f))
+    name = file.file_name or "plan.toml"
     if file.size is not None and file.size > MAX_PLAN_BYTES:
         ctx.reply(_("That file is too large for a plan ({size} bytes).").format(size=file.size))
         return
     content = await ctx.app.download(event.platform, file)
-    try:
-        text = content.decode("utf-8")
-        plan = load_plan_text(text, source=file.file_name or "plan.toml")
-    except UnicodeDecodeError:
-        ctx.reply(_("The plan file must be UTF-8 text."))
+    if len(content) > MAX_PLAN_BYTES:
+        ctx.reply(_("That file is too large for a plan ({size} bytes).").format(size=len(content)))
         return
+    notes: list[str] = []
+    if name.lower().endswith(".toml"):
+        try:
+            text = content.decode("utf-8")
+        except UnicodeDecodeError:
+            ctx.reply(_("The plan file must be UTF-8 text."))
+            return
+    else:
+        imported = await _import_document(ctx, content, name)
+        if imported is None:
+            return
+        text, notes = imported
+    try:
+        plan = load_plan_text(text, source=name)
     except PlanError as exc:
         ctx.reply(
-            _("The plan cannot be loaded:") + "\n" + "\n".join(f"• {p}" for p in exc.problems)
+            "\n\n".join(
+                [
+                    *notes,
+                    _("The plan cannot be loaded:")
+                    + "\n"
+                    + "\n".join(f"• {p}" for p in exc.problems),
+                ]
+            )
         )
         return
     if _organizer_entry(plan, event.platform, event.user_id) is None:
@@ -150,6 +190,8 @@ async def preview_plan(ctx: HandlerContext) -> None:
     preview = timeline_text(plan)
     if plan.warnings:
         preview += "\n\n" + _("Warnings:") + "\n" + "\n".join(f"• {w}" for w in plan.warnings)
+    if notes:
+        preview += "\n\n" + "\n\n".join(notes)
     ctx.reply(
         preview,
         (
@@ -159,6 +201,51 @@ async def preview_plan(ctx: HandlerContext) -> None:
             ),
         ),
     )
+
+
+async def _import_document(
+    ctx: HandlerContext, content: bytes, name: str
+) -> tuple[str, list[str]] | None:
+    """The plan the importer reads from a document, and what to tell about it (what it
+    could not read, with line and text; roster entries to complete); None if unreadable."""
+    from bot.plan.importer import PlanImportError, document_text, import_plan_text  # heavy
+
+    try:
+        document = await asyncio.to_thread(document_text, content, name)
+    except PlanImportError:
+        ctx.reply(
+            _(
+                "I cannot read that document: send a .docx (Word) file or a text file in UTF-8 or GB18030."
+            )
+        )
+        return None
+    try:
+        result = import_plan_text(document, source=name)
+    except PlanImportError as exc:  # nothing in it reads as a plan
+        ctx.reply(_("The plan cannot be loaded:") + "\n• " + str(exc))
+        return None
+    notes = []
+    if result.warnings:
+        notes.append(
+            _("What the importer could not read or found inconsistent — please check:")
+            + "\n"
+            + "\n".join(
+                "• "
+                + _("line {line}: {problem} — “{text}”").format(
+                    line=issue.line, problem=issue.message, text=issue.text
+                )
+                if issue.line
+                else "• " + issue.message
+                for issue in result.warnings
+            )
+        )
+    if result.new_members:
+        notes.append(
+            _("Roster entries to complete after loading: {names}").format(
+                names=names_text(list(result.new_members))
+            )
+        )
+    return result.toml_text, notes
 
 
 def _organizer_entry(plan: Plan, platform: str, user_id: str) -> Member | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 
+from bot import delivery
 from bot.app import Huiwu
 from bot.i18n import _, normalise_locale, use_locale
 from bot.messaging import Event
@@ -40,8 +41,8 @@ async def dispatch(app: Huiwu, event: Event) -> None:
                 )
             )
         if ctx.replies:
-            async with app.db.transaction() as conn:
-                await ctx.flush(conn)
+            await delivery.replies_to_chat(app, event, ctx.replies)
+            ctx.replies.clear()
             app.wake_senders()
 
 

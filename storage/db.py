@@ -152,13 +152,20 @@ class Database:
                 raise
             await self.connection.execute("COMMIT")
 
+    async def write(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
+        """One write statement, atomic on its own (no BEGIN / COMMIT round trips: the sender
+        marks every message it sends this way); returns the rows of a RETURNING clause."""
+        async with self._write_lock:
+            return list(await self.connection.execute_fetchall(sql, tuple(params)))
+
+    # Each call is one trip to aiosqlite's thread (not three: execute, fetch, close): under
+    # load those trips, not SQLite, bound how many updates a second the bot handles.
     async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
-        async with self.connection.execute(sql, tuple(params)) as cursor:
-            return await cursor.fetchone()
+        rows = await self.connection.execute_fetchall(sql, tuple(params))
+        return next(iter(rows), None)
 
     async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
-        async with self.connection.execute(sql, tuple(params)) as cursor:
-            return list(await cursor.fetchall())
+        return list(await self.connection.execute_fetchall(sql, tuple(params)))
 
 
 def _split_sql(script: str) -> list[str]:

@@ -63,55 +63,59 @@ async def enqueue(
     return int(cursor.lastrowid or 0) if cursor.rowcount == 1 else None
 
 
+async def enqueue_now(
+    db: Database, *, platform: str, chat_id: str, payloads: list[str], now: datetime
+) -> None:
+    """Queue messages to one chat in one statement (atomic on its own): the replies to an
+    event that changed nothing else need no transaction of their own."""
+    values = ", ".join("(?, ?, ?, ?, 'pending')" for _ in payloads)
+    params = [p for payload in payloads for p in (platform, chat_id, payload, to_db(now))]
+    await db.write(
+        f"INSERT INTO outbox (platform, chat_id, payload, created_at, state) VALUES {values}",
+        params,
+    )
+
+
 async def claim_due(
     db: Database, platform: str, now: datetime, limit: int = 100
 ) -> list[OutboxRecord]:
     """Mark up to ``limit`` due rows as being sent and return them, oldest first."""
-    async with (
-        db.transaction() as conn,
-        conn.execute(
-            "UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id IN ("
-            " SELECT id FROM outbox WHERE platform = ? AND state = 'pending'"
-            " AND (not_before IS NULL OR not_before <= ?) ORDER BY id LIMIT ?) RETURNING *",
-            (platform, to_db(now), limit),
-        ) as cursor,
-    ):
-        rows = await cursor.fetchall()
+    rows = await db.write(
+        "UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id IN ("
+        " SELECT id FROM outbox WHERE platform = ? AND state = 'pending'"
+        " AND (not_before IS NULL OR not_before <= ?) ORDER BY id LIMIT ?) RETURNING *",
+        (platform, to_db(now), limit),
+    )
     return sorted((_record(row) for row in rows), key=lambda r: r.id)
 
 
 async def mark_sent(db: Database, outbox_id: int, now: datetime) -> None:
-    async with db.transaction() as conn:
-        await conn.execute(
-            "UPDATE outbox SET state = 'sent', sent_at = ?, last_error = NULL WHERE id = ?",
-            (to_db(now), outbox_id),
-        )
+    await db.write(
+        "UPDATE outbox SET state = 'sent', sent_at = ?, last_error = NULL WHERE id = ?",
+        (to_db(now), outbox_id),
+    )
 
 
 async def retry_later(db: Database, outbox_id: int, not_before: datetime, error: str) -> None:
-    async with db.transaction() as conn:
-        await conn.execute(
-            "UPDATE outbox SET state = 'pending', not_before = ?, last_error = ? WHERE id = ?",
-            (to_db(not_before), error[:500], outbox_id),
-        )
+    await db.write(
+        "UPDATE outbox SET state = 'pending', not_before = ?, last_error = ? WHERE id = ?",
+        (to_db(not_before), error[:500], outbox_id),
+    )
 
 
 async def hold(db: Database, outbox_id: int, error: str) -> None:
     """Keep a message for a user the bot cannot reach yet."""
-    async with db.transaction() as conn:
-        await conn.execute(
-            "UPDATE outbox SET state = 'held', last_error = ? WHERE id = ?",
-            (error[:500], outbox_id),
-        )
+    await db.write(
+        "UPDATE outbox SET state = 'held', last_error = ? WHERE id = ?", (error[:500], outbox_id)
+    )
 
 
 async def mark_failed(db: Database, outbox_id: int, error: str) -> None:
     """Give up on a message the platform refuses for good (kept, with the reason)."""
-    async with db.transaction() as conn:
-        await conn.execute(
-            "UPDATE outbox SET state = 'failed', last_error = ? WHERE id = ?",
-            (error[:500], outbox_id),
-        )
+    await db.write(
+        "UPDATE outbox SET state = 'failed', last_error = ? WHERE id = ?",
+        (error[:500], outbox_id),
+    )
 
 
 async def release_held(conn: aiosqlite.Connection, platform: str, chat_id: str) -> int:

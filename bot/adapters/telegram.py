@@ -8,8 +8,10 @@ one that AIORateLimiter lacks, and retries without dropping.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 from telegram import (
     BotCommand,
@@ -23,7 +25,13 @@ from telegram import (
 )
 from telegram import error as tg_error
 from telegram.constants import MessageEntityType
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    BaseUpdateProcessor,
+    ContextTypes,
+    TypeHandler,
+)
 
 from bot.formatting import split_text
 from bot.i18n import _, use_locale
@@ -57,7 +65,50 @@ def build_application(
         builder = builder.base_file_url(base_file_url or base_url.replace("/bot", "/file/bot"))
     builder = builder.connect_timeout(10).read_timeout(15).write_timeout(30).pool_timeout(10)
     builder = builder.get_updates_read_timeout(40)
+    builder = builder.concurrent_updates(PerUserUpdateProcessor())
     return builder.build()
+
+
+class PerUserUpdateProcessor(BaseUpdateProcessor):
+    """Each user's updates one after the other and in order; different users' at once.
+
+    Handling an update mostly waits for the database; one at a time, as python-telegram-bot
+    does by default, a busy group or a fan-out of replies queues every user behind the
+    others (bench/roundtrip.py). One user's updates still never overtake each other.
+    """
+
+    def __init__(self, max_concurrent_updates: int = 64) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[object]) -> None:
+        key = _sender_key(update)
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+
+def _sender_key(update: object) -> int:
+    if isinstance(update, Update):
+        if update.effective_user is not None:
+            return update.effective_user.id
+        if update.effective_chat is not None:
+            return update.effective_chat.id
+    return 0
 
 
 def event_from_update(update: Update, bot_id: int) -> Event | None:
@@ -136,35 +187,26 @@ def _markup(message: OutgoingMessage) -> InlineKeyboardMarkup | None:
 
 
 class TelegramMessenger:
-    """Delivers the core's messages with the Bot API; maps Telegram's errors to the core's."""
+    """Delivers the core's messages with the Bot API; maps Telegram's errors to the core's.
+
+    A message may take several requests (a long text in parts, a long caption before its
+    file). The parts already delivered are remembered until the whole message is, so a retry
+    after a failure goes on from the part that failed instead of sending earlier ones again.
+    """
 
     platform = PLATFORM
 
     def __init__(self, application: Application) -> None:
         self.application = application
+        self._parts_sent: dict[tuple[str, OutgoingMessage], int] = {}
 
     async def send(self, chat_id: str, message: OutgoingMessage) -> None:
-        bot = self.application.bot
+        key = (chat_id, message)
+        steps = self._requests(int(chat_id), message)
         try:
-            if message.file is not None:
-                caption = message.text if len(message.text) <= MAX_CAPTION else None
-                if caption is None and message.text:
-                    for part in split_text(message.text, MAX_TEXT):
-                        await bot.send_message(int(chat_id), part)
-                upload = InputFile(message.file.content, filename=message.file.name)
-                if message.file.is_photo:
-                    await bot.send_photo(
-                        int(chat_id), upload, caption=caption, reply_markup=_markup(message)
-                    )
-                else:
-                    await bot.send_document(
-                        int(chat_id), upload, caption=caption, reply_markup=_markup(message)
-                    )
-                return
-            parts = split_text(message.text, MAX_TEXT)
-            for index, part in enumerate(parts):
-                markup = _markup(message) if index == len(parts) - 1 else None
-                await bot.send_message(int(chat_id), part, reply_markup=markup)
+            for index in range(self._parts_sent.get(key, 0), len(steps)):
+                await steps[index]()
+                self._parts_sent[key] = index + 1
         except tg_error.RetryAfter as exc:
             raise RetryAfter(_seconds(exc.retry_after), str(exc)) from exc
         except tg_error.Forbidden as exc:
@@ -172,9 +214,40 @@ class TelegramMessenger:
         except tg_error.BadRequest as exc:
             if "chat not found" in str(exc).lower():
                 raise RecipientUnreachable(str(exc)) from exc
+            self._parts_sent.pop(key, None)
             raise PermanentSendError(str(exc)) from exc
         except tg_error.TelegramError as exc:  # NetworkError, TimedOut, server errors
             raise TransientSendError(str(exc)) from exc
+        self._parts_sent.pop(key, None)
+
+    def _requests(
+        self, chat_id: int, message: OutgoingMessage
+    ) -> list[Callable[[], Awaitable[object]]]:
+        """The Bot API requests that deliver the message, in order."""
+        bot = self.application.bot
+        markup = _markup(message)
+        if message.file is None:
+            parts = split_text(message.text, MAX_TEXT)
+            return [
+                partial(
+                    bot.send_message,
+                    chat_id,
+                    part,
+                    reply_markup=markup if index == len(parts) - 1 else None,
+                )
+                for index, part in enumerate(parts)
+            ]
+        caption = message.text if len(message.text) <= MAX_CAPTION else None
+        steps: list[Callable[[], Awaitable[object]]] = []
+        if caption is None and message.text:
+            steps = [
+                partial(bot.send_message, chat_id, part)
+                for part in split_text(message.text, MAX_TEXT)
+            ]
+        upload = InputFile(message.file.content, filename=message.file.name)
+        send_file = bot.send_photo if message.file.is_photo else bot.send_document
+        steps.append(partial(send_file, chat_id, upload, caption=caption, reply_markup=markup))
+        return steps
 
     async def download(self, file: IncomingFile) -> bytes:
         telegram_file = await self.application.bot.get_file(file.file_ref)

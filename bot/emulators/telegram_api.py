@@ -174,6 +174,10 @@ class TelegramEmulator:
         self._primary_bot = self._primary_bot or bot
         return bot_id
 
+    def use_bot(self, token: str) -> None:
+        """Simulated users talk to this bot from now on (a benchmark runs two bots in turn)."""
+        self._primary_bot = self._world.bots[token]
+
     def add_user(
         self,
         first_name: str,
@@ -343,6 +347,15 @@ class TelegramEmulator:
                 "new_chat_member": {"status": "kicked", "user": bot.sender_api(), "until_date": 0},
             },
         )
+
+    def open_private_chat(self, user_id: int) -> None:
+        """The user opened the bot some time ago: the bot may write to them; no update is sent
+        (for benchmarks and crash tests that start with many members already bound)."""
+        user = self._user(user_id)
+        self._world.chats.setdefault(
+            user_id, SimChat(user_id, "private", user=user, member_ids={user_id})
+        )
+        self._bot().started_by.add(user_id)
 
     def _user_message(self, user_id: int, chat_id: int | None, content: JsonDict) -> JsonDict:
         bot = self._bot()

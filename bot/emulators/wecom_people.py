@@ -2,35 +2,21 @@
 the bot as a really signed and encrypted callback; what the bot sends them is read from the
 WeCom emulator's inbox.
 
-``VirtualTime`` is a monotonic clock that sleeping advances at once: shared by the emulator's
-counting windows and the bot's send limiters, it lets WeCom's per-minute and per-hour limits
-be kept (and checked) without waiting for them in real time.
+``VirtualTime`` (``bot.emulators.virtual_time``), shared by the emulator's counting windows and
+the bot's send limiters, lets WeCom's per-minute and per-hour limits be kept (and checked)
+without waiting for them in real time.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from bot.emulators.virtual_time import VirtualTime
 from bot.emulators.wecom_api import ReceivedMessage, WeComEmulator
 from bot.emulators.wecom_callbacks import CallbackResponse, WeComCallbackClient
 
-
-class VirtualTime:
-    """Monotonic seconds that a sleep advances at once (for send limits, not the plan clock)."""
-
-    def __init__(self, start: float = 100_000.0) -> None:
-        self.now = start
-        self.slept = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += max(seconds, 0.0)
-        self.slept += max(seconds, 0.0)
-        await asyncio.sleep(0)
+__all__ = ["VirtualTime", "WeComPerson", "buttons_of", "card_text"]
 
 
 def card_text(message: ReceivedMessage) -> str:

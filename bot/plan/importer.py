@@ -60,6 +60,7 @@ from bot.plan.cn_names import (
     superior_bodies,
 )
 from bot.plan.loader import PlanError, load_plan_text
+from bot.plan.model import DOCUMENT_SUFFIXES
 
 MEETING_TIME = time(9, 0)
 TABLE_MARK = "【表格】"
@@ -173,17 +174,22 @@ def import_plan_text(
 def read_document(path: str | Path) -> str:
     """The text of a .txt or .docx document, one paragraph a line."""
     path = Path(path)
-    suffix = path.suffix.lower()
+    if path.suffix.lower() not in (*DOCUMENT_SUFFIXES, ""):
+        raise PlanImportError(
+            f"{path}: only .txt and .docx documents can be imported (save .doc as .docx)"
+        )
     try:
-        if suffix == ".docx":
-            return _read_docx(path)
-        if suffix in (".txt", ".text", ""):
-            return _decode(path.read_bytes())
+        data = path.read_bytes()
     except OSError as exc:
         raise PlanImportError(f"{path}: cannot read the file: {exc.strerror}") from exc
-    raise PlanImportError(
-        f"{path}: only .txt and .docx documents can be imported (save .doc as .docx)"
-    )
+    return document_text(data, path.name, source=str(path))
+
+
+def document_text(data: bytes, file_name: str, *, source: str | None = None) -> str:
+    """The text of a document's bytes (a file sent in chat): .docx by content, else text."""
+    if file_name.lower().endswith(".docx"):
+        return _read_docx(data, source or file_name)
+    return _decode(data)
 
 
 def _decode(data: bytes) -> str:
@@ -195,16 +201,19 @@ def _decode(data: bytes) -> str:
     raise PlanImportError("the text is neither UTF-8 nor GB18030")
 
 
-def _read_docx(path: Path) -> str:
+def _read_docx(data: bytes, source: str) -> str:
+    import io
+    import zipfile
+
     import docx  # python-docx
     from docx.opc.exceptions import PackageNotFoundError
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
     try:
-        document = docx.Document(str(path))
-    except (PackageNotFoundError, KeyError, ValueError) as exc:
-        raise PlanImportError(f"{path}: not a readable .docx document") from exc
+        document = docx.Document(io.BytesIO(data))
+    except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        raise PlanImportError(f"{source}: not a readable .docx document") from exc
     lines: list[str] = []
     for block in document.element.body.iterchildren():
         tag = block.tag.rsplit("}", 1)[-1]

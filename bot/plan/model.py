@@ -14,6 +14,10 @@ from zoneinfo import ZoneInfo
 
 from bot.reminders.policy import ReminderPolicy
 
+# Work-plan documents bot.plan.importer reads (defined here, so that recognising one does
+# not load the importer and its name dictionaries: they double the bot's start-up and memory).
+DOCUMENT_SUFFIXES = (".txt", ".text", ".docx")
+
 
 class Role(enum.StrEnum):
     """What a person does in the plan; one person may hold several roles."""

@@ -27,6 +27,7 @@ from bot.emulators.telegram_api import TelegramEmulator
 from bot.emulators.telegram_limits import FaultPlan
 from bot.emulators.telegram_people import SimulatedPerson, contains
 from bot.emulators.telegram_transcript import TranscriptEntry
+from bot.emulators.virtual_time import VirtualTime
 from bot.i18n import _, use_locale
 from bot.loading import store_plan
 from bot.plan import load_plan_text
@@ -186,7 +187,10 @@ async def make_world(
     async def factory(
         *, faults: FaultPlan | None = None, edit_plan: PlanEditor | None = None
     ) -> World:
-        emulator = TelegramEmulator(faults=faults)
+        # Flood limits are kept and checked on a virtual time the bot's limiter shares, so a
+        # week of reminders costs no wall time waiting for Telegram's one-a-second per chat.
+        limits_time = VirtualTime()
+        emulator = TelegramEmulator(faults=faults, clock=limits_time)
         await emulator.start()
         opened.append((emulator, None))
         emulator.add_bot(TOKEN, username=BOT_USERNAME)
@@ -194,7 +198,11 @@ async def make_world(
         group = emulator.add_group("民主生活会工作群", list(user_ids.values()))
         clock = ManualClock(datetime.fromisoformat(START))
         options = TelegramOptions(
-            TOKEN, base_url=emulator.base_url, base_file_url=emulator.base_file_url
+            TOKEN,
+            base_url=emulator.base_url,
+            base_file_url=emulator.base_file_url,
+            rate_clock=limits_time,
+            rate_sleep=limits_time.sleep,
         )
         db_path = str(tmp_path / f"huiwu-{len(opened)}.sqlite3")
         runtime = Runtime(db_path, clock, telegram=options)

@@ -384,7 +384,9 @@ async def test_the_lead_reviews_personal_measures_and_the_superior_the_team_plan
     await world.hand_in_from_push("唐军", "制定个人整改措施", "唐军个人整改措施：加强学习。")
     await world.hand_in_from_push("孟平", "制定班子整改方案", "班子整改方案（初稿）。")
     lead, leader = world.people["党组书记"], world.people["市政府分管领导"]
-    waiting = await lead.say("/reviews")
+    # The lead's notice of 唐军's submission may still be on its way (the lead's chat is
+    # rate-limited after the phase's pushes): wait for the answer to /reviews itself.
+    waiting = await lead.say("/reviews", expect=contains(zh("Waiting for your review:")))
     assert "唐军" in waiting.text and "加强学习" in waiting.text
     assert "班子整改方案" not in waiting.text  # the team plan is not the lead's to review
     await lead.press("review:ok:", within=lambda e: e.message_id == waiting.message_id)

@@ -1,0 +1,182 @@
+"""Every command × every role × group and private chat is allowed or refused exactly as the
+README's command table says.
+
+The expectations are read from the README's generated table (which ``test_readme`` keeps
+equal to ``handlers.commands.markdown_table()``), one row per command in ``COMMANDS``: a
+command another branch adds is checked without touching this file. Each case runs the real
+dispatcher on a fresh copy of one SQLite file whose plan has one person per role.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from bot.app import Huiwu
+from bot.clock import ManualClock
+from bot.demo import seed_plan_text
+from bot.i18n import _, use_locale
+from bot.loading import store_plan
+from bot.messaging import ChatType, Event, OutgoingMessage
+from bot.plan import Role, load_plan_text
+from handlers.commands import COMMANDS, ROLE_COLUMNS, STRANGER, CommandSpec
+from handlers.context import HandlerContext
+from handlers.router import dispatch
+from storage import instances
+from storage.db import Database
+from tests.dbdump import dump_tables
+
+ROOT = Path(__file__).resolve().parents[1]
+NOW = datetime.fromisoformat("2013-12-04T10:00+08:00")  # the preparation phase has started
+GROUP_CHAT = "-4000000001"
+STRANGER_ID = "999"
+
+
+def user_id(column: str) -> str:
+    return STRANGER_ID if column == STRANGER else str(1000 + ROLE_COLUMNS.index(column))
+
+
+def single_role_plan() -> str:
+    """The seed plan with one extra roster entry per role, each holding only that role."""
+    text = seed_plan_text()
+    extra = "".join(
+        f'\n[[roster]]\nid = "only-{role.value}"\nname = "仅{role.value}"\n'
+        f'roles = ["{role.value}"]\ntelegram_id = {user_id(role.value)}\nlocale = "en"\n'
+        for role in Role
+    )
+    head, sep, tail = text.partition("\n[[phases]]")
+    return head + extra + sep + tail
+
+
+@dataclass(frozen=True)
+class Row:
+    command: str
+    chats: frozenset[ChatType]
+    allowed: dict[str, bool]  # role column → ✓
+
+
+def readme_rows() -> dict[str, Row]:
+    """The README's command table, as documented."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"<!-- commands:start.*?-->\n(.*?)\n<!-- commands:end -->", readme, re.S)
+    assert block is not None
+    lines = [line.strip("|").split("|") for line in block.group(1).strip().splitlines()]
+    header = [cell.strip() for cell in lines[0]]
+    assert header[2 : 2 + len(ROLE_COLUMNS)] == list(ROLE_COLUMNS)
+    rows = {}
+    for cells in lines[2:]:
+        cells = [cell.strip() for cell in cells]
+        command = cells[0].split()[0].lstrip("/")
+        chats = frozenset(ChatType(part.strip()) for part in cells[1].split("/"))
+        marks = dict(zip(header[2:], cells[2:], strict=False))
+        rows[command] = Row(
+            command, chats, {column: marks[column] == "✓" for column in ROLE_COLUMNS}
+        )
+    return rows
+
+
+def refusals(spec: CommandSpec, app: Huiwu, event: Event) -> set[str]:
+    """Every refusal the router can give this event, in English (the test users' language);
+    the stranger's comes from the handlers' own context, whatever its wording."""
+    msgids = (
+        "/{name} works in the plan's group chat, not here.",
+        "/{name} works in private chat with me, not in the group.",
+        spec.refusal,
+    )
+    with use_locale("en"):
+        stranger = HandlerContext(app, event, [])
+        stranger.refuse_stranger()
+        return {_(msgid).format(name=spec.name) for msgid in msgids} | {
+            reply.text for reply in stranger.replies
+        }
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database with the plan loaded and the group bound (built once for the module)."""
+    path = tmp_path_factory.mktemp("authorisation") / "template.sqlite3"
+    asyncio.run(build_template(path))
+    return path
+
+
+async def build_template(path: Path) -> None:
+    db = await Database.open(str(path))
+    text = single_role_plan()
+    plan = load_plan_text(text)
+    async with db.transaction() as conn:
+        instance_id = await store_plan(conn, plan, text, loaded_by="test", now=NOW)
+        await instances.bind_chat(conn, instance_id, "telegram", GROUP_CHAT, NOW)
+        for role in Role:
+            await instances.mark_reachable(conn, "telegram", user_id(role.value), True)
+    await db.close()
+
+
+async def run_case(template: Path, tmp_path: Path, spec: CommandSpec, column: str, chat: ChatType):
+    """Dispatch ``/command`` from the person holding ``column`` in ``chat``; return the
+    replies, the refusals it could get, and the tables (but the outbox) before and after."""
+    path = tmp_path / f"{spec.name}-{column}-{chat.value}.sqlite3"
+    shutil.copy(template, path)
+    db = await Database.open(str(path))
+    try:
+        app = Huiwu(db, ManualClock(NOW), default_locale="zh_CN")
+        before = await dump_tables(db, exclude=("outbox",))
+        sender = user_id(column)
+        event = Event(
+            platform="telegram",
+            chat_id=sender if chat is ChatType.PRIVATE else GROUP_CHAT,
+            chat_type=chat,
+            user_id=sender,
+            user_name=column,
+            language="en",
+            text=f"/{spec.name}",
+            command=spec.name,
+        )
+        refused_texts = refusals(spec, app, event)
+        await dispatch(app, event)
+        rows = await db.fetch_all("SELECT payload FROM outbox WHERE chat_id = ?", (event.chat_id,))
+        replies = [OutgoingMessage.from_json(row[0]).text for row in rows]
+        after = await dump_tables(db, exclude=("outbox",))
+    finally:
+        await db.close()
+    return replies, refused_texts, before, after
+
+
+def test_the_readme_table_has_every_command_and_every_role() -> None:
+    rows = readme_rows()
+    assert list(rows) == [spec.name for spec in COMMANDS]
+    assert set(ROLE_COLUMNS) == {STRANGER} | {role.value for role in Role}
+    # The table is not trivially permissive or restrictive: both marks occur.
+    marks = {allowed for row in rows.values() for allowed in row.allowed.values()}
+    assert marks == {True, False}
+
+
+@pytest.mark.parametrize("spec", COMMANDS, ids=lambda spec: spec.name)
+async def test_each_role_in_each_chat_is_allowed_or_refused_as_documented(
+    spec: CommandSpec, template: Path, tmp_path: Path
+) -> None:
+    row = readme_rows()[spec.name]
+    with use_locale("en"):
+        crashed = _(
+            "Sorry, something went wrong on my side. Nothing you sent was lost; please try again."
+        )
+    for chat in ChatType:
+        for column in ROLE_COLUMNS:
+            documented = chat in row.chats and row.allowed[column]
+            replies, refused_texts, before, after = await run_case(
+                template, tmp_path, spec, column, chat
+            )
+            case = f"/{spec.name} by {column} in {chat.value}: {replies}"
+            assert crashed not in replies, case
+            refused = bool(replies) and all(reply in refused_texts for reply in replies)
+            if documented:
+                assert not refused, case
+            else:
+                assert refused, case
+                assert len(replies) == 1, case
+                assert after == before, case  # a refusal changes nothing
