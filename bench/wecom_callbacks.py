@@ -62,20 +62,21 @@ Signed = tuple[dict[str, str], bytes]  # (query parameters, body)
 def signed_callbacks(count: int, users: tuple[str, ...], text: str) -> list[Signed]:
     """``count`` text messages with distinct MsgIds, encrypted and signed as WeCom does."""
     crypto = WeChatCrypto(TOKEN, AES_KEY, CORP_ID)
+    now = int(time.time())
     out = []
     for index in range(count):
         plain = build_message_xml(
             [
                 ("ToUserName", CORP_ID),
                 ("FromUserName", users[index % len(users)]),
-                ("CreateTime", 1386036000 + index),
+                ("CreateTime", now + index),
                 ("MsgType", "text"),
                 ("Content", text),
                 ("MsgId", 2**62 + index),
                 ("AgentID", AGENT_ID),
             ]
         )
-        nonce, timestamp = secrets.token_hex(8), str(1386036000 + index)
+        nonce, timestamp = secrets.token_hex(8), str(now + index % 60)
         envelope = xmltodict.parse(crypto.encrypt_message(plain, nonce, timestamp))["xml"]
         body = build_message_xml(
             [("ToUserName", CORP_ID), ("AgentID", str(AGENT_ID)), ("Encrypt", envelope["Encrypt"])]

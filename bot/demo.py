@@ -33,6 +33,7 @@ from bot.emulators.telegram_api import TelegramEmulator
 from bot.emulators.telegram_people import SimulatedPerson, contains
 from bot.emulators.telegram_transcript import TranscriptEntry
 from bot.emulators.virtual_time import VirtualTime
+from bot.i18n import _, use_locale
 from bot.loading import store_plan
 from bot.plan import load_plan_text
 from bot.runtime import Runtime, TelegramOptions
@@ -84,16 +85,11 @@ class Demo:
 
     async def vote(self, name: str, *choices: str) -> None:
         """Answer the newest ballot item by item and cast it."""
+        await self.runtime.app.drain()
         person = self.people[name]
-        await person.expect(
-            lambda entry: any(
-                b[1] and b[1].startswith("vote:") for row in entry.buttons for b in row
-            ),
-            since=0,
-        )
         for choice in choices:
-            await person.press(choice)
-        await person.press("cast:")
+            step = await person.press(choice, expect=_ballot_step)
+        await person.press("cast:", within=contains(step.text))
 
     def group_command(self, name: str, command: str) -> None:
         """Send a command in the group without waiting: a group takes 19 messages a minute,
@@ -337,6 +333,13 @@ async def _talks(demo: Demo) -> None:
     await people["方磊"].say("/talks")
 
 
+def _ballot_step(entry: TranscriptEntry) -> bool:
+    """The bot's next ballot prompt: an item's choices or the Cast button."""
+    return any(
+        (data or "").startswith(("vote:", "cast:")) for row in entry.buttons for _l, data in row
+    )
+
+
 def _talk_request(recorder: str) -> Callable[[TranscriptEntry], bool]:
     def matches(entry: TranscriptEntry) -> bool:
         data = [d or "" for row in entry.buttons for _label, d in row]
@@ -351,14 +354,24 @@ async def _meeting(demo: Demo) -> None:
     demo.group_command("党组书记", "/meeting")
     for _step in range(4 + 3):  # items 2-5, then the three speakers after the chair
         demo.group_command("党组书记", "/next")
+    mark = len(demo.emulator.transcript(demo.group))
     demo.group_command("党组书记", "/next")  # item 6: the evaluation opens
-    await demo.runtime.app.drain(GROUP_BACKLOG_SECONDS)
+    await demo.emulator.wait_for_bot_message(
+        demo.group, contains("民主生活会现场民主测评"), timeout=GROUP_BACKLOG_SECONDS, since=mark
+    )
+    await demo.runtime.app.drain()
     ballots = {"方磊": "好好好", "唐军": "好较好好", "孟平": "较好较好一般", "党组书记": "好好较好"}
     for name, answers in ballots.items():
         await demo.vote(name, *_choices(answers))
     demo.group_command("党组书记", "/next")  # item 7: the evaluation closes, results
+    mark = len(demo.emulator.transcript(demo.group))
     for _step in range(3):
         demo.group_command("党组书记", "/next")
+    with use_locale("zh_CN"):
+        closed = _("The agenda is complete: the meeting is closed.")
+    await demo.emulator.wait_for_bot_message(
+        demo.group, contains(closed), timeout=GROUP_BACKLOG_SECONDS, since=mark
+    )
     await demo.runtime.app.drain(GROUP_BACKLOG_SECONDS)
 
 

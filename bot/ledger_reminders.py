@@ -20,7 +20,10 @@ ITEM_SUBJECT = "item:"
 
 
 class LedgerReminders:
-    """Open rectification items with a deadline and someone responsible."""
+    """Open rectification items with a deadline and someone responsible; overdue ones are
+    escalated to the organizers (督办), as tasks are."""
+
+    escalates = True
 
     def __init__(self) -> None:
         # The engine asks for texts without the database, always after ``open_items`` of the

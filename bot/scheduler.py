@@ -5,7 +5,8 @@ APScheduler (``AsyncIOScheduler``) holds the one wake-up job: the next due insta
 injected clock (real, simulated or manual) is converted to real seconds with
 ``Clock.real_seconds_until`` and the job is replaced after every tick and whenever
 ``Huiwu.schedule_changed`` is set (a group bound, a phase advanced, a pause, a return).
-A ManualClock never wakes the job by itself: tests and the demo move it and call ``tick``.
+A ManualClock never makes anything due by itself: tests and the demo move it and call
+``tick`` (the hourly look-again still runs, and finds nothing new).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from bot.reminders import engine
 
 logger = logging.getLogger(__name__)
 
-IDLE_RECHECK_SECONDS = 3600.0  # with nothing scheduled, look again now and then
+IDLE_RECHECK_SECONDS = 3600.0  # look again at least this often (real seconds)
 RETRY_SECONDS = 1.0  # after a failed tick
 MIN_WAIT_SECONDS = 0.05  # never spin, even if something is due at once again
 WAKE_JOB = "huiwu-wake"
@@ -107,10 +108,13 @@ class PlanScheduler:
                 logger.exception("the scheduled tick failed; trying again shortly")
                 self._arm(RETRY_SECONDS)
                 return
+            # Look again at least hourly: another process (huiwu wecom create-chat) may have
+            # started a plan, which nothing here announces.
             if self.next_due is None:
                 self._arm(IDLE_RECHECK_SECONDS)
             else:
-                self._arm(self.app.clock.real_seconds_until(self.next_due))
+                wait = self.app.clock.real_seconds_until(self.next_due)
+                self._arm(min(wait, IDLE_RECHECK_SECONDS))
 
     def _arm(self, real_seconds: float) -> None:
         if math.isinf(real_seconds):  # a ManualClock: only moving it makes anything due

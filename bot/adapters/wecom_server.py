@@ -11,8 +11,9 @@
   handled once. The journal (``bot.adapters.wecom_journal``; the database when the bot runs)
   records each callback before it is answered and marks it when handled, so retries are known
   across a restart and what was answered but not handled is handled at the next start.
-* A bad signature or a wrong corp id gets 403, malformed XML or missing parameters 400, a
-  body over ``max_body`` 413; none of them changes anything. Nothing secret is logged.
+* A bad signature, a wrong corp id or a signed timestamp more than a day off gets 403,
+  malformed XML or missing parameters 400, a body over ``max_body`` 413; none of them changes
+  anything. Nothing secret is logged.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ EventSink = Callable[[Event], Awaitable[None]]
 EventPreparer = Callable[[Event], Awaitable[Event]]
 
 MAX_BODY = 64 * 1024  # a WeCom callback is a few hundred bytes
+MAX_AGE_SECONDS = 86400.0  # a signed callback older (or newer) than this is refused
 ENTER_AGENT_QUIET_SECONDS = 12 * 3600.0  # opening the app greets a member at most this often
 
 
@@ -83,6 +85,8 @@ class WeComCallbackServer:
         max_body: int = MAX_BODY,
         concurrency: int = 8,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        max_age: float = MAX_AGE_SECONDS,
     ) -> None:
         self.corp_id = corp_id
         self.agent_id = agent_id
@@ -95,6 +99,8 @@ class WeComCallbackServer:
         self._sink = sink
         self._prepare = prepare
         self._clock = clock
+        self._wall_clock = wall_clock
+        self.max_age = max_age
         self.journal = journal or MemoryJournal()
         self._entered: dict[str, float] = {}
         self._queues: dict[str, deque[tuple[str, Event]]] = {}
@@ -184,6 +190,16 @@ class WeComCallbackServer:
         except Exception as exc:  # bad base64, bad padding, bad length: not from WeCom
             raise _Rejected(400, f"cannot decrypt ({type(exc).__name__})") from None
 
+    def _check_fresh(self, timestamp: str) -> None:
+        """A signed callback older than ``max_age`` is a replay: the journal may have forgotten
+        it (it keeps handled callbacks two days), WeCom itself retries within seconds."""
+        try:
+            sent = int(timestamp)
+        except ValueError:
+            raise _Rejected(400, "timestamp is not a number") from None
+        if abs(self._wall_clock() - sent) > self.max_age:
+            raise _Rejected(403, "stale timestamp")
+
     async def _receive(self, request: web.Request) -> web.Response:
         try:
             signature, timestamp, nonce = self._signed_params(request)
@@ -212,6 +228,7 @@ class WeComCallbackServer:
         plaintext = self._decrypt(
             lambda: self._crypto.decrypt_message(envelope, signature, timestamp, nonce)
         )
+        self._check_fresh(timestamp)
         try:
             fields = parse_xml(plaintext)
         except MalformedCallback as exc:

@@ -34,28 +34,31 @@ def percent(share: float) -> str:
     return f"{share * 100:.1f}%"
 
 
+def _labelled(label: str, text: str) -> str:
+    return _("{label}: {text}").format(label=label, text=text)
+
+
 def result_text(survey: Survey, survey_round: SurveyRound) -> str:
     """The result of a round as the group reads it (hidden while open or below the minimum)."""
     head = _("“{title}”, round {round}").format(title=survey.title, round=survey_round.round)
     result = survey_round.result
     if survey_round.status == "open" or result is None:
-        return head + ": " + _("open; results are shown when it closes.")
+        return _labelled(head, _("open; results are shown when it closes."))
     total = result["ballots"]
     if total < survey.min_ballots:
-        return (
-            head
-            + ": "
-            + _(
+        return _labelled(
+            head,
+            _(
                 "{count} ballot(s); results are shown only with at least {minimum}, so they stay hidden."
-            ).format(count=total, minimum=survey.min_ballots)
+            ).format(count=total, minimum=survey.min_ballots),
         )
-    lines = [head + ": " + _("{count} ballot(s).").format(count=total)]
+    lines = [_labelled(head, _("{count} ballot(s).").format(count=total))]
     for number, (item, counts) in enumerate(zip(survey.items, result["counts"], strict=True), 1):
         cells = " · ".join(
             f"{choice} {n} ({percent(n / total)})"
             for choice, n in zip(survey.scale, counts, strict=True)
         )
-        lines.append(f"{number}. {item}: {cells}")
+        lines.append(_labelled(f"{number}. {item}", cells))
     if result["rate"] is not None:
         lines.append(
             _("Overall rate ({choices}): {rate}").format(

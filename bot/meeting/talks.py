@@ -1,7 +1,8 @@
 """The heart-to-heart talks the plan requires: which pairs are done (both sides confirmed),
 waiting for the other side, or still to be held; the matrix /talks shows.
 
-``pending_talk_pairs`` is the source reminders use: every required pair not yet confirmed.
+``pending_talk_pairs`` lists every required pair not yet confirmed; the reminder engine
+(issue 4) reminds them through ``bot.meeting.talk_reminders``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from bot.i18n import _
 from bot.plan import Plan
 from storage import instances
 from storage import talks as talk_store
+from storage.db import Database
 from storage.records import MemberRecord
 from storage.talks import TalkRecord
 
@@ -47,8 +49,12 @@ class TalkPair:
 
 async def talk_pairs(app: Huiwu, instance_id: int, plan: Plan) -> list[TalkPair]:
     """Every pair the plan requires, in plan order, with its state."""
-    members = {m.member_key: m for m in await instances.members_of(app.db, instance_id)}
-    records = await talk_store.talks_of(app.db, instance_id)
+    return await talk_pairs_in(app.db, instance_id, plan)
+
+
+async def talk_pairs_in(db: Database, instance_id: int, plan: Plan) -> list[TalkPair]:
+    members = {m.member_key: m for m in await instances.members_of(db, instance_id)}
+    records = await talk_store.talks_of(db, instance_id)
     pairs = []
     for key_a, key_b in plan.talk_pairs:
         a, b = members[key_a], members[key_b]

@@ -18,6 +18,7 @@ import aiosqlite
 from bot import delivery
 from bot.app import Huiwu
 from bot.ledger_reminders import LedgerReminders
+from bot.meeting.talk_reminders import TalkReminders
 from bot.messaging import OutgoingMessage
 from bot.phases import phase_end_time
 from bot.plan import Plan, Role
@@ -30,7 +31,7 @@ from storage.records import MemberRecord
 
 logger = logging.getLogger(__name__)
 
-SOURCES: tuple[ReminderSource, ...] = (TaskReminders(), LedgerReminders())
+SOURCES: tuple[ReminderSource, ...] = (TaskReminders(), TalkReminders(), LedgerReminders())
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +90,8 @@ async def survey(
                 continue
             earliest = not_before(item, plan, pauses.resumed_at(item.member_id, item.subject))
             schedule = planner.schedule(item.due, policy, plan.timezone, until)
-            for track in (schedule.to_member, schedule.escalation):
+            tracks = (schedule.to_member, schedule.escalation)
+            for track in tracks if source.escalates else tracks[:1]:
                 latest = planner.latest_due(track, earliest, now)
                 if latest is not None:
                     due = Due(source, item, latest)

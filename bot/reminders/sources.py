@@ -34,6 +34,9 @@ class Remindable:
 
 
 class ReminderSource(Protocol):
+    # Whether overdue items are also escalated to the organizers.
+    escalates: bool
+
     async def open_items(self, db: Database, instance_id: int) -> list[Remindable]:
         """Every item of the instance still owed (done ones are simply not listed)."""
 
@@ -54,6 +57,8 @@ TASK_SUBJECT = "task:"
 
 class TaskReminders:
     """Assignments not yet handed in, or handed back for changes."""
+
+    escalates = True
 
     async def open_items(self, db: Database, instance_id: int) -> list[Remindable]:
         return [

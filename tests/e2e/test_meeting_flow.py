@@ -21,11 +21,18 @@ def group_since(world: World, mark: int) -> list[TranscriptEntry]:
     return outgoing(world.emulator.transcript(world.group)[mark:])
 
 
+def ballot_step(entry: TranscriptEntry) -> bool:
+    """The bot's next ballot prompt: an item's choices or the Cast button."""
+    return any(
+        (data or "").startswith(("vote:", "cast:")) for row in entry.buttons for _l, data in row
+    )
+
+
 async def vote(person: SimulatedPerson, *choices: str) -> TranscriptEntry:
     """Answer the newest ballot item by item, then cast it."""
     for choice in choices:
-        await person.press(choice)
-    return await person.press("cast:")
+        step = await person.press(choice, expect=ballot_step)
+    return await person.press("cast:", within=contains(step.text))
 
 
 # --- 1. opinions ------------------------------------------------------------------------
@@ -277,11 +284,11 @@ async def test_agenda_runs_the_meeting_and_the_evaluation_is_anonymous(world: Wo
     [result] = [e for e in group_since(world, mark) if "民主生活会现场民主测评" in e.text]
     assert zh("{count} ballot(s).", count=4) in result.text
     assert (
-        "1. 会前准备情况: 好 3 (75.0%) · 较好 1 (25.0%) · 一般 0 (0.0%) · 差 0 (0.0%)"
+        "1. 会前准备情况：好 3 (75.0%) · 较好 1 (25.0%) · 一般 0 (0.0%) · 差 0 (0.0%)"
         in result.text
     )
     assert (
-        "3. 上次民主生活会整改措施落实情况: 好 1 (25.0%) · 较好 1 (25.0%) · 一般 1 (25.0%) · 差 1 (25.0%)"
+        "3. 上次民主生活会整改措施落实情况：好 1 (25.0%) · 较好 1 (25.0%) · 一般 1 (25.0%) · 差 1 (25.0%)"
         in result.text
     )
     late = await world.people["市政府分管领导"].press("好")
@@ -399,3 +406,41 @@ async def test_the_lead_reviews_personal_measures_and_the_superior_the_team_plan
         "SELECT DISTINCT status FROM assignments WHERE task_id = 'team-plan'"
     )
     assert [row[0] for row in statuses] == ["returned"]
+
+
+# --- 6. talk pairs in the scheduled reminders ------------------------------------------------
+
+
+async def test_scheduled_reminders_include_the_talk_pairs_until_both_sides_confirm(
+    world: World,
+) -> None:
+    await world.bind(*EVERYONE)
+    tang, meng = world.people["唐军"], world.people["孟平"]
+    await world.at("2013-12-03T09:00+08:00")
+    await world.at("2013-12-12T10:00+08:00")  # 3 days before the talks are due (12-15)
+    about_tang = zh(
+        "Reminder: your heart-to-heart talk with {name} is not recorded yet. Once you have held it, send /talk.",
+        name="唐军",
+    )
+    first = [e for e in meng.inbox() if about_tang in e.text]
+    assert len(first) == 1
+    assert [label for row in first[0].buttons for label, _d in row].count(
+        zh("Record a talk with {name}", name="唐军")
+    ) == 1
+    # 唐军 records the talk from his reminder; 孟平 confirms; no more reminders about it.
+    await tang.press(f"talk:rec:{await world.member_id('孟平')}")
+    asked = await meng.expect(
+        lambda e: (
+            "唐军" in e.text
+            and any((d or "").startswith("talk:ok:") for r in e.buttons for _l, d in r)
+        ),
+        since=0,
+    )
+    await meng.press("talk:ok:", within=lambda e: e.message_id == asked.message_id)
+    await world.at("2013-12-14T10:00+08:00")  # 1 day before
+    assert len([e for e in meng.inbox() if about_tang in e.text]) == 1
+    about_fang = zh(
+        "Reminder: your heart-to-heart talk with {name} is not recorded yet. Once you have held it, send /talk.",
+        name="方磊",
+    )
+    assert len([e for e in meng.inbox() if about_fang in e.text]) == 2

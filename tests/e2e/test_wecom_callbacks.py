@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -125,7 +126,7 @@ def received_note(texts: int, files: int) -> str:
 
 async def test_a_repeated_event_is_handled_once_but_a_later_one_again(world: WeComWorld) -> None:
     await world.at("2013-12-03T09:00+08:00")
-    fixed = 1386036000.0
+    fixed = float(int(time.time()))
     assert world.runtime.wecom_server is not None
     clicker = WeComCallbackClient(
         world.runtime.wecom_server.url,
@@ -214,3 +215,21 @@ async def test_no_secret_reaches_the_log(
     assert "WeCom callback refused (403)" in log  # the log was captured at all
     for secret in (CORP_SECRET, AES_KEY, CALLBACK_TOKEN, *world.emulator._tokens):
         assert secret not in log
+
+
+async def test_a_replayed_old_callback_is_refused(world: WeComWorld) -> None:
+    assert world.runtime.wecom_server is not None
+    day_old = WeComCallbackClient(
+        world.runtime.wecom_server.url,
+        CALLBACK_TOKEN,
+        AES_KEY,
+        CORP_ID,
+        AGENT_ID,
+        clock=lambda: time.time() - 2 * 86400,
+    )
+    try:
+        before = await _snapshot(world)
+        assert (await day_old.send_text(USERIDS["方磊"], "/status")).status == 403
+        assert await _snapshot(world) == before
+    finally:
+        await day_old.close()

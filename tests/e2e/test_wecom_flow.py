@@ -5,13 +5,20 @@ shipped seed plan and a ManualClock moved by ``world.at``.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from bot.demo import seed_plan_text
+from bot.demo_wecom import with_city_leader_on_wecom
 from bot.emulators.wecom_api import ReceivedMessage
 from bot.emulators.wecom_people import buttons_of, card_text
+from bot.loading import store_plan
+from bot.plan import load_plan_text
+from bot.wecom_chat import create_or_bind_chat
 from tests.e2e.conftest import PLAN_TITLE, zh
 from tests.e2e.wecom_world import (
     USERIDS,
@@ -228,3 +235,37 @@ async def test_opening_the_app_greets_a_member_once_and_releases_held_messages(
     await world.callbacks.send_enter_agent(USERIDS["孟平"])
     await world.settle()
     assert len(meng.texts()) == count
+
+
+async def test_a_running_bot_starts_a_plan_whose_chat_another_process_created(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.scheduler.IDLE_RECHECK_SECONDS", 0.05)
+    async for factory in wecom_worlds(tmp_path):
+        world = await factory()  # one plan runs; its next step is days away
+        await asyncio.wait_for(scheduled(world), 10)
+        text = with_city_leader_on_wecom(seed_plan_text())
+        async with world.app.db.transaction() as conn:
+            second = await store_plan(
+                conn, load_plan_text(text), text, loaded_by="e2e", now=world.clock.now()
+            )
+        await world.clock.set(datetime.fromisoformat("2013-12-03T10:00+08:00"))
+        # As `huiwu wecom create-chat` does from its own process: nothing tells the bot.
+        assert world.runtime.wecom_client is not None
+        await create_or_bind_chat(
+            world.app.db, world.runtime.wecom_client, world.clock, instance_id=second
+        )
+        await asyncio.wait_for(started(world, second), 10)
+
+
+async def scheduled(world: WeComWorld) -> None:
+    """Returns once the scheduler waits for the running plan's next step."""
+    while world.runtime.scheduler.next_due is None:  # noqa: ASYNC110 - another task sets it
+        await asyncio.sleep(0.02)
+
+
+async def started(world: WeComWorld, instance_id: int) -> None:
+    """Returns once the plan instance has assignments (the scheduler started its phase)."""
+    query = "SELECT COUNT(*) FROM assignments WHERE instance_id = ?"
+    while (await world.rows(query, (instance_id,)))[0][0] == 0:  # noqa: ASYNC110
+        await asyncio.sleep(0.02)
