@@ -224,6 +224,7 @@ async def test_open_items_are_reminded_by_the_reminder_engine_until_done(world: 
         expect=contains(zh("Saved as item #{id}.", id=1)),
     )
     chat = world.user_ids["唐军"]
+    await tang.expect(contains("建立领导干部基层联系点制度"), since=0)  # the push
     seen = len(world.emulator.bot_messages(chat))
     about: list[tuple[datetime, TranscriptEntry]] = []
 
