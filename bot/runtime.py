@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from telegram.ext import Application
 
 from bot.adapters import telegram as telegram_adapter
-from bot.adapters.wecom import WeComMessenger, app_menu
+from bot.adapters.wecom import WECOM_POLICY, WeComMessenger, app_menu
 from bot.adapters.wecom_client import DEFAULT_API_BASE_URL, WeComClient, WeComSendError
 from bot.adapters.wecom_events import PLATFORM as WECOM
 from bot.adapters.wecom_journal import StoredJournal
@@ -26,7 +26,7 @@ from bot.i18n import use_locale
 from bot.messaging import Event
 from bot.ratelimit import RateLimiter
 from bot.scheduler import PlanScheduler
-from bot.sender import TELEGRAM_POLICY, WECOM_POLICY, OutboxSender, SendPolicy
+from bot.sender import TELEGRAM_POLICY, OutboxSender, SendPolicy
 from handlers.router import dispatch
 from storage.db import Database
 

@@ -41,6 +41,8 @@ class SendPolicy:
     max_backoff: float = 30.0
     first_backoff: float = 0.2
     concurrency: int = 8  # sends in flight at once, across chats
+    # How many platform messages one outgoing message becomes (each counts against the limits).
+    cost: Callable[[OutgoingMessage], int] | None = None
 
 
 TELEGRAM_POLICY = SendPolicy(
@@ -54,15 +56,6 @@ TELEGRAM_POLICY = SendPolicy(
     overall=Limit(28, 1.0, burst=1.25),
     per_private_chat=(Limit(19, 20.0, burst=3),),
     per_group_chat=(Limit(19, 20.0, burst=3), Limit(19, 60.0)),
-)
-
-WECOM_POLICY = SendPolicy(
-    # WeCom silently drops an app's messages beyond 30 a minute and 1,000 an hour to one
-    # member, and group messages beyond 200 a minute: queue under each with a margin (a send
-    # is counted when it starts; WeCom counts it when it arrives, a little later).
-    per_private_chat=(Limit(29, 61.0), Limit(990, 3601.0)),
-    per_group_chat=(Limit(195, 61.0),),
-    concurrency=4,
 )
 
 
@@ -202,7 +195,9 @@ class OutboxSender:
         message = OutgoingMessage.from_json(record.payload)
         backoff = self.policy.first_backoff
         while True:
-            await self.limiter.acquire(self._limits(record.chat_id, message))
+            limits = self._limits(record.chat_id, message)
+            for _slot in range(self.policy.cost(message) if self.policy.cost else 1):
+                await self.limiter.acquire(limits)
             try:
                 # Only the request and recording it take a slot (waits for limits and backoff
                 # do not): marking within the slot bounds what a crash can send twice to the

@@ -9,6 +9,9 @@ How an ``OutgoingMessage`` looks on WeCom:
 * to the group: text through appchat/send (a group chat takes no cards with buttons);
 * a file: uploaded with media/upload and sent as a file message after the text.
 
+``render`` lists those WeCom messages; ``WECOM_POLICY`` (the outbox sender's limits for WeCom)
+counts each of them against WeCom's per-member and per-group limits.
+
 WeCom's errors become the core's: 45009/45033 → ``RetryAfter`` (growing while they last),
 a token still refused after the client's bounded refreshes, a timeout or a 5xx →
 ``TransientSendError``, a member or chat WeCom does not know → ``RecipientUnreachable``,
@@ -21,6 +24,7 @@ import dataclasses
 import logging
 import secrets
 from collections import OrderedDict
+from dataclasses import dataclass
 
 from bot.adapters.wecom_client import (
     FREQUENCY_ERRORS,
@@ -44,6 +48,8 @@ from bot.messaging import (
     SendError,
     TransientSendError,
 )
+from bot.ratelimit import Limit
+from bot.sender import SendPolicy
 from handlers.commands import APP_MENU, BY_NAME
 
 logger = logging.getLogger(__name__)
@@ -94,6 +100,52 @@ def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+@dataclass(frozen=True)
+class Step:
+    """One WeCom message of an ``OutgoingMessage``: a text, a card with buttons, or a file."""
+
+    text: str = ""
+    title: str = ""
+    buttons: tuple[Button, ...] = ()
+    file: OutgoingFile | None = None
+
+
+def render(message: OutgoingMessage) -> list[Step]:
+    """The WeCom messages that deliver ``message``, in order (see the module docstring)."""
+    text = _with_links(message)
+    files = [Step(file=message.file)] if message.file is not None else []
+    pressable = (
+        () if message.to_group else tuple(b for row in message.buttons for b in row if b.data)
+    )
+    if not pressable:
+        return [*(Step(part) for part in text_parts(text)), *files]
+    title, body = _card_parts(message, text)
+    on_card = body if len(body) <= CARD_TEXT_CHARS else ""
+    before = [] if on_card or not body else [Step(part) for part in text_parts(body)]
+    cards = [
+        Step(on_card if start == 0 else "", title, pressable[start : start + CARD_BUTTONS])
+        for start in range(0, len(pressable), CARD_BUTTONS)
+    ]
+    return [*before, *files, *cards]
+
+
+def sends_for(message: OutgoingMessage) -> int:
+    """How many messages WeCom counts against its limits for ``message``."""
+    return max(1, len(render(message)))
+
+
+WECOM_POLICY = SendPolicy(
+    # WeCom silently drops an app's messages beyond 30 a minute and 1,000 an hour to one
+    # member, and group messages beyond 200 a minute: queue under each with a margin (a send
+    # is counted when it starts, WeCom counts it when it arrives, a little later), counting
+    # every WeCom message an outgoing message becomes.
+    per_private_chat=(Limit(29, 61.0), Limit(990, 3601.0)),
+    per_group_chat=(Limit(195, 61.0),),
+    concurrency=4,
+    cost=sends_for,
+)
+
+
 def _menu_entry(name: str) -> dict[str, object]:
     spec = BY_NAME[name]
     label = spec.keywords[0] if spec.keywords and current_locale() == "zh_CN" else "/" + name
@@ -137,31 +189,18 @@ class WeComMessenger:
         self._next_retry_after = self.retry_after
 
     async def _send_private(self, userid: str, message: OutgoingMessage) -> None:
-        text = _with_links(message)
-        pressable = [b for row in message.buttons for b in row if b.data]
-        if not pressable:
-            for part in text_parts(text):
-                await self._checked(await self.client.send_text([userid], part), userid)
-            await self._send_file(userid, message)
-            return
-        title, body = _card_parts(message, text)
-        on_card = body if len(body) <= CARD_TEXT_CHARS else ""
-        if body and not on_card:
-            for part in text_parts(body):
-                await self._checked(await self.client.send_text([userid], part), userid)
-        await self._send_file(userid, message)
-        for start in range(0, len(pressable), CARD_BUTTONS):
-            chunk = pressable[start : start + CARD_BUTTONS]
-            card = self._card(title, on_card if start == 0 else "", chunk)
-            await self._checked(await self.client.send_template_card([userid], card), userid)
-
-    async def _send_file(self, userid: str, message: OutgoingMessage) -> None:
-        if message.file is not None:
-            file = message.file
-            await self.client.send_file([userid], file.name, file.content, kind=_kind(file))
+        for step in render(message):
+            if step.file is not None:
+                file = step.file
+                await self.client.send_file([userid], file.name, file.content, kind=_kind(file))
+            elif step.buttons:
+                card = self._card(step.title, step.text, step.buttons)
+                await self._checked(await self.client.send_template_card([userid], card), userid)
+            else:
+                await self._checked(await self.client.send_text([userid], step.text), userid)
 
     @staticmethod
-    def _card(title: str, text: str, buttons: list[Button]) -> dict[str, object]:
+    def _card(title: str, text: str, buttons: tuple[Button, ...]) -> dict[str, object]:
         return button_interaction_card(
             task_id=f"hw_{secrets.token_hex(12)}",
             title=title or "…",
@@ -175,11 +214,12 @@ class WeComMessenger:
             raise RecipientUnreachable(f"WeCom does not know the member {userid}")
 
     async def _send_group(self, chatid: str, message: OutgoingMessage) -> None:
-        for part in text_parts(_with_links(message)):
-            await self.client.chat_send_text(chatid, part)
-        if message.file is not None:
-            file = message.file
-            await self.client.chat_send_file(chatid, file.name, file.content, kind=_kind(file))
+        for step in render(message):
+            if step.file is not None:
+                file = step.file
+                await self.client.chat_send_file(chatid, file.name, file.content, kind=_kind(file))
+            else:
+                await self.client.chat_send_text(chatid, step.text)
 
     def _neutral(self, exc: WeComSendError) -> SendError:
         if exc.errcode in FREQUENCY_ERRORS:

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from bot import delivery
+from bot.adapters.wecom import sends_for
 from bot.emulators.wecom_people import card_text
-from bot.messaging import OutgoingMessage
+from bot.messaging import Button, OutgoingMessage
 from storage import instances, outbox
 from tests.e2e.conftest import zh
 from tests.e2e.wecom_world import (
@@ -140,3 +141,28 @@ async def test_the_group_chat_stays_under_200_a_minute(world: WeComWorld) -> Non
     client = world.runtime.wecom_client
     assert client is not None and client.group_limiter is not None
     assert client.group_limiter.waits == 0
+
+
+async def test_a_message_that_becomes_several_wecom_messages_counts_as_several(
+    world: WeComWorld,
+) -> None:
+    member = await instances.member_by_key(world.app.db, world.instance_id, "tangjun")
+    assert member is not None
+    long_text = "\n".join(f"第{i}条：整改措施已明确完成时限和责任科室。" for i in range(8))
+    message = OutgoingMessage(
+        long_text, buttons=((Button("提交", data="mytasks"),),), title="整改措施"
+    )
+    assert sends_for(message) == 2  # the text, then the card
+    async with world.app.db.transaction() as conn:
+        for _index in range(40):
+            await delivery.to_member(conn, world.app, member, lambda: message)
+    world.app.wake_senders()
+    await world.runtime.join(60)
+    received = world.emulator.inbox(USERIDS["唐军"])
+    assert [m.msgtype for m in received] == ["text", "template_card"] * 40
+    assert max_in_window([m.time for m in received], 60.0) <= 30
+    assert world.emulator.stats.per_user_dropped == {}
+    client = world.runtime.wecom_client
+    assert client is not None and client.member_limiter is not None
+    assert client.member_limiter.waits == 0  # the sender counted both messages of each
+    await assert_all_sent(world)
