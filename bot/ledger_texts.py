@@ -23,7 +23,7 @@ from storage.records import LedgerItemRecord
 MAX_DESCRIPTION = 60  # characters of a description in a list line
 
 
-def _short(text: str) -> str:
+def short_description(text: str) -> str:
     return text if len(text) <= MAX_DESCRIPTION else text[: MAX_DESCRIPTION - 1] + "…"
 
 
@@ -48,7 +48,7 @@ def item_line(item: LedgerItemRecord, owner: str | None, now: datetime, zone: Zo
     return _("{mark} #{id} {description} — {who}; {state}; {due}").format(
         mark=mark(item, now).value,
         id=item.id,
-        description=_short(item.description),
+        description=short_description(item.description),
         who=who,
         state=state,
         due=due_part(item, now, zone),
@@ -107,7 +107,9 @@ def item_reminder(item: LedgerItemRecord, now: datetime, zone: ZoneInfo) -> Outg
     """A nudge about an open ledger item (for the reminder engine)."""
     return OutgoingMessage(
         _("Rectification item #{id} “{description}” is {due}.").format(
-            id=item.id, description=_short(item.description), due=due_part(item, now, zone)
+            id=item.id,
+            description=short_description(item.description),
+            due=due_part(item, now, zone),
         ),
         buttons=item_buttons(item),
         title=_("Rectification item #{id}").format(id=item.id),

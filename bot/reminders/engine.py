@@ -17,6 +17,7 @@ import aiosqlite
 
 from bot import delivery
 from bot.app import Huiwu
+from bot.ledger_reminders import LedgerReminders
 from bot.meeting.talk_reminders import TalkReminders
 from bot.messaging import OutgoingMessage
 from bot.phases import phase_end_time
@@ -30,7 +31,7 @@ from storage.records import MemberRecord
 
 logger = logging.getLogger(__name__)
 
-SOURCES: tuple[ReminderSource, ...] = (TaskReminders(), TalkReminders())
+SOURCES: tuple[ReminderSource, ...] = (TaskReminders(), TalkReminders(), LedgerReminders())
 
 
 @dataclass(frozen=True, slots=True)

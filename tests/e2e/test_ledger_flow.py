@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import datetime
 
 from docx import Document
 from openpyxl import load_workbook
@@ -213,3 +214,35 @@ async def test_approved_personal_measures_are_imported_into_the_ledger(world: Wo
     assert "每月深入基层调研两次" not in again.text
     rows = await world.rows("SELECT source, member_id FROM rectification_items ORDER BY id")
     assert [tuple(r) for r in rows] == [("self-review", await world.member_id("唐军"))] * 2
+
+
+async def test_open_items_are_reminded_by_the_reminder_engine_until_done(world: World) -> None:
+    fang, tang = world.people["方磊"], world.people["唐军"]
+    await world.bind("唐军")
+    await fang.say(
+        "/additem 建立领导干部基层联系点制度 | 限期 | 唐军 | 政办科 | 2013-12-10",
+        expect=contains(zh("Saved as item #{id}.", id=1)),
+    )
+    chat = world.user_ids["唐军"]
+    seen = len(world.emulator.bot_messages(chat))
+    about: list[tuple[datetime, TranscriptEntry]] = []
+
+    async def record(now: datetime) -> None:
+        nonlocal seen
+        arrived = world.emulator.bot_messages(chat)[seen:]
+        seen += len(arrived)
+        about.extend((now, e) for e in arrived if "建立领导干部基层联系点制度" in e.text)
+
+    await world.travel("2013-12-12T12:00+08:00", record)
+    deadline = datetime.fromisoformat("2013-12-10T23:59+08:00")
+    assert [e for when, e in about if when < deadline], "no reminder before the deadline"
+    overdue = [e for when, e in about if when > deadline]
+    assert any(zh("overdue by {days} day(s)", days=1) in e.text for e in overdue)
+    about_entries = [e for _when, e in about]
+    data = {d for e in about_entries for row in e.buttons for _label, d in row}
+    assert data & {"item:done:1", "item:show:1"}
+
+    await tang.press("item:done:1", expect=contains(zh("done")))
+    about.clear()
+    await world.travel("2013-12-16T12:00+08:00", record)
+    assert about == []
