@@ -9,16 +9,14 @@ from bot.i18n import _
 from bot.meeting import agenda, surveys
 from bot.plan import AgendaItem, Plan
 from handlers.context import HandlerContext
+from handlers.group import chat_plan
 from storage import meetings
 from storage import surveys as survey_store
 
 
 async def _plan(ctx: HandlerContext) -> tuple[int, Plan] | None:
-    instance_id = ctx.group_instance_id or (
-        ctx.memberships[0].instance_id if ctx.memberships else None
-    )
+    instance_id = await chat_plan(ctx)
     if instance_id is None:
-        ctx.reply(_("This group is not bound to a plan yet. The organizer sends /setup here."))
         return None
     plan = await ctx.app.plans.get(instance_id)
     if plan.meeting is None or not plan.meeting.agenda:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiosqlite
 
@@ -11,6 +12,7 @@ from bot.app import Huiwu
 from bot.i18n import _
 from bot.messaging import Button, Event, OutgoingMessage
 from bot.plan import Plan, Role
+from storage import conversations
 from storage.records import MemberRecord
 
 
@@ -73,6 +75,14 @@ class HandlerContext:
                 _(
                     "You are not on this plan's roster, so I cannot do that for you. Ask the organizer to add your account ({account}) to the plan."
                 ).format(account=self.event.user_id)
+            )
+
+    async def keep_conversation(self, state: str, data: dict[str, Any]) -> None:
+        """Store the sender's conversation (a draft, what they are answering): it survives a
+        restart, and the next plain message continues it."""
+        async with self.app.db.transaction() as conn:
+            await conversations.save(
+                conn, self.event.platform, self.event.user_id, state, data, self.app.clock.now()
             )
 
     async def plan_of(self, member: MemberRecord) -> Plan:

@@ -11,8 +11,9 @@ from handlers.context import HandlerContext
 from storage import instances
 
 
-async def _instance_id(ctx: HandlerContext) -> int | None:
-    """The plan this command is about: the group's, or in private the sender's newest."""
+async def chat_plan(ctx: HandlerContext) -> int | None:
+    """The plan this command is about: the group's, or in private the sender's newest
+    (None, with a reply saying why, when there is none)."""
     if ctx.group_instance_id is not None:
         return ctx.group_instance_id
     if ctx.event.is_private and ctx.memberships:
@@ -44,13 +45,13 @@ async def setup(ctx: HandlerContext) -> None:
 
 
 async def show_plan(ctx: HandlerContext) -> None:
-    instance_id = await _instance_id(ctx)
+    instance_id = await chat_plan(ctx)
     if instance_id is not None:
         ctx.reply(timeline_text(await ctx.app.plans.get(instance_id)))
 
 
 async def status(ctx: HandlerContext) -> None:
-    instance_id = await _instance_id(ctx)
+    instance_id = await chat_plan(ctx)
     if instance_id is None:
         return
     plan = await ctx.app.plans.get(instance_id)
@@ -59,7 +60,7 @@ async def status(ctx: HandlerContext) -> None:
 
 
 async def summary(ctx: HandlerContext) -> None:
-    instance_id = await _instance_id(ctx)
+    instance_id = await chat_plan(ctx)
     if instance_id is None:
         return
     plan = await ctx.app.plans.get(instance_id)

@@ -169,11 +169,7 @@ async def _set_status(
 
 
 async def _start_evidence(ctx: HandlerContext, item: LedgerItemRecord) -> None:
-    event = ctx.event
-    async with ctx.app.db.transaction() as conn:
-        await conversations.save(
-            conn, event.platform, event.user_id, EVIDENCE, {"item": item.id}, ctx.app.clock.now()
-        )
+    await ctx.keep_conversation(EVIDENCE, {"item": item.id})
     ctx.reply(
         _(
             "Send the evidence for item #{id} now: texts, photos or files. Each one is stored as it arrives; press Finish when you are done."

@@ -72,11 +72,7 @@ async def add_item(ctx: HandlerContext) -> None:
 
 
 async def _save_draft(ctx: HandlerContext, draft: dict[str, Any]) -> None:
-    event = ctx.event
-    async with ctx.app.db.transaction() as conn:
-        await conversations.save(
-            conn, event.platform, event.user_id, ADDING, draft, ctx.app.clock.now()
-        )
+    await ctx.keep_conversation(ADDING, draft)
 
 
 async def _add_one_line(ctx: HandlerContext, manager: MemberRecord, line: str) -> None:

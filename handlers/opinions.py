@@ -7,7 +7,7 @@ anonymous opinion is stored without any trace of its writer and the draft is del
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime
 from typing import Any
 
 from bot.formatting import due_text
@@ -16,7 +16,7 @@ from bot.meeting import opinions as opinion_steps
 from bot.messaging import Button
 from bot.plan import Plan
 from handlers.context import HandlerContext
-from handlers.organizer import organizer_instance
+from handlers.organizer import end_of_day, organizer_instance
 from storage import conversations, instances
 from storage import opinions as opinion_store
 from storage.opinions import OpinionWindow
@@ -48,7 +48,7 @@ async def manage(ctx: HandlerContext) -> None:
                 + _invitation(ctx, plan, window)
             )
         return
-    closes_at = _closing_time(plan, arg) if arg else _default_closing(plan)
+    closes_at = end_of_day(plan, arg) if arg else _default_closing(plan)
     if closes_at is None or closes_at <= app.clock.now():
         ctx.reply(_("Send /opinions with a future closing date, like /opinions 2013-12-10."))
         return
@@ -61,14 +61,6 @@ async def manage(ctx: HandlerContext) -> None:
         ).format(when=due_text(closes_at, plan.timezone))
     )
     ctx.reply(_invitation(ctx, plan, window))
-
-
-def _closing_time(plan: Plan, text: str) -> datetime | None:
-    try:
-        day = datetime.strptime(text, "%Y-%m-%d").date()
-    except ValueError:
-        return None
-    return datetime.combine(day, time(23, 59), plan.timezone)
 
 
 def _default_closing(plan: Plan) -> datetime | None:
@@ -148,16 +140,7 @@ async def choose_addressee(ctx: HandlerContext, window_id: int, member_id: int) 
         if member is None or member.member_key not in opinion_steps.addressable_keys(plan):
             ctx.reply(_("This button is no longer valid."))
             return
-    event = ctx.event
-    async with ctx.app.db.transaction() as conn:
-        await conversations.save(
-            conn,
-            event.platform,
-            event.user_id,
-            WRITING,
-            {"window": window_id, "to": member_id},
-            ctx.app.clock.now(),
-        )
+    await ctx.keep_conversation(WRITING, {"window": window_id, "to": member_id})
     ctx.reply(
         _(
             "Write your opinion now, as one message (at most {limit} characters). It is passed on word for word."
@@ -178,16 +161,7 @@ async def collect(ctx: HandlerContext, draft: dict[str, Any]) -> None:
             ).format(length=len(text), limit=MAX_OPINION)
         )
         return
-    event = ctx.event
-    async with ctx.app.db.transaction() as conn:
-        await conversations.save(
-            conn,
-            event.platform,
-            event.user_id,
-            CONFIRMING,
-            {**draft, "text": text},
-            ctx.app.clock.now(),
-        )
+    await ctx.keep_conversation(CONFIRMING, {**draft, "text": text})
     ctx.reply(
         _(
             "Send it with your name, or anonymously? An anonymous opinion is stored with nothing that could lead back to you."

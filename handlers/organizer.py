@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, time
 from functools import partial
 
 from bot import delivery, phases
@@ -28,6 +29,15 @@ def organizer_instance(ctx: HandlerContext) -> int | None:
         return ctx.group_instance_id
     organizer_of = ctx.memberships_with(Role.ORGANIZER)
     return organizer_of[0].instance_id if organizer_of else None
+
+
+def end_of_day(plan: Plan, text: str) -> datetime | None:
+    """A date typed as YYYY-MM-DD, as 23:59 that day in the plan's zone (None if not a date)."""
+    try:
+        day = datetime.strptime(text, "%Y-%m-%d").date()
+    except ValueError:
+        return None
+    return datetime.combine(day, time(23, 59), plan.timezone)
 
 
 async def invites(ctx: HandlerContext) -> None:
@@ -178,15 +188,7 @@ async def preview_plan(ctx: HandlerContext) -> None:
     if _organizer_entry(plan, event.platform, event.user_id) is None:
         ctx.reply(_("The plan names another organizer, so you cannot load it."))
         return
-    async with ctx.app.db.transaction() as conn:
-        await conversations.save(
-            conn,
-            event.platform,
-            event.user_id,
-            CONFIRMING_PLAN,
-            {"toml": text},
-            ctx.app.clock.now(),
-        )
+    await ctx.keep_conversation(CONFIRMING_PLAN, {"toml": text})
     preview = timeline_text(plan)
     if plan.warnings:
         preview += "\n\n" + _("Warnings:") + "\n" + "\n".join(f"• {w}" for w in plan.warnings)

@@ -69,16 +69,7 @@ async def decide(ctx: HandlerContext, submission_id: int, *, approve: bool) -> N
     if approve:
         await _record(ctx, found, "approved", None)
         return
-    event = ctx.event
-    async with ctx.app.db.transaction() as conn:
-        await conversations.save(
-            conn,
-            event.platform,
-            event.user_id,
-            COMMENTING,
-            {"submission": submission_id},
-            ctx.app.clock.now(),
-        )
+    await ctx.keep_conversation(COMMENTING, {"submission": submission_id})
     ctx.reply(
         _("What should be changed? Your next message goes to {name} as the comment.").format(
             name=found.submitter.name

@@ -12,6 +12,7 @@ from bot.meeting.talks import PairState, TalkPair, matrix_text, talk_pairs
 from bot.messaging import Button, OutgoingMessage
 from bot.plan import Plan
 from handlers.context import HandlerContext
+from handlers.group import chat_plan
 from storage import instances
 from storage import talks as talk_store
 from storage.records import MemberRecord
@@ -135,11 +136,8 @@ async def answer(ctx: HandlerContext, talk_id: int, *, confirm: bool) -> None:
 
 
 async def matrix(ctx: HandlerContext) -> None:
-    instance_id = ctx.group_instance_id or (
-        ctx.memberships[0].instance_id if ctx.memberships else None
-    )
+    instance_id = await chat_plan(ctx)
     if instance_id is None:
-        ctx.reply(_("This group is not bound to a plan yet. The organizer sends /setup here."))
         return
     plan = await ctx.app.plans.get(instance_id)
     if not plan.talk_pairs:

@@ -84,16 +84,7 @@ async def choose_task(ctx: HandlerContext, assignment_id: int) -> None:
         return
     plan = await ctx.app.plans.get(record.instance_id)
     task = plan.task(record.task_id)
-    event = ctx.event
-    async with ctx.app.db.transaction() as conn:
-        await conversations.save(
-            conn,
-            event.platform,
-            event.user_id,
-            COLLECTING,
-            {"assignment": record.id, "texts": [], "files": []},
-            ctx.app.clock.now(),
-        )
+    await ctx.keep_conversation(COLLECTING, {"assignment": record.id, "texts": [], "files": []})
     ctx.reply(
         _(
             "Handing in “{title}”. Send {what} now; press Submit when you are done, or Cancel."
@@ -136,10 +127,7 @@ async def collect(ctx: HandlerContext, draft: dict[str, Any]) -> None:
         draft["texts"].append(text)
     for file in event.files:
         draft["files"].append(dataclasses.asdict(file))
-    async with ctx.app.db.transaction() as conn:
-        await conversations.save(
-            conn, event.platform, event.user_id, COLLECTING, draft, ctx.app.clock.now()
-        )
+    await ctx.keep_conversation(COLLECTING, draft)
     ctx.reply(
         _("Received ({texts} text(s), {files} file(s) so far). Send more, or press Submit.").format(
             texts=len(draft["texts"]), files=len(draft["files"])

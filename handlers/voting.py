@@ -8,14 +8,13 @@ is deleted when the ballot is cast, and the write-ahead log is emptied after it.
 
 from __future__ import annotations
 
-from datetime import datetime, time
-
 from bot.formatting import due_text, names_text
 from bot.i18n import _
 from bot.meeting import results, surveys
 from bot.plan import Plan, Survey
 from handlers.context import HandlerContext
-from handlers.organizer import organizer_instance
+from handlers.group import chat_plan
+from handlers.organizer import end_of_day, organizer_instance
 from storage import surveys as survey_store
 from storage.records import MemberRecord
 from storage.surveys import SurveyRound
@@ -160,7 +159,7 @@ async def _open(
         None,
     )
     if closing is not None:
-        closes_at = _closing_time(plan, closing)
+        closes_at = end_of_day(plan, closing)
         if closes_at is None or closes_at <= ctx.app.clock.now():
             ctx.reply(_("The closing date must be a future date like 2014-06-25."))
             return
@@ -173,14 +172,6 @@ async def _open(
             title=survey.title, round=opened.round
         )
     )
-
-
-def _closing_time(plan: Plan, text: str) -> datetime | None:
-    try:
-        day = datetime.strptime(text, "%Y-%m-%d").date()
-    except ValueError:
-        return None
-    return datetime.combine(day, time(23, 59), plan.timezone)
 
 
 async def _overview(ctx: HandlerContext, instance_id: int, plan: Plan) -> str:
@@ -212,11 +203,8 @@ async def _overview(ctx: HandlerContext, instance_id: int, plan: Plan) -> str:
 
 
 async def show_results(ctx: HandlerContext) -> None:
-    instance_id = ctx.group_instance_id or (
-        ctx.memberships[0].instance_id if ctx.memberships else None
-    )
+    instance_id = await chat_plan(ctx)
     if instance_id is None:
-        ctx.reply(_("This group is not bound to a plan yet. The organizer sends /setup here."))
         return
     plan = await ctx.app.plans.get(instance_id)
     blocks = []

@@ -43,6 +43,15 @@ async def test_opinions_reach_the_right_member_only_verbatim_and_anonymous_ones_
 ) -> None:
     await world.bind(*EVERYONE)
     fang, tang, meng = world.people["方磊"], world.people["唐军"], world.people["孟平"]
+    for bad in ("/opinions 2013-13-45", "/opinions 2013-11-30"):  # not a date; in the past
+        refused = await fang.say(bad)
+        assert refused.text == zh(
+            "Send /opinions with a future closing date, like /opinions 2013-12-10."
+        )
+    refused = await fang.say("/survey open evaluation 2013-02-30")
+    assert refused.text == zh("The closing date must be a future date like 2014-06-25.")
+    assert await world.rows("SELECT * FROM opinion_windows") == []
+    assert await world.rows("SELECT * FROM surveys") == []
     answer = await fang.say("/opinions 2013-12-10", expect=contains(f"https://t.me/{BOT_USERNAME}"))
     code = re.search(rf"https://t\.me/{BOT_USERNAME}\?start=(op-[A-Za-z0-9_-]+)", answer.text)
     assert code is not None
