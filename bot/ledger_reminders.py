@@ -4,13 +4,14 @@ of (and escalated) by the plan's reminder policy."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 
 from bot.i18n import _
 from bot.ledger_texts import item_reminder, short_description
 from bot.messaging import Button, OutgoingMessage
 from bot.plan import Plan
-from bot.reminders.planner import Planned
+from bot.reminders.planner import Kind, Planned
 from bot.reminders.sources import Remindable
 from storage import ledger
 from storage.db import Database
@@ -51,7 +52,12 @@ class LedgerReminders:
     def message(
         self, plan: Plan, item: Remindable, planned: Planned, now: datetime
     ) -> OutgoingMessage:
-        return item_reminder(self._items[item.ref], now, plan.timezone)
+        message = item_reminder(self._items[item.ref], now, plan.timezone)
+        if planned.kind is Kind.OVERDUE:
+            text = _("Overdue: {reminder}").format(reminder=message.text)
+        else:
+            text = _("Reminder: {reminder}").format(reminder=message.text)
+        return dataclasses.replace(message, text=text)
 
     def title(self, plan: Plan, item: Remindable) -> str:
         return _("Rectification item #{id}").format(id=item.ref) + (

@@ -224,6 +224,7 @@ async def test_open_items_are_reminded_by_the_reminder_engine_until_done(world: 
         expect=contains(zh("Saved as item #{id}.", id=1)),
     )
     chat = world.user_ids["唐军"]
+    await tang.expect(contains("建立领导干部基层联系点制度"), since=0)  # the push
     seen = len(world.emulator.bot_messages(chat))
     about: list[tuple[datetime, TranscriptEntry]] = []
 
@@ -235,8 +236,12 @@ async def test_open_items_are_reminded_by_the_reminder_engine_until_done(world: 
 
     await world.travel("2013-12-12T12:00+08:00", record)
     deadline = datetime.fromisoformat("2013-12-10T23:59+08:00")
-    assert [e for when, e in about if when < deadline], "no reminder before the deadline"
+    reminder = zh("Reminder: {reminder}", reminder="整改事项第1项")
+    overdue_reminder = zh("Overdue: {reminder}", reminder="整改事项第1项")
+    before = [e for when, e in about if when < deadline]
+    assert before and all(reminder in e.text for e in before)
     overdue = [e for when, e in about if when > deadline]
+    assert overdue and all(overdue_reminder in e.text for e in overdue)
     assert any(zh("overdue by {days} day(s)", days=1) in e.text for e in overdue)
     about_entries = [e for _when, e in about]
     data = {d for e in about_entries for row in e.buttons for _label, d in row}
