@@ -200,15 +200,11 @@ async def send(ctx: HandlerContext, *, anonymous: bool) -> None:
         await conversations.clear(conn, event.platform, event.user_id)
     await app.db.forget()
     plan = await app.plans.get(window.instance_id)
+    # The same answer either way: the outbox keeps it, and "anonymously" there would mark
+    # this writer as the author of an anonymous opinion.
     ctx.reply(
-        (
-            _(
-                "Thank you. Your opinion was stored anonymously; it is passed on when the call closes ({when})."
-            )
-            if anonymous
-            else _(
-                "Thank you. Your opinion was stored with your name; it is passed on when the call closes ({when})."
-            )
+        _(
+            "Thank you. Your opinion was stored; it is passed on when the call closes ({when})."
         ).format(when=due_text(window.closes_at, plan.timezone)),
         ((Button(_("Write another"), data="op:new"),),),
     )

@@ -67,19 +67,18 @@ async def test_opinions_reach_the_right_member_only_verbatim_and_anonymous_ones_
     await staff.press("唐军")
     await staff.say(to_tang)
     sent = await staff.press("op:send:anon")
-    assert sent.text.startswith(
-        zh(
-            "Thank you. Your opinion was stored anonymously; it is passed on when the call closes ({when}).",
-            when="",
-        )[:10]
+    thanks = zh(
+        "Thank you. Your opinion was stored; it is passed on when the call closes ({when}).",
+        when="2013年12月10日 星期二 23:59",
     )
+    assert sent.text == thanks  # the same words as for a signed opinion
 
     # A member writes to the whole team with his name; another opinion goes to 孟平.
     to_team = "班子会议文风会风有改进，但文件仍然偏多。"
     await meng.say("/opinion")
     await meng.press("op:to:", within=contains(PLAN_TITLE))
     await meng.say(to_team)
-    await meng.press("op:send:named")
+    assert (await meng.press("op:send:named")).text == thanks
     to_meng = "孟平同志批评与自我批评要更深入。"
     await tang.say("/opinion")
     await tang.press("孟平")

@@ -45,7 +45,7 @@ async def test_staff_not_on_the_roster_send_an_opinion_on_wecom(world: WeComWorl
     await staff.say(opinion)
     done = await staff.press("op:send:anon")
     assert zh(
-        "Thank you. Your opinion was stored anonymously; it is passed on when the call closes ({when}).",
+        "Thank you. Your opinion was stored; it is passed on when the call closes ({when}).",
         when="",
     )[:6] in card_text(done[-1])
     [row] = await world.rows("SELECT sender_name, addressee_id FROM opinions")
