@@ -17,8 +17,6 @@ import re
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 
-import cn2an
-
 CN_DIGITS = "零〇一二两三四五六七八九十百"
 NUMBER = rf"(?:\d+|[{CN_DIGITS}]+)"
 _FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９：", "0123456789:")
@@ -48,6 +46,8 @@ def cn_number(text: str) -> int:
     text = text.translate(_FULL_WIDTH_DIGITS).strip()
     if text.isdigit():
         return int(text)
+    import cn2an  # on first use: every bot imports this module (the ledger), few need cn2an
+
     return int(cn2an.cn2an(text, "smart"))
 
 
