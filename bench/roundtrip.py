@@ -138,12 +138,16 @@ async def start_huiwu(
     sent_before = emulator.stats.messages_sent
     await bot.start()
     pushes = len(members) * 3 + 1
-    await wait_until(
-        lambda: emulator.stats.messages_sent - sent_before >= pushes,
-        timeout=120,
-        what="the first phase's pushes",
-        bot=bot,
-    )
+    try:
+        await wait_until(
+            lambda: emulator.stats.messages_sent - sent_before >= pushes,
+            timeout=120,
+            what="the first phase's pushes",
+            bot=bot,
+        )
+    except BaseException:
+        await bot.stop()  # never leave a bot process behind
+        raise
     if not unlimited:
         # The pushes used each chat's burst of three; measure once the buckets are full again.
         await asyncio.sleep(3 / 0.95 + 0.5)
@@ -164,12 +168,16 @@ async def start_echo(emulator: TelegramEmulator, members: list[int], workdir: Pa
     )
     polls = emulator.stats.requests_by_method["getUpdates"]
     await bot.start()
-    await wait_until(
-        lambda: emulator.stats.requests_by_method["getUpdates"] > polls,
-        timeout=60,
-        what="the echo bot's first poll",
-        bot=bot,
-    )
+    try:
+        await wait_until(
+            lambda: emulator.stats.requests_by_method["getUpdates"] > polls,
+            timeout=60,
+            what="the echo bot's first poll",
+            bot=bot,
+        )
+    except BaseException:
+        await bot.stop()
+        raise
     return bot
 
 
@@ -185,7 +193,13 @@ async def measure(
     ``args.rounds`` turns each and the best of each bot (the least disturbed by the
     machine's other work), at the limits one turn each."""
     echo = await start_echo(emulator, members, workdir)
-    huiwu = await start_huiwu(emulator, members, workdir, unlimited=capacity, profile=args.profile)
+    try:
+        huiwu = await start_huiwu(
+            emulator, members, workdir, unlimited=capacity, profile=args.profile
+        )
+    except BaseException:
+        await echo.stop()
+        raise
     samples: dict[str, list[Sample]] = {ECHO_TOKEN: [], TOKEN: []}
     try:
         for _round in range(args.rounds if capacity else 1):
