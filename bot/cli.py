@@ -87,7 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # Every request and every rescheduled wake-up would otherwise fill the log at INFO.
+    for chatty in ("httpx", "apscheduler"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     if args.command == "plan":
         if args.plan_command == "check":
             return _plan_check(args.file, as_json=args.json)

@@ -138,6 +138,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "ledger_add:add_item",
         ("新增整改", "录入整改"),
         N_("Only the plan's organizer or its lead can use /{name}."),
+        takes_args=True,
     ),
     CommandSpec(
         "importitems",
@@ -154,6 +155,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         ORGANIZER,
         "export:export",
         ("导出",),
+        takes_args=True,
     ),
     CommandSpec(
         "remind",
@@ -205,6 +207,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         ORGANIZER,
         "opinions:manage",
         ("征求意见",),
+        takes_args=True,
     ),
     CommandSpec(
         "opinion",
@@ -263,6 +266,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         ORGANIZER,
         "voting:manage",
         ("测评",),
+        takes_args=True,
     ),
     CommandSpec(
         "results",

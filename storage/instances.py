@@ -129,11 +129,16 @@ async def member_by_key(db: Database, instance_id: int, key: str) -> MemberRecor
 
 
 async def members_for_user(db: Database, platform: str, user_id: str) -> list[MemberRecord]:
-    """Every membership of one platform user, across plan instances, newest instance first."""
+    """Every membership of one platform user, across plan instances: running plans first, newest first.
+
+    Finished plans stay in the list (last) so that their members can still read results, the
+    ledger and the documents after the plan ends.
+    """
     rows = await db.fetch_all(
         "SELECT m.* FROM members m JOIN identities i ON i.member_id = m.id "
         "JOIN plan_instances p ON p.id = m.instance_id "
-        "WHERE i.platform = ? AND i.user_id = ? AND p.status != 'finished' ORDER BY m.instance_id DESC",
+        "WHERE i.platform = ? AND i.user_id = ? "
+        "ORDER BY p.status = 'finished', m.instance_id DESC",
         (platform, user_id),
     )
     return [_member(row) for row in rows]

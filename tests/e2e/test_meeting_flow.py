@@ -386,6 +386,9 @@ async def test_a_failed_satisfaction_survey_opens_round_two_and_a_passing_one_cl
     assert zh("The threshold is reached: the plan “{plan}” is complete.", plan=PLAN_TITLE) in closed
     status = await world.rows("SELECT status FROM plan_instances")
     assert status[0][0] == "finished"
+    # A finished plan still answers its members: the results stay readable.
+    answer = await fang.say("/results satisfaction", expect=contains("满意度测评"))
+    assert "80.0%" in answer.text and "60.0%" in answer.text
 
 
 # --- 5. review of the rectification measures -----------------------------------------------

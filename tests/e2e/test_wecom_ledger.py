@@ -25,7 +25,8 @@ async def world(tmp_path: Path) -> AsyncIterator[WeComWorld]:
 
 async def test_ledger_chart_and_documents_reach_wecom(world: WeComWorld) -> None:
     fang = world.people["方磊"]
-    await fang.say("/additem 精简会议文件，压缩会议数量 | 马上 | 唐军 | 办公室 | 2013-12-10")
+    # the keyword with its arguments, as WeCom users type it
+    await fang.say("新增整改 精简会议文件，压缩会议数量 | 马上 | 唐军 | 办公室 | 2013-12-10")
     pushed = "\n".join(card_text(m) for m in world.people["唐军"].inbox())
     assert "精简会议文件，压缩会议数量" in pushed
 

@@ -239,6 +239,14 @@ async def test_instance_members_and_identities_round_trip(db: Database) -> None:
     assert (await instances.identities_of(db, fanglei.id))[0].reachable
 
 
+async def test_memberships_list_running_plans_first_and_keep_finished_ones(db: Database) -> None:
+    older, finished, newer = [await new_instance(db) for _ in range(3)]
+    async with db.transaction() as conn:
+        await instances.set_status(conn, finished, "finished")
+    found = await instances.members_for_user(db, "telegram", "222")
+    assert [m.instance_id for m in found] == [newer, older, finished]
+
+
 async def test_bind_chat_and_instance_for_chat(db: Database) -> None:
     first, second = await new_instance(db, "一"), await new_instance(db, "二")
     assert await instances.instance_for_chat(db, "telegram", "-100") is None
