@@ -11,6 +11,7 @@ import random
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bot.clock import Clock
 from bot.messaging import (
@@ -29,6 +30,9 @@ from storage.records import OutboxRecord
 logger = logging.getLogger(__name__)
 
 MAX_IN_MEMORY = 1000  # claimed rows held in memory at once; the rest wait in the outbox
+# A row whose sending raised something unexpected (a bug, a payload we cannot read) is tried
+# again later, this many times in all, then kept as failed with the error for a person to see.
+MAX_UNEXPECTED_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -164,7 +168,12 @@ class OutboxSender:
         try:
             while queue:
                 record = queue.popleft()
-                if not await self._deliver(record):
+                try:
+                    delivered = await self._deliver(record)
+                except Exception as exc:
+                    await self._set_aside(record, queue, exc)
+                    return
+                if not delivered:
                     # The chat cannot be reached: keep its later messages too, in order.
                     while queue:
                         later = queue.popleft()
@@ -174,6 +183,32 @@ class OutboxSender:
             del self._queues[chat_id]
             del self._workers[chat_id]
             self.wake()
+
+    async def _set_aside(
+        self, record: OutboxRecord, queue: deque[OutboxRecord], error: Exception
+    ) -> None:
+        """Something unexpected broke a send: try the row again later, with the chat's later
+        rows behind it (in order), instead of leaving them all claimed until a restart."""
+        logger.exception(
+            "%s: message %d raised an unexpected error (attempt %d)",
+            self.platform,
+            record.id,
+            record.attempts,
+        )
+        reason = f"{type(error).__name__}: {error}"
+        retry_at = self.clock.now()
+        if record.attempts >= MAX_UNEXPECTED_ATTEMPTS:
+            await outbox.mark_failed(self.db, record.id, reason)
+            self.stats.failed += 1
+        else:
+            delay = self.policy.first_backoff * 2 ** (record.attempts - 1)
+            retry_at += timedelta(seconds=min(delay, self.policy.max_backoff))
+            await outbox.retry_later(self.db, record.id, retry_at, reason)
+            self.stats.retried += 1
+        while queue:
+            await outbox.retry_later(
+                self.db, queue.popleft().id, retry_at, "behind a failed message"
+            )
 
     def _limits(self, chat_id: str, message: OutgoingMessage) -> list[tuple[str, str, Limit]]:
         limits: list[tuple[str, str, Limit]] = []

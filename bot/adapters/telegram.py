@@ -50,8 +50,14 @@ from handlers.commands import COMMANDS
 logger = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
-MAX_TEXT = 4096
+MAX_TEXT = 4096  # Telegram's limits, counted in UTF-16 code units (an emoji counts two)
 MAX_CAPTION = 1024
+
+
+def telegram_length(text: str) -> int:
+    """The length of a text as Telegram counts it against MAX_TEXT and MAX_CAPTION."""
+    return len(text.encode("utf-16-le")) // 2
+
 
 EventSink = Callable[[Event], Awaitable[None]]
 
@@ -227,7 +233,7 @@ class TelegramMessenger:
         bot = self.application.bot
         markup = _markup(message)
         if message.file is None:
-            parts = split_text(message.text, MAX_TEXT)
+            parts = split_text(message.text, MAX_TEXT, telegram_length)
             return [
                 partial(
                     bot.send_message,
@@ -237,12 +243,12 @@ class TelegramMessenger:
                 )
                 for index, part in enumerate(parts)
             ]
-        caption = message.text if len(message.text) <= MAX_CAPTION else None
+        caption = message.text if telegram_length(message.text) <= MAX_CAPTION else None
         steps: list[Callable[[], Awaitable[object]]] = []
         if caption is None and message.text:
             steps = [
                 partial(bot.send_message, chat_id, part)
-                for part in split_text(message.text, MAX_TEXT)
+                for part in split_text(message.text, MAX_TEXT, telegram_length)
             ]
         upload = InputFile(message.file.content, filename=message.file.name)
         send_file = bot.send_photo if message.file.is_photo else bot.send_document

@@ -43,6 +43,12 @@ MAX_CAPTION_LENGTH = 1024
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 
+
+def utf16_length(text: str) -> int:
+    """Telegram counts text limits in UTF-16 code units: an emoji outside the BMP counts two."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 _COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _NOT_MODIFIED = (
@@ -383,7 +389,7 @@ class BotApiMethods:
         )
         if not text.strip():
             raise bad_request("message text is empty")
-        if len(text) > MAX_TEXT_LENGTH:
+        if utf16_length(text) > MAX_TEXT_LENGTH:
             raise bad_request("message is too long")
         return text
 
@@ -393,7 +399,7 @@ class BotApiMethods:
         if not caption:
             return {}
         shown = plain_text(caption, params.text("parse_mode"))
-        if len(shown) > MAX_CAPTION_LENGTH:
+        if utf16_length(shown) > MAX_CAPTION_LENGTH:
             raise bad_request("message caption is too long")
         return {"caption": shown}
 

@@ -42,10 +42,17 @@ def messages_for(chat: int) -> list[OutgoingMessage]:
 def expected_entries(message: OutgoingMessage) -> list[tuple[str, str | None]]:
     """What a chat shows for one message: (text or caption, file name) per Telegram message."""
     if message.file is None:
-        return [(part, None) for part in split_text(message.text, telegram_adapter.MAX_TEXT)]
+        return [
+            (part, None)
+            for part in split_text(
+                message.text, telegram_adapter.MAX_TEXT, telegram_adapter.telegram_length
+            )
+        ]
     name = None if message.file.is_photo else message.file.name
-    if len(message.text) > telegram_adapter.MAX_CAPTION:
-        parts = split_text(message.text, telegram_adapter.MAX_TEXT)
+    if telegram_adapter.telegram_length(message.text) > telegram_adapter.MAX_CAPTION:
+        parts = split_text(
+            message.text, telegram_adapter.MAX_TEXT, telegram_adapter.telegram_length
+        )
         return [(part, None) for part in parts] + [("", name)]
     return [(message.text, name)]
 
