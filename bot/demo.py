@@ -53,15 +53,13 @@ def seed_plan_text() -> str:
     )
 
 
-class Demo:
-    def __init__(
-        self, emulator: TelegramEmulator, runtime: Runtime, clock: ManualClock, group: int
-    ) -> None:
-        self.emulator = emulator
+class StoryClock:
+    """What both demos share: the simulated clock run through every due time, and the
+    timeline of the story with the reminders the engine sent on the way."""
+
+    def __init__(self, runtime: Runtime, clock: ManualClock) -> None:
         self.runtime = runtime
         self.clock = clock
-        self.group = group
-        self.people: dict[str, SimulatedPerson] = {}
         self.timeline: list[str] = []
 
     async def at(self, moment: str, caption: str) -> None:
@@ -82,6 +80,16 @@ class Demo:
             said = ", ".join(f"{name} ({kind})" for name, kind in rows)
             local = now.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
             self.timeline.append(f"{local}  reminders: {said}")
+
+
+class Demo(StoryClock):
+    def __init__(
+        self, emulator: TelegramEmulator, runtime: Runtime, clock: ManualClock, group: int
+    ) -> None:
+        super().__init__(runtime, clock)
+        self.emulator = emulator
+        self.group = group
+        self.people: dict[str, SimulatedPerson] = {}
 
     async def vote(self, name: str, *choices: str) -> None:
         """Answer the newest ballot item by item and cast it."""
@@ -274,7 +282,7 @@ async def _story(demo: Demo) -> None:
         await demo.hand_in(name, "组织集中整改", text=f"{name}：整改事项已全部完成，台账已更新。")
     await demo.at("2014-06-20T10:00+08:00", "satisfaction survey, round 1")
     await people["方磊"].say("/survey open satisfaction 2014-06-25")
-    for name, choice in zip(VOTERS, ("满意", "不满意", "基本满意", "不满意", "满意"), strict=True):
+    for name, choice in zip(VOTERS, SATISFACTION_ROUND_1, strict=True):
         await demo.vote(name, choice)
     await demo.hand_in("方磊", "整改落实情况满意度测评")
     await demo.at("2014-06-25T23:59+08:00", "round 1 closes at 60% < 80%: round 2 is planned")
@@ -289,7 +297,7 @@ async def _story(demo: Demo) -> None:
     )
     await people["市政府分管领导"].press("review:ok:")
     await demo.at("2014-07-15T09:00+08:00", "satisfaction survey, round 2")
-    for name, choice in zip(VOTERS, ("满意", "满意", "基本满意", "满意", "不满意"), strict=True):
+    for name, choice in zip(VOTERS, SATISFACTION_ROUND_2, strict=True):
         await demo.vote(name, choice)
     await demo.at("2014-07-21T17:00+08:00", "round 2 closes at 80%: the plan is complete")
     await app.drain()
@@ -297,6 +305,12 @@ async def _story(demo: Demo) -> None:
 
 GROUP_BACKLOG_SECONDS = 120.0  # the meeting's answers in the group, at 19 a minute
 VOTERS = ("方磊", "唐军", "孟平", "党组书记", "市政府分管领导")
+SATISFACTION_ROUND_1 = ("满意", "不满意", "基本满意", "不满意", "满意")  # 60%: fails
+SATISFACTION_ROUND_2 = ("满意", "满意", "基本满意", "满意", "不满意")  # 80%: passes
+EVALUATION_BALLOTS = {"方磊": "好好好", "唐军": "好较好好", "孟平": "较好较好一般", "党组书记": "好好较好"}
+TALK_PAIRS = (("唐军", "孟平"), ("党组书记", "方磊"), ("党组书记", "唐军"))
+STAFF_OPINION = "建议唐军同志多到县区走一走，听听基层对项目审批的意见。"
+TEAM_OPINION = "班子会议文风会风有改进，但发文数量仍然偏多。"
 
 
 async def _opinions(demo: Demo) -> None:
@@ -312,19 +326,19 @@ async def _opinions(demo: Demo) -> None:
     await staff.say(f"/start {match[1]}")
     await staff.press("op:new")
     await staff.press("唐军")
-    await staff.say("建议唐军同志多到县区走一走，听听基层对项目审批的意见。")
+    await staff.say(STAFF_OPINION)
     await staff.press("op:send:anon")
     meng = people["孟平"]
     await meng.say("/opinion")
     await meng.press("op:to:", within=contains("领导班子专题民主生活会"))
-    await meng.say("班子会议文风会风有改进，但发文数量仍然偏多。")
+    await meng.say(TEAM_OPINION)
     await meng.press("op:send:named")
     await demo.runtime.app.drain()
 
 
 async def _talks(demo: Demo) -> None:
     people = demo.people
-    for recorder, partner in (("唐军", "孟平"), ("党组书记", "方磊"), ("党组书记", "唐军")):
+    for recorder, partner in TALK_PAIRS:
         await people[recorder].say("/talk")
         await people[recorder].press(partner)
         request = await people[partner].expect(_talk_request(recorder), since=0)
@@ -360,9 +374,8 @@ async def _meeting(demo: Demo) -> None:
         demo.group, contains("民主生活会现场民主测评"), timeout=GROUP_BACKLOG_SECONDS, since=mark
     )
     await demo.runtime.app.drain()
-    ballots = {"方磊": "好好好", "唐军": "好较好好", "孟平": "较好较好一般", "党组书记": "好好较好"}
-    for name, answers in ballots.items():
-        await demo.vote(name, *_choices(answers))
+    for name, answers in EVALUATION_BALLOTS.items():
+        await demo.vote(name, *evaluation_choices(answers))
     demo.group_command("党组书记", "/next")  # item 7: the evaluation closes, results
     mark = len(demo.emulator.transcript(demo.group))
     for _step in range(3):
@@ -375,7 +388,7 @@ async def _meeting(demo: Demo) -> None:
     await demo.runtime.app.drain(GROUP_BACKLOG_SECONDS)
 
 
-def _choices(answers: str) -> list[str]:
+def evaluation_choices(answers: str) -> list[str]:
     return re.findall("较好|好|一般|差", answers)
 
 

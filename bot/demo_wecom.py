@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import tempfile
 import time
 from datetime import datetime
@@ -19,7 +20,19 @@ from pathlib import Path
 
 from bot import scheduler
 from bot.clock import ManualClock
-from bot.demo import STUDY_NOTES, seed_plan_text
+from bot.demo import (
+    EVALUATION_BALLOTS,
+    SATISFACTION_ROUND_1,
+    SATISFACTION_ROUND_2,
+    STAFF_OPINION,
+    STUDY_NOTES,
+    TALK_PAIRS,
+    TEAM_OPINION,
+    VOTERS,
+    StoryClock,
+    evaluation_choices,
+    seed_plan_text,
+)
 from bot.emulators.wecom_api import WeComEmulator
 from bot.emulators.wecom_callbacks import WeComCallbackClient
 from bot.emulators.wecom_people import VirtualTime, WeComPerson, buttons_of, card_text
@@ -40,6 +53,7 @@ USERIDS = {
     "党组书记": "DangZuShuJi",
     "市政府分管领导": "ShiLingDao",
 }
+STAFF_USERID, STAFF_NAME = "XianFaGaiJu", "县发改局干部"  # corp staff, not on the roster
 CITY_LEADER_ENTRY = 'id = "city-leader"\nname = "市政府分管领导"\nroles = ["superior"]\n'
 
 
@@ -52,22 +66,34 @@ def with_city_leader_on_wecom(text: str) -> str:
     return text.replace(CITY_LEADER_ENTRY, CITY_LEADER_ENTRY + f'wecom_userid = "{userid}"\n')
 
 
-class WeComDemo:
-    def __init__(self, runtime: Runtime, clock: ManualClock, chatid: str) -> None:
-        self.runtime = runtime
-        self.clock = clock
+class WeComDemo(StoryClock):
+    def __init__(
+        self,
+        runtime: Runtime,
+        clock: ManualClock,
+        chatid: str,
+        emulator: WeComEmulator,
+        callbacks: WeComCallbackClient,
+    ) -> None:
+        super().__init__(runtime, clock)
         self.chatid = chatid
+        self.emulator = emulator
+        self.callbacks = callbacks
         self.people: dict[str, WeComPerson] = {}
-        self.timeline: list[str] = []
 
     async def settle(self) -> None:
         await self.runtime.join()
 
     async def at(self, moment: str, caption: str) -> None:
-        await self.clock.set(datetime.fromisoformat(moment))
-        await scheduler.tick(self.runtime.app)
+        await super().at(moment, caption)
         await self.settle()
-        self.timeline.append(f"{moment[:16].replace('T', ' ')}  {caption}")
+
+    async def vote(self, name: str, *choices: str) -> None:
+        """Answer the newest ballot card by card (its buttons) and cast it."""
+        person = self.people[name]
+        for choice in choices:
+            await person.press("vote:", label=choice)
+        await person.press("cast:")
 
     async def hand_in(
         self,
@@ -130,7 +156,7 @@ async def run_wecom_demo(*, quiet: bool = False) -> int:
                 _print_transcripts(emulator, demo)
             stats = emulator.stats
             print(
-                f"\n== {len(demo.timeline)} steps, simulated 2013-12-02 → 2014-06-30, wall time {elapsed:.1f} s"
+                f"\n== {len(demo.timeline)} steps, simulated 2013-12-02 → 2014-07-21, wall time {elapsed:.1f} s"
             )
             print(
                 f"== WeCom messages delivered: {stats.delivered}; dropped over WeCom's limits: "
@@ -150,7 +176,7 @@ async def _set_up(
         )
     assert runtime.wecom_client is not None
     bound = await create_or_bind_chat(app.db, runtime.wecom_client, clock, instance_id=instance_id)
-    demo = WeComDemo(runtime, clock, bound.chatid)
+    demo = WeComDemo(runtime, clock, bound.chatid, emulator, callbacks)
     demo.people = {
         name: WeComPerson(emulator, callbacks, userid, name, demo.settle)
         for name, userid in USERIDS.items()
@@ -167,6 +193,8 @@ async def _story(demo: WeComDemo) -> None:
     await demo.at("2013-12-03T09:00+08:00", "preparation phase starts: tasks pushed as cards")
     await people["方磊"].click("status")
     await people["孟平"].say("我的任务")
+    await people["孟平"].say("/reminders")
+    await _opinions(demo)
     await demo.at("2013-12-05T16:00+08:00", "方磊 hands in the study record")
     await demo.hand_in(
         "方磊", "组织学习", text=STUDY_NOTES, file=("学习记录.docx", b"PK\x03\x04 study minutes")
@@ -178,13 +206,23 @@ async def _story(demo: WeComDemo) -> None:
         text="共收集意见建议23条，已原汁原味反馈班子及本人。",
         file=("意见汇总.xlsx", b"PK\x03\x04 opinions"),
     )
-    await demo.at("2013-12-14T11:00+08:00", "唐军 and 孟平 record the heart-to-heart talks")
+    await demo.at(
+        "2013-12-11T09:00+08:00", "the call for opinions closes: each gets theirs verbatim"
+    )
+    await demo.at(
+        "2013-12-14T11:00+08:00", "heart-to-heart talks, each confirmed by the other side"
+    )
+    await _talks(demo)
     for name in ("唐军", "孟平"):
         await demo.hand_in(name, "交流谈心", text=f"{name}：已与各班子成员逐一谈心，共5次。")
     await demo.at("2013-12-16T15:00+08:00", "the plan goes to the superiors")
     await demo.hand_in(
         "方磊", "向上级报送民主生活会方案", file=("民主生活会方案.pdf", b"%PDF-1.4 plan")
     )
+    await people["方磊"].say("暂停提醒 党组书记")
+    demo.timeline.append("2013-12-16 15:00  党组书记 is away: 方磊 pauses his reminders")
+    await demo.at("2013-12-18T10:00+08:00", "党组书记 is back: 方磊 resumes his reminders")
+    await people["方磊"].say("/resume 党组书记")
     await demo.at("2013-12-19T20:00+08:00", "statements handed in")
     for name in ("方磊", "唐军", "党组书记"):
         await demo.hand_in(
@@ -195,6 +233,11 @@ async def _story(demo: WeComDemo) -> None:
     await demo.hand_in(
         "孟平", "撰写剖析材料", file=("孟平-对照检查材料.docx", b"PK\x03\x04 statement")
     )
+    await demo.at(
+        "2013-12-31T09:00+08:00",
+        "the meeting: the chair follows the agenda in the app, the on-site evaluation by cards",
+    )
+    await _meeting(demo)
     await demo.at("2013-12-31T18:00+08:00", "meeting phase ends")
     await demo.at("2014-01-01T09:00+08:00", "rectification phase starts: tasks pushed")
     await demo.at("2014-01-10T10:00+08:00", "the meeting report goes up")
@@ -227,10 +270,75 @@ async def _story(demo: WeComDemo) -> None:
     await demo.at("2014-04-28T10:00+08:00", "concentrated rectification reported")
     for name in ("方磊", "唐军", "孟平", "党组书记"):
         await demo.hand_in(name, "组织集中整改", text=f"{name}：整改事项已全部完成，台账已更新。")
-    await demo.at("2014-06-20T10:00+08:00", "satisfaction survey done")
+    await demo.at("2014-06-20T10:00+08:00", "satisfaction survey, round 1")
+    await people["方磊"].say("/survey open satisfaction 2014-06-25")
+    for name, choice in zip(VOTERS, SATISFACTION_ROUND_1, strict=True):
+        await demo.vote(name, choice)
     await demo.hand_in("方磊", "整改落实情况满意度测评")
-    await people["方磊"].say("/status")
-    await demo.at("2014-06-30T18:00+08:00", "rectification phase ends: final summary")
+    await demo.at("2014-06-25T23:59+08:00", "round 1 closes at 60% < 80%: round 2 is planned")
+    await demo.at("2014-06-30T18:00+08:00", "rectification phase ends: summary")
+    await demo.at("2014-07-01T09:00+08:00", "round 2 starts: the revised team plan is pushed")
+    await demo.at("2014-07-07T09:00+08:00", "the reconvened meeting; the team plan is revised")
+    await people["党组书记"].say("/agenda")
+    await demo.hand_in(
+        "党组书记",
+        "制定班子整改方案（第2轮修改）",
+        file=("班子整改方案（修改稿）.docx", b"PK\x03\x04 revised team plan"),
+    )
+    await people["市政府分管领导"].press("review:ok:")
+    await demo.at("2014-07-15T09:00+08:00", "satisfaction survey, round 2")
+    for name, choice in zip(VOTERS, SATISFACTION_ROUND_2, strict=True):
+        await demo.vote(name, choice)
+    await demo.at("2014-07-21T17:00+08:00", "round 2 closes at 80%: the plan is complete")
+
+
+async def _opinions(demo: WeComDemo) -> None:
+    """The call for opinions: no links on WeCom, so the organizer passes on a code; a corp
+    staff member (not on the roster) sends it to the app and writes anonymously to one
+    leader; a member writes to the whole team with his name."""
+    people = demo.people
+    await demo.at("2013-12-04T11:00+08:00", "方磊 opens the call for opinions until 12-10")
+    answers = await people["方磊"].say("/opinions 2013-12-10")
+    code = next(
+        found[1]
+        for message in answers
+        if (found := re.search(r"/start (op-[A-Za-z0-9_-]+)", card_text(message)))
+    )
+    demo.emulator.add_user(STAFF_USERID, STAFF_NAME)
+    staff = people[STAFF_NAME] = WeComPerson(
+        demo.emulator, demo.callbacks, STAFF_USERID, STAFF_NAME, demo.settle
+    )
+    await staff.say(f"/start {code}")
+    await staff.press("op:new")
+    await staff.press("op:to:", label="唐军")
+    await staff.say(STAFF_OPINION)
+    await staff.press("op:send:anon")
+    meng = people["孟平"]
+    await meng.say("/opinion")
+    await meng.press("op:to:", within="领导班子专题民主生活会")
+    await meng.say(TEAM_OPINION)
+    await meng.press("op:send:named")
+
+
+async def _talks(demo: WeComDemo) -> None:
+    people = demo.people
+    for recorder, partner in TALK_PAIRS:
+        await people[recorder].say("/talk")
+        await people[recorder].press("", label=partner)
+        await people[partner].press("talk:ok:", within=recorder)
+    await people["方磊"].say("/talks")
+
+
+async def _meeting(demo: WeComDemo) -> None:
+    """WeCom does not pass group messages to apps, so the meeting is run from the app: the
+    chair follows the agenda there, the organizer opens the on-site evaluation, members
+    cast it with card buttons, and its results go to the group when it is closed."""
+    people = demo.people
+    await people["党组书记"].say("/agenda")
+    await people["方磊"].say("/survey open evaluation")
+    for name, answers in EVALUATION_BALLOTS.items():
+        await demo.vote(name, *evaluation_choices(answers))
+    await people["方磊"].say("/survey close evaluation")
 
 
 def _print_transcripts(emulator: WeComEmulator, demo: WeComDemo) -> None:
