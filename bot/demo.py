@@ -307,7 +307,12 @@ GROUP_BACKLOG_SECONDS = 120.0  # the meeting's answers in the group, at 19 a min
 VOTERS = ("方磊", "唐军", "孟平", "党组书记", "市政府分管领导")
 SATISFACTION_ROUND_1 = ("满意", "不满意", "基本满意", "不满意", "满意")  # 60%: fails
 SATISFACTION_ROUND_2 = ("满意", "满意", "基本满意", "满意", "不满意")  # 80%: passes
-EVALUATION_BALLOTS = {"方磊": "好好好", "唐军": "好较好好", "孟平": "较好较好一般", "党组书记": "好好较好"}
+EVALUATION_BALLOTS = {
+    "方磊": "好好好",
+    "唐军": "好较好好",
+    "孟平": "较好较好一般",
+    "党组书记": "好好较好",
+}
 TALK_PAIRS = (("唐军", "孟平"), ("党组书记", "方磊"), ("党组书记", "唐军"))
 STAFF_OPINION = "建议唐军同志多到县区走一走，听听基层对项目审批的意见。"
 TEAM_OPINION = "班子会议文风会风有改进，但发文数量仍然偏多。"

@@ -18,7 +18,6 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from bot import scheduler
 from bot.clock import ManualClock
 from bot.demo import (
     EVALUATION_BALLOTS,
