@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime, time
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
@@ -15,18 +16,28 @@ def due_text(due: datetime, zone: ZoneInfo) -> str:
     """'2013年12月6日 星期五 23:59' / 'Friday, 6 December 2013, 23:59' in the plan's zone."""
     local = due.astimezone(zone)
     locale = current_locale()
-    if locale == "zh_CN":
-        day = format_date(local, "y年M月d日 EEEE", locale=locale)
-    else:
-        day = format_date(local, "EEEE, d MMMM y", locale=locale)
-    return f"{day} {format_time(local, 'HH:mm', locale=locale)}"
+    pattern = "y年M月d日 EEEE" if locale == "zh_CN" else "EEEE, d MMMM y"
+    day = _day(local.date(), pattern, locale)
+    return f"{day} {_clock(local.hour, local.minute, locale)}"
 
 
 def date_text(moment: datetime, zone: ZoneInfo) -> str:
     local = moment.astimezone(zone)
     locale = current_locale()
     pattern = "y年M月d日（EEE）" if locale == "zh_CN" else "EEE d MMM y"
-    return format_date(local, pattern, locale=locale)
+    return _day(local.date(), pattern, locale)
+
+
+# Babel takes tens of microseconds a date; a plan has few distinct days, and /status writes
+# each of them again for every member who asks (bench/roundtrip.py).
+@lru_cache(maxsize=4096)
+def _day(day: date, pattern: str, locale: str) -> str:
+    return format_date(day, pattern, locale=locale)
+
+
+@lru_cache(maxsize=4096)
+def _clock(hour: int, minute: int, locale: str) -> str:
+    return format_time(time(hour, minute), "HH:mm", locale=locale)
 
 
 def days_left_text(due: datetime, now: datetime, zone: ZoneInfo) -> str:

@@ -62,27 +62,18 @@ def member_state(assignment: AssignmentRecord, now: datetime) -> MemberState:
     return MemberState.RETURNED if assignment.status == "returned" else MemberState.PENDING
 
 
-async def reachable_members(app: Huiwu, instance_id: int) -> set[int]:
-    """Members the bot can write to on at least one running platform."""
-    identities = await instances.identities_of_instance(app.db, instance_id)
-    return {
-        member_id
-        for member_id, found in identities.items()
-        if any(i.reachable and i.platform in app.platforms for i in found)
-    }
-
-
 async def plan_progress(
     app: Huiwu, instance_id: int, plan: Plan, phase_ids: set[str] | None = None
 ) -> list[TaskProgress]:
     """Progress of every assigned task (optionally of some phases), in plan order."""
     now = app.clock.now()
-    members = {m.id: m for m in await instances.members_of(app.db, instance_id)}
-    reachable = await reachable_members(app, instance_id)
-    latest = await assignments.latest_submissions(app.db, instance_id)
+    members, reachable = await instances.members_with_reach(app.db, instance_id, app.platforms)
+    late: set[int] = set()
     by_task: dict[str, list[AssignmentRecord]] = {}
-    for record in await assignments.assignments_of_instance(app.db, instance_id):
+    for record, came_late in await assignments.assignments_with_lateness(app.db, instance_id):
         by_task.setdefault(record.task_id, []).append(record)
+        if came_late:
+            late.add(record.id)
     result = []
     for task in plan.tasks:
         if task.id not in by_task or (phase_ids is not None and task.phase_id not in phase_ids):
@@ -92,7 +83,7 @@ async def plan_progress(
                 member=members[record.member_id],
                 assignment=record,
                 state=member_state(record, now),
-                late=bool(latest.get(record.id) and latest[record.id].late),
+                late=record.id in late,
                 reachable=record.member_id in reachable,
             )
             for record in sorted(

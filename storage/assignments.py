@@ -105,6 +105,20 @@ async def assignments_of_instance(db: Database, instance_id: int) -> list[Assign
     return [_assignment(row) for row in rows]
 
 
+async def assignments_with_lateness(
+    db: Database, instance_id: int
+) -> list[tuple[AssignmentRecord, bool]]:
+    """The instance's assignments (as ``assignments_of_instance``), each with whether its
+    latest submission came late (False without one); one query for /status."""
+    rows = await db.fetch_all(
+        "SELECT a.*, COALESCE((SELECT s.late FROM submissions s WHERE s.assignment_id = a.id"
+        " ORDER BY s.version DESC LIMIT 1), 0) AS latest_late"
+        " FROM assignments a WHERE a.instance_id = ? ORDER BY a.due_at, a.task_id, a.member_id",
+        (instance_id,),
+    )
+    return [(_assignment(row), bool(row["latest_late"])) for row in rows]
+
+
 async def set_assignment_status(
     conn: aiosqlite.Connection,
     assignment: AssignmentRecord,

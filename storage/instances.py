@@ -116,6 +116,21 @@ async def members_of(db: Database, instance_id: int) -> list[MemberRecord]:
     return [_member(row) for row in rows]
 
 
+async def members_with_reach(
+    db: Database, instance_id: int, platforms: Iterable[str]
+) -> tuple[dict[int, MemberRecord], set[int]]:
+    """The plan's members by id, and those reachable on one of ``platforms`` (one query)."""
+    names = sorted(platforms)
+    marks = ", ".join("?" for _ in names)
+    rows = await db.fetch_all(
+        "SELECT m.*, EXISTS (SELECT 1 FROM identities i WHERE i.member_id = m.id"
+        f" AND i.reachable AND i.platform IN ({marks})) AS reach"
+        " FROM members m WHERE m.instance_id = ? ORDER BY m.id",
+        (*names, instance_id),
+    )
+    return {row["id"]: _member(row) for row in rows}, {row["id"] for row in rows if row["reach"]}
+
+
 async def get_member(db: Database, member_id: int) -> MemberRecord | None:
     row = await db.fetch_one("SELECT * FROM members WHERE id = ?", (member_id,))
     return _member(row) if row else None
