@@ -6,6 +6,9 @@ Nothing leaves the machine: the bot's callback server and the WeCom API emulator
 to the emulator. The plan's group chat is created as ``huiwu wecom create-chat`` does; members
 are known by their ``wecom_userid`` (no invites). WeCom's send limits (30 a minute per
 member) are kept on a virtual clock shared with the emulator, so they cost no wall time.
+The story is ``bot.demo_story``, the same as on Telegram; this module is its WeCom side:
+buttons are template-card buttons, and as WeCom does not pass group messages to apps, the
+meeting's on-site evaluation is opened and closed from the app (results to the group).
 """
 
 from __future__ import annotations
@@ -17,9 +20,15 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from bot import scheduler
 from bot.clock import ManualClock
-from bot.demo import STUDY_NOTES, seed_plan_text
+from bot.demo_story import (
+    EVALUATION_BALLOTS,
+    DemoPerson,
+    DemoPlatform,
+    evaluation_choices,
+    seed_plan_text,
+    tell,
+)
 from bot.emulators.wecom_api import WeComEmulator
 from bot.emulators.wecom_callbacks import WeComCallbackClient
 from bot.emulators.wecom_people import VirtualTime, WeComPerson, buttons_of, card_text
@@ -40,6 +49,7 @@ USERIDS = {
     "党组书记": "DangZuShuJi",
     "市政府分管领导": "ShiLingDao",
 }
+STAFF_USERIDS = {"县发改局干部": "XianFaGaiJu"}  # corp staff, not on the roster
 CITY_LEADER_ENTRY = 'id = "city-leader"\nname = "市政府分管领导"\nroles = ["superior"]\n'
 
 
@@ -52,22 +62,74 @@ def with_city_leader_on_wecom(text: str) -> str:
     return text.replace(CITY_LEADER_ENTRY, CITY_LEADER_ENTRY + f'wecom_userid = "{userid}"\n')
 
 
-class WeComDemo:
-    def __init__(self, runtime: Runtime, clock: ManualClock, chatid: str) -> None:
-        self.runtime = runtime
-        self.clock = clock
+class WeComDemoPerson:
+    """The story's ``DemoPerson`` on WeCom: a ``WeComPerson`` in the app chat, each action
+    settled (handled and answered) before the next."""
+
+    def __init__(self, member: WeComPerson) -> None:
+        self.member = member
+
+    async def say(self, text: str, *, expect: str | None = None) -> str:
+        answers = [card_text(m) for m in await self.member.say(text)]
+        return next((t for t in answers if expect is None or expect in t), "")
+
+    async def press(self, button: str, *, within: str | None = None) -> None:
+        try:
+            await self.member.press(button, within=within)  # by key
+        except LookupError:
+            await self.member.press("", within=within, label=button)
+
+    async def send_file(self, name: str, content: bytes) -> None:
+        await self.member.send_file(name, content)
+
+    async def wait_for_button(self, button: str, *, within: str) -> None:
+        pass  # each action is settled: what the bot sent has arrived
+
+
+class WeComDemo(DemoPlatform):
+    meeting_caption = (
+        "the meeting: the chair follows the agenda in the app, the on-site evaluation by cards"
+    )
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        clock: ManualClock,
+        chatid: str,
+        emulator: WeComEmulator,
+        callbacks: WeComCallbackClient,
+    ) -> None:
+        super().__init__(runtime, clock)
         self.chatid = chatid
-        self.people: dict[str, WeComPerson] = {}
-        self.timeline: list[str] = []
+        self.emulator = emulator
+        self.callbacks = callbacks
+        self.members: dict[str, WeComPerson] = {}
+
+    def add_member(self, name: str, userid: str) -> WeComDemoPerson:
+        member = self.members[name] = WeComPerson(
+            self.emulator, self.callbacks, userid, name, self.settle
+        )
+        person = WeComDemoPerson(member)
+        self.people[name] = person
+        return person
 
     async def settle(self) -> None:
         await self.runtime.join()
 
-    async def at(self, moment: str, caption: str) -> None:
-        await self.clock.set(datetime.fromisoformat(moment))
-        await scheduler.tick(self.runtime.app)
-        await self.settle()
-        self.timeline.append(f"{moment[:16].replace('T', ' ')}  {caption}")
+    async def first_days(self) -> None:
+        await self.members["方磊"].click("status")
+        await self.members["孟平"].say("我的任务")
+
+    async def add_staff(self, name: str) -> DemoPerson:
+        self.emulator.add_user(STAFF_USERIDS[name], name)
+        return self.add_member(name, STAFF_USERIDS[name])
+
+    async def vote(self, name: str, *choices: str) -> None:
+        """Answer the newest ballot card by card (its buttons) and cast it."""
+        member = self.members[name]
+        for choice in choices:
+            await member.press("vote:", label=choice)
+        await member.press("cast:")
 
     async def hand_in(
         self,
@@ -77,15 +139,25 @@ class WeComDemo:
         text: str | None = None,
         file: tuple[str, bytes] | None = None,
     ) -> None:
-        person = self.people[name]
-        answer = await person.say("提交")
+        member = self.members[name]
+        answer = await member.say("提交")
         if any(label == task_title for m in answer for label, _key in buttons_of(m)):
-            await person.press("submit:", label=task_title)
+            await member.press("submit:", label=task_title)
         if text:
-            await person.say(text)
+            await member.say(text)
         if file:
-            await person.send_file(*file)
-        await person.press("draft:send")
+            await member.send_file(*file)
+        await member.press("draft:send")
+
+    async def meeting(self) -> None:
+        """WeCom does not pass group messages to apps, so the meeting is run from the app: the
+        chair follows the agenda there, the organizer opens the on-site evaluation, members
+        cast it with card buttons, and its results go to the group when it is closed."""
+        await self.members["党组书记"].say("/agenda")
+        await self.members["方磊"].say("/survey open evaluation")
+        for name, answers in EVALUATION_BALLOTS.items():
+            await self.vote(name, *evaluation_choices(answers))
+        await self.members["方磊"].say("/survey close evaluation")
 
 
 async def run_wecom_demo(*, quiet: bool = False) -> int:
@@ -121,7 +193,7 @@ async def run_wecom_demo(*, quiet: bool = False) -> int:
             )
             try:
                 demo = await _set_up(runtime, clock, callbacks, emulator)
-                await _story(demo)
+                await tell(demo)
             finally:
                 await callbacks.close()
                 await runtime.stop()
@@ -130,7 +202,7 @@ async def run_wecom_demo(*, quiet: bool = False) -> int:
                 _print_transcripts(emulator, demo)
             stats = emulator.stats
             print(
-                f"\n== {len(demo.timeline)} steps, simulated 2013-12-02 → 2014-06-30, wall time {elapsed:.1f} s"
+                f"\n== {len(demo.timeline)} steps, simulated 2013-12-02 → 2014-07-21, wall time {elapsed:.1f} s"
             )
             print(
                 f"== WeCom messages delivered: {stats.delivered}; dropped over WeCom's limits: "
@@ -150,87 +222,14 @@ async def _set_up(
         )
     assert runtime.wecom_client is not None
     bound = await create_or_bind_chat(app.db, runtime.wecom_client, clock, instance_id=instance_id)
-    demo = WeComDemo(runtime, clock, bound.chatid)
-    demo.people = {
-        name: WeComPerson(emulator, callbacks, userid, name, demo.settle)
-        for name, userid in USERIDS.items()
-    }
+    demo = WeComDemo(runtime, clock, bound.chatid, emulator, callbacks)
+    for name, userid in USERIDS.items():
+        demo.add_member(name, userid)
     demo.timeline.append(
         "2013-12-02 10:00  方磊 loads the plan (huiwu plan load) and creates the group chat "
         "(huiwu wecom create-chat)"
     )
     return demo
-
-
-async def _story(demo: WeComDemo) -> None:
-    people = demo.people
-    await demo.at("2013-12-03T09:00+08:00", "preparation phase starts: tasks pushed as cards")
-    await people["方磊"].click("status")
-    await people["孟平"].say("我的任务")
-    await demo.at("2013-12-05T16:00+08:00", "方磊 hands in the study record")
-    await demo.hand_in(
-        "方磊", "组织学习", text=STUDY_NOTES, file=("学习记录.docx", b"PK\x03\x04 study minutes")
-    )
-    await demo.at("2013-12-09T17:00+08:00", "方磊 hands in the opinions collected")
-    await demo.hand_in(
-        "方磊",
-        "征求意见",
-        text="共收集意见建议23条，已原汁原味反馈班子及本人。",
-        file=("意见汇总.xlsx", b"PK\x03\x04 opinions"),
-    )
-    await demo.at("2013-12-14T11:00+08:00", "唐军 and 孟平 record the heart-to-heart talks")
-    for name in ("唐军", "孟平"):
-        await demo.hand_in(name, "交流谈心", text=f"{name}：已与各班子成员逐一谈心，共5次。")
-    await demo.at("2013-12-16T15:00+08:00", "the plan goes to the superiors")
-    await demo.hand_in(
-        "方磊", "向上级报送民主生活会方案", file=("民主生活会方案.pdf", b"%PDF-1.4 plan")
-    )
-    await demo.at("2013-12-19T20:00+08:00", "statements handed in")
-    for name in ("方磊", "唐军", "党组书记"):
-        await demo.hand_in(
-            name, "撰写剖析材料", file=(f"{name}-对照检查材料.docx", b"PK\x03\x04 statement")
-        )
-    await demo.at("2013-12-20T18:00+08:00", "preparation phase ends: summary in the group")
-    await demo.at("2013-12-21T10:00+08:00", "孟平 hands in his statement a day late")
-    await demo.hand_in(
-        "孟平", "撰写剖析材料", file=("孟平-对照检查材料.docx", b"PK\x03\x04 statement")
-    )
-    await demo.at("2013-12-31T18:00+08:00", "meeting phase ends")
-    await demo.at("2014-01-01T09:00+08:00", "rectification phase starts: tasks pushed")
-    await demo.at("2014-01-10T10:00+08:00", "the meeting report goes up")
-    await demo.hand_in(
-        "方磊", "报送民主生活会情况报告", file=("民主生活会情况报告.docx", b"PK\x03\x04 report")
-    )
-    await demo.at("2014-02-20T10:00+08:00", "personal rectification measures; the lead returns one")
-    for name in ("唐军", "孟平", "方磊", "党组书记"):
-        await demo.hand_in(
-            name,
-            "制定个人整改措施",
-            text=f"{name}个人整改措施：一、加强理论学习；二、改进调查研究；三、厉行勤俭节约。",
-        )
-    lead = people["党组书记"]
-    await lead.press("review:ret:", within="唐军")
-    await lead.say("整改措施不够具体，请补充完成时限和责任科室。")
-    for name in ("孟平", "方磊"):
-        await lead.press("review:ok:", within=name)
-    await demo.hand_in(
-        "唐军",
-        "制定个人整改措施",
-        text="唐军个人整改措施（修改稿）：每项措施已明确完成时限和责任科室。",
-    )
-    await lead.press("review:ok:", within="唐军")
-    await demo.at("2014-02-25T10:00+08:00", "the team plan goes to the city leader")
-    await demo.hand_in(
-        "党组书记", "制定班子整改方案", file=("班子整改方案.docx", b"PK\x03\x04 team plan")
-    )
-    await people["市政府分管领导"].press("review:ok:")
-    await demo.at("2014-04-28T10:00+08:00", "concentrated rectification reported")
-    for name in ("方磊", "唐军", "孟平", "党组书记"):
-        await demo.hand_in(name, "组织集中整改", text=f"{name}：整改事项已全部完成，台账已更新。")
-    await demo.at("2014-06-20T10:00+08:00", "satisfaction survey done")
-    await demo.hand_in("方磊", "整改落实情况满意度测评")
-    await people["方磊"].say("/status")
-    await demo.at("2014-06-30T18:00+08:00", "rectification phase ends: final summary")
 
 
 def _print_transcripts(emulator: WeComEmulator, demo: WeComDemo) -> None:
@@ -241,7 +240,7 @@ def _print_transcripts(emulator: WeComEmulator, demo: WeComDemo) -> None:
     print(f"\n== Group chat: {chat.name} ({demo.chatid})")
     for message in emulator.chat_messages(demo.chatid):
         print(_indented("bot", card_text(message)))
-    for person in demo.people.values():
+    for person in demo.members.values():
         person.sync_log()
         print(f"\n== App chat with {person.name} ({person.userid})")
         for direction, text in person.log:

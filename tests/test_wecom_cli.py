@@ -204,7 +204,22 @@ async def test_demo_on_wecom_runs_the_seed_plan_to_the_end(tmp_path: Path) -> No
     assert code == 0, err
     assert "== Group chat: 领导班子专题民主生活会" in out
     assert "dropped over WeCom's limits: 0" in out
-    assert "17 steps" in out
+    assert re.search(r"== \d+ steps, simulated 2013-12-02 → 2014-07-21", out)
     # The final summary reached the group; the returned measures were handed in again.
-    assert "“会后整改阶段”小结" in out or "会后整改阶段" in out
+    assert "“会后整改阶段”小结" in out
     assert "修改稿" in out
+    group = out.split("== Group chat:")[1].split("== App chat with")[0]
+    # Reminders on the way: the Sunday deadline announced on the working day before it.
+    assert "当天不是工作日，因此提前在前一个工作日提醒您" in out
+    assert "孟平: /reminders" in out and "中将发给您的提醒" in out
+    # The staff member off the roster wrote anonymously; 唐军 got it verbatim at the close.
+    assert "== App chat with 县发改局干部" in out
+    assert out.count("建议唐军同志多到县区走一走") >= 2 and "共收到2条意见" in group
+    # Heart-to-heart talks confirmed by the other side.
+    assert "已确认：您与党组书记的谈心计入完成。" in out
+    # The on-site evaluation: ballots as cards with buttons, results in the group.
+    assert "[好] [较好] [一般] [差]" in out
+    assert "1. 会前准备情况：好 3 (75.0%) · 较好 1 (25.0%)" in group
+    # The satisfaction survey fails round 1 (60%) and passes round 2 (80%): plan complete.
+    assert "第1轮：60.0% — 未达到" in group and "第2轮：80.0% — 达到" in group
+    assert "“领导班子专题民主生活会”全部完成" in group
