@@ -150,14 +150,18 @@ class WeComDemo(DemoPlatform):
         await member.press("draft:send")
 
     async def meeting(self) -> None:
-        """WeCom does not pass group messages to apps, so the meeting is run from the app: the
-        chair follows the agenda there, the organizer opens the on-site evaluation, members
-        cast it with card buttons, and its results go to the group when it is closed."""
-        await self.members["党组书记"].say("/agenda")
-        await self.members["方磊"].say("/survey open evaluation")
+        """WeCom does not pass group messages to apps, so the chair runs the meeting from the
+        app: /meeting and /next there announce each item in the group; the on-site evaluation
+        opens on item 6, members cast it with card buttons, and its results go to the group
+        when the chair moves on."""
+        chair = self.members["党组书记"]
+        await chair.say("开会")
+        for _step in range(4 + 3 + 1):  # items 2-5, the three speakers after the chair, item 6
+            await chair.say("下一项")
         for name, answers in EVALUATION_BALLOTS.items():
             await self.vote(name, *evaluation_choices(answers))
-        await self.members["方磊"].say("/survey close evaluation")
+        for _step in range(1 + 3):  # item 7 closes the evaluation; items 8, 9; the end
+            await chair.say("下一项")
 
 
 async def run_wecom_demo(*, quiet: bool = False) -> int:

@@ -1,13 +1,21 @@
-"""The meeting in the group: the chair or the organizer opens it (/meeting) and moves it on
-(/next, speaker by speaker on a mutual-criticism item); /agenda shows where it stands. An
-item with a survey opens it on arrival and closes it (results to the group) on leaving."""
+"""The meeting: the chair or the organizer opens it (/meeting) and moves it on (/next, speaker
+by speaker on a mutual-criticism item); /agenda shows where it stands. An item with a survey
+opens it on arrival and closes it (results to the group) on leaving.
+
+Sent in the group, the answers are the group's announcements. Sent in private (WeCom does not
+pass group messages to apps, so there the chair runs the meeting from the app), the same
+announcements go to the plan's groups, in the plan's language, and the sender gets a copy."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from bot import delivery
 from bot.app import Huiwu
 from bot.i18n import _
 from bot.meeting import agenda, surveys
-from bot.plan import AgendaItem, Plan
+from bot.messaging import OutgoingMessage
+from bot.plan import AgendaItem, Plan, Role
 from handlers.context import HandlerContext
 from handlers.group import chat_plan
 from storage import meetings
@@ -15,7 +23,11 @@ from storage import surveys as survey_store
 
 
 async def _plan(ctx: HandlerContext) -> tuple[int, Plan] | None:
-    instance_id = await chat_plan(ctx)
+    running = ctx.memberships_with(Role.CHAIR) + ctx.memberships_with(Role.ORGANIZER)
+    if ctx.event.is_private and running:
+        instance_id: int | None = max(m.instance_id for m in running)
+    else:
+        instance_id = await chat_plan(ctx)
     if instance_id is None:
         return None
     plan = await ctx.app.plans.get(instance_id)
@@ -32,6 +44,16 @@ async def show(ctx: HandlerContext) -> None:
         ctx.reply(agenda.agenda_text(plan, await meetings.latest_run(ctx.app.db, instance_id)))
 
 
+async def _announce(ctx: HandlerContext, instance_id: int, text: Callable[[], str]) -> None:
+    """Tell the meeting: in the group, the answer is the announcement; in private, the
+    announcement goes to the plan's groups (in the plan's language) and the sender sees it too."""
+    ctx.reply(text())
+    if ctx.event.is_private:
+        async with ctx.app.db.transaction() as conn:
+            await ctx.flush(conn)
+            await delivery.to_groups(conn, ctx.app, instance_id, lambda: OutgoingMessage(text()))
+
+
 async def open_meeting(ctx: HandlerContext) -> None:
     found = await _plan(ctx)
     if found is None:
@@ -45,15 +67,15 @@ async def open_meeting(ctx: HandlerContext) -> None:
         return
     async with ctx.app.db.transaction() as conn:
         run = await meetings.open_run(conn, instance_id, ctx.app.clock.now())
-    assert plan.meeting is not None
-    opening = _("The meeting “{title}” is open.").format(title=plan.meeting.title)
-    await _arrive(
-        ctx,
-        instance_id,
-        plan,
-        plan.meeting.agenda[0],
-        heading=f"{opening}\n\n{agenda.agenda_text(plan, run)}\n\n",
-    )
+    meeting = plan.meeting
+    assert meeting is not None
+    opened_run = run
+
+    def heading() -> str:
+        opening = _("The meeting “{title}” is open.").format(title=meeting.title)
+        return f"{opening}\n\n{agenda.agenda_text(plan, opened_run)}\n\n"
+
+    await _arrive(ctx, instance_id, plan, meeting.agenda[0], heading=heading)
 
 
 async def next_item(ctx: HandlerContext) -> None:
@@ -72,20 +94,27 @@ async def next_item(ctx: HandlerContext) -> None:
         async with ctx.app.db.transaction() as conn:
             moved = await meetings.move(conn, run, run.item, run.speaker + 1)
         if moved:
-            name = plan.names(order)[run.speaker + 1]
-            ctx.reply(
-                _("Next speaker: {name} ({number} of {total}).").format(
-                    name=name, number=run.speaker + 2, total=len(order)
-                )
-                + "\n"
-                + agenda.order_text(plan, item, run.speaker + 1)
+            speaker = run.speaker + 1
+            name = plan.names(order)[speaker]
+            await _announce(
+                ctx,
+                instance_id,
+                lambda: (
+                    _("Next speaker: {name} ({number} of {total}).").format(
+                        name=name, number=speaker + 1, total=len(order)
+                    )
+                    + "\n"
+                    + agenda.order_text(plan, item, speaker)
+                ),
             )
         return
     await _leave(ctx.app, instance_id, plan, item)
     if run.item >= len(plan.meeting.agenda):
         async with ctx.app.db.transaction() as conn:
             await meetings.end_run(conn, run, ctx.app.clock.now())
-        ctx.reply(_("The agenda is complete: the meeting is closed."))
+        await _announce(
+            ctx, instance_id, lambda: _("The agenda is complete: the meeting is closed.")
+        )
         return
     async with ctx.app.db.transaction() as conn:
         moved = await meetings.move(conn, run, run.item + 1, 0)
@@ -94,9 +123,13 @@ async def next_item(ctx: HandlerContext) -> None:
 
 
 async def _arrive(
-    ctx: HandlerContext, instance_id: int, plan: Plan, item: AgendaItem, heading: str = ""
+    ctx: HandlerContext,
+    instance_id: int,
+    plan: Plan,
+    item: AgendaItem,
+    heading: Callable[[], str] = str,
 ) -> None:
-    ctx.reply(heading + agenda.item_started_text(plan, item))
+    await _announce(ctx, instance_id, lambda: heading() + agenda.item_started_text(plan, item))
     if item.survey_id is not None:
         async with ctx.app.db.transaction() as conn:
             await ctx.flush(conn)  # the item is announced before its survey opens

@@ -235,8 +235,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
     ),
     CommandSpec(
         "meeting",
-        N_("open the meeting in the group (chair or organizer)"),
-        GROUP,
+        N_("open the meeting: the agenda goes to the group (chair or organizer)"),
+        BOTH,
         CHAIR_OR_ORGANIZER,
         "agenda:open_meeting",
         ("开会",),
@@ -253,7 +253,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec(
         "next",
         N_("move the meeting on to the next speaker or agenda item (chair or organizer)"),
-        GROUP,
+        BOTH,
         CHAIR_OR_ORGANIZER,
         "agenda:next_item",
         ("下一项",),

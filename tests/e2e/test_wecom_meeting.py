@@ -83,3 +83,29 @@ async def test_the_anonymous_evaluation_is_cast_with_card_buttons(world: WeComWo
     assert any(EVALUATION in t and "66.7%" in t for t in world.group_texts())
     assert len(await world.rows("SELECT * FROM ballots")) == 3
     assert await world.rows("SELECT * FROM ballot_drafts") == []
+
+
+async def test_the_chair_runs_the_agenda_from_the_app_and_the_group_follows(
+    world: WeComWorld,
+) -> None:
+    """WeCom does not pass group messages to apps: /meeting and /next work in private, and
+    what they announce goes to the group."""
+    chair, tang = world.people["党组书记"], world.people["唐军"]
+    refused = await tang.say("下一项")
+    assert card_text(refused[-1]) == zh(
+        "Only the meeting's chair or the plan's organizer can use /{name}.", name="next"
+    )
+    assert await world.rows("SELECT * FROM meeting_runs") == []
+
+    answers = await chair.say("开会")
+    opening = zh("The meeting “{title}” is open.", title="领导班子专题民主生活会")
+    first_item = zh("Agenda item {number} of {total}: {title}", number=1, total=9, title="")
+    assert opening in card_text(answers[-1])  # the chair sees what the group is told
+    [announced] = [t for t in world.group_texts() if opening in t]
+    assert first_item in announced
+
+    await chair.say("/next")
+    second_item = zh("Agenda item {number} of {total}: {title}", number=2, total=9, title="")
+    assert any(t.startswith(second_item) for t in world.group_texts())
+    [run] = await world.rows("SELECT item FROM meeting_runs")
+    assert run[0] == 2
