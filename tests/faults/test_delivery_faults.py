@@ -4,7 +4,6 @@ its chat exactly once and in order, long texts split in parts (no part twice) an
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,11 +16,10 @@ from bot.emulators.telegram_api import TelegramEmulator
 from bot.emulators.telegram_limits import FaultPlan
 from bot.formatting import split_text
 from bot.messaging import OutgoingFile, OutgoingMessage
-from bot.sender import TELEGRAM_POLICY, OutboxSender
+from bot.sender import OutboxSender
 from storage import outbox
-from storage.db import Database
+from tests.faults.conftest import sender_on_emulator
 
-TOKEN = "123456:HUIWU-FAULTS"
 CHATS = 12
 ALL_KINDS = {"server_error", "timeout", "drop_connection", "too_many"}
 
@@ -71,21 +69,10 @@ async def sender_on(
         timeout_delay=0.3,
         methods=frozenset({"sendMessage", "sendDocument", "sendPhoto"}),
     )
-    async with TelegramEmulator(faults=faults) as emulator:
-        emulator.add_bot(TOKEN)
-        application = telegram_adapter.build_application(TOKEN, base_url=emulator.base_url)
-        await application.initialize()
-        db = await Database.open(str(tmp_path / "faults.sqlite3"))
-        policy = dataclasses.replace(TELEGRAM_POLICY, first_backoff=0.05, max_backoff=0.5)
-        sender = OutboxSender(
-            db, SystemClock(), telegram_adapter.TelegramMessenger(application), policy
-        )
-        try:
-            yield emulator, sender
-        finally:
-            await sender.stop()
-            await db.close()
-            await application.shutdown()
+    async with sender_on_emulator(
+        tmp_path / "faults.sqlite3", SystemClock(), faults=faults
+    ) as pair:
+        yield pair
 
 
 async def test_every_message_arrives_exactly_once_in_order_under_random_faults(

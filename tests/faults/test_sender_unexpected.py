@@ -5,42 +5,29 @@ in order, while other chats are not held up."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from bot.adapters import telegram as telegram_adapter
 from bot.clock import ManualClock
 from bot.emulators.telegram_api import TelegramEmulator
 from bot.messaging import OutgoingMessage
-from bot.sender import MAX_UNEXPECTED_ATTEMPTS, TELEGRAM_POLICY, OutboxSender
+from bot.sender import MAX_UNEXPECTED_ATTEMPTS, OutboxSender
 from storage import outbox
-from storage.db import Database
+from tests.faults.conftest import sender_on_emulator
 
-TOKEN = "123456:HUIWU-UNEXPECTED"
 START = datetime(2013, 12, 2, 2, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 async def sender_on(tmp_path: Path) -> AsyncIterator[tuple[TelegramEmulator, OutboxSender]]:
-    async with TelegramEmulator() as emulator:
-        emulator.add_bot(TOKEN)
-        application = telegram_adapter.build_application(TOKEN, base_url=emulator.base_url)
-        await application.initialize()
-        db = await Database.open(str(tmp_path / "unexpected.sqlite3"))
-        policy = dataclasses.replace(TELEGRAM_POLICY, first_backoff=0.02, max_backoff=0.1)
-        sender = OutboxSender(
-            db, ManualClock(START), telegram_adapter.TelegramMessenger(application), policy
-        )
-        try:
-            yield emulator, sender
-        finally:
-            await sender.stop()
-            await db.close()
-            await application.shutdown()
+    clock = ManualClock(START)
+    async with sender_on_emulator(
+        tmp_path / "unexpected.sqlite3", clock, first_backoff=0.02
+    ) as pair:
+        yield pair
 
 
 async def test_an_unreadable_row_fails_alone_and_the_rest_of_its_chat_goes_out(
