@@ -40,13 +40,14 @@ from bot.adapters.wecom_journal import CallbackJournal, StoredJournal
 from bot.adapters.wecom_server import WeComCallbackServer
 from bot.clock import ManualClock
 from bot.demo import seed_plan_text
+from bot.demo_wecom import options_on_emulator
 from bot.emulators.wecom_api import WeComEmulator
 from bot.emulators.wecom_callbacks import build_message_xml
 from bot.emulators.wecom_people import VirtualTime
 from bot.loading import store_plan
 from bot.messaging import Event
 from bot.plan import load_plan_text
-from bot.runtime import Runtime, WeComOptions
+from bot.runtime import Runtime
 from storage.db import Database
 
 CORP_ID = "wwbench0123456789"
@@ -202,17 +203,7 @@ async def core_rate(callbacks: list[Signed], concurrency: int) -> tuple[float, i
             runtime = Runtime(
                 str(Path(folder) / "bench.sqlite3"),
                 ManualClock(datetime.fromisoformat("2013-12-04T10:00+08:00")),
-                wecom=WeComOptions(
-                    corp_id=CORP_ID,
-                    agent_id=AGENT_ID,
-                    secret=CORP_SECRET,
-                    token=TOKEN,
-                    aes_key=AES_KEY,
-                    api_base_url=emulator.base_url,
-                    listen_port=0,
-                    rate_clock=virtual,
-                    rate_sleep=virtual.sleep,
-                ),
+                wecom=options_on_emulator(emulator, CORP_SECRET, TOKEN, AES_KEY, virtual),
             )
             await runtime.start()
             try:

@@ -19,6 +19,7 @@ import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from bot.clock import ManualClock
 from bot.demo_story import (
@@ -164,6 +165,30 @@ class WeComDemo(DemoPlatform):
             await chair.say("下一项")
 
 
+def options_on_emulator(
+    emulator: WeComEmulator,
+    corp_secret: str,
+    token: str,
+    aes_key: str,
+    virtual: VirtualTime,
+    **extra: Any,
+) -> WeComOptions:
+    """WeCom settings for a Runtime on ``emulator``: its corp and API, a callback server on a free
+    port, and send limits on the virtual time the emulator counts them in."""
+    return WeComOptions(
+        corp_id=emulator.corp_id,
+        agent_id=emulator.agent_id,
+        secret=corp_secret,
+        token=token,
+        aes_key=aes_key,
+        api_base_url=emulator.base_url,
+        listen_port=0,
+        rate_clock=virtual,
+        rate_sleep=virtual.sleep,
+        **extra,
+    )
+
+
 async def run_wecom_demo(*, quiet: bool = False) -> int:
     started = time.perf_counter()
     virtual = VirtualTime()
@@ -178,17 +203,7 @@ async def run_wecom_demo(*, quiet: bool = False) -> int:
             runtime = Runtime(
                 str(Path(folder) / "demo.sqlite3"),
                 clock,
-                wecom=WeComOptions(
-                    corp_id=CORP_ID,
-                    agent_id=AGENT_ID,
-                    secret=CORP_SECRET,
-                    token=CALLBACK_TOKEN,
-                    aes_key=AES_KEY,
-                    api_base_url=emulator.base_url,
-                    listen_port=0,
-                    rate_clock=virtual,
-                    rate_sleep=virtual.sleep,
-                ),
+                wecom=options_on_emulator(emulator, CORP_SECRET, CALLBACK_TOKEN, AES_KEY, virtual),
             )
             await runtime.start()
             assert runtime.wecom_server is not None

@@ -85,6 +85,15 @@ class HandlerContext:
                 conn, self.event.platform, self.event.user_id, state, data, self.app.clock.now()
             )
 
+    async def conversation_in(self, state: str, otherwise: str) -> dict[str, Any] | None:
+        """The data of the sender's stored conversation when it is in ``state``; else None,
+        answering ``otherwise`` (a stale button, a step sent out of turn)."""
+        stored = await conversations.load(self.app.db, self.event.platform, self.event.user_id)
+        if stored is None or stored[0] != state:
+            self.reply(otherwise)
+            return None
+        return stored[1]
+
     async def plan_of(self, member: MemberRecord) -> Plan:
         return await self.app.plans.get(member.instance_id)
 

@@ -119,11 +119,9 @@ async def _add_one_line(ctx: HandlerContext, manager: MemberRecord, line: str) -
 async def on_button(ctx: HandlerContext, action: str, value: str) -> None:
     """add:source|category|member|skip|save|cancel[:value] while adding an item."""
     event = ctx.event
-    state = await conversations.load(ctx.app.db, event.platform, event.user_id)
-    if state is None or state[0] != ADDING:
-        ctx.reply(_("This button is no longer valid."))
+    draft = await ctx.conversation_in(ADDING, _("This button is no longer valid."))
+    if draft is None:
         return
-    draft = state[1]
     step = draft["step"]
     if action == "cancel":
         async with ctx.app.db.transaction() as conn:

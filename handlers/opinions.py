@@ -178,11 +178,11 @@ async def collect(ctx: HandlerContext, draft: dict[str, Any]) -> None:
 
 async def send(ctx: HandlerContext, *, anonymous: bool) -> None:
     app, event = ctx.app, ctx.event
-    state = await conversations.load(app.db, event.platform, event.user_id)
-    if state is None or state[0] != CONFIRMING:
-        ctx.reply(_("There is no opinion in progress. Send /opinion to write one."))
+    draft = await ctx.conversation_in(
+        CONFIRMING, _("There is no opinion in progress. Send /opinion to write one.")
+    )
+    if draft is None:
         return
-    draft = state[1]
     window = await opinion_store.get_window(app.db, int(draft["window"]))
     if window is None or window.closed_at is not None:
         async with app.db.transaction() as conn:

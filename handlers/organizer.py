@@ -261,16 +261,15 @@ def _organizer_entry(plan: Plan, platform: str, user_id: str) -> Member | None:
 
 async def confirm_plan(ctx: HandlerContext, *, load: bool) -> None:
     app, event = ctx.app, ctx.event
-    state = await conversations.load(app.db, event.platform, event.user_id)
-    if state is None or state[0] != CONFIRMING_PLAN:
-        ctx.reply(_("This button is no longer valid."))
+    draft = await ctx.conversation_in(CONFIRMING_PLAN, _("This button is no longer valid."))
+    if draft is None:
         return
     if not load:
         async with app.db.transaction() as conn:
             await conversations.clear(conn, event.platform, event.user_id)
         ctx.reply(_("Cancelled. Nothing was stored."))
         return
-    text = state[1]["toml"]
+    text = draft["toml"]
     plan = load_plan_text(text)
     async with app.db.transaction() as conn:
         instance_id = await store_plan(

@@ -146,11 +146,11 @@ async def cancel(ctx: HandlerContext) -> None:
 async def send_draft(ctx: HandlerContext) -> None:
     """Confirm: store the submission (a new version), tell the reviewer, update the status."""
     app, event = ctx.app, ctx.event
-    state = await conversations.load(app.db, event.platform, event.user_id)
-    if state is None or state[0] != COLLECTING:
-        ctx.reply(_("There is no submission in progress. Send /submit to start one."))
+    draft = await ctx.conversation_in(
+        COLLECTING, _("There is no submission in progress. Send /submit to start one.")
+    )
+    if draft is None:
         return
-    draft = state[1]
     record = await assignments.get_assignment(app.db, int(draft["assignment"]))
     if record is None:
         await cancel(ctx)

@@ -67,8 +67,44 @@ def outgoing(entries: list[TranscriptEntry]) -> list[TranscriptEntry]:
     return [entry for entry in entries if entry.direction == "out"]
 
 
+class PlanDatabaseViews:
+    """Reads of the running bot's database that both platforms' worlds share."""
+
+    instance_id: int
+
+    @property
+    def app(self) -> Huiwu:
+        raise NotImplementedError
+
+    async def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        return await self.app.db.fetch_all(sql, params)
+
+    async def row_counts(self) -> dict[str, int]:
+        counts = {}
+        tables = await self.app.db.fetch_all(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+        for (table,) in tables:
+            row = await self.app.db.fetch_one(f"SELECT COUNT(*) FROM {table}")
+            counts[table] = int(row[0]) if row else -1
+        return counts
+
+    async def member_id(self, name: str) -> int:
+        member = await instances.member_by_key(self.app.db, self.instance_id, MEMBER_KEYS[name])
+        assert member is not None
+        return member.id
+
+    async def assignment_id(self, name: str, task_id: str) -> int:
+        rows = await self.rows(
+            "SELECT id FROM assignments WHERE member_id = ? AND task_id = ?",
+            (await self.member_id(name), task_id),
+        )
+        assert len(rows) == 1, f"{name} has {len(rows)} assignments of {task_id}"
+        return int(rows[0]["id"])
+
+
 @dataclass
-class World:
+class World(PlanDatabaseViews):
     emulator: TelegramEmulator
     runtime: Runtime
     clock: ManualClock
@@ -116,32 +152,6 @@ class World:
         await self.runtime.start()
 
     # --- database ------------------------------------------------------------------
-
-    async def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-        return await self.app.db.fetch_all(sql, params)
-
-    async def row_counts(self) -> dict[str, int]:
-        counts = {}
-        tables = await self.app.db.fetch_all(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-        )
-        for (table,) in tables:
-            row = await self.app.db.fetch_one(f"SELECT COUNT(*) FROM {table}")
-            counts[table] = int(row[0]) if row else -1
-        return counts
-
-    async def member_id(self, name: str) -> int:
-        member = await instances.member_by_key(self.app.db, self.instance_id, MEMBER_KEYS[name])
-        assert member is not None
-        return member.id
-
-    async def assignment_id(self, name: str, task_id: str) -> int:
-        rows = await self.rows(
-            "SELECT id FROM assignments WHERE member_id = ? AND task_id = ?",
-            (await self.member_id(name), task_id),
-        )
-        assert len(rows) == 1, f"{name} has {len(rows)} assignments of {task_id}"
-        return int(rows[0]["id"])
 
     # --- people --------------------------------------------------------------------
 

@@ -17,13 +17,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from bot import scheduler
 from bot.app import Huiwu
 from bot.clock import ManualClock
 from bot.demo import seed_plan_text
-from bot.demo_wecom import USERIDS, with_city_leader_on_wecom
+from bot.demo_wecom import USERIDS, options_on_emulator, with_city_leader_on_wecom
 from bot.emulators.wecom_api import WeComEmulator
 from bot.emulators.wecom_callbacks import WeComCallbackClient
 from bot.emulators.wecom_people import VirtualTime, WeComPerson, card_text
@@ -31,7 +30,7 @@ from bot.loading import store_plan
 from bot.plan import load_plan_text
 from bot.runtime import Runtime, WeComOptions
 from bot.wecom_chat import create_or_bind_chat
-from storage import instances
+from tests.e2e.conftest import PlanDatabaseViews
 
 CORP_ID = "ww5f3e2d1c0b0a0987"
 CORP_SECRET = "huiwu-e2e-corp-secret-" + "x" * 21
@@ -39,17 +38,10 @@ AGENT_ID = 1000002
 CALLBACK_TOKEN = "HuiwuE2eToken"
 AES_KEY = base64.b64encode(hashlib.sha256(b"huiwu e2e").digest()).decode()[:43]
 START = "2013-12-02T10:00+08:00"
-MEMBER_KEYS = {
-    "方磊": "fanglei",
-    "唐军": "tangjun",
-    "孟平": "mengping",
-    "党组书记": "secretary",
-    "市政府分管领导": "city-leader",
-}
 
 
 @dataclass
-class WeComWorld:
+class WeComWorld(PlanDatabaseViews):
     emulator: WeComEmulator
     runtime: Runtime
     clock: ManualClock
@@ -76,32 +68,6 @@ class WeComWorld:
 
     def group_texts(self) -> list[str]:
         return [card_text(m) for m in self.emulator.chat_messages(self.chatid)]
-
-    async def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-        return await self.app.db.fetch_all(sql, params)
-
-    async def row_counts(self) -> dict[str, int]:
-        counts = {}
-        tables = await self.app.db.fetch_all(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-        )
-        for (table,) in tables:
-            row = await self.app.db.fetch_one(f"SELECT COUNT(*) FROM {table}")
-            counts[table] = int(row[0]) if row else -1
-        return counts
-
-    async def member_id(self, name: str) -> int:
-        member = await instances.member_by_key(self.app.db, self.instance_id, MEMBER_KEYS[name])
-        assert member is not None
-        return member.id
-
-    async def assignment_id(self, name: str, task_id: str) -> int:
-        rows = await self.rows(
-            "SELECT id FROM assignments WHERE member_id = ? AND task_id = ?",
-            (await self.member_id(name), task_id),
-        )
-        assert len(rows) == 1
-        return int(rows[0]["id"])
 
     async def restart(self) -> None:
         await self.settle()
@@ -130,17 +96,8 @@ async def wecom_worlds(tmp_path: Path) -> AsyncIterator[WeComWorldFactory]:
         for name, userid in USERIDS.items():
             emulator.add_user(userid, name)
         clock = ManualClock(datetime.fromisoformat(START))
-        options = WeComOptions(
-            corp_id=CORP_ID,
-            agent_id=AGENT_ID,
-            secret=CORP_SECRET,
-            token=CALLBACK_TOKEN,
-            aes_key=AES_KEY,
-            api_base_url=emulator.base_url,
-            listen_port=0,
-            retry_after=0.05,
-            rate_clock=vt,
-            rate_sleep=vt.sleep,
+        options = options_on_emulator(
+            emulator, CORP_SECRET, CALLBACK_TOKEN, AES_KEY, vt, retry_after=0.05
         )
         db_path = str(tmp_path / f"huiwu-wecom-{len(opened)}.sqlite3")
         runtime = Runtime(db_path, clock, wecom=options)
