@@ -87,14 +87,18 @@ async def get_assignment(db: Database, assignment_id: int) -> AssignmentRecord |
 
 
 async def assignments_of_member(db: Database, member_ids: Iterable[int]) -> list[AssignmentRecord]:
-    ids = list(member_ids)
+    ids = tuple(member_ids)
     if not ids:
         return []
-    marks = ",".join("?" * len(ids))
-    rows = await db.fetch_all(
-        f"SELECT * FROM assignments WHERE member_id IN ({marks}) ORDER BY due_at, id", ids
-    )
-    return [_assignment(row) for row in rows]
+
+    async def load() -> tuple[AssignmentRecord, ...]:
+        marks = ",".join("?" * len(ids))
+        rows = await db.fetch_all(
+            f"SELECT * FROM assignments WHERE member_id IN ({marks}) ORDER BY due_at, id", ids
+        )
+        return tuple(_assignment(row) for row in rows)
+
+    return list(await db.reads.get(("assignments_of_member", ids), load))
 
 
 async def assignments_of_instance(db: Database, instance_id: int) -> list[AssignmentRecord]:
@@ -110,13 +114,18 @@ async def assignments_with_lateness(
 ) -> list[tuple[AssignmentRecord, bool]]:
     """The instance's assignments (as ``assignments_of_instance``), each with whether its
     latest submission came late (False without one); one query for /status."""
-    rows = await db.fetch_all(
-        "SELECT a.*, COALESCE((SELECT s.late FROM submissions s WHERE s.assignment_id = a.id"
-        " ORDER BY s.version DESC LIMIT 1), 0) AS latest_late"
-        " FROM assignments a WHERE a.instance_id = ? ORDER BY a.due_at, a.task_id, a.member_id",
-        (instance_id,),
-    )
-    return [(_assignment(row), bool(row["latest_late"])) for row in rows]
+
+    async def load() -> tuple[tuple[AssignmentRecord, bool], ...]:
+        rows = await db.fetch_all(
+            "SELECT a.*, COALESCE((SELECT s.late FROM submissions s WHERE s.assignment_id = a.id"
+            " ORDER BY s.version DESC LIMIT 1), 0) AS latest_late"
+            " FROM assignments a WHERE a.instance_id = ?"
+            " ORDER BY a.due_at, a.task_id, a.member_id",
+            (instance_id,),
+        )
+        return tuple((_assignment(row), bool(row["latest_late"])) for row in rows)
+
+    return list(await db.reads.get(("assignments_with_lateness", instance_id), load))
 
 
 async def set_assignment_status(

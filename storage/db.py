@@ -5,7 +5,8 @@ start-up inside one transaction each. Numbers are reserved per issue, so they ma
 of order (0004 before 0002): ``schema_migrations`` records each one applied, so one that
 lands later still runs on a database that has a higher one. ``PRAGMA user_version`` holds
 the highest applied; a database with a migration the code does not know is refused.
-Writers take ``transaction()``, which serialises them on the one connection. Deleted rows
+Writers take ``transaction()``, which serialises them on the one connection. Hot reads are
+cached until their tables change (``storage.readcache``). Deleted rows
 are overwritten (``secure_delete``), and ``forget()`` empties the write-ahead log, so a
 deleted ballot draft leaves no trace in the files.
 """
@@ -24,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
+
+from storage.readcache import ReadCache
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +65,7 @@ class Database:
         self.connection = connection
         self.path = path
         self._write_lock = asyncio.Lock()
+        self.reads = ReadCache(connection)
 
     @classmethod
     async def open(
@@ -78,6 +82,7 @@ class Database:
             await connection.execute("PRAGMA secure_delete = ON")
             database = cls(connection, str(path))
             await database.migrate(bundled_migrations() if migrations is None else list(migrations))
+            await database.reads.watch()
         except BaseException:
             await connection.close()
             raise
@@ -149,6 +154,7 @@ class Database:
                 yield self.connection
             except BaseException:
                 await self.connection.execute("ROLLBACK")
+                self.reads.note_change()  # cached reads may have seen the undone writes
                 raise
             await self.connection.execute("COMMIT")
 

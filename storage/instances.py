@@ -120,15 +120,21 @@ async def members_with_reach(
     db: Database, instance_id: int, platforms: Iterable[str]
 ) -> tuple[dict[int, MemberRecord], set[int]]:
     """The plan's members by id, and those reachable on one of ``platforms`` (one query)."""
-    names = sorted(platforms)
-    marks = ", ".join("?" for _ in names)
-    rows = await db.fetch_all(
-        "SELECT m.*, EXISTS (SELECT 1 FROM identities i WHERE i.member_id = m.id"
-        f" AND i.reachable AND i.platform IN ({marks})) AS reach"
-        " FROM members m WHERE m.instance_id = ? ORDER BY m.id",
-        (*names, instance_id),
-    )
-    return {row["id"]: _member(row) for row in rows}, {row["id"] for row in rows if row["reach"]}
+    names = tuple(sorted(platforms))
+
+    async def load() -> tuple[dict[int, MemberRecord], frozenset[int]]:
+        marks = ", ".join("?" for _ in names)
+        rows = await db.fetch_all(
+            "SELECT m.*, EXISTS (SELECT 1 FROM identities i WHERE i.member_id = m.id"
+            f" AND i.reachable AND i.platform IN ({marks})) AS reach"
+            " FROM members m WHERE m.instance_id = ? ORDER BY m.id",
+            (*names, instance_id),
+        )
+        members = {row["id"]: _member(row) for row in rows}
+        return members, frozenset(row["id"] for row in rows if row["reach"])
+
+    members, reachable = await db.reads.get(("members_with_reach", instance_id, names), load)
+    return dict(members), set(reachable)
 
 
 async def get_member(db: Database, member_id: int) -> MemberRecord | None:
@@ -149,14 +155,18 @@ async def members_for_user(db: Database, platform: str, user_id: str) -> list[Me
     Finished plans stay in the list (last) so that their members can still read results, the
     ledger and the documents after the plan ends.
     """
-    rows = await db.fetch_all(
-        "SELECT m.* FROM members m JOIN identities i ON i.member_id = m.id "
-        "JOIN plan_instances p ON p.id = m.instance_id "
-        "WHERE i.platform = ? AND i.user_id = ? "
-        "ORDER BY p.status = 'finished', m.instance_id DESC",
-        (platform, user_id),
-    )
-    return [_member(row) for row in rows]
+
+    async def load() -> tuple[MemberRecord, ...]:
+        rows = await db.fetch_all(
+            "SELECT m.* FROM members m JOIN identities i ON i.member_id = m.id "
+            "JOIN plan_instances p ON p.id = m.instance_id "
+            "WHERE i.platform = ? AND i.user_id = ? "
+            "ORDER BY p.status = 'finished', m.instance_id DESC",
+            (platform, user_id),
+        )
+        return tuple(_member(row) for row in rows)
+
+    return list(await db.reads.get(("members_for_user", platform, user_id), load))
 
 
 async def identities_of(db: Database, member_id: int) -> list[IdentityRecord]:

@@ -8,7 +8,6 @@ one that AIORateLimiter lacks, and retries without dropping.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from functools import partial
@@ -28,11 +27,16 @@ from telegram.constants import MessageEntityType
 from telegram.ext import (
     Application,
     ApplicationBuilder,
-    BaseUpdateProcessor,
     ContextTypes,
     TypeHandler,
 )
 
+from bot.adapters.telegram_updates import (
+    PacedUpdateQueue,
+    PacedUpdatesRequest,
+    PerUserUpdateProcessor,
+    UpdatePacer,
+)
 from bot.formatting import split_text
 from bot.i18n import _, use_locale
 from bot.messaging import (
@@ -70,51 +74,11 @@ def build_application(
         builder = builder.base_url(base_url)
         builder = builder.base_file_url(base_file_url or base_url.replace("/bot", "/file/bot"))
     builder = builder.connect_timeout(10).read_timeout(15).write_timeout(30).pool_timeout(10)
-    builder = builder.get_updates_read_timeout(40)
-    builder = builder.concurrent_updates(PerUserUpdateProcessor())
+    pacer = UpdatePacer()
+    builder = builder.get_updates_request(PacedUpdatesRequest(pacer, read_timeout=40))
+    builder = builder.update_queue(PacedUpdateQueue(pacer))
+    builder = builder.concurrent_updates(PerUserUpdateProcessor(pacer))
     return builder.build()
-
-
-class PerUserUpdateProcessor(BaseUpdateProcessor):
-    """Each user's updates one after the other and in order; different users' at once.
-
-    Handling an update mostly waits for the database; one at a time, as python-telegram-bot
-    does by default, a busy group or a fan-out of replies queues every user behind the
-    others (bench/roundtrip.py). One user's updates still never overtake each other.
-    """
-
-    def __init__(self, max_concurrent_updates: int = 64) -> None:
-        super().__init__(max_concurrent_updates)
-        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[object]) -> None:
-        key = _sender_key(update)
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                await coroutine
-        finally:
-            lock, users = self._locks[key]
-            if users == 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
-
-    async def initialize(self) -> None:
-        pass
-
-    async def shutdown(self) -> None:
-        pass
-
-
-def _sender_key(update: object) -> int:
-    if isinstance(update, Update):
-        if update.effective_user is not None:
-            return update.effective_user.id
-        if update.effective_chat is not None:
-            return update.effective_chat.id
-    return 0
 
 
 def event_from_update(update: Update, bot_id: int) -> Event | None:
