@@ -39,6 +39,7 @@ class ReadCache:
         self._connection = connection
         self.local_changes = 0
         self._entries: dict[Hashable, tuple[tuple[int, int], Any]] = {}
+        self._loading: dict[Hashable, tuple[tuple[int, int], asyncio.Future[Any]]] = {}
         self._version_query: asyncio.Future[int] | None = None
         self.hits = 0
         self.misses = 0
@@ -64,15 +65,26 @@ class ReadCache:
         self.local_changes += 1
 
     async def get(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
-        """The cached result for ``key``, or ``load()``'s, kept for next time."""
-        local = self.local_changes
+        """The cached result for ``key``, or ``load()``'s, kept for next time. Readers of the
+        same key at the same time share one load."""
+        local = self.local_changes  # before the query: a change during it makes this stale
         version = (local, await self._data_version())
         entry = self._entries.get(key)
         if entry is not None and entry[0] == version:
             self.hits += 1
             return entry[1]
+        loading = self._loading.get(key)
+        if loading is not None and loading[0] == version:
+            self.hits += 1
+            return await asyncio.shield(loading[1])
         self.misses += 1
-        value = await load()
+        task = asyncio.ensure_future(load())
+        self._loading[key] = (version, task)
+        try:
+            value = await asyncio.shield(task)
+        finally:
+            if self._loading.get(key, (None, None))[1] is task:
+                del self._loading[key]
         if len(self._entries) >= MAX_ENTRIES:
             self._entries.clear()
         self._entries[key] = (version, value)

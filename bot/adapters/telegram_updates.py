@@ -28,8 +28,8 @@ MAX_POLL_DELAY = 0.05
 class UpdatePacer:
     """Counts updates fetched and handled; ``ready()`` returns once all fetched are handled."""
 
-    def __init__(self, max_delay: float = MAX_POLL_DELAY) -> None:
-        self.max_delay = max_delay
+    def __init__(self, max_delay: float | None = None) -> None:
+        self.max_delay = MAX_POLL_DELAY if max_delay is None else max_delay
         self.fetched = 0
         self.handled = 0
         self._caught_up = asyncio.Event()
