@@ -58,6 +58,8 @@ def names_text(names: list[str]) -> str:
 def split_text(text: str, limit: int, measure: Callable[[str], int] = len) -> list[str]:
     """Cut a long text at line ends into parts of at most ``limit`` (as ``measure`` counts:
     characters for Telegram, UTF-8 bytes for WeCom); a line longer than that is cut inside."""
+    if measure(text) <= limit:
+        return [text]
     parts, current = [], ""
     for line in text.splitlines(keepends=True):
         while measure(line) > limit:

@@ -78,6 +78,7 @@ async def plan_progress(
     for task in plan.tasks:
         if task.id not in by_task or (phase_ids is not None and task.phase_id not in phase_ids):
             continue
+        position = {key: index for index, key in enumerate(task.assignee_ids)}
         rows = tuple(
             MemberProgress(
                 member=members[record.member_id],
@@ -89,7 +90,7 @@ async def plan_progress(
             for record in sorted(
                 by_task[task.id],
                 # Assignments were made from assignee_ids: list people in the plan's order.
-                key=lambda r: task.assignee_ids.index(members[r.member_id].member_key),
+                key=lambda r: position[members[r.member_id].member_key],
             )
         )
         result.append(TaskProgress(task, rows))
