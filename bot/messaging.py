@@ -45,6 +45,10 @@ class Event:
     files: tuple[IncomingFile, ...] = ()
     button: str | None = None  # the data of a pressed button
     joined_user_ids: tuple[str, ...] = ()
+    # The platform's opaque reference to the message whose button was pressed, for updating
+    # it (``OutgoingMessage.updates``): Telegram's chat, message id and text; WeCom's
+    # ResponseCode (usable once, within 72 hours). None where the platform gives none.
+    pressed: str | None = None
 
     @property
     def is_private(self) -> bool:
@@ -75,11 +79,17 @@ class OutgoingMessage:
     file: OutgoingFile | None = None
     title: str | None = None
     to_group: bool = False
+    # Set: not a new message but the update of a pressed one (``Event.pressed``): its buttons
+    # are taken away and ``text`` (what was chosen) shown. An update the platform refuses
+    # (the message is gone, the reference used or expired) counts as done.
+    updates: str | None = None
 
     def to_json(self) -> str:
         data: dict[str, Any] = {"text": self.text, "to_group": self.to_group}
         if self.title:
             data["title"] = self.title
+        if self.updates:
+            data["updates"] = self.updates
         if self.buttons:
             data["buttons"] = [
                 [{"label": b.label, "data": b.data, "url": b.url} for b in row]
@@ -110,7 +120,14 @@ class OutgoingMessage:
             tuple(Button(b["label"], b.get("data"), b.get("url")) for b in row)
             for row in data.get("buttons", [])
         )
-        return cls(data["text"], buttons, file, data.get("title"), data.get("to_group", False))
+        return cls(
+            data["text"],
+            buttons,
+            file,
+            data.get("title"),
+            data.get("to_group", False),
+            data.get("updates"),
+        )
 
 
 class SendError(Exception):

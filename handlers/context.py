@@ -39,6 +39,14 @@ class HandlerContext:
         """Answer in the event's chat (sent after the handler returns)."""
         self.replies.append(OutgoingMessage(text, buttons))
 
+    def update_pressed(self, outcome: str, *, pressed: str | None = None) -> None:
+        """The press completed a one-time choice: the pressed message (this event's, or the one
+        ``pressed`` refers to) loses its buttons and shows ``outcome``. It goes through the
+        outbox after the replies; nothing happens where the platform gave no reference."""
+        reference = pressed or self.event.pressed
+        if reference:
+            self.replies.append(OutgoingMessage(outcome, updates=reference))
+
     def reply_message(self, message: OutgoingMessage) -> None:
         """Answer with a whole message (e.g. one carrying a file or a photo)."""
         self.replies.append(message)
@@ -97,7 +105,11 @@ class HandlerContext:
     async def plan_of(self, member: MemberRecord) -> Plan:
         return await self.app.plans.get(member.instance_id)
 
+    def outgoing(self) -> list[OutgoingMessage]:
+        """The replies, then the updates of pressed messages (the answer is read first)."""
+        return sorted(self.replies, key=lambda message: message.updates is not None)
+
     async def flush(self, conn: aiosqlite.Connection) -> None:
-        for message in self.replies:
+        for message in self.outgoing():
             await delivery.to_chat(conn, self.app, self.event, message)
         self.replies.clear()

@@ -200,6 +200,7 @@ async def send(ctx: HandlerContext, *, anonymous: bool) -> None:
         await conversations.clear(conn, event.platform, event.user_id)
     await app.db.forget()
     plan = await app.plans.get(window.instance_id)
+    ctx.update_pressed(_("✓ Sent."))  # the same words signed or not
     # The same answer either way: the outbox keeps it, and "anonymously" there would mark
     # this writer as the author of an anonymous opinion.
     ctx.reply(

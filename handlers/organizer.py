@@ -267,6 +267,7 @@ async def confirm_plan(ctx: HandlerContext, *, load: bool) -> None:
     if not load:
         async with app.db.transaction() as conn:
             await conversations.clear(conn, event.platform, event.user_id)
+        ctx.update_pressed(_("✗ Discarded."))
         ctx.reply(_("Cancelled. Nothing was stored."))
         return
     text = draft["toml"]
@@ -283,6 +284,7 @@ async def confirm_plan(ctx: HandlerContext, *, load: bool) -> None:
             conn, organizer.id, event.platform, event.user_id, reachable=True
         )
         await conversations.clear(conn, event.platform, event.user_id)
+    ctx.update_pressed(_("✓ Loaded."))
     ctx.reply(
         _(
             "Plan “{plan}” loaded as number {id}. Add me to the plan's group and send /setup there; /invites gives the members' links."

@@ -68,8 +68,12 @@ async def decide(ctx: HandlerContext, submission_id: int, *, approve: bool) -> N
         return
     if approve:
         await _record(ctx, found, "approved", None)
+        ctx.update_pressed(_("✓ Approved."))
         return
-    await ctx.keep_conversation(COMMENTING, {"submission": submission_id})
+    # The review message is updated once the comment has gone (a review is one choice).
+    await ctx.keep_conversation(
+        COMMENTING, {"submission": submission_id, "pressed": ctx.event.pressed}
+    )
     ctx.reply(
         _("What should be changed? Your next message goes to {name} as the comment.").format(
             name=found.submitter.name
@@ -88,6 +92,7 @@ async def comment(ctx: HandlerContext, data: dict[str, Any]) -> None:
             await conversations.clear(conn, ctx.event.platform, ctx.event.user_id)
         return
     await _record(ctx, found, "returned", text)
+    ctx.update_pressed(_("↩ Returned with your comment."), pressed=data.get("pressed") or "")
 
 
 async def _record(

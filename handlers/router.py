@@ -41,7 +41,7 @@ async def dispatch(app: Huiwu, event: Event) -> None:
                 )
             )
         if ctx.replies:
-            await delivery.replies_to_chat(app, event, ctx.replies)
+            await delivery.replies_to_chat(app, event, ctx.outgoing())
             ctx.replies.clear()
             app.wake_senders()
 

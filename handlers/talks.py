@@ -128,6 +128,7 @@ async def answer(ctx: HandlerContext, talk_id: int, *, confirm: bool) -> None:
             ),
             dedupe_key=f"talk-answer:{talk.id}",
         )
+    ctx.update_pressed(_("✓ Confirmed.") if confirm else _("✗ Not counted."))
     ctx.reply(
         _("Confirmed: your talk with {name} counts.").format(name=recorder.name)
         if confirm

@@ -140,6 +140,7 @@ async def cancel(ctx: HandlerContext) -> None:
     event = ctx.event
     async with ctx.app.db.transaction() as conn:
         await conversations.clear(conn, event.platform, event.user_id)
+    ctx.update_pressed(_("✗ Cancelled."))
     ctx.reply(_("Cancelled. Nothing was stored."))
 
 
@@ -206,6 +207,7 @@ async def send_draft(ctx: HandlerContext) -> None:
         if reviewers
         else ""
     )
+    ctx.update_pressed(_("✓ Handed in."))
     ctx.reply(
         _("Handed in: “{title}”{version}.{late}{review}").format(
             title=task.title, version=version_note, late=late_note, review=review_note

@@ -95,6 +95,8 @@ async def cast(ctx: HandlerContext, survey_id: int) -> None:
             _("You have voted in “{title}” already: one ballot each.").format(title=survey.title)
         )
         return
+    # The card says only that the ballot was cast, never what it says.
+    ctx.update_pressed(_("✓ Your ballot was cast."))
     ctx.reply(_("Your ballot in “{title}” has been cast. Thank you.").format(title=survey.title))
 
 

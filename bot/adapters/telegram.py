@@ -8,6 +8,7 @@ one that AIORateLimiter lacks, and retries without dropping.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from functools import partial
@@ -96,6 +97,7 @@ def event_from_update(update: Update, bot_id: int) -> Event | None:
             user_name=query.from_user.full_name,
             language=query.from_user.language_code,
             button=query.data or "",
+            pressed=pressed_reference(message),
         )
     message = update.message
     if message is None or message.from_user is None:
@@ -117,6 +119,31 @@ def event_from_update(update: Update, bot_id: int) -> Event | None:
         files=_files(message),
         joined_user_ids=joined,
     )
+
+
+def pressed_reference(message: object) -> str | None:
+    """The reference an update of a pressed message needs: chat, message id and the text (the
+    Bot API cannot read a message back, and editMessageText takes the whole new text)."""
+    if not isinstance(message, Message):
+        return None  # too old for Telegram to say what it was: nothing to update
+    media = message.text is None
+    return json.dumps(
+        {
+            "chat": message.chat.id,
+            "message": message.message_id,
+            "text": "" if media else message.text,
+            "media": media,
+        },
+        ensure_ascii=False,
+    )
+
+
+def updated_text(original: str, outcome: str) -> str:
+    """The pressed message's text with what was chosen under it, within Telegram's limit."""
+    room = MAX_TEXT - telegram_length(outcome) - 2
+    while telegram_length(original) > room:
+        original = original[: -max(1, telegram_length(original) - room)]
+    return f"{original}\n\n{outcome}" if original else outcome
 
 
 def _command(message: Message, text: str) -> tuple[str | None, tuple[str, ...]]:
@@ -171,6 +198,9 @@ class TelegramMessenger:
         self._parts_sent: dict[tuple[str, OutgoingMessage], int] = {}
 
     async def send(self, chat_id: str, message: OutgoingMessage) -> None:
+        if message.updates is not None:
+            await self._update(message.updates, message.text)
+            return
         key = (chat_id, message)
         steps = self._requests(int(chat_id), message)
         try:
@@ -189,6 +219,26 @@ class TelegramMessenger:
         except tg_error.TelegramError as exc:  # NetworkError, TimedOut, server errors
             raise TransientSendError(str(exc)) from exc
         self._parts_sent.pop(key, None)
+
+    async def _update(self, reference: str, outcome: str) -> None:
+        """Take the buttons off a pressed message and show ``outcome`` under its text (a file's
+        caption is kept as it is). A refusal (not modified, gone, too old to edit, the chat
+        blocked) means there is nothing left to update: done, and the chat's next messages go."""
+        pressed = json.loads(reference)
+        bot = self.application.bot
+        try:
+            if pressed["media"]:
+                await bot.edit_message_reply_markup(pressed["chat"], pressed["message"])
+            else:
+                await bot.edit_message_text(
+                    updated_text(pressed["text"], outcome), pressed["chat"], pressed["message"]
+                )
+        except tg_error.RetryAfter as exc:
+            raise RetryAfter(_seconds(exc.retry_after), str(exc)) from exc
+        except (tg_error.BadRequest, tg_error.Forbidden) as exc:
+            logger.info("the pressed message was not updated: %s", exc)
+        except tg_error.TelegramError as exc:  # NetworkError, TimedOut, server errors
+            raise TransientSendError(str(exc)) from exc
 
     def _requests(
         self, chat_id: int, message: OutgoingMessage

@@ -7,7 +7,11 @@ How an ``OutgoingMessage`` looks on WeCom:
   text too long for the card goes first as a text message;
 * to a member, without buttons: text (split at line ends under WeCom's 2,048 bytes);
 * to the group: text through appchat/send (a group chat takes no cards with buttons);
-* a file: uploaded with media/upload and sent as a file message after the text.
+* a file: uploaded with media/upload and sent as a file message after the text;
+* the update of a pressed card (``OutgoingMessage.updates``, the press's ResponseCode):
+  message/update_template_card turns its buttons into one that cannot be pressed, reading
+  the outcome. WeCom takes a ResponseCode once, within 72 hours; a refused one means there
+  is nothing left to update, so it counts as done.
 
 ``render`` lists those WeCom messages; ``WECOM_POLICY`` (the outbox sender's limits for WeCom)
 counts each of them against WeCom's per-member and per-group limits.
@@ -58,6 +62,7 @@ MAX_TEXT_BYTES = 2048  # text and markdown content
 CARD_TITLE_CHARS = 36
 CARD_TEXT_CHARS = 112  # sub_title_text
 CARD_BUTTONS = 6
+REPLACE_NAME_CHARS = 24  # the text that replaces a pressed card's buttons
 MEDIA_CACHE_BYTES = 32 * 1024 * 1024
 IMAGE_MAX_BYTES = 10 * 1024 * 1024
 
@@ -112,6 +117,8 @@ class Step:
 
 def render(message: OutgoingMessage) -> list[Step]:
     """The WeCom messages that deliver ``message``, in order (see the module docstring)."""
+    if message.updates is not None:
+        return [Step(message.text)]  # one update_template_card
     text = _with_links(message)
     files = [Step(file=message.file)] if message.file is not None else []
     pressable = (
@@ -180,13 +187,26 @@ class WeComMessenger:
 
     async def send(self, chat_id: str, message: OutgoingMessage) -> None:
         try:
-            if message.to_group:
+            if message.updates is not None:
+                await self._update(chat_id, message.updates, message.text)
+            elif message.to_group:
                 await self._send_group(chat_id, message)
             else:
                 await self._send_private(chat_id, message)
         except WeComSendError as exc:
             raise self._neutral(exc) from exc
         self._next_retry_after = self.retry_after
+
+    async def _update(self, userid: str, response_code: str, outcome: str) -> None:
+        try:
+            replace_name = _shorten(outcome.strip() or "✓", REPLACE_NAME_CHARS)
+            await self.client.update_template_card([userid], response_code, replace_name)
+        except WeComSendError as exc:
+            error = self._neutral(exc)
+            if isinstance(error, PermanentSendError | RecipientUnreachable):
+                logger.info("the pressed card of %s was not updated: %s", userid, exc)
+                return
+            raise error from exc
 
     async def _send_private(self, userid: str, message: OutgoingMessage) -> None:
         for step in render(message):

@@ -585,6 +585,22 @@ class WeComClient:
             userids, {"msgtype": "template_card", "template_card": card}
         )
 
+    async def update_template_card(
+        self, userids: Sequence[str], response_code: str, replace_name: str
+    ) -> None:
+        """message/update_template_card: turn the buttons of a card the members pressed into
+        one that cannot be pressed, reading ``replace_name``. ``response_code`` (from the press's
+        callback) can be used once, within 72 hours."""
+        data = {
+            "userids": [u for u in dict.fromkeys(userids) if u],
+            "agentid": self.agent_id,
+            "response_code": response_code,
+            "button": {"replace_name": replace_name},
+        }
+        # Not a message/send: WeCom's per-member message limits do not count it.
+        fn = functools.partial(self._client.post, "message/update_template_card", data=data)
+        await self._call("message/update_template_card", fn, idempotent=False)
+
     async def send_file(
         self, userids: Sequence[str], filename: str, content: bytes, *, kind: str = "file"
     ) -> str:

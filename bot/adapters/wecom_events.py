@@ -111,7 +111,7 @@ def event_from_fields(fields: dict[str, str]) -> Event | None:
             return Event(**base, text="/" + name, command=name)
         return Event(**base, button=key)
     if event == "template_card_event" and key:
-        return Event(**base, button=key)
+        return Event(**base, button=key, pressed=fields.get("ResponseCode") or None)
     if event == "enter_agent":
         return Event(**base, text="/start", command="start")
     return None

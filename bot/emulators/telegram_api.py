@@ -267,12 +267,21 @@ class TelegramEmulator:
         return self._user_message(user_id, chat_id, message)
 
     def press_button(
-        self, user_id: int, message_id: int, data: str, *, chat_id: int | None = None
+        self,
+        user_id: int,
+        message_id: int,
+        data: str,
+        *,
+        chat_id: int | None = None,
+        stale: bool = False,
     ) -> JsonDict:
         """The user presses the inline button with ``callback_data == data``.
 
+        ``stale``: the button is pressed on a view of the message older than an edit that took
+        it away (the edit had not reached that device yet); Telegram still sends the press.
+
         Raises:
-            ValueError: the bot's message ``message_id`` has no such button.
+            ValueError: the bot's message ``message_id`` has no such button (and not ``stale``).
 
         Returns the ``callback_query`` update; its id is awaited by answerCallbackQuery.
         """
@@ -293,6 +302,8 @@ class TelegramEmulator:
             ),
             None,
         )
+        if label is None and stale:
+            label = data
         if label is None:
             raise ValueError(f"message {message_id} has no button with callback_data {data!r}")
         query_id = str(next(self._callback_query_ids))

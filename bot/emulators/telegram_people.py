@@ -54,13 +54,23 @@ class SimulatedPerson:
         return await self.expect(None, chat_id=chat_id, since=since)
 
     async def press(
-        self, label: str, *, within: Predicate | None = None, expect: Predicate | None = None
+        self,
+        label: str,
+        *,
+        within: Predicate | None = None,
+        expect: Predicate | None = None,
+        stale: bool = False,
     ) -> TranscriptEntry:
         """Press the newest button in the private chat whose label or data is ``label``
         (a ``label`` ending in ":" matches data by prefix, e.g. "review:ret:"), in the newest
-        message that satisfies ``within``."""
+        message that satisfies ``within``, as the message stands now (after the bot's edits).
+        ``stale``: as it was first shown, before edits took buttons away (a second device)."""
         chat_id = self.user_id
-        for entry in reversed(self.emulator.bot_messages(chat_id)):
+        messages = self.emulator.bot_messages(chat_id)
+        if not stale:
+            latest = {entry.message_id: entry for entry in messages}
+            messages = [entry for entry in messages if latest[entry.message_id] is entry]
+        for entry in reversed(messages):
             if within is not None and not within(entry):
                 continue
             for row in entry.buttons:
@@ -68,7 +78,9 @@ class SimulatedPerson:
                     prefix = label.endswith(":") and data is not None and data.startswith(label)
                     if data is not None and (label in (text, data) or prefix):
                         since = self._mark(chat_id)
-                        self.emulator.press_button(self.user_id, entry.message_id, data)
+                        self.emulator.press_button(
+                            self.user_id, entry.message_id, data, stale=stale
+                        )
                         return await self.expect(expect, chat_id=chat_id, since=since)
         raise LookupError(f"{self.name} sees no button {label!r}")
 

@@ -9,6 +9,10 @@ uses, on 127.0.0.1, with aiohttp:
   ``touser`` is ``"a|b"`` or ``"@all"``; unknown members come back in ``invaliduser``;
 * ``POST appchat/create``, ``POST appchat/send``, ``GET appchat/get``;
 * ``POST media/upload`` (multipart field ``media``), ``GET media/get``;
+* ``POST message/update_template_card`` (``button.replace_name`` or a whole new
+  ``template_card``) with a ``response_code``: one from message/send's answer or one a press
+  carried (:meth:`WeComEmulator.press_code`). Each code works once and for 72 hours; a used,
+  unknown or expired one answers 40058 and changes nothing;
 * ``POST menu/create``.
 
 Every API call checks ``access_token``: missing 41001, unknown 40014, expired 42001.
@@ -27,6 +31,7 @@ windows, message timestamps) comes from an injectable ``clock``.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import logging
@@ -53,6 +58,7 @@ CHAT_LIMITS: tuple[tuple[int, float], ...] = ((200, 60.0),)
 MEDIA_TTL = 3 * 86400.0  # temporary media are valid for three days
 MEDIA_TYPES = {"image": 10 * 1024 * 1024, "voice": 2 * 1024 * 1024, "video": 10 * 1024 * 1024}
 MEDIA_TYPES["file"] = 20 * 1024 * 1024
+RESPONSE_CODE_TTL = 72 * 3600.0  # a response_code updates a card once, within 72 hours
 MEDIA_MIN_SIZE = 5  # "所有文件size必须大于5个字节"
 
 APP_MSGTYPES = frozenset({"text", "markdown", "textcard", "template_card", "file", "image", "news"})
@@ -136,6 +142,7 @@ class ReceivedMessage:
     time: float
     msgid: str
     to: str  # userid (inbox) or chatid (chat)
+    updated: bool = False  # changed by message/update_template_card since it arrived
 
 
 @dataclass
@@ -147,6 +154,8 @@ class EmulatorStats:
     delivered: int = 0
     dropped_over_limit: int = 0
     errors_injected: int = 0
+    cards_updated: int = 0
+    response_codes_refused: int = 0
     per_path: Counter[str] = field(default_factory=Counter)
     per_user_delivered: Counter[str] = field(default_factory=Counter)
     per_user_dropped: Counter[str] = field(default_factory=Counter)
@@ -168,6 +177,14 @@ class _Media:
     content_type: str
     data: bytes
     created_at: float
+
+
+@dataclass
+class _ResponseCode:
+    task_id: str
+    userids: frozenset[str]  # whose copies of the card it may update
+    issued_at: float
+    used: bool = False
 
 
 @dataclass
@@ -224,6 +241,7 @@ class WeComEmulator:
         self.menus: dict[int, dict[str, Any]] = {}
         self.media: dict[str, _Media] = {}
         self.task_ids: set[str] = set()
+        self.response_codes: dict[str, _ResponseCode] = {}
         self._tokens: dict[str, float] = {}  # token -> expiry (clock time)
         self._current_token: str | None = None
         self._injections: list[_Injection] = []
@@ -247,6 +265,7 @@ class WeComEmulator:
         app = web.Application(client_max_size=32 * 1024 * 1024, middlewares=[self._middleware])
         app.router.add_get("/cgi-bin/gettoken", self._gettoken)
         app.router.add_post("/cgi-bin/message/send", self._message_send)
+        app.router.add_post("/cgi-bin/message/update_template_card", self._update_template_card)
         app.router.add_post("/cgi-bin/appchat/create", self._appchat_create)
         app.router.add_post("/cgi-bin/appchat/send", self._appchat_send)
         app.router.add_get("/cgi-bin/appchat/get", self._appchat_get)
@@ -522,8 +541,53 @@ class WeComEmulator:
             "msgid": msgid,
         }
         if msgtype == "template_card" and content.get("task_id"):
-            payload["response_code"] = secrets.token_urlsafe(24)
+            payload["response_code"] = self._issue_code(str(content["task_id"]), recipients)
         return _json(payload)
+
+    # -- message/update_template_card ----------------------------------------------------------
+
+    def _issue_code(self, task_id: str, userids: list[str]) -> str:
+        code = secrets.token_urlsafe(24)
+        self.response_codes[code] = _ResponseCode(task_id, frozenset(userids), self.clock())
+        return code
+
+    def press_code(self, userid: str, task_id: str) -> str:
+        """The ResponseCode WeCom puts in the callback of ``userid`` pressing a button on the
+        card ``task_id``: it may update that member's copy of the card once."""
+        return self._issue_code(task_id, [userid])
+
+    async def _update_template_card(self, request: web.Request) -> web.Response:
+        body = await self._json_body(request)
+        if str(body.get("agentid")) != str(self.agent_id):
+            return _error(40056)
+        code = self.response_codes.get(str(body.get("response_code") or ""))
+        if code is None or code.used or self.clock() - code.issued_at > RESPONSE_CODE_TTL:
+            self.stats.response_codes_refused += 1
+            return _error(40058, "invalid response_code: unknown, used or expired")
+        button = body.get("button")
+        card = body.get("template_card")
+        if isinstance(card, dict):
+            card = dict(card)
+            card_type = card.get("card_type")
+            if card_type not in CARD_TYPES or not card.get("main_title", {}).get("title"):
+                raise _ApiError(40058, "invalid template_card")
+        elif not isinstance(button, dict) or not str(button.get("replace_name") or "").strip():
+            raise _ApiError(40058, "button.replace_name or template_card missing")
+        userids = code.userids if body.get("atall") else set(body.get("userids") or ())
+        code.used = True
+        for userid in userids & code.userids:
+            inbox = self._inboxes.get(userid, [])
+            for index, message in enumerate(inbox):
+                if message.content.get("task_id") != code.task_id:
+                    continue
+                if isinstance(card, dict):
+                    content = {**card, "task_id": code.task_id}
+                else:
+                    content = {k: v for k, v in message.content.items() if k != "button_list"}
+                    content["replace_name"] = str(button["replace_name"])  # type: ignore[index]
+                inbox[index] = dataclasses.replace(message, content=content, updated=True)
+                self.stats.cards_updated += 1
+        return _json({"errcode": 0, "errmsg": "ok", "invaliduser": []})
 
     # -- appchat -----------------------------------------------------------------------------
 

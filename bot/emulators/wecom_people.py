@@ -26,7 +26,8 @@ def card_text(message: ReceivedMessage) -> str:
         return str(content.get("content", ""))
     if message.msgtype == "template_card":
         title = content.get("main_title", {}).get("title", "")
-        return "\n".join(filter(None, [title, content.get("sub_title_text", "")]))
+        lines = [title, content.get("sub_title_text", ""), content.get("replace_name", "")]
+        return "\n".join(filter(None, lines))
     if message.msgtype == "textcard":
         return f"{content.get('title', '')}\n{content.get('description', '')}"
     return f"[{message.msgtype}]"
@@ -120,8 +121,19 @@ class WeComPerson:
         )
         if found is not None:
             task_id, key, shown = found
-            return await self._after(
-                f"[{shown}]",
-                lambda: self.callbacks.send_template_card_event(self.userid, task_id, key),
-            )
+            return await self.press_card(task_id, key, shown)
         raise LookupError(f"{self.name} has no button {key_prefix!r} (within {within!r})")
+
+    async def press_card(
+        self, task_id: str, key: str, shown: str = "", *, response_code: str | None = None
+    ) -> list[ReceivedMessage]:
+        """Press the button ``key`` of the card ``task_id`` as WeCom reports it: with a fresh
+        ResponseCode (or ``response_code``), also when the card no longer shows the button
+        (a press the app saw before the card was updated, on another device)."""
+        code = response_code or self.emulator.press_code(self.userid, task_id)
+        return await self._after(
+            f"[{shown or key}]",
+            lambda: self.callbacks.send_template_card_event(
+                self.userid, task_id, key, response_code=code
+            ),
+        )
