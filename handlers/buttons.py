@@ -29,9 +29,13 @@ async def handle(ctx: HandlerContext) -> None:
     elif head == "draft" and rest in ("send", "cancel"):
         await (tasks.send_draft(ctx) if rest == "send" else tasks.cancel(ctx))
     elif head == "review":
-        verdict, _sep, submission = rest.partition(":")
-        if verdict in ("ok", "ret") and submission.isdigit():
-            await review.decide(ctx, int(submission), approve=verdict == "ok")
+        # "review:ok:7" on a review request; "review:ok:7:list" in /reviews, which lists several
+        verdict, _sep, tail = rest.partition(":")
+        submission, _sep, where = tail.partition(":")
+        if verdict in ("ok", "ret") and submission.isdigit() and where in ("", review.IN_LIST):
+            await review.decide(
+                ctx, int(submission), approve=verdict == "ok", one_of_many=where == review.IN_LIST
+            )
         else:
             ctx.reply(_("This button is no longer valid."))
     elif head == "item":

@@ -39,13 +39,17 @@ class HandlerContext:
         """Answer in the event's chat (sent after the handler returns)."""
         self.replies.append(OutgoingMessage(text, buttons))
 
-    def update_pressed(self, outcome: str, *, pressed: str | None = None) -> None:
-        """The press completed a one-time choice: the pressed message (this event's, or the one
-        ``pressed`` refers to) loses its buttons and shows ``outcome``. It goes through the
-        outbox after the replies; nothing happens where the platform gave no reference."""
-        reference = pressed or self.event.pressed
-        if reference:
-            self.replies.append(OutgoingMessage(outcome, updates=reference))
+    def update_pressed(self, outcome: str) -> None:
+        """This press completed a one-time choice: the pressed message loses its buttons and
+        shows ``outcome`` (see ``update_message``)."""
+        self.update_message(self.event.pressed, outcome)
+
+    def update_message(self, pressed: str | None, outcome: str) -> None:
+        """The message ``pressed`` refers to (an ``Event.pressed``) loses its buttons and shows
+        ``outcome``. It goes through the outbox after the replies; nothing happens without a
+        reference (the platform gave none, or the message holds other choices)."""
+        if pressed:
+            self.replies.append(OutgoingMessage(outcome, updates=pressed))
 
     def reply_message(self, message: OutgoingMessage) -> None:
         """Answer with a whole message (e.g. one carrying a file or a photo)."""

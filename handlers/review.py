@@ -62,18 +62,20 @@ async def _reviewable(ctx: HandlerContext, submission_id: int) -> Reviewable | N
     return Reviewable(submission, record, task, reviewer, submitter)
 
 
-async def decide(ctx: HandlerContext, submission_id: int, *, approve: bool) -> None:
+async def decide(
+    ctx: HandlerContext, submission_id: int, *, approve: bool, one_of_many: bool = False
+) -> None:
+    """A verdict pressed; ``one_of_many``: on the /reviews list, whose other buttons stay."""
     found = await _reviewable(ctx, submission_id)
     if found is None:
         return
+    pressed = None if one_of_many else ctx.event.pressed
     if approve:
         await _record(ctx, found, "approved", None)
-        ctx.update_pressed(_("✓ Approved."))
+        ctx.update_message(pressed, _("✓ Approved."))
         return
-    # The review message is updated once the comment has gone (a review is one choice).
-    await ctx.keep_conversation(
-        COMMENTING, {"submission": submission_id, "pressed": ctx.event.pressed}
-    )
+    # The review request is updated once the comment has gone (the verdict is the choice).
+    await ctx.keep_conversation(COMMENTING, {"submission": submission_id, "pressed": pressed})
     ctx.reply(
         _("What should be changed? Your next message goes to {name} as the comment.").format(
             name=found.submitter.name
@@ -92,7 +94,7 @@ async def comment(ctx: HandlerContext, data: dict[str, Any]) -> None:
             await conversations.clear(conn, ctx.event.platform, ctx.event.user_id)
         return
     await _record(ctx, found, "returned", text)
-    ctx.update_pressed(_("↩ Returned with your comment."), pressed=data.get("pressed") or "")
+    ctx.update_message(data.get("pressed"), _("↩ Returned with your comment."))
 
 
 async def _record(
@@ -141,6 +143,7 @@ def _outcome(
     )
 
 
+IN_LIST = "list"  # the /reviews list's buttons end so: a verdict there keeps the others
 PREVIEW = 300  # characters of a submission's text shown in the /reviews list
 
 
@@ -179,11 +182,11 @@ async def pending(ctx: HandlerContext) -> None:
                 (
                     Button(
                         _("Approve: {name}").format(name=submitter.name),
-                        data=f"review:ok:{submission.id}",
+                        data=f"review:ok:{submission.id}:{IN_LIST}",
                     ),
                     Button(
                         _("Return: {name}").format(name=submitter.name),
-                        data=f"review:ret:{submission.id}",
+                        data=f"review:ret:{submission.id}:{IN_LIST}",
                     ),
                 )
             )

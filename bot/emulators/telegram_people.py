@@ -91,10 +91,12 @@ class SimulatedPerson:
         chat_id: int | None = None,
         since: int | None = None,
     ) -> TranscriptEntry:
-        """Wait for a bot message in the chat (the private one by default)."""
+        """Wait for a bot message in the chat (the private one by default); the bot's edits of
+        earlier messages (a pressed message updated) are not answers and are passed over."""
+        wanted = predicate or (lambda entry: True)
         return await self.emulator.wait_for_bot_message(
             self.user_id if chat_id is None else chat_id,
-            predicate or (lambda entry: True),
+            lambda entry: not entry.edited and wanted(entry),
             timeout=self.timeout,
             since=since,
         )
