@@ -464,3 +464,55 @@ async def test_forged_callback_fails_verification(
     result = await callbacks.send_text("alice", "let me in", forged=True)
     assert result.status == 403 and result.body == "bad signature"
     assert server.received == [] and server.rejected == 1
+
+
+# -- message/update_template_card --------------------------------------------------------------
+
+
+async def test_a_response_code_updates_a_card_once_and_only_within_72_hours(
+    emu: WeComEmulator, http: aiohttp.ClientSession, clock: FakeClock
+) -> None:
+    tok = await token(http, emu)
+    buttons = [{"text": "Yes", "key": "yes"}, {"text": "No", "key": "no"}]
+    card = {
+        "card_type": "button_interaction",
+        "task_id": "task-upd",
+        "main_title": {"title": "Agree?"},
+        "button_list": buttons,
+    }
+    body = {"touser": "alice|bob", "msgtype": "template_card", "agentid": AGENT_ID}
+    sent = await post(http, emu, "message/send", {**body, "template_card": card}, access_token=tok)
+    pressed = emu.press_code("alice", "task-upd")
+
+    def update(code: str, **extra: Any) -> dict[str, Any]:
+        return {
+            "userids": ["alice"],
+            "agentid": AGENT_ID,
+            "response_code": code,
+            "button": {"replace_name": "Agreed"},
+            **extra,
+        }
+
+    path = "message/update_template_card"
+    wrong_agent = await post(http, emu, path, update(pressed, agentid=1), access_token=tok)
+    first = await post(http, emu, path, update(pressed), access_token=tok)
+    reused = await post(http, emu, path, update(pressed), access_token=tok)
+    unknown = await post(http, emu, path, update("made-up"), access_token=tok)
+    assert wrong_agent["errcode"] == 40056
+    assert (first["errcode"], reused["errcode"], unknown["errcode"]) == (0, 40058, 40058)
+    [alice_card] = emu.inbox("alice")
+    assert alice_card.updated and "button_list" not in alice_card.content
+    assert alice_card.content["replace_name"] == "Agreed"
+    assert alice_card.content["main_title"] == {"title": "Agree?"}
+    [bob_card] = emu.inbox("bob")  # a press's code updates only the presser's copy
+    assert not bob_card.updated and bob_card.content["button_list"] == buttons
+
+    # The code message/send answered may update bob's copy, but not after 72 hours.
+    clock.advance(72 * 3600 + 1)
+    tok = await token(http, emu)
+    late = await post(
+        http, emu, path, update(sent["response_code"], userids=["bob"]), access_token=tok
+    )
+    assert late["errcode"] == 40058 and "expired" in late["errmsg"]
+    assert emu.inbox("bob")[0].content["button_list"] == buttons
+    assert (emu.stats.cards_updated, emu.stats.response_codes_refused) == (1, 3)
