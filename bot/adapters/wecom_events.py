@@ -49,16 +49,19 @@ def _text(value: Any) -> str:
 
 def dedupe_key(fields: dict[str, str]) -> str:
     """What identifies one callback across WeCom's retries: the MsgId of a message; for an
-    event (which has none) who, when, which event and which key."""
+    event (which has none) who, when, which event and which key, and a card press's
+    ResponseCode (a retry repeats it; a second press within the same second has its own)."""
     if fields.get("MsgId"):
         return "msg:" + fields["MsgId"]
-    parts = (
+    parts: tuple[str, ...] = (
         fields.get("FromUserName", ""),
         fields.get("CreateTime", ""),
         fields.get("Event", ""),
         fields.get("EventKey", ""),
         fields.get("TaskId", ""),
     )
+    if fields.get("ResponseCode"):
+        parts += (fields["ResponseCode"],)
     return "event:" + "|".join(parts)
 
 

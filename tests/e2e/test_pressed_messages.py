@@ -157,7 +157,11 @@ async def test_a_refused_update_counts_as_done_and_later_messages_still_go(world
         OutgoingMessage("after the updates").to_json(),
     ]
     await outbox.enqueue_now(
-        world.app.db, platform="telegram", chat_id=str(chat), payloads=payloads, now=world.clock.now()
+        world.app.db,
+        platform="telegram",
+        chat_id=str(chat),
+        payloads=payloads,
+        now=world.clock.now(),
     )
     world.app.wake_senders()
     after = await tang.expect(contains("after the updates"), since=0)
