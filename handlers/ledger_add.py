@@ -123,15 +123,19 @@ async def on_button(ctx: HandlerContext, action: str, value: str) -> None:
     if draft is None:
         return
     step = draft["step"]
+    # Each step's message is one choice: once made, it shows the choice instead of buttons.
     if action == "cancel":
         async with ctx.app.db.transaction() as conn:
             await conversations.clear(conn, event.platform, event.user_id)
+        ctx.update_pressed(_("✗ Cancelled."))
         ctx.reply(_("Cancelled. Nothing was stored."))
     elif action == "source" and step == "source" and value in SOURCE_LABELS:
         draft.update(source=value, step="category")
+        ctx.update_pressed("✓ " + label(SOURCE_LABELS, value))
         await _ask(ctx, draft)
     elif action == "category" and step == "category" and value in CATEGORY_LABELS:
         draft.update(category=value, step="member")
+        ctx.update_pressed("✓ " + label(CATEGORY_LABELS, value))
         await _ask(ctx, draft)
     elif action == "member" and step == "member" and value.isdigit():
         member = await instances.get_member(ctx.app.db, int(value))
@@ -139,9 +143,11 @@ async def on_button(ctx: HandlerContext, action: str, value: str) -> None:
             ctx.reply(_("This button is no longer valid."))
             return
         draft.update(member=member.id, step="department")
+        ctx.update_pressed("✓ " + member.name)
         await _ask(ctx, draft)
     elif action == "skip" and step in ("department", "due"):
         draft["step"] = "due" if step == "department" else "confirm"
+        ctx.update_pressed("✓ " + (_("Skip") if step == "department" else _("No deadline")))
         await _ask(ctx, draft)
     elif action == "save" and step == "confirm":
         await _save_from_draft(ctx, draft)
@@ -277,6 +283,7 @@ async def _store(ctx: HandlerContext, manager: MemberRecord, item: NewItem) -> N
         assert record is not None  # typed items have no source_ref
         await conversations.clear(conn, event.platform, event.user_id)
     owners = {m.id: m.name for m in await instances.members_of(app.db, manager.instance_id)}
+    ctx.update_pressed(_("✓ Saved."))
     ctx.reply(
         _("Saved as item #{id}.").format(id=record.id)
         + "\n"

@@ -171,3 +171,35 @@ async def test_a_refused_update_counts_as_done_and_later_messages_still_go(world
     rows = await outbox.messages(world.app.db, platform="telegram")
     states = [r.state for r in rows if r.payload in payloads]
     assert states == ["sent"] * 4
+
+
+
+async def test_each_step_of_adding_a_ledger_item_shows_the_choice_made(world: World) -> None:
+    fang = world.people["方磊"]
+    await world.bind("唐军")
+    tang_id = await world.member_id("唐军")
+    await fang.say("/additem")
+    source = await fang.say(
+        "建立领导干部基层联系点制度", expect=contains(zh("Where does the problem come from?"))
+    )
+    how = await fang.press("add:source:meeting", expect=contains(zh("How is it to be dealt with?")))
+    who = await fang.press("add:category:deadline", expect=contains(zh("Who is responsible?")))
+    department = await fang.press(f"add:member:{tang_id}", expect=has_button("add:skip"))
+    due = await fang.press("add:skip", expect=has_button("add:skip"))
+    preview = await fang.press("add:skip", expect=has_button("add:save"))
+    await fang.press("add:save", expect=contains(zh("Saved as item #{id}.", id=1)))
+    await world.app.drain()
+    outcomes = [
+        (source, "✓ " + zh("found at the meeting")),
+        (how, "✓ " + zh("fix by a deadline")),
+        (who, "✓ 唐军"),
+        (department, "✓ " + zh("Skip")),
+        (due, "✓ " + zh("No deadline")),
+        (preview, zh("✓ Saved.")),
+    ]
+    for step, outcome in outcomes:
+        updated = await edit_of(fang, step)
+        assert updated.text == step.text + "\n\n" + outcome
+        assert updated.buttons == []
+    [item] = await world.rows("SELECT source, category, member_id FROM rectification_items")
+    assert tuple(item) == ("meeting", "deadline", tang_id)
