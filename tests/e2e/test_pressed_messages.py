@@ -173,7 +173,6 @@ async def test_a_refused_update_counts_as_done_and_later_messages_still_go(world
     assert states == ["sent"] * 4
 
 
-
 async def test_each_step_of_adding_a_ledger_item_shows_the_choice_made(world: World) -> None:
     fang = world.people["方磊"]
     await world.bind("唐军")
