@@ -141,7 +141,7 @@ def pressed_reference(message: object) -> str | None:
 def updated_text(original: str, outcome: str) -> str:
     """The pressed message's text with what was chosen under it, within Telegram's limit."""
     room = MAX_TEXT - telegram_length(outcome) - 2
-    while telegram_length(original) > room:
+    while original and telegram_length(original) > room:
         original = original[: -max(1, telegram_length(original) - room)]
     return f"{original}\n\n{outcome}" if original else outcome
 

@@ -19,7 +19,9 @@ from bot.adapters.wecom_client import (
     WeComSendError,
     button_interaction_card,
 )
+from bot.adapters.wecom import WeComMessenger
 from bot.emulators.wecom_api import WeComEmulator
+from bot.messaging import Button, OutgoingMessage, RetryAfter, TransientSendError
 
 CORP_ID = "ww0123456789abcdef"
 SECRET = "s3cr3t-" + "q" * 36
@@ -398,3 +400,27 @@ async def test_emulator_rejects_raw_over_limit_without_client(emu: WeComEmulator
             ) as response:
                 assert (await response.json())["errcode"] == 0
     assert len(emu.inbox("carol")) == 30 and emu.stats.dropped_over_limit == 1
+
+
+async def test_a_pressed_card_update_retries_passing_errors_and_takes_a_refused_code_as_done(
+    make_client: Callable[..., WeComClient], emu: WeComEmulator
+) -> None:
+    messenger = WeComMessenger(make_client(max_backoff_retries=0))
+    await messenger.send("alice", OutgoingMessage("Agree?", ((Button("Yes", "yes"),),)))
+    [card] = emu.inbox("alice")
+    code = emu.press_code("alice", str(card.content["task_id"]))
+    update = OutgoingMessage("✓ Agreed", updates=code)
+
+    emu.fail_next(45009, path="message/update_template_card")
+    with pytest.raises(RetryAfter):
+        await messenger.send("alice", update)
+    emu.fail_next(-502, path="message/update_template_card")
+    with pytest.raises(TransientSendError):
+        await messenger.send("alice", update)
+    assert not emu.inbox("alice")[0].updated
+    await messenger.send("alice", update)
+    [updated] = emu.inbox("alice")
+    assert updated.content["replace_name"] == "✓ Agreed" and "button_list" not in updated.content
+    await messenger.send("alice", update)  # the code is used: refused, and that is done
+    assert emu.stats.response_codes_refused == 1
+    assert emu.stats.cards_updated == 1
