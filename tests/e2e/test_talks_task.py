@@ -80,7 +80,7 @@ async def test_the_last_confirmed_pair_hands_in_the_talks_task_and_its_reminders
     await world.bind(*EVERYONE)
     await world.at("2013-12-03T09:00+08:00")  # the preparation phase: 交流谈心 is assigned
     await world.at("2013-12-12T10:00+08:00")  # 3 days before it is due (12-15)
-    tang, meng = world.people["唐军"], world.people["孟平"]
+    tang = world.people["唐军"]
     tang_talks = await world.assignment_id("唐军", "talks")
     # Until now the task was reminded like any other (the control for "no more" below).
     assert any(has_button(e, f"submit:{tang_talks}") for e in tang.inbox())
@@ -196,9 +196,13 @@ async def test_talks_confirmed_before_their_phase_starts_are_done_when_it_starts
     assert [row[0] for row in statement] == ["pending"]  # only the talks task is done
     for name in ASSIGNEES:
         inbox = world.people[name].inbox()
-        [told] = [i for i, e in enumerate(inbox) if e.text == zh(TALKS_DONE, total=6, title="交流谈心")]
+        [told] = [
+            i for i, e in enumerate(inbox) if e.text == zh(TALKS_DONE, total=6, title="交流谈心")
+        ]
         pushed = next(
-            i for i, e in enumerate(inbox) if e.text.startswith(zh("New task: {title}", title="交流谈心"))
+            i
+            for i, e in enumerate(inbox)
+            if e.text.startswith(zh("New task: {title}", title="交流谈心"))
         )
         assert pushed < told, name  # given, then done
     keys_before = await talks_reminder_keys(world)
