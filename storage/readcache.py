@@ -2,7 +2,7 @@
 the tables they come from change.
 
 Every command starts by finding who is speaking and /status reads a plan's whole roster and
-progress; under load those reads were a third of the bot's CPU (``bench/roundtrip.py``). The
+progress; under load those reads took about a third of the bot's CPU (``bench/roundtrip.py``). The
 tables behind them change rarely (a plan loaded, a member bound, a submission), so their
 results are kept and handed out again until something changes:
 
@@ -13,7 +13,8 @@ results are kept and handed out again until something changes:
   SQLite's ``PRAGMA data_version`` moves when that process commits.
 
 A cached result is tagged with both counters as read before the query; it is used only while
-both are unchanged. Concurrent readers share one ``data_version`` query.
+both are unchanged. Concurrent readers share one ``data_version`` query, and readers of the
+same key one load.
 """
 
 from __future__ import annotations

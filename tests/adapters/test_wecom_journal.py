@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -12,13 +11,6 @@ import pytest
 from bot.adapters.wecom_journal import MemoryJournal, StoredJournal
 from bot.clock import ManualClock
 from storage.db import Database
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "journal.sqlite3")
-    yield database
-    await database.close()
 
 
 @pytest.fixture

@@ -10,7 +10,9 @@ with an invite code and sent /setup in the group, as in ``bot/demo.py``.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -187,6 +189,12 @@ class World(PlanDatabaseViews):
 WorldFactory = Callable[..., Awaitable[World]]
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 @pytest.fixture
 async def make_world(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -195,8 +203,13 @@ async def make_world(
     opened: list[tuple[TelegramEmulator, World | None]] = []
 
     async def factory(
-        *, faults: FaultPlan | None = None, edit_plan: PlanEditor | None = None
+        *,
+        faults: FaultPlan | None = None,
+        edit_plan: PlanEditor | None = None,
+        webhook_secret: str | None = None,
     ) -> World:
+        """A world with the seed plan loaded and bound to its group; with ``webhook_secret``
+        the bot takes updates by webhook (on a free loopback port) instead of polling."""
         # Flood limits are kept and checked on a virtual time the bot's limiter shares, so a
         # week of reminders costs no wall time waiting for Telegram's one-a-second per chat.
         limits_time = VirtualTime()
@@ -214,6 +227,14 @@ async def make_world(
             rate_clock=limits_time,
             rate_sleep=limits_time.sleep,
         )
+        if webhook_secret is not None:
+            port = free_port()
+            options = dataclasses.replace(
+                options,
+                webhook_url=f"http://127.0.0.1:{port}/telegram",
+                webhook_secret=webhook_secret,
+                listen_port=port,
+            )
         db_path = str(tmp_path / f"huiwu-{len(opened)}.sqlite3")
         runtime = Runtime(db_path, clock, telegram=options)
         await runtime.start()

@@ -5,7 +5,6 @@ in the database files."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -18,15 +17,6 @@ from storage.db import Database
 NOW = datetime(2013, 12, 31, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 PEOPLE_COLUMNS = {"member_id", "user_id", "voter", "sender", "platform", "chat_id"}
 TIME_COLUMNS = {"created_at", "cast_at", "sent_at", "submitted_at", "at", "time"}
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "huiwu.sqlite3")
-    try:
-        yield database
-    finally:
-        await database.close()
 
 
 async def roster(db: Database, count: int) -> tuple[int, list[int]]:

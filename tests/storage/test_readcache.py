@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -20,15 +18,6 @@ ROSTER = [
     ("fanglei", "方磊", ["organizer", "member"], None, {"telegram": "111"}),
     ("tangjun", "唐军", ["member"], None, {"telegram": "222"}),
 ]
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "huiwu.sqlite3")
-    try:
-        yield database
-    finally:
-        await database.close()
 
 
 async def new_instance(db: Database) -> int:
