@@ -22,9 +22,12 @@ ITEM_SUBJECT = "item:"
 
 class LedgerReminders:
     """Open rectification items with a deadline and someone responsible; overdue ones are
-    escalated to the organizers (督办), as tasks are."""
+    escalated to the organizers (督办), as tasks are. Rectification goes on after the meeting
+    with deadlines months away (限期整改), so an item is reminded of until it is done, also
+    after the plan's last phase and after the plan is finished."""
 
     escalates = True
+    outlives_plan = True
 
     def __init__(self) -> None:
         # The engine asks for texts without the database, always after ``open_items`` of the

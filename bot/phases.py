@@ -14,6 +14,7 @@ from bot import delivery, summary_pictures, texts
 from bot.app import Huiwu
 from bot.formatting import names_text
 from bot.i18n import _
+from bot.meeting.talks_task import complete_if_all_confirmed
 from bot.messaging import OutgoingMessage
 from bot.plan import Phase, Plan
 from bot.progress import plan_progress
@@ -57,6 +58,9 @@ async def start_phase(app: Huiwu, instance_id: int, phase: Phase) -> bool:
                     partial(texts.assignment_push, plan, task, assignment_id, now),
                     dedupe_key=f"push:{assignment_id}",
                 )
+        if any(task.id == plan.talks_task_id for task in phase.tasks):
+            # Talks confirmed before their phase started: the task is done as it is given.
+            await complete_if_all_confirmed(conn, app, instance_id, plan)
         await delivery.to_groups(
             conn,
             app,

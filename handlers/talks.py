@@ -9,6 +9,7 @@ from bot import delivery
 from bot.formatting import date_text
 from bot.i18n import _
 from bot.meeting.talks import PairState, TalkPair, matrix_text, talk_pairs
+from bot.meeting.talks_task import complete_if_all_confirmed
 from bot.messaging import Button, OutgoingMessage
 from bot.plan import Plan
 from handlers.context import HandlerContext
@@ -107,12 +108,15 @@ async def answer(ctx: HandlerContext, talk_id: int, *, confirm: bool) -> None:
         return
     recorder = await instances.get_member(app.db, talk.recorded_by)
     assert recorder is not None
+    plan = await ctx.plan_of(me)
     async with app.db.transaction() as conn:
         if not await talk_store.answer(
             conn, talk.id, "confirmed" if confirm else "declined", app.clock.now()
         ):
             ctx.reply(_("You have answered this already."))
             return
+        if confirm:  # the last pair of the plan completes its talks task
+            await complete_if_all_confirmed(conn, app, me.instance_id, plan, talk)
         await delivery.to_member(
             conn,
             app,

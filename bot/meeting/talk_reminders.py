@@ -28,6 +28,7 @@ class TalkReminders:
     each person once per open pair."""
 
     escalates = False
+    outlives_plan = False
 
     def __init__(self) -> None:
         self._plans: dict[str, Plan] = {}  # plan text -> parsed plan (a round may append)

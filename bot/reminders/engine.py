@@ -3,6 +3,10 @@
 Every pass re-reads the open items, pauses and the reminder log, so there is no schedule
 to lose: after a restart (or ``kill -9``) the first pass rebuilds it. Each reminder is
 logged and queued in the outbox in one transaction under a key, so none goes twice.
+
+An item is reminded of until it is done, not until the plan's last phase ends: while the
+plan runs, every source's items; once it is finished, only those of sources that outlive
+it (rectification items, whose deadlines lie months after the meeting).
 """
 
 from __future__ import annotations
@@ -20,14 +24,13 @@ from bot.app import Huiwu
 from bot.ledger_reminders import LedgerReminders
 from bot.meeting.talk_reminders import TalkReminders
 from bot.messaging import OutgoingMessage
-from bot.phases import phase_end_time
 from bot.plan import Plan, Role
 from bot.reminders import planner, texts
 from bot.reminders.planner import Kind, Planned
 from bot.reminders.policy import start_of_next_day
 from bot.reminders.sources import Remindable, ReminderSource, TaskReminders
 from storage import instances, reminders
-from storage.records import MemberRecord
+from storage.records import InstanceRecord, MemberRecord
 
 logger = logging.getLogger(__name__)
 
@@ -57,9 +60,21 @@ class Survey:
             self.next_at = moment
 
 
-def plan_end(plan: Plan) -> datetime:
-    """No reminders after the plan's last phase has ended."""
-    return max(phase_end_time(plan, phase) for phase in plan.phases)
+def live_sources(
+    status: str, sources: tuple[ReminderSource, ...] = SOURCES
+) -> tuple[ReminderSource, ...]:
+    """The sources reminded of in a plan instance with ``status``: all while it runs, those
+    that outlive it once it is finished, none before it is set up."""
+    if status == "active":
+        return sources
+    if status == "finished":
+        return tuple(source for source in sources if source.outlives_plan)
+    return ()
+
+
+def schedule_limit(plan: Plan, item: Remindable, now: datetime) -> datetime:
+    """How far the item's schedule is listed: it runs until the item is done."""
+    return planner.horizon(plan.reminders, max(now, item.due))
 
 
 def not_before(item: Remindable, plan: Plan, resumed_at: datetime | None) -> datetime:
@@ -81,7 +96,6 @@ async def survey(
     policy = plan.reminders
     if not policy.enabled:
         return result
-    until = plan_end(plan)
     pauses = await reminders.pauses(app.db, instance_id)
     logged = await reminders.logged_keys(app.db, instance_id)
     for source in sources:
@@ -89,7 +103,9 @@ async def survey(
             if pauses.holds(item.member_id, item.subject):
                 continue
             earliest = not_before(item, plan, pauses.resumed_at(item.member_id, item.subject))
-            schedule = planner.schedule(item.due, policy, plan.timezone, until)
+            schedule = planner.schedule(
+                item.due, policy, plan.timezone, schedule_limit(plan, item, now)
+            )
             tracks = (schedule.to_member, schedule.escalation)
             for track in tracks if source.escalates else tracks[:1]:
                 latest = planner.latest_due(track, earliest, now)
@@ -114,17 +130,19 @@ async def outlook(
     pauses = await reminders.pauses(app.db, member.instance_id)
     if not plan.reminders.enabled or member.id in pauses.members:
         return member.id in pauses.members, []
+    record = await instances.get_instance(app.db, member.instance_id)
     now = app.clock.now()
-    until = plan_end(plan)
     coming: list[tuple[str, Planned]] = []
-    for source in sources:
+    for source in live_sources(record.status if record else "", sources):
         for item in await source.open_items(app.db, member.instance_id):
             if item.member_id != member.id or item.subject in pauses.subjects:
                 continue
             earliest = max(now, not_before(item, plan, pauses.resumed_at(member.id, item.subject)))
-            track = planner.schedule(item.due, plan.reminders, plan.timezone, until).to_member
+            schedule = planner.schedule(
+                item.due, plan.reminders, plan.timezone, schedule_limit(plan, item, now)
+            )
             title = source.title(plan, item)
-            coming.extend((title, p) for p in track.planned if p.send_at > earliest)
+            coming.extend((title, p) for p in schedule.to_member.planned if p.send_at > earliest)
     coming.sort(key=lambda entry: entry[1].send_at)
     return False, coming[:limit]
 
@@ -133,9 +151,9 @@ async def run_due(app: Huiwu, sources: tuple[ReminderSource, ...] = SOURCES) -> 
     """Queue every reminder due now; return when the next one falls due."""
     now = app.clock.now()
     next_at: datetime | None = None
-    for record in await instances.list_instances(app.db, status="active"):
+    for record in await _reminded_instances(app, sources):
         plan = await app.plans.get(record.id)
-        found = await survey(app, record.id, plan, now, sources)
+        found = await survey(app, record.id, plan, now, live_sources(record.status, sources))
         if found.due and plan.reminders.is_quiet(now, plan.timezone):
             found.wake_at(plan.reminders.out_of_quiet(now, plan.timezone))
         elif found.due:
@@ -143,6 +161,13 @@ async def run_due(app: Huiwu, sources: tuple[ReminderSource, ...] = SOURCES) -> 
         if found.next_at is not None and (next_at is None or found.next_at < next_at):
             next_at = found.next_at
     return next_at
+
+
+async def _reminded_instances(
+    app: Huiwu, sources: tuple[ReminderSource, ...]
+) -> list[InstanceRecord]:
+    statuses = ["active"] + (["finished"] if live_sources("finished", sources) else [])
+    return [r for status in statuses for r in await instances.list_instances(app.db, status=status)]
 
 
 async def _queue(app: Huiwu, instance_id: int, plan: Plan, due: list[Due], now: datetime) -> None:
@@ -175,7 +200,7 @@ async def _queue(app: Huiwu, instance_id: int, plan: Plan, due: list[Due], now: 
                 dedupe_key="reminder:" + _digest_key(entries),
             )
         if escalated:
-            queued += await _escalate(conn, app, instance_id, plan, members, escalated)
+            queued += await _escalate(conn, app, plan, members, escalated)
     logger.info("instance %d: %d reminder message(s) queued", instance_id, queued)
     app.wake_senders()
 
@@ -195,38 +220,63 @@ def _member_message(plan: Plan, entries: list[Due], now: datetime) -> OutgoingMe
     return texts.digest(messages, [e.source.button(plan, e.item) for e in entries])
 
 
+ESCALATED_TO = (Role.ORGANIZER, Role.LEAD, Role.CHAIR)
+
+
+def escalation_recipients(
+    members: dict[int, MemberRecord], late_member_id: int
+) -> list[MemberRecord]:
+    """Who hears that a member is overdue: the organizers, never the late member. About an
+    organizer, the other organizers, else the plan's lead, else its chair; nobody if the late
+    member holds all of these roles (their own overdue reminders have told them)."""
+    others = [m for m in members.values() if m.id != late_member_id]
+    for role in ESCALATED_TO:
+        found = [m for m in others if role.value in m.roles]
+        if found:
+            return found
+    return []
+
+
 async def _escalate(
     conn: aiosqlite.Connection,
     app: Huiwu,
-    instance_id: int,
     plan: Plan,
     members: dict[int, MemberRecord],
     escalated: list[Due],
 ) -> int:
-    """One message per organizer listing every item escalated in this pass, by subject."""
-    by_subject: dict[str, tuple[str, datetime, list[str]]] = {}
+    """One message per recipient listing every item escalated to them in this pass, by subject."""
+    by_recipient: dict[int, list[Due]] = {}
     for entry in escalated:
-        title = entry.source.title(plan, entry.item)
-        line = by_subject.setdefault(entry.item.subject, (title, entry.item.due, []))
-        line[2].append(members[entry.item.member_id].name)
-    missing = list(by_subject.values())
-    days = min(entry.planned.days for entry in escalated)
-    digest = _digest_key(escalated)
+        for recipient in escalation_recipients(members, entry.item.member_id):
+            by_recipient.setdefault(recipient.id, []).append(entry)
     queued = 0
-    for organizer in members.values():
-        if Role.ORGANIZER.value not in organizer.roles:
-            continue
+    for recipient_id, entries in by_recipient.items():
+        by_subject: dict[str, tuple[str, datetime, list[str]]] = {}
+        for entry in entries:
+            title = entry.source.title(plan, entry.item)
+            line = by_subject.setdefault(entry.item.subject, (title, entry.item.due, []))
+            line[2].append(members[entry.item.member_id].name)
+        recipient = members[recipient_id]
         queued += await delivery.to_member(
             conn,
             app,
-            organizer,
-            partial(_escalation_message, plan, missing, days),
-            dedupe_key=f"reminder:escalation:{digest}:{organizer.id}",
+            recipient,
+            partial(
+                _escalation_message,
+                plan,
+                list(by_subject.values()),
+                min(entry.planned.days for entry in entries),
+                Role.ORGANIZER.value in recipient.roles,
+            ),
+            dedupe_key=f"reminder:escalation:{_digest_key(entries)}:{recipient_id}",
         )
     return queued
 
 
 def _escalation_message(
-    plan: Plan, missing: list[tuple[str, datetime, list[str]]], days: int
+    plan: Plan,
+    missing: list[tuple[str, datetime, list[str]]],
+    days: int,
+    organizer: bool,
 ) -> OutgoingMessage:
-    return OutgoingMessage(texts.escalation(plan, missing, days))
+    return OutgoingMessage(texts.escalation(plan, missing, days, can_nudge=organizer))

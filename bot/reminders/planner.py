@@ -1,8 +1,9 @@
 """The reminder planner: pure functions from a deadline and a policy to reminder times.
 
 Nothing here reads the clock or the database. ``schedule`` lists every reminder of one
-deadline (cached: thousands of members share a few deadlines); ``latest_due`` and
-``next_after`` pick, for one item, the reminder to send now and the one to wake up for.
+deadline up to a limit (cached: thousands of members share a few deadlines); ``latest_due``
+and ``next_after`` pick, for one item, the reminder to send now and the one to wake up for;
+``horizon`` is the limit for an item reminded until it is done.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import enum
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -94,6 +95,26 @@ def schedule(due: datetime, policy: ReminderPolicy, zone: ZoneInfo, until: datet
         if send_at < until:
             escalation.append(Planned(send_at, Kind.ESCALATION, days))
     return Schedule(Track.of(before + after), Track.of(escalation))
+
+
+HORIZON_STEP_DAYS = 32
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def horizon(policy: ReminderPolicy, since: datetime) -> datetime:
+    """The limit to list an open-ended schedule to, for a pass at ``since`` (the later of
+    now and the item's deadline).
+
+    Overdue reminders go on until the item is done, but a schedule is a finite list: it is
+    listed to a limit at least one step past ``since``, so the reminder due now, the next one
+    and the escalation are all on it. The limit moves a whole step at a time, so the cache
+    keeps serving one schedule for many passes; a step is longer than the overdue interval
+    and the escalation delay by three days (a reminder's day starts before ``since``, the
+    quiet hours may move it into the next day, daylight saving by an hour).
+    """
+    longest = max(policy.overdue_every_days, policy.escalate_after_days)
+    step = timedelta(days=max(HORIZON_STEP_DAYS, longest + 3))
+    return _EPOCH + ((since - _EPOCH) // step + 2) * step
 
 
 def latest_due(track: Track, not_before: datetime, now: datetime) -> Planned | None:

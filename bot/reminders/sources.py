@@ -36,6 +36,8 @@ class Remindable:
 class ReminderSource(Protocol):
     # Whether overdue items are also escalated to the organizers.
     escalates: bool
+    # Whether its items are still reminded of after the plan is finished.
+    outlives_plan: bool
 
     async def open_items(self, db: Database, instance_id: int) -> list[Remindable]:
         """Every item of the instance still owed (done ones are simply not listed)."""
@@ -56,9 +58,11 @@ TASK_SUBJECT = "task:"
 
 
 class TaskReminders:
-    """Assignments not yet handed in, or handed back for changes."""
+    """Assignments not yet handed in, or handed back for changes: reminded of while the
+    plan runs (also past its last phase's end), not once it is finished."""
 
     escalates = True
+    outlives_plan = False
 
     async def open_items(self, db: Database, instance_id: int) -> list[Remindable]:
         return [

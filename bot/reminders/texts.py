@@ -52,8 +52,15 @@ def digest(messages: list[OutgoingMessage], buttons: list[Button]) -> OutgoingMe
     )
 
 
-def escalation(plan: Plan, missing: list[tuple[str, datetime, list[str]]], days: int) -> str:
-    """To an organizer: what is still missing ``days`` or more days after its deadline."""
+def escalation(
+    plan: Plan,
+    missing: list[tuple[str, datetime, list[str]]],
+    days: int,
+    *,
+    can_nudge: bool = True,
+) -> str:
+    """To an organizer (or, about the organizer, the lead): what is still missing ``days`` or
+    more days after its deadline; ``can_nudge`` when the reader may use /remind."""
     lines = [
         _("Still missing in “{plan}”, {days} day(s) or more after the deadline:").format(
             plan=plan.title, days=days
@@ -65,7 +72,11 @@ def escalation(plan: Plan, missing: list[tuple[str, datetime, list[str]]], days:
                 title=title, due=date_text(due, plan.timezone), names=names_text(names)
             )
         )
-    lines.append(_("/status shows the whole plan; /remind nudges them now."))
+    lines.append(
+        _("/status shows the whole plan; /remind nudges them now.")
+        if can_nudge
+        else _("/status shows the whole plan.")
+    )
     return "\n".join(lines)
 
 

@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from bot.adapters.wecom import WeComMessenger
 from bot.adapters.wecom_client import (
     DEFAULT_API_BASE_URL,
     SlidingWindowLimiter,
@@ -19,7 +20,6 @@ from bot.adapters.wecom_client import (
     WeComSendError,
     button_interaction_card,
 )
-from bot.adapters.wecom import WeComMessenger
 from bot.emulators.wecom_api import WeComEmulator
 from bot.messaging import Button, OutgoingMessage, RetryAfter, TransientSendError
 

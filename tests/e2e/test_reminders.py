@@ -41,9 +41,10 @@ def what(text: str) -> list[str]:
 
 
 def diary_keeper(
-    world: World, zone: ZoneInfo = SHANGHAI
+    world: World, zone: ZoneInfo = SHANGHAI, read: Callable[[str], list[str]] = what
 ) -> tuple[Diary, Callable[[datetime], Awaitable[None]]]:
-    """A diary per person, and the step callback that fills it with what arrived."""
+    """A diary per person, and the step callback that fills it with what ``read`` finds in
+    what arrived."""
     diary: Diary = {name: [] for name in NAMES}
     seen = {name: len(world.emulator.bot_messages(world.user_ids[name])) for name in NAMES}
 
@@ -52,7 +53,7 @@ def diary_keeper(
         for name in NAMES:
             messages = world.emulator.bot_messages(world.user_ids[name])
             for entry in messages[seen[name] :]:
-                diary[name].extend((when, said) for said in what(entry.text))
+                diary[name].extend((when, said) for said in read(entry.text))
             seen[name] = len(messages)
 
     return diary, record
@@ -93,7 +94,6 @@ async def test_the_seed_plan_reminds_each_member_exactly_on_schedule(world: Worl
         ("12-10 09:00", f"征求意见 {today}"),
         ("12-11 09:00", f"征求意见 {late(1)}"),
         ("12-12 09:00", f"征求意见 {late(2)}"),
-        ("12-12 09:00", "escalation 征求意见：方磊"),
         ("12-13 09:00", f"征求意见 {late(3)}"),
         ("12-13 09:00", f"向上级报送民主生活会方案 {left3}"),
         ("12-15 09:00", f"向上级报送民主生活会方案 {left1}"),
@@ -127,17 +127,30 @@ async def test_the_seed_plan_reminds_each_member_exactly_on_schedule(world: Worl
         ("12-21 09:00", f"交流谈心 {late(6)}"),
         ("12-21 09:00", f"撰写剖析材料 {late(1)}"),
     ]
+    # 方磊 is the organizer: his own lateness goes to the plan's lead, not to himself.
     assert diary["党组书记"] == [
         ("12-03 09:00", "push 撰写剖析材料"),
+        ("12-12 09:00", "escalation 征求意见：方磊"),
         ("12-17 09:00", f"撰写剖析材料 {left3}"),
         ("12-19 09:00", f"撰写剖析材料 {left1}"),
     ]
     assert diary["市政府分管领导"] == []
+    # The lead cannot use /remind, so his escalation does not offer it; the organizer's does.
+    [lead_escalation] = escalations(world, "党组书记")
+    assert lead_escalation.splitlines()[-1] == zh("/status shows the whole plan.")
+    [organizer_escalation] = escalations(world, "方磊")
+    assert organizer_escalation.splitlines()[-1] == zh(
+        "/status shows the whole plan; /remind nudges them now."
+    )
     # Every reminder is in the log once; a second pass at the same instant adds nothing.
     rows = await world.rows("SELECT COUNT(*) FROM reminder_log")
     before = rows[0][0]
     await world.at("2013-12-21T12:00+08:00")
     assert (await world.rows("SELECT COUNT(*) FROM reminder_log"))[0][0] == before
+
+
+def escalations(world: World, name: str) -> list[str]:
+    return [e.text for e in world.people[name].inbox() if e.text.startswith("督办：")]
 
 
 def only(diary: list[tuple[str, str]], title: str) -> list[tuple[str, str]]:

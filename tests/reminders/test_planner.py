@@ -10,7 +10,16 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.reminders.planner import Kind, Planned, Track, latest_due, next_after, schedule
+from bot.reminders.planner import (
+    HORIZON_STEP_DAYS,
+    Kind,
+    Planned,
+    Track,
+    horizon,
+    latest_due,
+    next_after,
+    schedule,
+)
 from bot.reminders.policy import ReminderPolicy, at_local, start_of_next_day
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -46,7 +55,7 @@ def test_default_policy_for_a_friday_deadline() -> None:
     assert table(found.escalation) == [("12-08 09:00", "escalation:2")]
 
 
-def test_overdue_reminders_stop_when_the_plan_ends() -> None:
+def test_no_reminder_is_listed_at_or_after_the_limit() -> None:
     until = datetime(2013, 12, 10, 18, 0, tzinfo=SHANGHAI)
     found = schedule(end_of("2013-12-06"), DEFAULT, SHANGHAI, until)
     assert table(found.to_member)[-1] == ("12-10 09:00", "overdue:4")
@@ -206,3 +215,59 @@ def test_every_reminder_is_outside_quiet_hours_in_order_and_unique(
     assert len({p.key for p in found.to_member.planned}) == len(found.to_member.planned)
     assert all(p.send_at < due for p in planned if p.kind in (Kind.BEFORE, Kind.DUE))
     assert all(p.send_at > due for p in planned if p.kind in (Kind.OVERDUE, Kind.ESCALATION))
+
+
+@given(
+    due_at=st.datetimes(datetime(2013, 1, 1), datetime(2015, 12, 31), timezones=st.just(UTC)),
+    after=st.timedeltas(timedelta(days=-150), timedelta(days=400)),
+    at=st.times(),
+    quiet=st.tuples(st.integers(0, 23), st.integers(0, 23)).filter(lambda q: q[0] != q[1]),
+    every=st.integers(0, 120),
+    escalate=st.integers(0, 120),
+    zone=st.sampled_from([SHANGHAI, BERLIN, NEW_YORK]),
+)
+def test_an_open_ended_schedule_to_its_horizon_agrees_with_an_endless_one(
+    due_at: datetime,
+    after: timedelta,
+    at: time,
+    quiet: tuple[int, int],
+    every: int,
+    escalate: int,
+    zone: ZoneInfo,
+) -> None:
+    """Listed only to the horizon, a schedule gives the same reminder now, the same next one
+    and the same escalation as one listed years further: nothing stops before the item is done."""
+    policy = dataclasses.replace(
+        DEFAULT,
+        at=at,
+        quiet_start=time(quiet[0]),
+        quiet_end=time(quiet[1]),
+        overdue_every_days=every,
+        escalate_after_days=escalate,
+    )
+    now = due_at + after
+    limit = horizon(policy, max(now, due_at))
+    assert limit > max(now, due_at) + timedelta(days=HORIZON_STEP_DAYS)
+    near = schedule(due_at, policy, zone, limit)
+    endless = schedule(due_at, policy, zone, due_at + timedelta(days=800))
+    for track, full in ((near.to_member, endless.to_member), (near.escalation, endless.escalation)):
+        assert latest_due(track, due_at - timedelta(days=30), now) == latest_due(
+            full, due_at - timedelta(days=30), now
+        )
+        assert next_after(track, now, now) == next_after(full, now, now)
+    if escalate:
+        assert near.escalation.planned == endless.escalation.planned
+
+
+def test_the_horizon_moves_a_step_at_a_time_so_passes_share_a_schedule() -> None:
+    """A daily pass over an overdue item meets a new horizon about once a month, not daily."""
+    start = datetime(2014, 7, 1, 1, tzinfo=UTC)
+    passes = [start + timedelta(hours=hours) for hours in range(0, 24 * 90, 6)]
+    limits = [horizon(DEFAULT, moment) for moment in passes]
+    assert len(set(limits)) in (3, 4)  # 90 days in steps of 32
+    assert all(
+        limit > moment + timedelta(days=32) for moment, limit in zip(passes, limits, strict=True)
+    )
+    assert limits == sorted(limits)
+    long_interval = dataclasses.replace(DEFAULT, overdue_every_days=60)
+    assert horizon(long_interval, start) - start > timedelta(days=60)
