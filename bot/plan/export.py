@@ -105,4 +105,6 @@ def reminders_to_data(plan: Plan) -> dict[str, Any]:
         "escalate_after_days": policy.escalate_after_days,
         "quiet_hours": quiet,
         "calendar": policy.calendar,
+        "holidays": [day.isoformat() for day in sorted(policy.holidays)],
+        "workdays": [day.isoformat() for day in sorted(policy.workdays)],
     }

@@ -27,7 +27,7 @@ from bot.plan.model import (
     Survey,
     Task,
 )
-from bot.plan.reminders_table import build_policy, check_calendar_covers
+from bot.plan.reminders_table import build_policy, warn_unknown_years
 
 END_OF_DAY = time(23, 59)
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -481,10 +481,10 @@ def _build_plan(raw: dict[str, Any], checker: _Checker) -> Plan | None:
             )
     meeting = _build_meeting(raw, meeting_start, phase_spans, resolver, survey_ids, zone, checker)
     reminders = build_policy(raw.get("reminders"), checker.error, checker.warn)
-    check_calendar_covers(
+    warn_unknown_years(
         reminders,
         [task.due.astimezone(zone).date() for phase in phases for task in phase.tasks],
-        checker.error,
+        checker.warn,
     )
     talk_pairs = _build_talks(raw, resolver, meeting, task_ids, checker)
     if not title:

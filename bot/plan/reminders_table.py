@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable
-from datetime import date, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from bot.i18n import _
@@ -24,8 +24,12 @@ KEYS = {
     "escalate_after_days",
     "quiet_hours",
     "calendar",
+    "holidays",
+    "workdays",
 }
 WHERE = "[reminders]"
+SPAN = ".."  # "2027-02-05..2027-02-11": every day from the first to the last
+MAX_SPAN_DAYS = 366
 
 Report = Callable[[str], None]
 
@@ -55,6 +59,72 @@ def _whole(value: Any, key: str, error: Report, *, minimum: int) -> int | None:
         )
     )
     return None
+
+
+def _span(entry: Any) -> tuple[date, date] | None:
+    """The first and last day of a list entry: a day, or two days joined by "..";
+    None if it is neither."""
+    if isinstance(entry, date) and not isinstance(entry, datetime):
+        return entry, entry
+    if not isinstance(entry, str):
+        return None
+    first, _sep, last = entry.strip().partition(SPAN)
+    try:
+        start = date.fromisoformat(first.strip())
+        return start, (date.fromisoformat(last.strip()) if last else start)
+    except ValueError:
+        return None
+
+
+def _days(value: Any, key: str, error: Report) -> frozenset[date] | None:
+    """The days a ``holidays`` or ``workdays`` list names (None if any entry is wrong)."""
+    if not isinstance(value, list):
+        error(
+            _(
+                '{where}: \'{key}\' must be a list of days and spans, like ["2027-01-01", "2027-02-05..2027-02-11"]'
+            ).format(where=WHERE, key=key)
+        )
+        return None
+    days: set[date] = set()
+    valid = True
+    for entry in value:
+        span = _span(entry)
+        if span is None:
+            error(
+                _(
+                    "{where}: '{key}': '{entry}' is not a day like 2027-01-01 or a span like 2027-02-05..2027-02-11"
+                ).format(where=WHERE, key=key, entry=entry)
+            )
+        elif span[1] < span[0]:
+            error(
+                _("{where}: '{key}': the span '{entry}' ends before it starts").format(
+                    where=WHERE, key=key, entry=entry
+                )
+            )
+        elif (span[1] - span[0]).days >= MAX_SPAN_DAYS:
+            error(
+                _("{where}: '{key}': the span '{entry}' is longer than a year").format(
+                    where=WHERE, key=key, entry=entry
+                )
+            )
+        else:
+            days.update(span[0] + timedelta(days=n) for n in range((span[1] - span[0]).days + 1))
+            continue
+        valid = False
+    return frozenset(days) if valid else None
+
+
+def _own_days(raw: dict[str, Any], error: Report) -> dict[str, frozenset[date]]:
+    """The plan's own ``holidays`` and ``workdays``; a day may not be both."""
+    found = {key: _days(raw[key], key, error) for key in ("holidays", "workdays") if key in raw}
+    both = (found.get("holidays") or frozenset()) & (found.get("workdays") or frozenset())
+    if both:
+        error(
+            _("{where}: {days} listed both in 'holidays' and in 'workdays'").format(
+                where=WHERE, days=", ".join(day.isoformat() for day in sorted(both))
+            )
+        )
+    return {key: days for key, days in found.items() if days is not None}
 
 
 def build_policy(raw: Any, error: Report, warn: Report) -> ReminderPolicy:
@@ -117,6 +187,7 @@ def build_policy(raw: Any, error: Report, warn: Report) -> ReminderPolicy:
                     where=WHERE, choices=", ".join(CALENDARS)
                 )
             )
+    values.update(_own_days(raw, error))
     policy = dataclasses.replace(default, **values)
     if policy.is_quiet_time(policy.at):
         warn(
@@ -127,21 +198,21 @@ def build_policy(raw: Any, error: Report, warn: Report) -> ReminderPolicy:
     return policy
 
 
-def check_calendar_covers(policy: ReminderPolicy, days: Iterable[date], error: Report) -> None:
-    """The working-day calendar must know every year the plan's deadlines fall in."""
-    years = covered_years(policy.calendar)
-    if years is None:
+def warn_unknown_years(policy: ReminderPolicy, days: Iterable[date], warn: Report) -> None:
+    """Deadlines in years the calendar does not know, and the plan lists no days for, are
+    a warning: there only Saturdays and Sundays are non-working days."""
+    years = policy.working_days.unknown_years(days)
+    known = covered_years(policy.calendar)
+    if not years or known is None:
         return
-    outside = sorted({day.year for day in days if not years[0] <= day.year <= years[1]})
-    if outside:
-        error(
-            _(
-                "{where}: the calendar '{calendar}' knows the years {first}–{last} only, but deadlines fall in {years}"
-            ).format(
-                where=WHERE,
-                calendar=policy.calendar,
-                first=years[0],
-                last=years[1],
-                years=", ".join(str(y) for y in outside),
-            )
+    warn(
+        _(
+            "{where}: the calendar '{calendar}' knows the years {first}–{last} only; in {years} only Saturdays and Sundays count as non-working days. List that year's public holidays and make-up working days in 'holidays' and 'workdays'"
+        ).format(
+            where=WHERE,
+            calendar=policy.calendar,
+            first=known[0],
+            last=known[1],
+            years=", ".join(str(year) for year in years),
         )
+    )

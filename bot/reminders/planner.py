@@ -15,7 +15,6 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from bot.reminders.calendar import is_working_day, working_day_on_or_before
 from bot.reminders.policy import ReminderPolicy, at_local
 
 
@@ -77,8 +76,9 @@ def schedule(due: datetime, policy: ReminderPolicy, zone: ZoneInfo, until: datet
         day = due_day - timedelta(days=days)
         by_day[day] = Planned(_deferred(day, policy, zone), Kind.BEFORE, days)
     if policy.on_due_day:
-        day = working_day_on_or_before(due_day, policy.calendar)
-        moved_from = None if is_working_day(due_day, policy.calendar) else due_day
+        working_days = policy.working_days  # part of the policy, so of the cache's key
+        day = working_days.on_or_before(due_day)
+        moved_from = None if working_days.is_working_day(due_day) else due_day
         # On the day it moves to, the due-day reminder replaces a "days before" one.
         by_day[day] = Planned(_deferred(day, policy, zone), Kind.DUE, 0, moved_from)
     before = [p for p in by_day.values() if p.send_at < due]

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.reminders.calendar import WorkingDays
+
 CALENDARS = ("none", "cn")  # "cn": the Chinese working-day calendar (holidays, make-up days)
 
 
@@ -30,6 +32,12 @@ class ReminderPolicy:
     quiet_start: time | None = time(22, 0)  # None: no quiet hours
     quiet_end: time | None = time(8, 0)
     calendar: str = "none"
+    holidays: frozenset[date] = frozenset()  # the plan's own non-working days, over the calendar
+    workdays: frozenset[date] = frozenset()  # the plan's own working days (make-up days, 调休)
+
+    @property
+    def working_days(self) -> WorkingDays:
+        return WorkingDays(self.calendar, self.holidays, self.workdays)
 
     def is_quiet(self, moment: datetime, zone: ZoneInfo) -> bool:
         """Whether ``moment`` falls in the quiet hours, in the plan's zone."""
