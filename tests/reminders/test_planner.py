@@ -271,3 +271,58 @@ def test_the_horizon_moves_a_step_at_a_time_so_passes_share_a_schedule() -> None
     assert limits == sorted(limits)
     long_interval = dataclasses.replace(DEFAULT, overdue_every_days=60)
     assert horizon(long_interval, start) - start > timedelta(days=60)
+
+
+SPRING_FESTIVAL_2027 = frozenset(date(2027, 2, day) for day in range(5, 12))  # Fri 5 .. Thu 11
+CN_2027 = dataclasses.replace(
+    CN, holidays=SPRING_FESTIVAL_2027, workdays=frozenset({date(2027, 2, 14)})
+)
+FAR_2027 = datetime(2028, 1, 1, tzinfo=UTC)
+
+
+def test_plan_given_spring_festival_days_move_the_due_day_reminder_to_the_working_day_before() -> (
+    None
+):
+    found = schedule(end_of("2027-02-09"), CN_2027, SHANGHAI, FAR_2027)
+    due = next(p for p in found.to_member.planned if p.kind is Kind.DUE)
+    assert (local(due.send_at), due.moved_from) == ("02-04 09:00", date(2027, 2, 9))
+    # The same deadline under the calendar alone (2027 unknown: weekends only) is a
+    # Tuesday like any other; the cache keys on the plan's days, so it does not mix them up.
+    plain = schedule(end_of("2027-02-09"), CN, SHANGHAI, FAR_2027)
+    plain_due = next(p for p in plain.to_member.planned if p.kind is Kind.DUE)
+    assert (local(plain_due.send_at), plain_due.moved_from) == ("02-09 09:00", None)
+
+
+def test_a_plan_given_make_up_sunday_is_a_working_day_for_the_due_day_reminder() -> None:
+    found = schedule(end_of("2027-02-14"), CN_2027, SHANGHAI, FAR_2027)
+    assert table(found.to_member, limit=3) == [
+        ("02-11 09:00", "before:3"),
+        ("02-13 09:00", "before:1"),
+        ("02-14 09:00", "due:0"),
+    ]
+    assert found.to_member.planned[2].moved_from is None
+    # Without the plan's days the Sunday is a weekend: the reminder goes on the Friday.
+    plain = schedule(end_of("2027-02-14"), CN, SHANGHAI, FAR_2027)
+    assert table(plain.to_member, limit=3) == [
+        ("02-11 09:00", "before:3"),
+        ("02-12 09:00", "due:0"),
+        ("02-13 09:00", "before:1"),
+    ]
+    assert plain.to_member.planned[1].moved_from == date(2027, 2, 14)
+
+
+def test_a_plan_given_holiday_overrides_the_package_in_a_year_it_knows() -> None:
+    tuesday = "2026-03-10"  # a working day for chinesecalendar
+    assert table(schedule(end_of(tuesday), CN, SHANGHAI, FAR_2027).to_member, limit=3)[2] == (
+        "03-10 09:00",
+        "due:0",
+    )
+    closed = dataclasses.replace(CN, holidays=frozenset({date.fromisoformat(tuesday)}))
+    found = schedule(end_of(tuesday), closed, SHANGHAI, FAR_2027)
+    # On the Monday the due-day reminder replaces the "1 day before" one.
+    assert table(found.to_member, limit=3) == [
+        ("03-07 09:00", "before:3"),
+        ("03-09 09:00", "due:0"),
+        ("03-11 09:00", "overdue:1"),
+    ]
+    assert found.to_member.planned[1].moved_from == date(2026, 3, 10)
