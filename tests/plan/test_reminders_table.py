@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 
 import pytest
@@ -71,6 +71,8 @@ def test_the_shipped_plan_uses_the_chinese_calendar() -> None:
         "escalate_after_days": 2,
         "quiet_hours": ["22:00", "08:00"],
         "calendar": "cn",
+        "holidays": [],
+        "workdays": [],
     }
 
 
@@ -124,13 +126,66 @@ def test_each_error_is_named() -> None:
     ]
 
 
-def test_the_chinese_calendar_must_know_the_plan_years() -> None:
-    text = plan_with('calendar = "cn"\n', due="2013-12-20").replace("2013-12", "2031-12")
-    assert problems(text) == [
-        "[reminders]: the calendar 'cn' knows the years 2004–2026 only, but deadlines fall in 2031"
+UNKNOWN_2027 = (
+    "[reminders]: the calendar 'cn' knows the years 2004–2026 only; in 2027 only Saturdays and "
+    "Sundays count as non-working days. List that year's public holidays and make-up working days "
+    "in 'holidays' and 'workdays'"
+)
+
+
+def plan_2027(table: str) -> str:
+    """The plan with its phase in February 2027 and its task due on Tuesday 9th."""
+    text = plan_with(table, due="2027-02-09")
+    return text.replace('"2013-12-01"', '"2027-02-01"').replace('"2013-12-31"', '"2027-02-28"')
+
+
+def test_a_plan_in_a_year_the_calendar_does_not_know_loads_with_a_warning() -> None:
+    plan = load_plan_text(plan_2027('calendar = "cn"\n'))
+    assert plan.warnings == (UNKNOWN_2027,)
+    assert plan.reminders.working_days.on_or_before(date(2027, 2, 14)) == date(2027, 2, 12)
+    # Without the Chinese calendar, or within its years, there is nothing to say.
+    assert load_plan_text(plan_2027("")).warnings == ()
+    assert load_plan_text(plan_with('calendar = "cn"\n')).warnings == ()
+
+
+def test_the_plan_s_own_days_are_read_and_silence_the_warning() -> None:
+    plan = load_plan_text(
+        plan_2027(
+            'calendar = "cn"\nholidays = ["2027-01-01", " 2027-02-05 .. 2027-02-11", 2027-02-10]\n'
+            "workdays = [2027-02-14]\n"
+        )
+    )
+    assert plan.warnings == ()
+    assert plan.reminders.holidays == {date(2027, 1, 1)} | {
+        date(2027, 2, day) for day in range(5, 12)
+    }
+    assert plan.reminders.workdays == {date(2027, 2, 14)}
+    assert plan_to_data(plan)["reminders"]["workdays"] == ["2027-02-14"]
+    assert plan_to_data(plan)["reminders"]["holidays"][:2] == ["2027-01-01", "2027-02-05"]
+
+
+def test_wrong_day_lists_are_refused_naming_the_setting_and_the_entry() -> None:
+    assert problems(
+        plan_with(
+            'calendar = "cn"\nholidays = ["2027-02-30", "2027-02-11..2027-02-05", 5, '
+            '2027-02-05T09:00:00, "2027-01-01..2028-06-01", "2027-03-01"]\nworkdays = "2027-02-14"\n'
+        )
+    ) == [
+        "[reminders]: 'holidays': '2027-02-30' is not a day like 2027-01-01 or a span like 2027-02-05..2027-02-11",
+        "[reminders]: 'holidays': the span '2027-02-11..2027-02-05' ends before it starts",
+        "[reminders]: 'holidays': '5' is not a day like 2027-01-01 or a span like 2027-02-05..2027-02-11",
+        "[reminders]: 'holidays': '2027-02-05 09:00:00' is not a day like 2027-01-01 or a span like 2027-02-05..2027-02-11",
+        "[reminders]: 'holidays': the span '2027-01-01..2028-06-01' is longer than a year",
+        '[reminders]: \'workdays\' must be a list of days and spans, like ["2027-01-01", "2027-02-05..2027-02-11"]',
     ]
-    # Without the calendar any year is fine.
-    assert load_plan_text(plan_with("", due="2013-12-20").replace("2013-12", "2031-12"))
+
+
+def test_a_day_may_not_be_both_a_holiday_and_a_working_day() -> None:
+    assert problems(
+        plan_with(
+            'holidays = ["2027-02-05..2027-02-11"]\nworkdays = ["2027-02-14", "2027-02-10", 2027-02-06]\n'
+        )
+    ) == ["[reminders]: 2027-02-06, 2027-02-10 listed both in 'holidays' and in 'workdays'"]
 
 
 def test_a_reminder_time_in_the_quiet_hours_is_a_warning() -> None:

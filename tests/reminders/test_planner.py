@@ -195,7 +195,7 @@ def test_only_the_latest_missed_reminder_is_due_and_not_before_is_respected() ->
 
 
 @given(
-    due_day=st.dates(date(2013, 1, 10), date(2014, 12, 20)),
+    due_day=st.dates(date(2013, 1, 10), date(2028, 12, 20)),  # 2027 on: weekends only
     at=st.times(),
     quiet=st.tuples(st.integers(0, 23), st.integers(0, 23)).filter(lambda q: q[0] != q[1]),
     zone=st.sampled_from([SHANGHAI, BERLIN, NEW_YORK]),
