@@ -163,6 +163,23 @@ def test_plan_check_of_a_broken_plan_exits_2_naming_file_and_problem(
     assert f"{broken}: error: task 't1': unknown member 'zhang'" in result.stderr
 
 
+def test_plan_check_of_a_plan_in_a_year_the_calendar_does_not_know_warns(
+    tmp_path: Path, db: Path
+) -> None:
+    from bot.demo import seed_plan_text
+    from tests.e2e.test_reminders_calendar import in_2027
+
+    plan = tmp_path / "2027.toml"
+    plan.write_text(in_2027(seed_plan_text()), encoding="utf-8")
+    result = run_cli("plan", "check", str(plan), db=db)
+    assert result.returncode == 0, result.stderr
+    assert (
+        f"{plan}: warning: [reminders]: the calendar 'cn' knows the years 2004–2026 only; in 2027 "
+        "only Saturdays and Sundays count as non-working days" in result.stderr
+    )
+    assert "会前准备阶段" in result.stdout
+
+
 def test_plan_check_of_a_missing_file_exits_2(tmp_path: Path, db: Path) -> None:
     missing = tmp_path / "absent.toml"
     result = run_cli("plan", "check", str(missing), db=db)
