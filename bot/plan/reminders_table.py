@@ -68,7 +68,9 @@ def _span(entry: Any) -> tuple[date, date] | None:
         return entry, entry
     if not isinstance(entry, str):
         return None
-    first, _sep, last = entry.strip().partition(SPAN)
+    first, span, last = entry.strip().partition(SPAN)
+    if span and not last.strip():
+        return None
     try:
         start = date.fromisoformat(first.strip())
         return start, (date.fromisoformat(last.strip()) if last else start)

@@ -168,7 +168,7 @@ def test_wrong_day_lists_are_refused_naming_the_setting_and_the_entry() -> None:
     assert problems(
         plan_with(
             'calendar = "cn"\nholidays = ["2027-02-30", "2027-02-11..2027-02-05", 5, '
-            '2027-02-05T09:00:00, "2027-01-01..2028-06-01", "2027-03-01"]\nworkdays = "2027-02-14"\n'
+            '2027-02-05T09:00:00, "2027-01-01..2028-06-01", "2027-03-01", "2027-03-02.."]\nworkdays = "2027-02-14"\n'
         )
     ) == [
         "[reminders]: 'holidays': '2027-02-30' is not a day like 2027-01-01 or a span like 2027-02-05..2027-02-11",
@@ -176,6 +176,7 @@ def test_wrong_day_lists_are_refused_naming_the_setting_and_the_entry() -> None:
         "[reminders]: 'holidays': '5' is not a day like 2027-01-01 or a span like 2027-02-05..2027-02-11",
         "[reminders]: 'holidays': '2027-02-05 09:00:00' is not a day like 2027-01-01 or a span like 2027-02-05..2027-02-11",
         "[reminders]: 'holidays': the span '2027-01-01..2028-06-01' is longer than a year",
+        "[reminders]: 'holidays': '2027-03-02..' is not a day like 2027-01-01 or a span like 2027-02-05..2027-02-11",
         '[reminders]: \'workdays\' must be a list of days and spans, like ["2027-01-01", "2027-02-05..2027-02-11"]',
     ]
 
