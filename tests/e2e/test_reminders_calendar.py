@@ -12,7 +12,7 @@ import re
 from datetime import date
 
 from bot.demo import seed_plan_text
-from tests.e2e.conftest import World, WorldFactory, zh
+from tests.e2e.conftest import PlanEditor, World, WorldFactory, zh
 from tests.e2e.test_plan_documents import send_document
 from tests.e2e.test_reminders import diary_keeper, only
 
@@ -48,16 +48,22 @@ def late(days: int) -> str:
     return zh("overdue by {days} day(s)", days=days)
 
 
-async def test_the_plan_s_spring_festival_moves_the_due_day_reminder_and_its_sunday_works(
-    make_world: WorldFactory,
-) -> None:
-    world = await make_world(edit_plan=in_2027_with_own_days)
+async def meng_s_diary(make_world: WorldFactory, edit_plan: PlanEditor) -> list[tuple[str, str]]:
+    """What 孟平 is sent of the 2027 plan from its start to Monday 02-15, by local time."""
+    world = await make_world(edit_plan=edit_plan)
     await world.bind("孟平")
     diary, record = diary_keeper(world)
     await world.travel("2027-02-15T10:00+08:00", record)
+    return diary["孟平"]
+
+
+async def test_the_plan_s_spring_festival_moves_the_due_day_reminder_and_its_sunday_works(
+    make_world: WorldFactory,
+) -> None:
+    diary = await meng_s_diary(make_world, in_2027_with_own_days)
     # Due on a holiday: the due-day reminder comes on Thursday 02-04, the last working day
     # before the festival, and says why; overdue reminders run daily as before.
-    assert only(diary["孟平"], "交流谈心") == [
+    assert only(diary, "交流谈心") == [
         ("01-28 09:00", "push 交流谈心"),
         ("02-04 09:00", f"交流谈心 {left(5)} (moved)"),
         ("02-06 09:00", f"交流谈心 {left(3)}"),
@@ -65,7 +71,7 @@ async def test_the_plan_s_spring_festival_moves_the_due_day_reminder_and_its_sun
         *((f"02-{9 + n:02} 09:00", f"交流谈心 {late(n)}") for n in range(1, 7)),
     ]
     # Due on the make-up Sunday: a working day, so the reminder is on the day itself.
-    assert only(diary["孟平"], "撰写剖析材料") == [
+    assert only(diary, "撰写剖析材料") == [
         ("01-28 09:00", "push 撰写剖析材料"),
         ("02-11 09:00", f"撰写剖析材料 {left(3)}"),
         ("02-13 09:00", f"撰写剖析材料 {left(1)}"),
@@ -77,18 +83,15 @@ async def test_the_plan_s_spring_festival_moves_the_due_day_reminder_and_its_sun
 async def test_without_its_own_days_a_2027_plan_takes_weekends_as_non_working_days(
     make_world: WorldFactory,
 ) -> None:
-    world = await make_world(edit_plan=in_2027)
-    await world.bind("孟平")
-    diary, record = diary_keeper(world)
-    await world.travel("2027-02-15T10:00+08:00", record)
+    diary = await meng_s_diary(make_world, in_2027)
     # A Tuesday is a working day (the package does not know this Spring Festival) ...
     assert (
         "02-09 09:00",
         f"交流谈心 {zh('due today')}",
-    ) in diary["孟平"]
-    assert not any("(moved)" in said for _when, said in only(diary["孟平"], "交流谈心"))
+    ) in diary
+    assert not any("(moved)" in said for _when, said in only(diary, "交流谈心"))
     # ... and a Sunday is not: the due-day reminder comes on Friday 02-12.
-    assert only(diary["孟平"], "撰写剖析材料") == [
+    assert only(diary, "撰写剖析材料") == [
         ("01-28 09:00", "push 撰写剖析材料"),
         ("02-11 09:00", f"撰写剖析材料 {left(3)}"),
         ("02-12 09:00", f"撰写剖析材料 {left(2)} (moved)"),
