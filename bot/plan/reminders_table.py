@@ -30,6 +30,8 @@ KEYS = {
 WHERE = "[reminders]"
 SPAN = ".."  # "2027-02-05..2027-02-11": every day from the first to the last
 MAX_SPAN_DAYS = 366
+# Years of holidays take a few dozen entries; a cap keeps an uploaded plan quick to check.
+MAX_LISTED = 500
 
 Report = Callable[[str], None]
 
@@ -85,6 +87,13 @@ def _days(value: Any, key: str, error: Report) -> frozenset[date] | None:
             _(
                 '{where}: \'{key}\' must be a list of days and spans, like ["2027-01-01", "2027-02-05..2027-02-11"]'
             ).format(where=WHERE, key=key)
+        )
+        return None
+    if len(value) > MAX_LISTED:
+        error(
+            _("{where}: '{key}' lists {count} entries; at most {limit}").format(
+                where=WHERE, key=key, count=len(value), limit=MAX_LISTED
+            )
         )
         return None
     days: set[date] = set()

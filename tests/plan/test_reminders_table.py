@@ -195,3 +195,12 @@ def test_a_reminder_time_in_the_quiet_hours_is_a_warning() -> None:
         "[reminders]: reminders at 23:00 fall in the quiet hours; they will go out when the quiet hours end"
         in plan.warnings
     )
+
+
+def test_an_overlong_day_list_is_refused_before_it_is_read() -> None:
+    """A plan is checked inside the chat handler: thousands of year-long spans would hold the
+    bot up, so a list longer than any real calendar needs is refused at once."""
+    entries = ", ".join(f'"{2027 + n % 50}-01-01..{2027 + n % 50}-12-31"' for n in range(501))
+    assert problems(plan_with(f"holidays = [{entries}]\n")) == [
+        "[reminders]: 'holidays' lists 501 entries; at most 500"
+    ]
