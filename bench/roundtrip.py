@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.baseline import ECHO_TOKEN, echo_process
 from bot.emulators.telegram_api import TelegramEmulator
 from bot.emulators.telegram_limits import FloodLimits
 from tests.crash.harness import (
@@ -39,7 +40,6 @@ from tests.crash.harness import (
     wait_until,
 )
 
-ECHO_TOKEN = "654321:BENCH-ECHO"
 HUIWU_COMMANDS = ("/mytasks", "/status")
 
 
@@ -158,14 +158,7 @@ async def start_echo(emulator: TelegramEmulator, members: list[int], workdir: Pa
     emulator.use_bot(ECHO_TOKEN)
     for user_id in members:
         emulator.open_private_chat(user_id)
-    bot = BotProcess(
-        workdir / "unused.sqlite3",
-        emulator,
-        workdir=workdir,
-        token=ECHO_TOKEN,
-        clock_start=None,
-        command=(str(REPO / "bench" / "echo_bot.py"),),
-    )
+    bot = echo_process(emulator, workdir / "unused.sqlite3", workdir)
     polls = emulator.stats.requests_by_method["getUpdates"]
     await bot.start()
     try:

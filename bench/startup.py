@@ -16,10 +16,10 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from bench.baseline import ECHO_TOKEN, echo_process
 from bot.emulators.telegram_api import TelegramEmulator
 from tests.crash.harness import (
     PHASE_START,
-    REPO,
     TOKEN,
     BotProcess,
     add_members,
@@ -28,7 +28,6 @@ from tests.crash.harness import (
     wait_until,
 )
 
-ECHO_TOKEN = "654321:BENCH-ECHO"
 IDLE_SETTLE = 2.0  # seconds after the first poll before reading the memory
 
 
@@ -67,14 +66,7 @@ async def main(args: argparse.Namespace) -> int:
                 workdir=workdir,
                 clock_start=PHASE_START - timedelta(days=1),
             )
-            echo = BotProcess(
-                db_path,
-                emulator,
-                workdir=workdir,
-                token=ECHO_TOKEN,
-                clock_start=None,
-                command=(str(REPO / "bench" / "echo_bot.py"),),
-            )
+            echo = echo_process(emulator, db_path, workdir)
             results: dict[str, list[tuple[float, int]]] = {"huiwu": [], "echo": []}
             for _run in range(args.runs):
                 results["echo"].append(await first_poll(emulator, echo))

@@ -10,6 +10,7 @@ import json
 import aiohttp
 
 from bot.emulators.telegram_people import contains
+from bot.runtime import Runtime
 from tests.e2e.conftest import WorldFactory
 
 SECRET = "webhook-secret-42"
@@ -67,7 +68,7 @@ async def test_what_is_sent_while_the_bot_is_down_arrives_after_a_restart(
     organizer = world.user_ids["方磊"]
     world.emulator.send_text(organizer, "/help")  # delivery fails: nobody listens
     since = len(world.emulator.transcript(organizer))
-    world.runtime = type(world.runtime)(world.db_path, world.clock, telegram=world.options)
+    world.runtime = Runtime(world.db_path, world.clock, telegram=world.options)
     await world.runtime.start()
     answer = await world.emulator.wait_for_bot_message(organizer, since=since, timeout=20)
     assert "/mytasks" in answer.text
