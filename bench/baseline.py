@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.emulators.telegram_api import TelegramEmulator
-from tests.crash.harness import REPO, BotProcess
+from bot.sandbox.crash_harness import REPO, BotProcess
+from bot.sandbox.telegram.api import TelegramEmulator
 
 ECHO_TOKEN = "654321:BENCH-ECHO"
 

@@ -20,8 +20,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from bot.emulators.telegram_api import TelegramEmulator
-from tests.crash.harness import (
+from bot.sandbox.crash_harness import (
     GROUP_ID,
     PHASE_START,
     TOKEN,
@@ -31,6 +30,7 @@ from tests.crash.harness import (
     prepare_database,
     wait_until,
 )
+from bot.sandbox.telegram.api import TelegramEmulator
 
 TELEGRAM_RATE = 30.0  # messages a second, Telegram's documented overall limit
 IDLE_SECONDS = 10.0  # the bot starts this long (real = simulated seconds) before the phase

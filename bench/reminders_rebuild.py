@@ -34,10 +34,10 @@ import tracemalloc
 from datetime import datetime
 from pathlib import Path
 
-from bot.app import Huiwu
-from bot.clock import ManualClock
-from bot.loading import store_plan
+from bot.core.app import Huiwu
+from bot.core.clock import ManualClock
 from bot.plan import load_plan_text
+from bot.plan.loading import store_plan
 from bot.reminders import engine
 from storage import instances
 from storage.db import Database

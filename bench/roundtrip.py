@@ -26,9 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.baseline import ECHO_TOKEN, echo_process
-from bot.emulators.telegram_api import TelegramEmulator
-from bot.emulators.telegram_limits import FloodLimits
-from tests.crash.harness import (
+from bot.sandbox.crash_harness import (
     GROUP_ID,
     PHASE_START,
     REPO,
@@ -39,6 +37,8 @@ from tests.crash.harness import (
     prepare_database,
     wait_until,
 )
+from bot.sandbox.telegram.api import TelegramEmulator
+from bot.sandbox.telegram.limits import FloodLimits
 
 HUIWU_COMMANDS = ("/mytasks", "/status")
 

@@ -12,9 +12,9 @@ import asyncio
 import dataclasses
 import signal
 
-from bot.config import load_settings
-from bot.runtime import Runtime, TelegramOptions
-from bot.sender import TELEGRAM_POLICY
+from bot.core.config import load_settings
+from bot.delivery.sender import TELEGRAM_POLICY
+from bot.run.runtime import Runtime, TelegramOptions
 
 UNLIMITED = dataclasses.replace(
     TELEGRAM_POLICY, overall=None, per_private_chat=(), per_group_chat=()

@@ -17,8 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bench.baseline import ECHO_TOKEN, echo_process
-from bot.emulators.telegram_api import TelegramEmulator
-from tests.crash.harness import (
+from bot.sandbox.crash_harness import (
     PHASE_START,
     TOKEN,
     BotProcess,
@@ -27,6 +26,7 @@ from tests.crash.harness import (
     prepare_database,
     wait_until,
 )
+from bot.sandbox.telegram.api import TelegramEmulator
 
 IDLE_SETTLE = 2.0  # seconds after the first poll before reading the memory
 

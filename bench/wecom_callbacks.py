@@ -36,18 +36,18 @@ import aiohttp
 import xmltodict
 from wechatpy.enterprise.crypto import WeChatCrypto
 
-from bot.adapters.wecom_journal import CallbackJournal, StoredJournal
-from bot.adapters.wecom_server import WeComCallbackServer
-from bot.clock import ManualClock
-from bot.demo import seed_plan_text
-from bot.demo_wecom import options_on_emulator
-from bot.emulators.wecom_api import WeComEmulator
-from bot.emulators.wecom_callbacks import build_message_xml
-from bot.emulators.wecom_people import VirtualTime
-from bot.loading import store_plan
-from bot.messaging import Event
+from bot.adapters.wecom.journal import CallbackJournal, StoredJournal
+from bot.adapters.wecom.server import WeComCallbackServer
+from bot.core.clock import ManualClock
+from bot.core.messaging import Event
 from bot.plan import load_plan_text
-from bot.runtime import Runtime
+from bot.plan.loading import store_plan
+from bot.run.runtime import Runtime
+from bot.sandbox.demo.telegram import seed_plan_text
+from bot.sandbox.demo.wecom import options_on_emulator
+from bot.sandbox.wecom.api import WeComEmulator
+from bot.sandbox.wecom.callbacks import build_message_xml
+from bot.sandbox.wecom.people import VirtualTime
 from storage.db import Database
 
 CORP_ID = "wwbench0123456789"

@@ -22,14 +22,14 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-from bot.emulators.wecom_api import MEMBER_LIMITS, WeComEmulator
-from tests.crash.harness import (
+from bot.sandbox.crash_harness import (
     PHASE_START,
     BotProcess,
     fanout_plan,
     prepare_database,
     wait_until,
 )
+from bot.sandbox.wecom.api import MEMBER_LIMITS, WeComEmulator
 
 CORP_ID = "ww5f3e2d1c0b0a0987"
 CORP_SECRET = "huiwu-bench-corp-secret-" + "x" * 19

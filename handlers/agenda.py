@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot import delivery
-from bot.app import Huiwu
-from bot.i18n import _
+from bot.core.app import Huiwu
+from bot.core.i18n import _
+from bot.core.messaging import OutgoingMessage
+from bot.delivery import addressing as delivery
 from bot.meeting import agenda, surveys
-from bot.messaging import OutgoingMessage
 from bot.plan import AgendaItem, Plan, Role
 from handlers.context import HandlerContext
 from handlers.group import chat_plan

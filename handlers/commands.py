@@ -10,8 +10,8 @@ import importlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.i18n import N_
-from bot.messaging import ChatType
+from bot.core.i18n import N_
+from bot.core.messaging import ChatType
 from bot.plan import Role
 from handlers.context import HandlerContext
 

@@ -7,10 +7,10 @@ from typing import Any
 
 import aiosqlite
 
-from bot import delivery
-from bot.app import Huiwu
-from bot.i18n import _
-from bot.messaging import Button, Event, OutgoingMessage
+from bot.core.app import Huiwu
+from bot.core.i18n import _
+from bot.core.messaging import Button, Event, OutgoingMessage
+from bot.delivery import addressing as delivery
 from bot.plan import Plan, Role
 from storage import conversations
 from storage.records import MemberRecord

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.i18n import _
+from bot.core.i18n import _
 from handlers import ledger, ledger_add, opinions, organizer, review, tasks
 from handlers.context import HandlerContext
 from storage import conversations

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.i18n import _
-from bot.messaging import OutgoingMessage
+from bot.core.i18n import _
+from bot.core.messaging import OutgoingMessage
 from bot.plan import Role
 from bot.reports.export import export_documents
 from handlers.context import HandlerContext

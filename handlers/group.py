@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bot import phases
-from bot.i18n import _
+from bot.core.i18n import _
 from bot.plan import Role
-from bot.progress import plan_progress
-from bot.texts import status_text, summary_text, timeline_text
+from bot.tasks import phases
+from bot.tasks.progress import plan_progress
+from bot.tasks.texts import status_text, summary_text, timeline_text
 from handlers.context import HandlerContext
 from storage import instances
 

@@ -8,11 +8,11 @@ import asyncio
 import dataclasses
 from typing import Any
 
-from bot import delivery
-from bot.i18n import _
-from bot.ledger import STATUS_LABELS, completion_series, label, summarize
-from bot.ledger_texts import item_buttons, item_detail, item_line, ledger_text
-from bot.messaging import Button, OutgoingFile, OutgoingMessage
+from bot.core.i18n import _
+from bot.core.messaging import Button, OutgoingFile, OutgoingMessage
+from bot.delivery import addressing as delivery
+from bot.ledger.rules import STATUS_LABELS, completion_series, label, summarize
+from bot.ledger.texts import item_buttons, item_detail, item_line, ledger_text
 from bot.plan import Role
 from handlers.context import HandlerContext
 from handlers.tasks import fetch_file

@@ -9,11 +9,11 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.i18n import _
-from bot.ledger import CATEGORY_LABELS, SOURCE_LABELS, label, parse_due
-from bot.ledger_items import create_item, import_measures
-from bot.ledger_texts import item_buttons, item_line
-from bot.messaging import Button, OutgoingMessage
+from bot.core.i18n import _
+from bot.core.messaging import Button, OutgoingMessage
+from bot.ledger.items import create_item, import_measures
+from bot.ledger.rules import CATEGORY_LABELS, SOURCE_LABELS, label, parse_due
+from bot.ledger.texts import item_buttons, item_line
 from bot.plan import Role
 from handlers.context import HandlerContext
 from storage import conversations, instances

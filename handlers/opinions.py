@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.formatting import due_text
-from bot.i18n import _
+from bot.core.formatting import due_text
+from bot.core.i18n import _
+from bot.core.messaging import Button
 from bot.meeting import opinions as opinion_steps
-from bot.messaging import Button
 from bot.plan import Plan
 from handlers.context import HandlerContext
 from handlers.organizer import end_of_day, organizer_instance

@@ -7,15 +7,16 @@ import asyncio
 from datetime import datetime, time
 from functools import partial
 
-from bot import delivery, phases
-from bot.formatting import names_text
-from bot.i18n import _
-from bot.loading import store_plan
-from bot.messaging import Button, IncomingFile
+from bot.core.formatting import names_text
+from bot.core.i18n import _
+from bot.core.messaging import Button, IncomingFile
+from bot.delivery import addressing as delivery
 from bot.plan import Member, Plan, PlanError, Role, load_plan_text
+from bot.plan.loading import store_plan
 from bot.plan.model import DOCUMENT_SUFFIXES
-from bot.progress import MemberState, plan_progress
-from bot.texts import reminder, timeline_text
+from bot.tasks import phases
+from bot.tasks.progress import MemberState, plan_progress
+from bot.tasks.texts import reminder, timeline_text
 from handlers import talks
 from handlers.context import HandlerContext
 from storage import conversations, instances

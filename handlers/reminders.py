@@ -3,8 +3,8 @@ resumes reminders for a member (leave) or a task."""
 
 from __future__ import annotations
 
-from bot.formatting import names_text
-from bot.i18n import _
+from bot.core.formatting import names_text
+from bot.core.i18n import _
 from bot.plan import Plan
 from bot.reminders import engine
 from bot.reminders.sources import TASK_SUBJECT

@@ -7,9 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot import delivery
-from bot.i18n import _
-from bot.messaging import Button, OutgoingMessage
+from bot.core.i18n import _
+from bot.core.messaging import Button, OutgoingMessage
+from bot.delivery import addressing as delivery
 from bot.plan import Task
 from handlers.context import HandlerContext
 from handlers.tasks import reviewers_for

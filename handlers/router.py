@@ -8,10 +8,10 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-from bot import delivery
-from bot.app import Huiwu
-from bot.i18n import _, normalise_locale, use_locale
-from bot.messaging import Event
+from bot.core.app import Huiwu
+from bot.core.i18n import _, normalise_locale, use_locale
+from bot.core.messaging import Event
+from bot.delivery import addressing as delivery
 from handlers import buttons, commands, conversation
 from handlers.context import HandlerContext
 from storage import instances

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot import phases
-from bot.formatting import names_text
-from bot.i18n import _
+from bot.core.formatting import names_text
+from bot.core.i18n import _
+from bot.tasks import phases
 from handlers import commands, opinions
 from handlers.context import HandlerContext
 from storage import instances, outbox

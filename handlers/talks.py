@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from functools import partial
 
-from bot import delivery
-from bot.formatting import date_text
-from bot.i18n import _
+from bot.core.formatting import date_text
+from bot.core.i18n import _
+from bot.core.messaging import Button, OutgoingMessage
+from bot.delivery import addressing as delivery
 from bot.meeting.talks import PairState, TalkPair, matrix_text, talk_pairs
 from bot.meeting.talks_task import complete_if_all_confirmed
-from bot.messaging import Button, OutgoingMessage
 from bot.plan import Plan
 from handlers.context import HandlerContext
 from handlers.group import chat_plan

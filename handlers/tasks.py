@@ -10,13 +10,13 @@ import dataclasses
 import logging
 from typing import Any
 
-from bot import delivery
-from bot.formatting import names_text
-from bot.i18n import _
-from bot.messaging import Button, IncomingFile, OutgoingMessage
+from bot.core.formatting import names_text
+from bot.core.i18n import _
+from bot.core.messaging import Button, IncomingFile, OutgoingMessage
+from bot.delivery import addressing as delivery
 from bot.plan import Plan, SubmissionKind, Task
-from bot.progress import MemberState, member_state
-from bot.texts import my_tasks_text, submission_what, submit_button
+from bot.tasks.progress import MemberState, member_state
+from bot.tasks.texts import my_tasks_text, submission_what, submit_button
 from handlers.context import HandlerContext
 from storage import assignments, conversations, instances
 from storage.records import AssignmentRecord

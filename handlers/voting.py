@@ -8,8 +8,8 @@ is deleted when the ballot is cast, and the write-ahead log is emptied after it.
 
 from __future__ import annotations
 
-from bot.formatting import due_text, names_text
-from bot.i18n import _
+from bot.core.formatting import due_text, names_text
+from bot.core.i18n import _
 from bot.meeting import results, surveys
 from bot.plan import Plan, Survey
 from handlers.context import HandlerContext

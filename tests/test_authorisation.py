@@ -18,13 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import Huiwu
-from bot.clock import ManualClock
-from bot.demo import seed_plan_text
-from bot.i18n import _, use_locale
-from bot.loading import store_plan
-from bot.messaging import ChatType, Event, OutgoingMessage
+from bot.core.app import Huiwu
+from bot.core.clock import ManualClock
+from bot.core.i18n import _, use_locale
+from bot.core.messaging import ChatType, Event, OutgoingMessage
 from bot.plan import Role, load_plan_text
+from bot.plan.loading import store_plan
+from bot.sandbox.demo.telegram import seed_plan_text
 from handlers.commands import COMMANDS, ROLE_COLUMNS, STRANGER, CommandSpec
 from handlers.context import HandlerContext
 from handlers.router import dispatch

@@ -46,7 +46,7 @@ ROSTER_NAMES = [
 def run_cli(
     *args: str, db: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """``python -m bot.cli ARGS`` from the repository root, in English, on a scratch database."""
+    """``python -m bot.run.cli ARGS`` from the repository root, in English, on a scratch database."""
     environ = {
         key: value
         for key, value in os.environ.items()
@@ -55,7 +55,7 @@ def run_cli(
     environ.update(HUIWU_LOCALE="en", HUIWU_DB=str(db), PYTHONIOENCODING="utf-8")
     environ.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "bot.run.cli", *args],
         cwd=REPO,
         env=environ,
         capture_output=True,
@@ -166,7 +166,7 @@ def test_plan_check_of_a_broken_plan_exits_2_naming_file_and_problem(
 def test_plan_check_of_a_plan_in_a_year_the_calendar_does_not_know_warns(
     tmp_path: Path, db: Path
 ) -> None:
-    from bot.demo import seed_plan_text
+    from bot.sandbox.demo.telegram import seed_plan_text
     from tests.e2e.test_reminders_calendar import in_2027
 
     plan = tmp_path / "2027.toml"

@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-import bot.clock
-from bot.clock import ManualClock, SimulatedClock, SystemClock
-from bot.config import ConfigError, load_settings
-from bot.i18n import use_locale
+import bot.core.clock
+from bot.core.clock import ManualClock, SimulatedClock, SystemClock
+from bot.core.config import ConfigError, load_settings
+from bot.core.i18n import use_locale
 
 START = datetime(2013, 12, 2, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
@@ -26,7 +26,7 @@ def english_messages() -> Iterator[None]:
 
 
 class FakeMonotonic:
-    """Stands in for time.monotonic inside bot.clock: real time moves only when told."""
+    """Stands in for time.monotonic inside bot.core.clock: real time moves only when told."""
 
     def __init__(self) -> None:
         self.value = 1000.0
@@ -38,9 +38,9 @@ class FakeMonotonic:
 @pytest.fixture
 def monotonic(monkeypatch: pytest.MonkeyPatch) -> FakeMonotonic:
     fake = FakeMonotonic()
-    # replace bot.clock's reference to the time module, not time.monotonic itself,
+    # replace bot.core.clock's reference to the time module, not time.monotonic itself,
     # so the event loop's own clock is left alone
-    monkeypatch.setattr(bot.clock, "time", SimpleNamespace(monotonic=fake))
+    monkeypatch.setattr(bot.core.clock, "time", SimpleNamespace(monotonic=fake))
     return fake
 
 
@@ -74,7 +74,7 @@ async def test_simulated_sleep_until_sleeps_the_real_seconds(
     async def fake_sleep(seconds: float) -> None:
         slept.append(seconds)
 
-    monkeypatch.setattr(bot.clock, "asyncio", SimpleNamespace(sleep=fake_sleep))
+    monkeypatch.setattr(bot.core.clock, "asyncio", SimpleNamespace(sleep=fake_sleep))
     clock = SimulatedClock(START, speed=60)
     await clock.sleep_until(START + timedelta(minutes=30))
     assert slept == [pytest.approx(30.0)]

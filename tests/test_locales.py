@@ -1,7 +1,7 @@
 """The message catalogs match the code, and the runtime really translates.
 
-When this fails after strings changed: ``python -m bot.i18n_tools update``, translate the new
-zh_CN entries, then ``python -m bot.i18n_tools check`` until it is clean.
+When this fails after strings changed: ``python -m bot.core.i18n_tools update``, translate the new
+zh_CN entries, then ``python -m bot.core.i18n_tools check`` until it is clean.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
-from bot import i18n
-from bot.i18n_tools import (
+from bot.core import i18n
+from bot.core.i18n_tools import (
     catalog_problems,
     extract_messages,
     placeholders,
@@ -29,7 +29,8 @@ def test_catalogs_are_complete_and_consistent() -> None:
     problems = catalog_problems()
     assert not problems, (
         "message catalogs out of step with the code "
-        "(run `python -m bot.i18n_tools update`, translate, then `check`):\n" + "\n".join(problems)
+        "(run `python -m bot.core.i18n_tools update`, translate, then `check`):\n"
+        + "\n".join(problems)
     )
 
 
@@ -38,7 +39,7 @@ def test_extraction_finds_known_messages_and_skips_emulators() -> None:
     assert "Submit" in found  # _()
     assert "approved" in found  # N_()
     assert all(
-        not path.startswith("bot/emulators/")
+        not path.startswith(("bot/sandbox/telegram/", "bot/sandbox/wecom/"))
         for entry in found.values()
         for path, _line in entry.locations
     )
@@ -116,7 +117,7 @@ def test_placeholders() -> None:
     assert placeholders("lone { brace") is None
 
 
-# The runtime side: bot.i18n.
+# The runtime side: bot.core.i18n.
 
 
 def test_gettext_follows_the_current_locale() -> None:
@@ -183,8 +184,8 @@ def _write(path: Path, text: str) -> None:
 
 
 def test_update_adds_keeps_and_drops_and_writes_valid_catalogs(tmp_path: Path) -> None:
-    _write(tmp_path / "bot" / "a.py", 'from bot.i18n import _\n\n_("Old")\n_("Kept {n}")\n')
-    _write(tmp_path / "bot" / "emulators" / "fake.py", '_("Test tool text")\n')
+    _write(tmp_path / "bot" / "a.py", 'from bot.core.i18n import _\n\n_("Old")\n_("Kept {n}")\n')
+    _write(tmp_path / "bot" / "sandbox" / "telegram" / "fake.py", '_("Test tool text")\n')
     _write(tmp_path / "handlers" / "h.py", 'N_("Marked")\n')
     assert update(tmp_path) == {"zh_CN": (3, 3, 0), "en": (3, 3, 0)}
 
@@ -193,7 +194,7 @@ def test_update_adds_keeps_and_drops_and_writes_valid_catalogs(tmp_path: Path) -
     assert "#: bot/a.py:4" in text and "Test tool text" not in text
     zh.write_text(text.replace('msgid "Kept {n}"\nmsgstr ""', 'msgid "Kept {n}"\nmsgstr "保留{n}"'))
 
-    _write(tmp_path / "bot" / "a.py", 'from bot.i18n import _\n\n_("Kept {n}")\n_("New")\n')
+    _write(tmp_path / "bot" / "a.py", 'from bot.core.i18n import _\n\n_("Kept {n}")\n_("New")\n')
     assert update(tmp_path)["zh_CN"] == (3, 1, 1)
     for locale in ("zh_CN", "en"):
         with po_path(locale, tmp_path).open("rb") as handle:

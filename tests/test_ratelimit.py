@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from bot.ratelimit import Limit, RateLimiter
+from bot.delivery.limits import Limit, RateLimiter
 
 
 class FakeTime:

@@ -31,8 +31,8 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 def test_env_example_lists_every_setting() -> None:
     example = (ROOT / ".env.example").read_text(encoding="utf-8")
-    source = (ROOT / "bot" / "config.py").read_text(encoding="utf-8")
+    source = (ROOT / "bot" / "core" / "config.py").read_text(encoding="utf-8")
     names = set(re.findall(r'get\("([A-Z_]+)"', source))
-    assert names, "no settings found in bot/config.py"
+    assert names, "no settings found in bot/core/config.py"
     missing = sorted(name for name in names if f"\n{name}=" not in example)
     assert not missing, f".env.example lacks {missing}"

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.adapters.wecom_client import WeComClient
-from bot.demo_wecom import USERIDS
-from bot.emulators.telegram_api import TelegramEmulator
-from bot.emulators.telegram_people import SimulatedPerson, contains
-from bot.emulators.wecom_api import WeComEmulator
-from bot.emulators.wecom_callbacks import WeComCallbackClient
+from bot.adapters.wecom.client import WeComClient
+from bot.sandbox.demo.wecom import USERIDS
+from bot.sandbox.telegram.api import TelegramEmulator
+from bot.sandbox.telegram.people import SimulatedPerson, contains
+from bot.sandbox.wecom.api import WeComEmulator
+from bot.sandbox.wecom.callbacks import WeComCallbackClient
 from tests.e2e.wecom_world import AES_KEY, AGENT_ID, CALLBACK_TOKEN, CORP_ID, CORP_SECRET
 
 pytestmark = pytest.mark.slow
@@ -71,7 +71,7 @@ async def huiwu(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bot.cli",
+        "bot.run.cli",
         *args,
         cwd=REPO,
         env=env,
@@ -161,7 +161,7 @@ async def test_run_starts_wecom_and_telegram_together_for_one_plan(
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "bot.cli",
+            "bot.run.cli",
             "run",
             cwd=REPO,
             env=env,

@@ -3,8 +3,8 @@ order of a mutual-criticism item (the chair first, then the others in plan order
 
 from __future__ import annotations
 
-from bot.formatting import names_text
-from bot.i18n import _
+from bot.core.formatting import names_text
+from bot.core.i18n import _
 from bot.plan import AgendaItem, Plan
 from storage.meetings import MeetingRun
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 import logging
 from functools import partial
 
-from bot import delivery
-from bot.app import Huiwu
-from bot.i18n import _
-from bot.messaging import OutgoingMessage
+from bot.core.app import Huiwu
+from bot.core.i18n import _
+from bot.core.messaging import OutgoingMessage
+from bot.delivery import addressing as delivery
 from bot.plan import Plan, Role
 from storage import instances
 from storage import opinions as opinion_store

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.i18n import _
+from bot.core.i18n import _
 from bot.plan import Survey
 from storage.surveys import SurveyRound
 

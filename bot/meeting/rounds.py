@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from bot.i18n import _, use_locale
+from bot.core.i18n import _, use_locale
 from bot.plan import Plan, Survey, Task
 
 # Offsets from the first day of the round's phase (it starts after the last phase ends).

@@ -1,11 +1,11 @@
 """The meeting's steps on the clock: opinion windows close, survey rounds close, and the
-next round of a failed survey opens. Called from ``bot.phases.tick``; each step is idempotent."""
+next round of a failed survey opens. Called from ``bot.tasks.phases.tick``; each step is idempotent."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from bot.app import Huiwu
+from bot.core.app import Huiwu
 from bot.meeting import opinions, rounds, surveys
 from storage import opinions as opinion_store
 from storage import surveys as survey_store

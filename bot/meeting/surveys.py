@@ -9,13 +9,15 @@ import logging
 from datetime import datetime
 from functools import partial
 
-from bot import delivery, phases, summary_pictures
-from bot.app import Huiwu
-from bot.formatting import date_text, due_text, names_text
-from bot.i18n import _
+from bot.core.app import Huiwu
+from bot.core.formatting import date_text, due_text, names_text
+from bot.core.i18n import _
+from bot.core.messaging import Button, OutgoingFile, OutgoingMessage
+from bot.delivery import addressing as delivery
 from bot.meeting import results, rounds
-from bot.messaging import Button, OutgoingFile, OutgoingMessage
 from bot.plan import Plan, Survey
+from bot.reports import pictures as summary_pictures
+from bot.tasks import phases
 from storage import instances
 from storage import surveys as survey_store
 from storage.records import MemberRecord

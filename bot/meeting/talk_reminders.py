@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.formatting import days_left_text, due_text
-from bot.i18n import _
+from bot.core.formatting import days_left_text, due_text
+from bot.core.i18n import _
+from bot.core.messaging import Button, OutgoingMessage
 from bot.meeting.talks import PairState, talk_pairs_in
-from bot.messaging import Button, OutgoingMessage
-from bot.phases import phase_start_time
 from bot.plan import Plan, load_plan_text
 from bot.reminders.planner import Kind, Planned
 from bot.reminders.sources import TASK_SUBJECT, Remindable
+from bot.tasks.phases import phase_start_time
 from storage import assignments, instances
 from storage.db import Database
 

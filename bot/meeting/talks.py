@@ -10,8 +10,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from bot.app import Huiwu
-from bot.i18n import _
+from bot.core.app import Huiwu
+from bot.core.i18n import _
 from bot.plan import Plan
 from storage import instances
 from storage import talks as talk_store

@@ -13,11 +13,11 @@ from functools import partial
 
 import aiosqlite
 
-from bot import delivery
-from bot.app import Huiwu
-from bot.i18n import _
+from bot.core.app import Huiwu
+from bot.core.i18n import _
+from bot.core.messaging import OutgoingMessage
+from bot.delivery import addressing as delivery
 from bot.meeting.talks import PairState, talk_pairs_in
-from bot.messaging import OutgoingMessage
 from bot.plan import Plan, Task
 from storage import assignments, instances
 from storage import talks as talk_store

@@ -35,7 +35,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.i18n import _
+from bot.core.i18n import _
 from bot.plan.cn_dates import (
     DateSpan,
     MeetingOffset,

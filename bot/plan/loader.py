@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.i18n import SUPPORTED_LOCALES, _
+from bot.core.i18n import SUPPORTED_LOCALES, _
 from bot.plan.model import (
     AgendaItem,
     Meeting,

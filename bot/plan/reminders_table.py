@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from bot.i18n import _
+from bot.core.i18n import _
 from bot.reminders.calendar import covered_years
 from bot.reminders.policy import CALENDARS, ReminderPolicy
 

@@ -19,11 +19,11 @@ from functools import partial
 
 import aiosqlite
 
-from bot import delivery
-from bot.app import Huiwu
-from bot.ledger_reminders import LedgerReminders
+from bot.core.app import Huiwu
+from bot.core.messaging import OutgoingMessage
+from bot.delivery import addressing as delivery
+from bot.ledger.reminders import LedgerReminders
 from bot.meeting.talk_reminders import TalkReminders
-from bot.messaging import OutgoingMessage
 from bot.plan import Plan, Role
 from bot.reminders import planner, texts
 from bot.reminders.planner import Kind, Planned

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from bot.messaging import Button, OutgoingMessage
+from bot.core.messaging import Button, OutgoingMessage
 from bot.plan import Plan
 from bot.reminders import texts
 from bot.reminders.planner import Planned
-from bot.texts import submit_button
+from bot.tasks.texts import submit_button
 from storage import reminders
 from storage.db import Database
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.formatting import date_text, days_left_text, due_text, names_text
-from bot.i18n import _
-from bot.messaging import Button, OutgoingMessage
+from bot.core.formatting import date_text, days_left_text, due_text, names_text
+from bot.core.i18n import _
+from bot.core.messaging import Button, OutgoingMessage
 from bot.plan import Plan, Task
 from bot.reminders.planner import Kind, Planned
 

@@ -15,9 +15,9 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Inches, Pt
 
-from bot.formatting import date_text, due_text, names_text
-from bot.i18n import _
-from bot.ledger import CATEGORY_LABELS, STATUS_LABELS, label, mark
+from bot.core.formatting import date_text, due_text, names_text
+from bot.core.i18n import _
+from bot.ledger.rules import CATEGORY_LABELS, STATUS_LABELS, label, mark
 from bot.reports.charts import completion_chart
 from bot.reports.gather import Material, ReportData
 from bot.reports.plan_charts import results_chart

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.app import Huiwu
-from bot.i18n import _, use_locale
-from bot.messaging import OutgoingFile
+from bot.core.app import Huiwu
+from bot.core.i18n import _, use_locale
+from bot.core.messaging import OutgoingFile
 from bot.reports.docx_report import build_report
 from bot.reports.gather import ReportData, gather
 from bot.reports.xlsx import ledger_workbook, progress_workbook

@@ -8,12 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from bot.app import Huiwu
-from bot.i18n import _
-from bot.ledger import completion_series
+from bot.core.app import Huiwu
+from bot.core.i18n import _
+from bot.ledger.rules import completion_series
 from bot.meeting.results import count
 from bot.plan import Plan, Survey
-from bot.progress import TaskProgress, plan_progress
+from bot.tasks.progress import TaskProgress, plan_progress
 from storage import assignments, instances, ledger, surveys
 from storage import opinions as opinion_store
 from storage.opinions import Opinion

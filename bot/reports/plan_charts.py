@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from bot.i18n import _
-from bot.progress import MemberState, TaskProgress
+from bot.core.i18n import _
 from bot.reports.charts import stacked_bars, survey_chart
-from bot.texts import state_label
+from bot.tasks.progress import MemberState, TaskProgress
+from bot.tasks.texts import state_label
 
 STATE_COLOURS = (
     (MemberState.APPROVED, "#2e7d32"),

@@ -11,12 +11,20 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bot.formatting import date_text
-from bot.i18n import _
-from bot.ledger import CATEGORY_LABELS, SOURCE_LABELS, STATUS_LABELS, Mark, is_overdue, label, mark
-from bot.progress import MemberState
+from bot.core.formatting import date_text
+from bot.core.i18n import _
+from bot.ledger.rules import (
+    CATEGORY_LABELS,
+    SOURCE_LABELS,
+    STATUS_LABELS,
+    Mark,
+    is_overdue,
+    label,
+    mark,
+)
 from bot.reports.gather import ReportData
-from bot.texts import state_label
+from bot.tasks.progress import MemberState
+from bot.tasks.texts import state_label
 
 FILLS = {
     Mark.RED: PatternFill("solid", fgColor="F4C7C3"),

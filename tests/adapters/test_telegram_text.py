@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator
 import pytest
 from telegram.ext import Application
 
-from bot.adapters import telegram as telegram_adapter
-from bot.emulators.telegram_api import TelegramEmulator
-from bot.messaging import OutgoingFile, OutgoingMessage
+from bot.adapters.telegram import adapter as telegram_adapter
+from bot.core.messaging import OutgoingFile, OutgoingMessage
+from bot.sandbox.telegram.api import TelegramEmulator
 
 TOKEN = "123456:HUIWU-TEXT"
 

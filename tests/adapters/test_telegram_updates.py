@@ -1,4 +1,4 @@
-"""Telegram updates in (bot/adapters/telegram_updates.py): the next getUpdates waits until the
+"""Telegram updates in (bot/adapters/telegram/updates.py): the next getUpdates waits until the
 updates already fetched are handled, so a busy bot fetches in batches; one user's updates stay
 in order while different users' are handled at once."""
 
@@ -9,10 +9,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.adapters import telegram_updates
-from bot.adapters.telegram import build_application, install
-from bot.emulators.telegram_api import TelegramEmulator
-from bot.messaging import Event
+from bot.adapters.telegram import updates as telegram_updates
+from bot.adapters.telegram.adapter import build_application, install
+from bot.core.messaging import Event
+from bot.sandbox.telegram.api import TelegramEmulator
 
 TOKEN = "123456:TEST-token"
 

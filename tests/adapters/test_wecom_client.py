@@ -12,16 +12,16 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.adapters.wecom import WeComMessenger
-from bot.adapters.wecom_client import (
+from bot.adapters.wecom.client import (
     DEFAULT_API_BASE_URL,
     SlidingWindowLimiter,
     WeComClient,
     WeComSendError,
     button_interaction_card,
 )
-from bot.emulators.wecom_api import WeComEmulator
-from bot.messaging import Button, OutgoingMessage, RetryAfter, TransientSendError
+from bot.adapters.wecom.messenger import WeComMessenger
+from bot.core.messaging import Button, OutgoingMessage, RetryAfter, TransientSendError
+from bot.sandbox.wecom.api import WeComEmulator
 
 CORP_ID = "ww0123456789abcdef"
 SECRET = "s3cr3t-" + "q" * 36

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.adapters.wecom_journal import MemoryJournal, StoredJournal
-from bot.clock import ManualClock
+from bot.adapters.wecom.journal import MemoryJournal, StoredJournal
+from bot.core.clock import ManualClock
 from storage.db import Database
 
 
@@ -55,7 +55,7 @@ async def test_a_failed_write_fails_its_callers_and_the_journal_goes_on(
 async def test_handled_callbacks_are_pruned_after_two_days(
     db: Database, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("bot.adapters.wecom_journal.PRUNE_EVERY", 3)
+    monkeypatch.setattr("bot.adapters.wecom.journal.PRUNE_EVERY", 3)
     journal = StoredJournal(db, clock)
     for key in ("msg:1", "msg:2"):
         await journal.record(key, {})

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.adapters.wecom import MAX_TEXT_BYTES, text_parts, utf8_size
-from bot.formatting import split_text
+from bot.adapters.wecom.messenger import MAX_TEXT_BYTES, text_parts, utf8_size
+from bot.core.formatting import split_text
 
 texts = st.text(
     alphabet=st.sampled_from(["会", "务", "a", " ", "\n", "😀", "，"]), min_size=0, max_size=3000

@@ -10,10 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.emulators.telegram_api import TelegramEmulator
-from bot.sender import TELEGRAM_POLICY
-from storage.db import Database
-from tests.crash.harness import (
+from bot.delivery.sender import TELEGRAM_POLICY
+from bot.sandbox.crash_harness import (
     GROUP_ID,
     PHASE_START,
     TOKEN,
@@ -23,6 +21,8 @@ from tests.crash.harness import (
     prepare_database,
     wait_until,
 )
+from bot.sandbox.telegram.api import TelegramEmulator
+from storage.db import Database
 
 MEMBERS = 150
 

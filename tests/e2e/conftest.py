@@ -3,7 +3,7 @@
 ``world`` gives a running Huiwu with the shipped seed plan loaded into a SQLite file in
 ``tmp_path``, a ManualClock at 2013-12-02 10:00 (Asia/Shanghai), the simulated people
 方磊 / 唐军 / 孟平 / 党组书记 / 市政府分管领导, and the plan's group. 方磊 has bound himself
-with an invite code and sent /setup in the group, as in ``bot/demo.py``.
+with an invite code and sent /setup in the group, as in ``bot/sandbox/demo/telegram.py``.
 ``make_world`` builds variants (injected faults, an edited plan).
 """
 
@@ -21,19 +21,19 @@ from typing import Any
 
 import pytest
 
-from bot import scheduler
-from bot.app import Huiwu
-from bot.clock import ManualClock
-from bot.demo import hand_in, seed_plan_text
-from bot.emulators.telegram_api import TelegramEmulator
-from bot.emulators.telegram_limits import FaultPlan
-from bot.emulators.telegram_people import SimulatedPerson, contains
-from bot.emulators.telegram_transcript import TranscriptEntry
-from bot.emulators.virtual_time import VirtualTime
-from bot.i18n import _, use_locale
-from bot.loading import store_plan
+from bot.core.app import Huiwu
+from bot.core.clock import ManualClock
+from bot.core.i18n import _, use_locale
 from bot.plan import load_plan_text
-from bot.runtime import Runtime, TelegramOptions
+from bot.plan.loading import store_plan
+from bot.run import scheduler
+from bot.run.runtime import Runtime, TelegramOptions
+from bot.sandbox.demo.telegram import hand_in, seed_plan_text
+from bot.sandbox.telegram.api import TelegramEmulator
+from bot.sandbox.telegram.limits import FaultPlan
+from bot.sandbox.telegram.people import SimulatedPerson, contains
+from bot.sandbox.telegram.transcript import TranscriptEntry
+from bot.sandbox.virtual_time import VirtualTime
 from storage import instances
 
 TOKEN = "123456:HUIWU-E2E"

@@ -9,8 +9,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.adapters.telegram import MAX_TEXT
-from bot.emulators.telegram_people import SimulatedPerson
+from bot.adapters.telegram.adapter import MAX_TEXT
+from bot.sandbox.telegram.people import SimulatedPerson
 from tests.e2e.conftest import World, en, outgoing, zh
 from tests.fuzz.test_dispatch_fuzz import FRAGMENTS
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from bot.emulators.telegram_limits import FaultPlan
+from bot.sandbox.telegram.limits import FaultPlan
 from tests.e2e.conftest import World, WorldFactory, zh
 
 

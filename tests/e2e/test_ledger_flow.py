@@ -8,9 +8,9 @@ from datetime import datetime
 from docx import Document
 from openpyxl import load_workbook
 
-from bot.emulators.telegram_people import contains
-from bot.emulators.telegram_transcript import TranscriptEntry
 from bot.meeting.surveys import close_survey
+from bot.sandbox.telegram.people import contains
+from bot.sandbox.telegram.transcript import TranscriptEntry
 from storage import surveys as survey_store
 from tests.e2e.conftest import World, zh
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 
-from bot.emulators.telegram_people import SimulatedPerson, contains
-from bot.emulators.telegram_transcript import TranscriptEntry
 from bot.meeting.talks import pending_talk_pairs
+from bot.sandbox.telegram.people import SimulatedPerson, contains
+from bot.sandbox.telegram.transcript import TranscriptEntry
 from tests.e2e.conftest import BOT_USERNAME, PLAN_TITLE, World, outgoing, zh
 
 EVERYONE = ("唐军", "孟平", "党组书记", "市政府分管领导")

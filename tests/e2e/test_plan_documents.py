@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.demo import seed_plan_text
-from bot.emulators.telegram_people import SimulatedPerson, contains
-from bot.emulators.telegram_transcript import TranscriptEntry
-from bot.i18n import _, use_locale
+from bot.core.i18n import _, use_locale
 from bot.plan import load_plan_text
 from bot.plan.importer import import_plan_text
+from bot.sandbox.demo.telegram import seed_plan_text
+from bot.sandbox.telegram.people import SimulatedPerson, contains
+from bot.sandbox.telegram.transcript import TranscriptEntry
 from tests.e2e.conftest import World, en, outgoing, zh
 from tests.plan.test_importer import phase_tasks
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 
-from bot.emulators.telegram_people import SimulatedPerson, contains
-from bot.emulators.telegram_transcript import TranscriptEntry
-from bot.messaging import OutgoingMessage
+from bot.core.messaging import OutgoingMessage
+from bot.sandbox.telegram.people import SimulatedPerson, contains
+from bot.sandbox.telegram.transcript import TranscriptEntry
 from storage import outbox
 from tests.e2e.conftest import World, zh
 

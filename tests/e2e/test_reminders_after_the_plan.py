@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-from bot.emulators.telegram_people import contains
+from bot.sandbox.telegram.people import contains
 from tests.e2e.conftest import World, zh
 from tests.e2e.test_meeting_flow import VOTERS, vote
 from tests.e2e.test_reminders import diary_keeper, what

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from bot.demo import seed_plan_text
+from bot.sandbox.demo.telegram import seed_plan_text
 from tests.e2e.conftest import PlanEditor, World, WorldFactory, zh
 from tests.e2e.test_plan_documents import send_document
 from tests.e2e.test_reminders import diary_keeper, only

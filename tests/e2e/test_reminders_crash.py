@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.emulators.telegram_api import TelegramEmulator
-from bot.loading import store_plan
 from bot.plan import load_plan_text
+from bot.plan.loading import store_plan
+from bot.sandbox.telegram.api import TelegramEmulator
 from storage import assignments, instances
 from storage.db import Database
 from tests.e2e.conftest import zh
@@ -77,7 +77,7 @@ async def run_bot(db_path: Path, base_url: str, start: str) -> asyncio.subproces
         "HUIWU_LOG_LEVEL": "WARNING",
     }
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "run", env=env, cwd=db_path.parent
+        sys.executable, "-m", "bot.run.cli", "run", env=env, cwd=db_path.parent
     )
 
 

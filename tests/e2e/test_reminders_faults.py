@@ -4,7 +4,7 @@ every member the same reminders, each exactly once."""
 
 from __future__ import annotations
 
-from bot.emulators.telegram_limits import FaultPlan
+from bot.sandbox.telegram.limits import FaultPlan
 from tests.e2e.conftest import World, WorldFactory
 from tests.e2e.test_reminders import Diary, diary_keeper
 

@@ -9,7 +9,7 @@ of 方磊, 唐军, 孟平 and 党组书记.
 
 from __future__ import annotations
 
-from bot.emulators.telegram_transcript import TranscriptEntry
+from bot.sandbox.telegram.transcript import TranscriptEntry
 from tests.e2e.conftest import World, outgoing, zh
 from tests.e2e.test_telegram_flow import label, task_blocks
 

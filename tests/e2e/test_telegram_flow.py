@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import re
 
-from bot.emulators.telegram_limits import FaultPlan
-from bot.emulators.telegram_people import SimulatedPerson, contains
-from bot.emulators.telegram_transcript import TranscriptEntry
+from bot.sandbox.telegram.limits import FaultPlan
+from bot.sandbox.telegram.people import SimulatedPerson, contains
+from bot.sandbox.telegram.transcript import TranscriptEntry
 from tests.e2e.conftest import PLAN_TITLE, World, WorldFactory, en, outgoing, zh
 
 PREPARATION_PUSHES = {

@@ -9,8 +9,8 @@ import json
 
 import aiohttp
 
-from bot.emulators.telegram_people import contains
-from bot.runtime import Runtime
+from bot.run.runtime import Runtime
+from bot.sandbox.telegram.people import contains
 from tests.e2e.conftest import WorldFactory
 
 SECRET = "webhook-secret-42"

@@ -12,8 +12,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.emulators.wecom_callbacks import WeComCallbackClient, build_message_xml
-from bot.emulators.wecom_people import card_text
+from bot.sandbox.wecom.callbacks import WeComCallbackClient, build_message_xml
+from bot.sandbox.wecom.people import card_text
 from tests.e2e.conftest import zh
 from tests.e2e.wecom_world import (
     AES_KEY,

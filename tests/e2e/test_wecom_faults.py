@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import delivery
-from bot.adapters.wecom import sends_for
-from bot.emulators.wecom_people import card_text
-from bot.messaging import Button, OutgoingMessage
+from bot.adapters.wecom.messenger import sends_for
+from bot.core.messaging import Button, OutgoingMessage
+from bot.delivery import addressing as delivery
+from bot.sandbox.wecom.people import card_text
 from storage import instances, outbox
 from tests.e2e.conftest import zh
 from tests.e2e.wecom_world import (

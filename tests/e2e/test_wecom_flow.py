@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.demo import seed_plan_text
-from bot.demo_wecom import with_city_leader_on_wecom
-from bot.emulators.wecom_api import ReceivedMessage
-from bot.emulators.wecom_people import buttons_of, card_text
-from bot.loading import store_plan
+from bot.adapters.wecom.group_chat import create_or_bind_chat
 from bot.plan import load_plan_text
-from bot.wecom_chat import create_or_bind_chat
+from bot.plan.loading import store_plan
+from bot.sandbox.demo.telegram import seed_plan_text
+from bot.sandbox.demo.wecom import with_city_leader_on_wecom
+from bot.sandbox.wecom.api import ReceivedMessage
+from bot.sandbox.wecom.people import buttons_of, card_text
 from tests.e2e.conftest import PLAN_TITLE, zh
 from tests.e2e.wecom_world import (
     USERIDS,
@@ -240,7 +240,7 @@ async def test_opening_the_app_greets_a_member_once_and_releases_held_messages(
 async def test_a_running_bot_starts_a_plan_whose_chat_another_process_created(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("bot.scheduler.IDLE_RECHECK_SECONDS", 0.05)
+    monkeypatch.setattr("bot.run.scheduler.IDLE_RECHECK_SECONDS", 0.05)
     async for factory in wecom_worlds(tmp_path):
         world = await factory()  # one plan runs; its next step is days away
         await asyncio.wait_for(scheduled(world), 10)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from docx import Document
 
-from bot.emulators.wecom_people import card_text
+from bot.sandbox.wecom.people import card_text
 from tests.e2e.wecom_world import WeComWorld, WeComWorldFactory, wecom_worlds
 
 PNG = b"\x89PNG\r\n\x1a\n"

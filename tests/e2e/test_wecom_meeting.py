@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.emulators.wecom_people import WeComPerson, buttons_of, card_text
+from bot.sandbox.wecom.people import WeComPerson, buttons_of, card_text
 from tests.e2e.conftest import zh
 from tests.e2e.wecom_world import WeComWorld, WeComWorldFactory, wecom_worlds
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.emulators.wecom_api import ReceivedMessage
-from bot.emulators.wecom_people import WeComPerson, buttons_of, card_text
+from bot.sandbox.wecom.api import ReceivedMessage
+from bot.sandbox.wecom.people import WeComPerson, buttons_of, card_text
 from storage import outbox
 from tests.e2e.conftest import zh
 from tests.e2e.wecom_world import WeComWorld, wecom_worlds

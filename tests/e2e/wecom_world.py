@@ -18,18 +18,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from bot import scheduler
-from bot.app import Huiwu
-from bot.clock import ManualClock
-from bot.demo import seed_plan_text
-from bot.demo_wecom import USERIDS, options_on_emulator, with_city_leader_on_wecom
-from bot.emulators.wecom_api import WeComEmulator
-from bot.emulators.wecom_callbacks import WeComCallbackClient
-from bot.emulators.wecom_people import VirtualTime, WeComPerson, card_text
-from bot.loading import store_plan
+from bot.adapters.wecom.group_chat import create_or_bind_chat
+from bot.core.app import Huiwu
+from bot.core.clock import ManualClock
 from bot.plan import load_plan_text
-from bot.runtime import Runtime, WeComOptions
-from bot.wecom_chat import create_or_bind_chat
+from bot.plan.loading import store_plan
+from bot.run import scheduler
+from bot.run.runtime import Runtime, WeComOptions
+from bot.sandbox.demo.telegram import seed_plan_text
+from bot.sandbox.demo.wecom import USERIDS, options_on_emulator, with_city_leader_on_wecom
+from bot.sandbox.wecom.api import WeComEmulator
+from bot.sandbox.wecom.callbacks import WeComCallbackClient
+from bot.sandbox.wecom.people import VirtualTime, WeComPerson, card_text
 from tests.e2e.conftest import PlanDatabaseViews
 
 CORP_ID = "ww5f3e2d1c0b0a0987"

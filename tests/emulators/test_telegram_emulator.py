@@ -34,8 +34,8 @@ from telegram.ext import (
     ContextTypes,
 )
 
-from bot.emulators.telegram_api import TelegramEmulator
-from bot.emulators.telegram_limits import FaultPlan, FloodLimits
+from bot.sandbox.telegram.api import TelegramEmulator
+from bot.sandbox.telegram.limits import FaultPlan, FloodLimits
 
 TOKEN = "123456:TEST-token"
 

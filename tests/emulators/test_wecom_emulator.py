@@ -15,8 +15,8 @@ from wechatpy.enterprise import parse_message
 from wechatpy.enterprise.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidSignatureException
 
-from bot.emulators.wecom_api import WeComEmulator
-from bot.emulators.wecom_callbacks import WeComCallbackClient
+from bot.sandbox.wecom.api import WeComEmulator
+from bot.sandbox.wecom.callbacks import WeComCallbackClient
 
 CORP_ID = "ww0123456789abcdef"
 SECRET = "s3cr3t-" + "x" * 36

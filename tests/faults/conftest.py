@@ -7,11 +7,11 @@ import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from bot.adapters import telegram as telegram_adapter
-from bot.clock import Clock
-from bot.emulators.telegram_api import TelegramEmulator
-from bot.emulators.telegram_limits import FaultPlan
-from bot.sender import TELEGRAM_POLICY, OutboxSender
+from bot.adapters.telegram import adapter as telegram_adapter
+from bot.core.clock import Clock
+from bot.delivery.sender import TELEGRAM_POLICY, OutboxSender
+from bot.sandbox.telegram.api import TelegramEmulator
+from bot.sandbox.telegram.limits import FaultPlan
 from storage.db import Database
 
 TOKEN = "123456:HUIWU-FAULTS"

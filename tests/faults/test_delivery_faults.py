@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.adapters import telegram as telegram_adapter
-from bot.clock import SystemClock
-from bot.emulators.telegram_api import TelegramEmulator
-from bot.emulators.telegram_limits import FaultPlan
-from bot.formatting import split_text
-from bot.messaging import OutgoingFile, OutgoingMessage
-from bot.sender import OutboxSender
+from bot.adapters.telegram import adapter as telegram_adapter
+from bot.core.clock import SystemClock
+from bot.core.formatting import split_text
+from bot.core.messaging import OutgoingFile, OutgoingMessage
+from bot.delivery.sender import OutboxSender
+from bot.sandbox.telegram.api import TelegramEmulator
+from bot.sandbox.telegram.limits import FaultPlan
 from storage import outbox
 from tests.faults.conftest import sender_on_emulator
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import ManualClock
-from bot.emulators.telegram_api import TelegramEmulator
-from bot.messaging import OutgoingMessage
-from bot.sender import MAX_UNEXPECTED_ATTEMPTS, OutboxSender
+from bot.core.clock import ManualClock
+from bot.core.messaging import OutgoingMessage
+from bot.delivery.sender import MAX_UNEXPECTED_ATTEMPTS, OutboxSender
+from bot.sandbox.telegram.api import TelegramEmulator
 from storage import outbox
 from tests.faults.conftest import sender_on_emulator
 

@@ -22,15 +22,15 @@ from babel.messages.pofile import read_po
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import phases
-from bot.app import Huiwu, PlatformInfo
-from bot.clock import ManualClock
-from bot.demo import seed_plan_text
-from bot.i18n import _, use_locale
-from bot.loading import store_plan
-from bot.messaging import ChatType, Event, IncomingFile, OutgoingMessage
+from bot.core.app import Huiwu, PlatformInfo
+from bot.core.clock import ManualClock
+from bot.core.i18n import _, use_locale
+from bot.core.messaging import ChatType, Event, IncomingFile, OutgoingMessage
+from bot.delivery.sender import TELEGRAM_POLICY, OutboxSender
 from bot.plan import Role, load_plan_text
-from bot.sender import TELEGRAM_POLICY, OutboxSender
+from bot.plan.loading import store_plan
+from bot.sandbox.demo.telegram import seed_plan_text
+from bot.tasks import phases
 from handlers.commands import BY_KEYWORD, BY_NAME, COMMANDS
 from handlers.router import dispatch
 from storage import instances

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import Huiwu
-from bot.clock import ManualClock
-from bot.demo import seed_plan_text
-from bot.loading import store_plan
+from bot.core.app import Huiwu
+from bot.core.clock import ManualClock
 from bot.plan import load_plan_text
+from bot.plan.loading import store_plan
+from bot.sandbox.demo.telegram import seed_plan_text
 from storage import assignments, instances, ledger, opinions
 from storage.db import Database
 from storage.ledger import NewItem

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.backup import BackupError, backup_database, restore_database
-from bot.clock import ManualClock
-from bot.i18n import use_locale
-from bot.snapshot import SnapshotError, export_instance, restore_instance
+from bot.core.clock import ManualClock
+from bot.core.i18n import use_locale
+from bot.run.backup import BackupError, backup_database, restore_database
+from bot.run.snapshot import SnapshotError, export_instance, restore_instance
 from storage import assignments, instances
 from storage.db import Database
 from tests.ledger.conftest import NOW, fill

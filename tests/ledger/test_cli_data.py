@@ -27,7 +27,7 @@ def run_cli(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
     }
     environ.update(HUIWU_LOCALE="en", HUIWU_DB=str(db), PYTHONIOENCODING="utf-8")
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "bot.run.cli", *args],
         cwd=REPO,
         env=environ,
         capture_output=True,

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.ledger import Mark, completion_series, items_due, mark, parse_due, summarize
-from bot.ledger_items import import_measures, split_measures
+from bot.ledger.items import import_measures, split_measures
+from bot.ledger.rules import Mark, completion_series, items_due, mark, parse_due, summarize
 from storage import instances, ledger
 from storage.records import LedgerItemRecord
 from tests.ledger.conftest import ITEMS, Filled

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.i18n import use_locale
+from bot.core.i18n import use_locale
 from bot.meeting.results import count, history_text, result_text
 from bot.plan import Survey
 from storage.surveys import SurveyRound

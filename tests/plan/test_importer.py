@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.i18n import use_locale
+from bot.core.i18n import use_locale
 from bot.plan import Plan, Role, Task, load_plan, load_plan_text
 from bot.plan.importer import (
     ImportIssue,

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.i18n import use_locale
+from bot.core.i18n import use_locale
 from bot.plan import Plan, PlanError, Role, SubmissionKind, load_plan, load_plan_text
 
 REPO = Path(__file__).resolve().parents[2]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.i18n import use_locale
+from bot.core.i18n import use_locale
 from bot.plan import PlanError, load_plan, load_plan_text
 from bot.plan.export import plan_to_data
 from bot.reminders.policy import ReminderPolicy

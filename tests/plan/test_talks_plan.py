@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.demo import seed_plan_text
-from bot.i18n import use_locale
+from bot.core.i18n import use_locale
 from bot.plan import PlanError, load_plan_text
+from bot.sandbox.demo.telegram import seed_plan_text
 
 
 def with_talks(block: str) -> str:

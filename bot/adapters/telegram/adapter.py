@@ -1,0 +1,339 @@
+"""Telegram adapter: python-telegram-bot updates in, neutral events out, and back.
+
+Every update goes through one TypeHandler to ``handlers.router.dispatch``; the core's
+messages come back through ``TelegramMessenger.send``. PTB's own rate limiter is not used:
+the outbox sender (``bot.delivery.sender``) keeps Telegram's limits, including the per-private-chat
+one that AIORateLimiter lacks, and retries without dropping.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from functools import partial
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Message,
+    Update,
+)
+from telegram import error as tg_error
+from telegram.constants import MessageEntityType
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    ContextTypes,
+    ExtBot,
+    TypeHandler,
+)
+from telegram.request import HTTPXRequest
+
+from bot.adapters.telegram.updates import (
+    PacedUpdateQueue,
+    PacedUpdatesRequest,
+    PerUserUpdateProcessor,
+    UpdatePacer,
+)
+from bot.core.formatting import split_text
+from bot.core.i18n import _, use_locale
+from bot.core.messaging import (
+    ChatType,
+    Event,
+    IncomingFile,
+    OutgoingMessage,
+    PermanentSendError,
+    RecipientUnreachable,
+    RetryAfter,
+    TransientSendError,
+)
+from handlers.commands import COMMANDS
+
+logger = logging.getLogger(__name__)
+
+PLATFORM = "telegram"
+MAX_TEXT = 4096  # Telegram's limits, counted in UTF-16 code units (an emoji counts two)
+MAX_CAPTION = 1024
+
+
+def telegram_length(text: str) -> int:
+    """The length of a text as Telegram counts it against MAX_TEXT and MAX_CAPTION."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+EventSink = Callable[[Event], Awaitable[None]]
+
+
+class HuiwuBot(ExtBot[None]):
+    """python-telegram-bot's bot, with a way to send a text without reading the answer.
+
+    ``send_message`` turns Telegram's answer into a ``Message`` (sender, chat, entities,
+    keyboard) that the core never reads: under load that parsing was 8 % of the bot's CPU per
+    reply (``bench/roundtrip.py``). Errors are raised as by ``send_message``.
+    """
+
+    async def send_text(
+        self, chat_id: int, text: str, reply_markup: InlineKeyboardMarkup | None = None
+    ) -> None:
+        await self._post(
+            "sendMessage", {"chat_id": chat_id, "text": text, "reply_markup": reply_markup}
+        )
+
+
+def build_application(
+    token: str, *, base_url: str | None = None, base_file_url: str | None = None
+) -> Application:
+    base_url = base_url or "https://api.telegram.org/bot"
+    pacer = UpdatePacer()
+    bot = HuiwuBot(
+        token,
+        base_url=base_url,
+        base_file_url=base_file_url or base_url.replace("/bot", "/file/bot"),
+        request=HTTPXRequest(
+            connection_pool_size=256,
+            connect_timeout=10,
+            read_timeout=15,
+            write_timeout=30,
+            pool_timeout=10,
+        ),
+        get_updates_request=PacedUpdatesRequest(pacer, read_timeout=40),
+    )
+    builder = ApplicationBuilder().bot(bot).update_queue(PacedUpdateQueue(pacer))
+    return builder.concurrent_updates(PerUserUpdateProcessor(pacer)).build()
+
+
+def event_from_update(update: Update, bot_id: int) -> Event | None:
+    """The neutral event for an update, or None for updates Huiwu does not act on."""
+    query = update.callback_query
+    if query is not None:
+        message = query.message
+        if message is None or query.from_user is None:
+            return None
+        return Event(
+            platform=PLATFORM,
+            chat_id=str(message.chat.id),
+            chat_type=ChatType.PRIVATE if message.chat.type == "private" else ChatType.GROUP,
+            user_id=str(query.from_user.id),
+            user_name=query.from_user.full_name,
+            language=query.from_user.language_code,
+            button=query.data or "",
+            pressed=pressed_reference(message),
+        )
+    message = update.message
+    if message is None or message.from_user is None:
+        return None
+    chat_type = ChatType.PRIVATE if message.chat.type == "private" else ChatType.GROUP
+    text = message.text or message.caption or ""
+    command, args = _command(message, text)
+    joined = tuple(str(u.id) for u in message.new_chat_members or () if u.id != bot_id)
+    return Event(
+        platform=PLATFORM,
+        chat_id=str(message.chat.id),
+        chat_type=chat_type,
+        user_id=str(message.from_user.id),
+        user_name=message.from_user.full_name,
+        language=message.from_user.language_code,
+        text=text,
+        command=command,
+        args=args,
+        files=_files(message),
+        joined_user_ids=joined,
+    )
+
+
+def pressed_reference(message: object) -> str | None:
+    """The reference an update of a pressed message needs: chat, message id and the text (the
+    Bot API cannot read a message back, and editMessageText takes the whole new text)."""
+    if not isinstance(message, Message):
+        return None  # too old for Telegram to say what it was: nothing to update
+    media = message.text is None
+    return json.dumps(
+        {
+            "chat": message.chat.id,
+            "message": message.message_id,
+            "text": "" if media else message.text,
+            "media": media,
+        },
+        ensure_ascii=False,
+    )
+
+
+def updated_text(original: str, outcome: str) -> str:
+    """The pressed message's text with what was chosen under it, within Telegram's limit."""
+    room = MAX_TEXT - telegram_length(outcome) - 2
+    while original and telegram_length(original) > room:
+        original = original[: -max(1, telegram_length(original) - room)]
+    return f"{original}\n\n{outcome}" if original else outcome
+
+
+def _command(message: Message, text: str) -> tuple[str | None, tuple[str, ...]]:
+    entities = message.entities or ()
+    first = next(
+        (e for e in entities if e.type == MessageEntityType.BOT_COMMAND and e.offset == 0), None
+    )
+    if first is None:
+        return None, ()
+    name = text[1 : first.length].split("@", 1)[0].lower()
+    return name, tuple(text[first.length :].split())
+
+
+def _files(message: Message) -> tuple[IncomingFile, ...]:
+    if message.document is not None:
+        doc = message.document
+        return (IncomingFile(doc.file_id, doc.file_name, doc.mime_type, doc.file_size),)
+    if message.photo:
+        photo = max(message.photo, key=lambda p: p.width * p.height)
+        return (IncomingFile(photo.file_id, None, "image/jpeg", photo.file_size, is_photo=True),)
+    return ()
+
+
+def _markup(message: OutgoingMessage) -> InlineKeyboardMarkup | None:
+    if not message.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(b.label, url=b.url)
+                if b.url
+                else InlineKeyboardButton(b.label, callback_data=b.data)
+                for b in row
+            ]
+            for row in message.buttons
+        ]
+    )
+
+
+class TelegramMessenger:
+    """Delivers the core's messages with the Bot API; maps Telegram's errors to the core's.
+
+    A message may take several requests (a long text in parts, a long caption before its
+    file). The parts already delivered are remembered until the whole message is, so a retry
+    after a failure goes on from the part that failed instead of sending earlier ones again.
+    """
+
+    platform = PLATFORM
+
+    def __init__(self, application: Application) -> None:
+        if not isinstance(application.bot, HuiwuBot):
+            raise TypeError("build the application with build_application()")
+        self.application = application
+        self.bot = application.bot
+        self._parts_sent: dict[tuple[str, OutgoingMessage], int] = {}
+
+    async def send(self, chat_id: str, message: OutgoingMessage) -> None:
+        if message.updates is not None:
+            await self._update(message.updates, message.text)
+            return
+        key = (chat_id, message)
+        steps = self._requests(int(chat_id), message)
+        try:
+            for index in range(self._parts_sent.get(key, 0), len(steps)):
+                await steps[index]()
+                self._parts_sent[key] = index + 1
+        except tg_error.RetryAfter as exc:
+            raise RetryAfter(_seconds(exc.retry_after), str(exc)) from exc
+        except tg_error.Forbidden as exc:
+            raise RecipientUnreachable(str(exc)) from exc
+        except tg_error.BadRequest as exc:
+            if "chat not found" in str(exc).lower():
+                raise RecipientUnreachable(str(exc)) from exc
+            self._parts_sent.pop(key, None)
+            raise PermanentSendError(str(exc)) from exc
+        except tg_error.TelegramError as exc:  # NetworkError, TimedOut, server errors
+            raise TransientSendError(str(exc)) from exc
+        self._parts_sent.pop(key, None)
+
+    async def _update(self, reference: str, outcome: str) -> None:
+        """Take the buttons off a pressed message and show ``outcome`` under its text (a file's
+        caption is kept as it is). A refusal (not modified, gone, too old to edit, the chat
+        blocked) means there is nothing left to update: done, and the chat's next messages go."""
+        pressed = json.loads(reference)
+        bot = self.application.bot
+        try:
+            if pressed["media"]:
+                await bot.edit_message_reply_markup(pressed["chat"], pressed["message"])
+            else:
+                await bot.edit_message_text(
+                    updated_text(pressed["text"], outcome), pressed["chat"], pressed["message"]
+                )
+        except tg_error.RetryAfter as exc:
+            raise RetryAfter(_seconds(exc.retry_after), str(exc)) from exc
+        except (tg_error.BadRequest, tg_error.Forbidden) as exc:
+            logger.info("the pressed message was not updated: %s", exc)
+        except tg_error.TelegramError as exc:  # NetworkError, TimedOut, server errors
+            raise TransientSendError(str(exc)) from exc
+
+    def _requests(
+        self, chat_id: int, message: OutgoingMessage
+    ) -> list[Callable[[], Awaitable[object]]]:
+        """The Bot API requests that deliver the message, in order."""
+        bot = self.bot
+        markup = _markup(message)
+        if message.file is None:
+            parts = split_text(message.text, MAX_TEXT, telegram_length)
+            return [
+                partial(bot.send_text, chat_id, part, markup if index == len(parts) - 1 else None)
+                for index, part in enumerate(parts)
+            ]
+        caption = message.text if telegram_length(message.text) <= MAX_CAPTION else None
+        steps: list[Callable[[], Awaitable[object]]] = []
+        if caption is None and message.text:
+            steps = [
+                partial(bot.send_text, chat_id, part)
+                for part in split_text(message.text, MAX_TEXT, telegram_length)
+            ]
+        upload = InputFile(message.file.content, filename=message.file.name)
+        send_file = bot.send_photo if message.file.is_photo else bot.send_document
+        steps.append(partial(send_file, chat_id, upload, caption=caption, reply_markup=markup))
+        return steps
+
+    async def download(self, file: IncomingFile) -> bytes:
+        telegram_file = await self.application.bot.get_file(file.file_ref)
+        return bytes(await telegram_file.download_as_bytearray())
+
+
+def _seconds(value: object) -> float:
+    total_seconds = getattr(value, "total_seconds", None)
+    return float(total_seconds()) if callable(total_seconds) else float(value)  # type: ignore[arg-type]
+
+
+def install(application: Application, sink: EventSink) -> None:
+    """Route every update to the core."""
+
+    async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.callback_query is not None:
+            try:
+                await update.callback_query.answer()
+            except tg_error.TelegramError as exc:  # the spinner stays; the press is still handled
+                logger.info("answerCallbackQuery failed: %s", exc)
+        event = event_from_update(update, context.bot.id)
+        if event is not None:
+            await sink(event)
+
+    application.add_handler(TypeHandler(Update, on_update))
+
+
+async def register_commands(application: Application) -> None:
+    """setMyCommands for private and group chats, in Chinese (default) and English."""
+    bot = application.bot
+    for language, locale in ((None, "zh_CN"), ("en", "en"), ("zh", "zh_CN")):
+        with use_locale(locale):
+            for scope, chat_type in (
+                (BotCommandScopeAllPrivateChats(), ChatType.PRIVATE),
+                (BotCommandScopeAllGroupChats(), ChatType.GROUP),
+            ):
+                commands = [
+                    BotCommand(spec.name, _(spec.description)[:256])
+                    for spec in COMMANDS
+                    if spec.allows_chat(chat_type)
+                ]
+                await bot.set_my_commands(commands, scope=scope, language_code=language)
+
+
+def invite_link(bot_username: str) -> Callable[[str], str]:
+    return lambda code: f"https://t.me/{bot_username}?start={code}"

@@ -1,0 +1,142 @@
+"""Where the WeCom callback server remembers callbacks: in the database (``StoredJournal``,
+what ``huiwu run`` uses: retries are recognised across restarts, and what was answered but
+not handled is handled at the next start) or in memory (``MemoryJournal``, for benchmarks)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Protocol
+
+from bot.core.clock import Clock
+from storage import wecom_callbacks
+from storage.db import Database
+
+logger = logging.getLogger(__name__)
+
+PRUNE_EVERY = 500  # recorded callbacks between two prunings of handled ones
+MEMORY_SECONDS = 600.0  # WeCom retries an unanswered callback three times, within seconds
+MEMORY_KEYS = 100_000
+
+
+class CallbackJournal(Protocol):
+    async def record(self, key: str, fields: dict[str, str]) -> bool:
+        """Remember a callback; False if it was seen before (one of WeCom's retries)."""
+
+    async def mark_handled(self, key: str) -> None:
+        """The callback's event has been handled."""
+
+    async def unhandled(self) -> list[tuple[str, dict[str, str]]]:
+        """Callbacks recorded but never handled (the process stopped first), oldest first."""
+
+    async def close(self) -> None:
+        """Finish what is being written."""
+
+
+class StoredJournal:
+    """The journal in the ``wecom_callbacks`` table, timed by the app's clock.
+
+    Writes are grouped: what callbacks record and mark while one transaction is being written
+    goes into the next one, so many callbacks in flight share a commit. ``record`` returns only
+    once its row is committed (it is answered after that).
+    """
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+        self._records: list[tuple[str, dict[str, str], asyncio.Future[bool]]] = []
+        self._marks: list[tuple[str, asyncio.Future[bool]]] = []
+        self._writer: asyncio.Task[None] | None = None
+        self._recorded = 0
+
+    async def record(self, key: str, fields: dict[str, str]) -> bool:
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._records.append((key, fields, done))
+        self._write_soon()
+        return await done
+
+    async def mark_handled(self, key: str) -> None:
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._marks.append((key, done))
+        self._write_soon()
+        await done
+
+    async def unhandled(self) -> list[tuple[str, dict[str, str]]]:
+        return await wecom_callbacks.unhandled(self.db)
+
+    async def close(self) -> None:
+        """Wait for the writes under way."""
+        if self._writer is not None:
+            await asyncio.gather(self._writer, return_exceptions=True)
+
+    def _write_soon(self) -> None:
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write(), name="wecom-journal")
+
+    async def _write(self) -> None:
+        while self._records or self._marks:
+            records, self._records = self._records, []
+            marks, self._marks = self._marks, []
+            waiting = [done for *_row, done in records] + [done for _key, done in marks]
+            try:
+                recorded = await wecom_callbacks.write(
+                    self.db,
+                    [(key, fields) for key, fields, _done in records],
+                    [key for key, _done in marks],
+                    self.clock.now(),
+                )
+            except Exception as exc:
+                for done in waiting:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            outcomes = [*recorded, *(True for _mark in marks)]
+            for done, outcome in zip(waiting, outcomes, strict=True):
+                if not done.done():
+                    done.set_result(outcome)
+            self._recorded += sum(recorded)
+            if self._recorded >= PRUNE_EVERY:
+                self._recorded = 0
+                try:
+                    await wecom_callbacks.prune(self.db, self.clock.now())
+                except Exception:  # pruning is housekeeping; the next round tries again
+                    logger.exception("pruning handled WeCom callbacks failed")
+
+
+class MemoryJournal:
+    """Keys seen in the last ``ttl`` seconds (at most ``capacity``); forgets at a restart."""
+
+    def __init__(
+        self,
+        ttl: float = MEMORY_SECONDS,
+        capacity: int = MEMORY_KEYS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ttl = ttl
+        self.capacity = capacity
+        self._clock = clock
+        self._expiry: OrderedDict[str, float] = OrderedDict()
+
+    async def record(self, key: str, fields: dict[str, str]) -> bool:
+        now = self._clock()
+        while self._expiry:
+            oldest, expiry = next(iter(self._expiry.items()))
+            if expiry > now and len(self._expiry) < self.capacity:
+                break
+            del self._expiry[oldest]
+        if key in self._expiry:
+            return False
+        self._expiry[key] = now + self.ttl
+        return True
+
+    async def mark_handled(self, key: str) -> None:
+        return None
+
+    async def unhandled(self) -> list[tuple[str, dict[str, str]]]:
+        return []
+
+    async def close(self) -> None:
+        return None

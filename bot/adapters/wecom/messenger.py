@@ -1,0 +1,297 @@
+"""WeCom (企业微信) messenger: the core's messages out through ``WeComClient``, files in.
+
+How an ``OutgoingMessage`` looks on WeCom:
+
+* to a member, with buttons: a ``button_interaction`` template card (title, the text, up to
+  six buttons whose keys are the buttons' data; a press comes back as a callback event). A
+  text too long for the card goes first as a text message;
+* to a member, without buttons: text (split at line ends under WeCom's 2,048 bytes);
+* to the group: text through appchat/send (a group chat takes no cards with buttons);
+* a file: uploaded with media/upload and sent as a file message after the text;
+* the update of a pressed card (``OutgoingMessage.updates``, the press's ResponseCode):
+  message/update_template_card turns its buttons into one that cannot be pressed, reading
+  the outcome. WeCom takes a ResponseCode once, within 72 hours; a refused one means there
+  is nothing left to update, so it counts as done.
+
+``render`` lists those WeCom messages; ``WECOM_POLICY`` (the outbox sender's limits for WeCom)
+counts each of them against WeCom's per-member and per-group limits.
+
+WeCom's errors become the core's: 45009/45033 → ``RetryAfter`` (growing while they last),
+a token still refused after the client's bounded refreshes, a timeout or a 5xx →
+``TransientSendError``, a member or chat WeCom does not know → ``RecipientUnreachable``,
+anything else → ``PermanentSendError``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import secrets
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from bot.adapters.wecom.client import (
+    FREQUENCY_ERRORS,
+    TOKEN_ERRORS,
+    WeComClient,
+    WeComSendError,
+    button_interaction_card,
+)
+from bot.adapters.wecom.events import PLATFORM
+from bot.core.formatting import split_text
+from bot.core.i18n import _, current_locale
+from bot.core.messaging import (
+    Button,
+    Event,
+    IncomingFile,
+    OutgoingFile,
+    OutgoingMessage,
+    PermanentSendError,
+    RecipientUnreachable,
+    RetryAfter,
+    SendError,
+    TransientSendError,
+)
+from bot.delivery.limits import Limit
+from bot.delivery.sender import SendPolicy
+from handlers.commands import APP_MENU, BY_NAME
+
+logger = logging.getLogger(__name__)
+
+MAX_TEXT_BYTES = 2048  # text and markdown content
+CARD_TITLE_CHARS = 36
+CARD_TEXT_CHARS = 112  # sub_title_text
+CARD_BUTTONS = 6
+REPLACE_NAME_CHARS = 24  # the text that replaces a pressed card's buttons
+MEDIA_CACHE_BYTES = 32 * 1024 * 1024
+IMAGE_MAX_BYTES = 10 * 1024 * 1024
+
+UNREACHABLE_ERRORS = frozenset({60011, 60111, 81013, 86003})
+BUSY_ERRORS = frozenset({-1})
+
+
+def utf8_size(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def text_parts(text: str) -> list[str]:
+    return [part for part in split_text(text, MAX_TEXT_BYTES, utf8_size) if part.strip()]
+
+
+def _with_links(message: OutgoingMessage) -> str:
+    """The text with link buttons written out (WeCom cards here carry only pressed buttons)."""
+    links = [f"{b.label}: {b.url}" for row in message.buttons for b in row if b.url]
+    return "\n".join([message.text, *links]) if links else message.text
+
+
+def _card_parts(message: OutgoingMessage, text: str) -> tuple[str, str]:
+    """(card title, the text for the card's body); a title too long for a card is shortened
+    there and kept whole in the body."""
+    lines = text.splitlines()
+    title = (message.title or (lines[0] if lines else "")).strip()
+    if len(title) > CARD_TITLE_CHARS:
+        return _shorten(title, CARD_TITLE_CHARS), text.strip()
+    if lines and lines[0].strip() == title:
+        lines = lines[1:]
+    return title, "\n".join(lines).strip()
+
+
+def _kind(file: OutgoingFile) -> str:
+    """WeCom's message type for a file: pictures up to 10 MB as images, the rest as files."""
+    return "image" if file.is_photo and len(file.content) <= IMAGE_MAX_BYTES else "file"
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One WeCom message of an ``OutgoingMessage``: a text, a card with buttons, or a file."""
+
+    text: str = ""
+    title: str = ""
+    buttons: tuple[Button, ...] = ()
+    file: OutgoingFile | None = None
+
+
+def render(message: OutgoingMessage) -> list[Step]:
+    """The WeCom messages that deliver ``message``, in order (see the module docstring)."""
+    if message.updates is not None:
+        return [Step(message.text)]  # one update_template_card
+    text = _with_links(message)
+    files = [Step(file=message.file)] if message.file is not None else []
+    pressable = (
+        () if message.to_group else tuple(b for row in message.buttons for b in row if b.data)
+    )
+    if not pressable:
+        return [*(Step(part) for part in text_parts(text)), *files]
+    title, body = _card_parts(message, text)
+    on_card = body if len(body) <= CARD_TEXT_CHARS else ""
+    before = [] if on_card or not body else [Step(part) for part in text_parts(body)]
+    cards = [
+        Step(on_card if start == 0 else "", title, pressable[start : start + CARD_BUTTONS])
+        for start in range(0, len(pressable), CARD_BUTTONS)
+    ]
+    return [*before, *files, *cards]
+
+
+def sends_for(message: OutgoingMessage) -> int:
+    """How many messages WeCom counts against its limits for ``message``."""
+    return max(1, len(render(message)))
+
+
+WECOM_POLICY = SendPolicy(
+    # WeCom silently drops an app's messages beyond 30 a minute and 1,000 an hour to one
+    # member, and group messages beyond 200 a minute: queue under each with a margin (a send
+    # is counted when it starts, WeCom counts it when it arrives, a little later), counting
+    # every WeCom message an outgoing message becomes.
+    per_private_chat=(Limit(29, 61.0), Limit(990, 3601.0)),
+    per_group_chat=(Limit(195, 61.0),),
+    concurrency=4,
+    cost=sends_for,
+)
+
+
+def _menu_entry(name: str) -> dict[str, object]:
+    spec = BY_NAME[name]
+    label = spec.keywords[0] if spec.keywords and current_locale() == "zh_CN" else "/" + name
+    return {"type": "click", "name": label, "key": name}
+
+
+def app_menu() -> dict[str, object]:
+    """The app's menu (menu/create) from the command table, in the current locale; a click
+    comes back as a callback with the command's name as its key."""
+    buttons: list[dict[str, object]] = [_menu_entry(group[0]) for group in APP_MENU[:-1]]
+    more = APP_MENU[-1]
+    buttons.append({"name": _("More"), "sub_button": [_menu_entry(name) for name in more]})
+    return {"button": buttons}
+
+
+class WeComMessenger:
+    """Delivers the core's messages with ``WeComClient``; maps WeCom's errors to the core's."""
+
+    platform = PLATFORM
+
+    def __init__(
+        self, client: WeComClient, *, retry_after: float = 2.0, max_retry_after: float = 60.0
+    ) -> None:
+        self.client = client
+        self.retry_after = retry_after
+        self.max_retry_after = max_retry_after
+        self._next_retry_after = retry_after
+        self._media: OrderedDict[str, bytes] = OrderedDict()
+        self._media_bytes = 0
+
+    # -- sending -----------------------------------------------------------------------------
+
+    async def send(self, chat_id: str, message: OutgoingMessage) -> None:
+        try:
+            if message.updates is not None:
+                await self._update(chat_id, message.updates, message.text)
+            elif message.to_group:
+                await self._send_group(chat_id, message)
+            else:
+                await self._send_private(chat_id, message)
+        except WeComSendError as exc:
+            raise self._neutral(exc) from exc
+        self._next_retry_after = self.retry_after
+
+    async def _update(self, userid: str, response_code: str, outcome: str) -> None:
+        try:
+            replace_name = _shorten(outcome.strip() or "✓", REPLACE_NAME_CHARS)
+            await self.client.update_template_card([userid], response_code, replace_name)
+        except WeComSendError as exc:
+            error = self._neutral(exc)
+            if isinstance(error, PermanentSendError | RecipientUnreachable):
+                logger.info("the pressed card of %s was not updated: %s", userid, exc)
+                return
+            raise error from exc
+
+    async def _send_private(self, userid: str, message: OutgoingMessage) -> None:
+        for step in render(message):
+            if step.file is not None:
+                file = step.file
+                await self.client.send_file([userid], file.name, file.content, kind=_kind(file))
+            elif step.buttons:
+                card = self._card(step.title, step.text, step.buttons)
+                await self._checked(await self.client.send_template_card([userid], card), userid)
+            else:
+                await self._checked(await self.client.send_text([userid], step.text), userid)
+
+    @staticmethod
+    def _card(title: str, text: str, buttons: tuple[Button, ...]) -> dict[str, object]:
+        return button_interaction_card(
+            task_id=f"hw_{secrets.token_hex(12)}",
+            title=title or "…",
+            sub_title_text=text or None,
+            buttons=[(b.label, b.data or "") for b in buttons],
+        )
+
+    @staticmethod
+    async def _checked(result: dict[str, object], userid: str) -> None:
+        if userid in str(result.get("invaliduser") or "").split("|"):
+            raise RecipientUnreachable(f"WeCom does not know the member {userid}")
+
+    async def _send_group(self, chatid: str, message: OutgoingMessage) -> None:
+        for step in render(message):
+            if step.file is not None:
+                file = step.file
+                await self.client.chat_send_file(chatid, file.name, file.content, kind=_kind(file))
+            else:
+                await self.client.chat_send_text(chatid, step.text)
+
+    def _neutral(self, exc: WeComSendError) -> SendError:
+        if exc.errcode in FREQUENCY_ERRORS:
+            seconds = self._next_retry_after
+            self._next_retry_after = min(seconds * 2, self.max_retry_after)
+            return RetryAfter(seconds, str(exc))
+        if exc.errcode is None:
+            if exc.http_status is not None and 400 <= exc.http_status < 500:
+                return PermanentSendError(str(exc))
+            return TransientSendError(str(exc))
+        if exc.errcode in TOKEN_ERRORS or exc.errcode in BUSY_ERRORS:
+            return TransientSendError(str(exc))
+        if exc.errcode in UNREACHABLE_ERRORS:
+            return RecipientUnreachable(str(exc))
+        return PermanentSendError(str(exc))
+
+    # -- files sent by members -----------------------------------------------------------------
+
+    async def prepare(self, event: Event) -> Event:
+        """Fetch the files of an incoming event now, to learn their names and sizes (WeCom's
+        callback carries only a MediaId); the bytes are kept for ``download``."""
+        files = []
+        for file in event.files:
+            try:
+                name, content = await self.client.download_media(file.file_ref)
+            except WeComSendError as exc:
+                logger.warning("WeCom media/get failed (%s); the MediaId is kept", exc)
+                files.append(file)
+                continue
+            self._remember(file.file_ref, content)
+            known_name = None if name == file.file_ref else name
+            files.append(
+                dataclasses.replace(file, file_name=file.file_name or known_name, size=len(content))
+            )
+        return dataclasses.replace(event, files=tuple(files))
+
+    async def download(self, file: IncomingFile) -> bytes:
+        cached = self._media.pop(file.file_ref, None)
+        if cached is not None:
+            self._media_bytes -= len(cached)
+            return cached
+        try:
+            _name, content = await self.client.download_media(file.file_ref)
+        except WeComSendError as exc:
+            raise TransientSendError(str(exc)) from exc
+        return content
+
+    def _remember(self, media_id: str, content: bytes) -> None:
+        if len(content) > MEDIA_CACHE_BYTES:
+            return
+        self._media[media_id] = content
+        self._media_bytes += len(content)
+        while self._media_bytes > MEDIA_CACHE_BYTES:
+            _key, dropped = self._media.popitem(last=False)
+            self._media_bytes -= len(dropped)

@@ -1,0 +1,193 @@
+"""Settings from the environment and an optional ``.env`` file.
+
+Each setting is read and checked once at start-up; a bad value names the variable and
+what is expected, so a misconfigured deployment fails before it talks to anyone.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+
+from bot.core.clock import Clock, SimulatedClock, SystemClock
+from bot.core.i18n import SUPPORTED_LOCALES, _
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class ConfigError(ValueError):
+    """A setting with a value Huiwu cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_path: Path
+    timezone: ZoneInfo
+    locale: str
+    log_level: str
+    clock_start: datetime | None
+    clock_speed: float
+    telegram_token: str | None
+    telegram_api_base_url: str | None
+    webhook_url: str | None
+    webhook_secret: str | None
+    wecom_corp_id: str | None
+    wecom_agent_id: int | None
+    wecom_secret: str | None
+    wecom_token: str | None
+    wecom_aes_key: str | None
+    wecom_api_base_url: str
+    wecom_path: str
+    http_host: str
+    http_port: int
+
+    def make_clock(self) -> Clock:
+        """The one clock for the whole application."""
+        if self.clock_start is None:
+            return SystemClock()
+        return SimulatedClock(self.clock_start, self.clock_speed)
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return bool(self.telegram_token)
+
+    @property
+    def wecom_enabled(self) -> bool:
+        return self.wecom_agent_id is not None and all(
+            (self.wecom_corp_id, self.wecom_secret, self.wecom_token, self.wecom_aes_key)
+        )
+
+
+def _bad(name: str, expected: str, value: str) -> ConfigError:
+    return ConfigError(
+        _("{name}={value!r} is not valid: expected {expected}").format(
+            name=name, value=value, expected=expected
+        )
+    )
+
+
+def load_settings(environ: dict[str, str] | None = None, env_file: str | None = ".env") -> Settings:
+    """Read the settings; the process environment wins over ``.env``."""
+    values: dict[str, str] = {}
+    if env_file and Path(env_file).is_file():
+        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    values.update(os.environ if environ is None else environ)
+
+    def get(name: str, default: str | None = None) -> str | None:
+        value = values.get(name, "").strip()
+        return value or default
+
+    zone_name = get("HUIWU_TZ", "Asia/Shanghai") or "Asia/Shanghai"
+    try:
+        zone = ZoneInfo(zone_name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise _bad("HUIWU_TZ", _("an IANA timezone name such as Asia/Shanghai"), zone_name) from exc
+
+    locale = get("HUIWU_LOCALE", "zh_CN") or "zh_CN"
+    if locale not in SUPPORTED_LOCALES:
+        raise _bad("HUIWU_LOCALE", " / ".join(SUPPORTED_LOCALES), locale)
+
+    log_level = (get("HUIWU_LOG_LEVEL", "INFO") or "INFO").upper()
+    if log_level not in LOG_LEVELS:
+        raise _bad("HUIWU_LOG_LEVEL", " / ".join(LOG_LEVELS), log_level)
+
+    clock_start = None
+    if raw_start := get("HUIWU_CLOCK_START"):
+        try:
+            clock_start = datetime.fromisoformat(raw_start)
+        except ValueError as exc:
+            raise _bad(
+                "HUIWU_CLOCK_START",
+                _("an ISO 8601 time with offset, e.g. 2013-12-02T09:00+08:00"),
+                raw_start,
+            ) from exc
+        if clock_start.tzinfo is None:
+            raise _bad(
+                "HUIWU_CLOCK_START",
+                _("an ISO 8601 time with offset, e.g. 2013-12-02T09:00+08:00"),
+                raw_start,
+            )
+
+    raw_speed = get("HUIWU_CLOCK_SPEED", "1") or "1"
+    try:
+        clock_speed = float(raw_speed)
+    except ValueError:
+        clock_speed = -1.0
+    if not (clock_speed > 0 and math.isfinite(clock_speed)):
+        raise _bad(
+            "HUIWU_CLOCK_SPEED",
+            _("a positive number (3600 = one simulated hour per second)"),
+            raw_speed,
+        )
+
+    agent_id = None
+    if raw_agent := get("WECOM_AGENT_ID"):
+        if not (raw_agent.isascii() and raw_agent.isdigit()):
+            raise _bad("WECOM_AGENT_ID", _("the numeric AgentId of the WeCom app"), raw_agent)
+        agent_id = int(raw_agent)
+
+    aes_key = get("WECOM_AES_KEY")
+    if aes_key is not None and len(aes_key) != 43:
+        raise _bad(
+            "WECOM_AES_KEY",
+            _("the 43-character EncodingAESKey from the WeCom admin console"),
+            "***",
+        )
+
+    raw_port = get("HUIWU_HTTP_PORT", "8080") or "8080"
+    if not (raw_port.isascii() and raw_port.isdigit()) or not 0 < int(raw_port) < 65536:
+        raise _bad("HUIWU_HTTP_PORT", _("a TCP port number from 1 to 65535"), raw_port)
+
+    wecom_path = get("HUIWU_WECOM_PATH", "/wecom/callback") or "/wecom/callback"
+    if not wecom_path.startswith("/"):
+        raise _bad("HUIWU_WECOM_PATH", _("a URL path starting with /"), wecom_path)
+
+    wecom_required = (
+        "WECOM_CORP_ID",
+        "WECOM_AGENT_ID",
+        "WECOM_SECRET",
+        "WECOM_TOKEN",
+        "WECOM_AES_KEY",
+    )
+    wecom_missing = [name for name in wecom_required if not get(name)]
+    if 0 < len(wecom_missing) < len(wecom_required):
+        raise ConfigError(
+            _(
+                "The WeCom settings are incomplete: set {missing} too (or none of the WECOM_* settings)."
+            ).format(missing=", ".join(wecom_missing))
+        )
+    if not wecom_missing and get("HUIWU_WEBHOOK_URL"):
+        raise ConfigError(
+            _(
+                "HUIWU_WEBHOOK_URL and WeCom would both listen on HUIWU_HTTP_PORT: run Telegram with long polling (no HUIWU_WEBHOOK_URL) next to WeCom."
+            )
+        )
+
+    return Settings(
+        db_path=Path(get("HUIWU_DB", "./huiwu.sqlite3") or "./huiwu.sqlite3"),
+        timezone=zone,
+        locale=locale,
+        log_level=log_level,
+        clock_start=clock_start,
+        clock_speed=clock_speed,
+        telegram_token=get("TELEGRAM_BOT_TOKEN"),
+        telegram_api_base_url=get("TELEGRAM_API_BASE_URL"),
+        webhook_url=get("HUIWU_WEBHOOK_URL"),
+        webhook_secret=get("HUIWU_WEBHOOK_SECRET"),
+        wecom_corp_id=get("WECOM_CORP_ID"),
+        wecom_agent_id=agent_id,
+        wecom_secret=get("WECOM_SECRET"),
+        wecom_token=get("WECOM_TOKEN"),
+        wecom_aes_key=aes_key,
+        wecom_api_base_url=get("WECOM_API_BASE_URL", "https://qyapi.weixin.qq.com/cgi-bin/")
+        or "https://qyapi.weixin.qq.com/cgi-bin/",
+        wecom_path=wecom_path,
+        http_host=get("HUIWU_HTTP_HOST", "127.0.0.1") or "127.0.0.1",
+        http_port=int(raw_port),
+    )

@@ -1,0 +1,1 @@
+"""Getting messages out: outbox addressing, the outbox sender, and send limits."""

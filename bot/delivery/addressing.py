@@ -1,0 +1,114 @@
+"""Addressing: turn "tell this member / this group / the sender of this event" into outbox rows.
+
+Each message is built inside the recipient's locale, so one push to ten members can go out
+in two languages. Only platforms that are running get rows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from datetime import datetime
+
+import aiosqlite
+
+from bot.core.app import Huiwu
+from bot.core.i18n import use_locale
+from bot.core.messaging import Event, OutgoingMessage
+from storage import instances, outbox
+from storage.records import MemberRecord
+
+MessageBuilder = Callable[[], OutgoingMessage]
+
+
+async def to_member(
+    conn: aiosqlite.Connection,
+    app: Huiwu,
+    member: MemberRecord,
+    build: MessageBuilder,
+    *,
+    dedupe_key: str | None = None,
+    not_before: datetime | None = None,
+) -> int:
+    """Queue a private message to a member on each running platform; returns rows queued."""
+    plan = await app.plans.get(member.instance_id)
+    queued = 0
+    for identity in await instances.identities_of(app.db, member.id):
+        if identity.platform not in app.platforms:
+            continue
+        with use_locale(member.locale or plan.locale):
+            message = build()
+        row = await outbox.enqueue(
+            conn,
+            platform=identity.platform,
+            chat_id=identity.user_id,
+            payload=message.to_json(),
+            now=app.clock.now(),
+            instance_id=member.instance_id,
+            dedupe_key=f"{dedupe_key}:{identity.platform}" if dedupe_key else None,
+            not_before=not_before,
+            held=not identity.reachable,
+        )
+        queued += row is not None
+    return queued
+
+
+async def to_groups(
+    conn: aiosqlite.Connection,
+    app: Huiwu,
+    instance_id: int,
+    build: MessageBuilder,
+    *,
+    dedupe_key: str | None = None,
+) -> int:
+    """Queue a message to every group chat bound to the plan instance, in the plan's locale."""
+    plan = await app.plans.get(instance_id)
+    queued = 0
+    for platform, chat_id in await instances.group_chats(app.db, instance_id):
+        if platform not in app.platforms:
+            continue
+        with use_locale(plan.locale):
+            message = build()
+        row = await outbox.enqueue(
+            conn,
+            platform=platform,
+            chat_id=chat_id,
+            payload=_as_group(message).to_json(),
+            now=app.clock.now(),
+            instance_id=instance_id,
+            dedupe_key=f"{dedupe_key}:{platform}:{chat_id}" if dedupe_key else None,
+        )
+        queued += row is not None
+    return queued
+
+
+async def to_chat(
+    conn: aiosqlite.Connection, app: Huiwu, event: Event, message: OutgoingMessage
+) -> None:
+    """Answer in the chat an event came from (already built in the event's locale)."""
+    if not event.is_private:
+        message = _as_group(message)
+    await outbox.enqueue(
+        conn,
+        platform=event.platform,
+        chat_id=event.chat_id,
+        payload=message.to_json(),
+        now=app.clock.now(),
+    )
+
+
+async def replies_to_chat(app: Huiwu, event: Event, messages: list[OutgoingMessage]) -> None:
+    """Answer in the chat an event came from, when nothing else is written with the answers."""
+    if not event.is_private:
+        messages = [_as_group(message) for message in messages]
+    await outbox.enqueue_now(
+        app.db,
+        platform=event.platform,
+        chat_id=event.chat_id,
+        payloads=[message.to_json() for message in messages],
+        now=app.clock.now(),
+    )
+
+
+def _as_group(message: OutgoingMessage) -> OutgoingMessage:
+    return dataclasses.replace(message, to_group=True)

@@ -1,0 +1,275 @@
+"""Drains the outbox of one platform: in order per chat, under the platform's limits,
+retrying what failed for a passing reason, never dropping a message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.core.clock import Clock
+from bot.core.messaging import (
+    Messenger,
+    OutgoingMessage,
+    PermanentSendError,
+    RecipientUnreachable,
+    RetryAfter,
+    SendError,
+)
+from bot.delivery.limits import Limit, RateLimiter
+from storage import outbox
+from storage.db import Database
+from storage.records import OutboxRecord
+
+logger = logging.getLogger(__name__)
+
+MAX_IN_MEMORY = 1000  # claimed rows held in memory at once; the rest wait in the outbox
+# A row whose sending raised something unexpected (a bug, a payload we cannot read) is tried
+# again later, this many times in all, then kept as failed with the error for a person to see.
+MAX_UNEXPECTED_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class SendPolicy:
+    """A platform's limits and how hard to retry."""
+
+    overall: Limit | None = None
+    per_private_chat: tuple[Limit, ...] = ()
+    per_group_chat: tuple[Limit, ...] = ()
+    max_backoff: float = 30.0
+    first_backoff: float = 0.2
+    concurrency: int = 8  # sends in flight at once, across chats
+    # How many platform messages one outgoing message becomes (each counts against the limits).
+    cost: Callable[[OutgoingMessage], int] | None = None
+
+
+TELEGRAM_POLICY = SendPolicy(
+    # Telegram: ~30 messages a second overall, ~1 a second per chat with a short burst
+    # allowed, 20 a minute per group. Three in a row to one chat, then one a second on
+    # average; we stay a little under each so that network jitter never tips us over.
+    # Overall, sends are paced evenly: 29 at once and 29 more a second later arrive bunched,
+    # and Telegram, counting arrivals, answers 429 (tests/crash, bench/fanout.py). A bucket
+    # of one and a quarter, not one, lets a send that woke a little late be made up for, and
+    # no second holds more than 29.25: room for a send arriving early by network jitter.
+    overall=Limit(28, 1.0, burst=1.25),
+    per_private_chat=(Limit(19, 20.0, burst=3),),
+    per_group_chat=(Limit(19, 20.0, burst=3), Limit(19, 60.0)),
+)
+
+
+@dataclass
+class SenderStats:
+    sent: int = 0
+    retried: int = 0
+    held: int = 0
+    failed: int = 0
+
+
+class OutboxSender:
+    """One sender per platform; ``wake()`` after enqueueing makes it look at once."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        messenger: Messenger,
+        policy: SendPolicy,
+        *,
+        limiter: RateLimiter | None = None,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.messenger = messenger
+        self.platform = messenger.platform
+        self.policy = policy
+        self.limiter = limiter or RateLimiter()
+        self.stats = SenderStats()
+        self._jitter = jitter
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._idle = asyncio.Event()
+        # Claimed rows wait here per chat; each chat has one worker while it has rows.
+        self._queues: dict[str, deque[OutboxRecord]] = {}
+        self._workers: dict[str, asyncio.Task[None]] = {}
+        self._gate = asyncio.Semaphore(policy.concurrency)
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    async def start(self) -> None:
+        recovered = await outbox.recover_in_flight(self.db, self.platform)
+        # After a crash in the middle of sending, the platform still counts the last window's
+        # sends of the dead process, which our fresh limiter does not know: wait that out.
+        pause = 0.0
+        if recovered:
+            logger.warning(
+                "%s: %d message(s) were in flight at the last stop; sending again",
+                self.platform,
+                recovered,
+            )
+            pause = self.policy.overall.window if self.policy.overall else 0.0
+        self._task = asyncio.create_task(self._run(pause), name=f"outbox-{self.platform}")
+
+    async def stop(self) -> None:
+        tasks = [t for t in (self._task, *self._workers.values()) if t is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def drain(self, seconds: float = 30.0) -> None:
+        """Wait until nothing due is left to send (for tests, the demo and shutdown)."""
+        async with asyncio.timeout(seconds):
+            while True:
+                self._idle.clear()
+                self.wake()
+                await self._idle.wait()
+                pending = await outbox.messages(self.db, platform=self.platform, state="pending")
+                if not any(
+                    r.not_before is None or r.not_before <= self.clock.now() for r in pending
+                ):
+                    return
+
+    async def _run(self, pause: float = 0.0) -> None:
+        await asyncio.sleep(pause)
+        while True:
+            self._wakeup.clear()
+            room = MAX_IN_MEMORY - sum(len(queue) for queue in self._queues.values())
+            batch = []
+            if room > 0:
+                batch = await outbox.claim_due(self.db, self.platform, self.clock.now(), limit=room)
+            for record in batch:
+                self._queues.setdefault(record.chat_id, deque()).append(record)
+                if record.chat_id not in self._workers:
+                    self._workers[record.chat_id] = asyncio.create_task(
+                        self._serve_chat(record.chat_id), name=f"outbox-{self.platform}-chat"
+                    )
+            if batch and len(batch) == room:
+                continue  # there may be more due; rows queued meanwhile set the wakeup anyway
+            if not self._workers:
+                self._idle.set()
+            next_due = await outbox.next_due_time(self.db, self.platform)
+            timeout = self.clock.real_seconds_until(next_due) if next_due else None
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(None if timeout is None else max(timeout, 0.01)):
+                    await self._wakeup.wait()
+
+    async def _serve_chat(self, chat_id: str) -> None:
+        """Send one chat's claimed rows in order; other chats go on meanwhile."""
+        queue = self._queues[chat_id]
+        try:
+            while queue:
+                record = queue.popleft()
+                try:
+                    delivered = await self._deliver(record)
+                except Exception as exc:
+                    await self._set_aside(record, queue, exc)
+                    return
+                if not delivered:
+                    # The chat cannot be reached: keep its later messages too, in order.
+                    while queue:
+                        later = queue.popleft()
+                        await outbox.hold(self.db, later.id, "held behind an unreachable chat")
+                        self.stats.held += 1
+        finally:
+            del self._queues[chat_id]
+            del self._workers[chat_id]
+            self.wake()
+
+    async def _set_aside(
+        self, record: OutboxRecord, queue: deque[OutboxRecord], error: Exception
+    ) -> None:
+        """Something unexpected broke a send: try the row again later, with the chat's later
+        rows behind it (in order), instead of leaving them all claimed until a restart."""
+        logger.exception(
+            "%s: message %d raised an unexpected error (attempt %d)",
+            self.platform,
+            record.id,
+            record.attempts,
+        )
+        reason = f"{type(error).__name__}: {error}"
+        retry_at = self.clock.now()
+        if record.attempts >= MAX_UNEXPECTED_ATTEMPTS:
+            await outbox.mark_failed(self.db, record.id, reason)
+            self.stats.failed += 1
+        else:
+            delay = self.policy.first_backoff * 2 ** (record.attempts - 1)
+            retry_at += timedelta(seconds=min(delay, self.policy.max_backoff))
+            await outbox.retry_later(self.db, record.id, retry_at, reason)
+            self.stats.retried += 1
+        while queue:
+            await outbox.retry_later(
+                self.db, queue.popleft().id, retry_at, "behind a failed message"
+            )
+
+    def _limits(self, chat_id: str, message: OutgoingMessage) -> list[tuple[str, str, Limit]]:
+        limits: list[tuple[str, str, Limit]] = []
+        if self.policy.overall:
+            limits.append(("overall", "", self.policy.overall))
+        if message.to_group:
+            limits.extend(
+                (f"group{i}", chat_id, limit) for i, limit in enumerate(self.policy.per_group_chat)
+            )
+        else:
+            limits.extend(
+                (f"private{i}", chat_id, limit)
+                for i, limit in enumerate(self.policy.per_private_chat)
+            )
+        return limits
+
+    async def _deliver(self, record: OutboxRecord) -> bool:
+        """Send one row until it is sent, held or refused for good; False if held."""
+        message = OutgoingMessage.from_json(record.payload)
+        backoff = self.policy.first_backoff
+        while True:
+            limits = self._limits(record.chat_id, message)
+            for _slot in range(self.policy.cost(message) if self.policy.cost else 1):
+                await self.limiter.acquire(limits)
+            try:
+                # Only the request and recording it take a slot (waits for limits and backoff
+                # do not): marking within the slot bounds what a crash can send twice to the
+                # sends in flight, at most `concurrency` and one per chat.
+                async with self._gate:
+                    await self.messenger.send(record.chat_id, message)
+                    await outbox.mark_sent(self.db, record.id, self.clock.now())
+            except RecipientUnreachable as exc:
+                await outbox.hold(self.db, record.id, str(exc))
+                self.stats.held += 1
+                logger.info(
+                    "%s: chat %s unreachable, message %d held",
+                    self.platform,
+                    record.chat_id,
+                    record.id,
+                )
+                return False
+            except RetryAfter as exc:
+                self.stats.retried += 1
+                await asyncio.sleep(exc.seconds + 0.05)
+                continue
+            except PermanentSendError as exc:
+                await outbox.mark_failed(self.db, record.id, str(exc))
+                self.stats.failed += 1
+                logger.error("%s: message %d refused for good: %s", self.platform, record.id, exc)
+                return True
+            except (SendError, OSError) as exc:
+                self.stats.retried += 1
+                logger.info(
+                    "%s: message %d failed (%s); retrying in %.1f s",
+                    self.platform,
+                    record.id,
+                    exc,
+                    backoff,
+                )
+                await asyncio.sleep(backoff * (1 + self._jitter() / 2))
+                backoff = min(backoff * 2, self.policy.max_backoff)
+                continue
+            self.stats.sent += 1
+            return True

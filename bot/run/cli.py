@@ -1,0 +1,322 @@
+"""The ``huiwu`` command line: plans, running the bot, the demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.core.config import ConfigError, Settings, load_settings
+from bot.core.i18n import _, set_default_locale
+from bot.plan import PlanError, load_plan
+from bot.plan.export import plan_to_data
+from bot.tasks.texts import timeline_text
+
+if TYPE_CHECKING:
+    from bot.adapters.wecom.client import WeComClient
+
+EXIT_INVALID = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="huiwu", description="Huiwu (会务): run a meeting work plan on Telegram and WeCom."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    plan = commands.add_parser("plan", help="check, load or import a plan").add_subparsers(
+        dest="plan_command", required=True
+    )
+    check = plan.add_parser("check", help="validate a plan and print its timeline")
+    check.add_argument("file")
+    check.add_argument("--json", action="store_true", help="print the normalised plan as JSON")
+    load = plan.add_parser("load", help="store a plan in the database as a new plan instance")
+    load.add_argument("file")
+    imp = plan.add_parser("import", help="turn a work-plan document (.txt / .docx) into a plan")
+    imp.add_argument("file")
+    imp.add_argument("-o", "--output", required=True, help="where to write the plan (.toml)")
+    imp.add_argument("--roster", help="a TOML file with [[roster]] entries to match names against")
+
+    commands.add_parser("run", help="run the bot on every platform whose settings are present")
+
+    wecom = commands.add_parser("wecom", help="WeCom (企业微信) set-up").add_subparsers(
+        dest="wecom_command", required=True
+    )
+    chat = wecom.add_parser(
+        "create-chat", help="create the plan's WeCom group chat (or bind one the app created)"
+    )
+    chat.add_argument("--plan", type=int, help="plan instance number (default: the newest)")
+    chat.add_argument("--chatid", help="bind this existing chat instead of creating one")
+    backup = commands.add_parser("backup", help="copy the database (safe while the bot runs)")
+    backup.add_argument("out", help="the backup file to write")
+    export = commands.add_parser(
+        "export", help="a plan instance's documents, or all its data as JSON"
+    )
+    export.add_argument("instance", type=int, help="the plan instance number")
+    export.add_argument("--out", help="the folder for the .docx / .xlsx files (and the JSON)")
+    export.add_argument("--json", action="store_true", help="all the instance's data as JSON")
+    restore = commands.add_parser(
+        "restore", help="restore a backup file, or add a plan instance from its JSON export"
+    )
+    restore.add_argument("file")
+    restore.add_argument("--force", action="store_true", help="replace an existing database")
+
+    demo = commands.add_parser("demo", help="run the seed plan end to end on the built-in emulator")
+    demo.add_argument("--platform", choices=["telegram", "wecom"], default="telegram")
+    demo.add_argument("--quiet", action="store_true", help="print only the summary figures")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    # Errors in the settings themselves are already told in the chosen language, if valid.
+    set_default_locale(os.environ.get("HUIWU_LOCALE"))
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(_("Configuration error: {error}").format(error=exc), file=sys.stderr)
+        return EXIT_INVALID
+    set_default_locale(settings.locale)
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # Every request and every rescheduled wake-up would otherwise fill the log at INFO.
+    for chatty in ("httpx", "apscheduler"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+    if args.command == "plan":
+        if args.plan_command == "check":
+            return _plan_check(args.file, as_json=args.json)
+        if args.plan_command == "load":
+            return asyncio.run(_plan_load(settings, args.file))
+        return _plan_import(args.file, args.output, args.roster)
+    if args.command == "run":
+        return asyncio.run(_run(settings))
+    if args.command in ("backup", "export", "restore"):
+        from bot.run import cli_data
+
+        if args.command == "backup":
+            return asyncio.run(cli_data.backup(settings, args.out))
+        if args.command == "export":
+            return asyncio.run(cli_data.export(settings, args.instance, args.out, args.json))
+        return asyncio.run(cli_data.restore(settings, args.file, args.force))
+    if args.command == "wecom":
+        return asyncio.run(_wecom_create_chat(settings, args.plan, args.chatid))
+    if args.platform == "wecom":
+        from bot.sandbox.demo.wecom import run_wecom_demo
+
+        return asyncio.run(run_wecom_demo(quiet=args.quiet))
+    from bot.sandbox.demo.telegram import run_demo
+
+    return asyncio.run(run_demo(quiet=args.quiet))
+
+
+def _print_plan_error(exc: PlanError) -> None:
+    for problem in exc.problems:
+        print(
+            _("{file}: error: {problem}").format(file=exc.source, problem=problem), file=sys.stderr
+        )
+    for warning in exc.warnings:
+        print(
+            _("{file}: warning: {problem}").format(file=exc.source, problem=warning),
+            file=sys.stderr,
+        )
+
+
+def _plan_check(file: str, *, as_json: bool) -> int:
+    try:
+        plan = load_plan(file)
+    except PlanError as exc:
+        _print_plan_error(exc)
+        return EXIT_INVALID
+    if as_json:
+        print(json.dumps(plan_to_data(plan), ensure_ascii=False, indent=2))
+    else:
+        print(timeline_text(plan))
+    for warning in plan.warnings:
+        print(_("{file}: warning: {problem}").format(file=file, problem=warning), file=sys.stderr)
+    return 0
+
+
+def _plan_import(file: str, output: str, roster: str | None) -> int:
+    from bot.plan.importer import import_plan
+
+    try:
+        result = import_plan(file, roster_path=roster)
+    except (OSError, ValueError) as exc:
+        print(_("{file}: error: {problem}").format(file=file, problem=exc), file=sys.stderr)
+        return EXIT_INVALID
+    Path(output).write_text(result.toml_text, encoding="utf-8")
+    for issue in result.warnings:
+        print(
+            _("{file}:{line}: warning: {problem} — {text}").format(
+                file=file, line=issue.line, problem=issue.message, text=issue.text
+            ),
+            file=sys.stderr,
+        )
+    for name in result.new_members:
+        print(
+            _("{file}: new roster entry to complete: {name}").format(file=file, name=name),
+            file=sys.stderr,
+        )
+    print(_("Wrote {output}; check it with: huiwu plan check {output}").format(output=output))
+    return 0
+
+
+async def _plan_load(settings: Settings, file: str) -> int:
+    from bot.plan.loading import store_plan
+    from storage import instances
+    from storage.db import Database
+
+    try:
+        plan = load_plan(file)
+    except PlanError as exc:
+        _print_plan_error(exc)
+        return EXIT_INVALID
+    text = await asyncio.to_thread(Path(file).read_text, encoding="utf-8")
+    clock = settings.make_clock()
+    db = await Database.open(settings.db_path)
+    try:
+        async with db.transaction() as conn:
+            instance_id = await store_plan(conn, plan, text, loaded_by="cli", now=clock.now())
+            codes = []
+            for member in await instances.members_of(db, instance_id):
+                identities = await instances.identities_of(db, member.id)
+                if not any(i.platform == "telegram" for i in identities):
+                    codes.append(
+                        (member.name, await instances.create_invite(conn, member.id, clock.now()))
+                    )
+    finally:
+        await db.close()
+    print(
+        _("Loaded “{plan}” as plan instance {id} into {db}.").format(
+            plan=plan.title, id=instance_id, db=settings.db_path
+        )
+    )
+    if codes:
+        print(
+            _(
+                "Telegram invite codes (each person sends /start CODE to the bot, or opens https://t.me/<bot>?start=CODE):"
+            )
+        )
+        for name, code in codes:
+            print(f"  {name}: {code}")
+    print(
+        _(
+            "Then add the bot to the plan's group and send /setup {id} there as the organizer."
+        ).format(id=instance_id)
+    )
+    wecom_members = [m for m in plan.members if m.wecom_userid]
+    if settings.wecom_enabled and wecom_members:
+        print(
+            _(
+                "On WeCom the {count} member(s) with a wecom_userid need no invite; create the plan's group chat with: huiwu wecom create-chat --plan {id}"
+            ).format(count=len(wecom_members), id=instance_id)
+        )
+    return 0
+
+
+def _wecom_client(settings: Settings) -> WeComClient:
+    from bot.adapters.wecom.client import WeComClient
+
+    return WeComClient(
+        corp_id=settings.wecom_corp_id or "",
+        corp_secret=settings.wecom_secret or "",
+        agent_id=settings.wecom_agent_id or 0,
+        api_base_url=settings.wecom_api_base_url,
+    )
+
+
+async def _wecom_create_chat(settings: Settings, plan: int | None, chatid: str | None) -> int:
+    from bot.adapters.wecom.client import WeComSendError
+    from bot.adapters.wecom.group_chat import ChatSetupError, create_or_bind_chat
+    from storage.db import Database
+
+    if not settings.wecom_enabled:
+        print(
+            _("WeCom is not configured: set the WECOM_* settings (see .env.example)."),
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
+    db = await Database.open(settings.db_path)
+    try:
+        async with _wecom_client(settings) as client:
+            bound = await create_or_bind_chat(
+                db, client, settings.make_clock(), instance_id=plan, chatid=chatid
+            )
+    except (ChatSetupError, WeComSendError) as exc:
+        print(_("Error: {error}").format(error=exc), file=sys.stderr)
+        return EXIT_INVALID
+    finally:
+        await db.close()
+    message = (
+        _("Created the WeCom group chat {chatid} for plan instance {id} with {count} members.")
+        if bound.created
+        else _("Bound the WeCom group chat {chatid} to plan instance {id}.")
+    )
+    print(message.format(chatid=bound.chatid, id=bound.instance_id, count=len(bound.members)))
+    return 0
+
+
+async def _run(settings: Settings) -> int:
+    from bot.run.runtime import Runtime, TelegramOptions, WeComOptions
+
+    if not settings.telegram_enabled and not settings.wecom_enabled:
+        print(
+            _(
+                "No platform is configured: set TELEGRAM_BOT_TOKEN and/or the WECOM_* settings (see .env.example)."
+            ),
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
+    telegram = None
+    if settings.telegram_enabled:
+        telegram = TelegramOptions(
+            token=settings.telegram_token or "",
+            base_url=settings.telegram_api_base_url,
+            webhook_url=settings.webhook_url,
+            webhook_secret=settings.webhook_secret,
+            listen_host=settings.http_host,
+            listen_port=settings.http_port,
+        )
+    wecom = None
+    if settings.wecom_enabled:
+        wecom = WeComOptions(
+            corp_id=settings.wecom_corp_id or "",
+            agent_id=settings.wecom_agent_id or 0,
+            secret=settings.wecom_secret or "",
+            token=settings.wecom_token or "",
+            aes_key=settings.wecom_aes_key or "",
+            api_base_url=settings.wecom_api_base_url,
+            listen_host=settings.http_host,
+            listen_port=settings.http_port,
+            path=settings.wecom_path,
+        )
+    runtime = Runtime(
+        str(settings.db_path),
+        settings.make_clock(),
+        settings.locale,
+        telegram=telegram,
+        wecom=wecom,
+    )
+    await runtime.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runtime.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""``huiwu backup``, ``huiwu export`` and ``huiwu restore``: the data's safety from the
+command line (``bot.run.cli`` parses the arguments and calls these)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from bot.core.app import Huiwu
+from bot.core.config import Settings
+from bot.core.i18n import _
+from bot.reports.export import export_documents
+from bot.run.backup import BackupError, backup_database, is_sqlite_file, restore_database
+from bot.run.snapshot import SnapshotError, export_instance, restore_instance
+from storage import instances
+from storage.db import Database
+
+EXIT_INVALID = 2
+
+
+def _write(folder: str, name: str, content: bytes) -> Path:
+    target = Path(folder) / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(content)
+    return target
+
+
+def _error(message: str) -> int:
+    print(_("error: {problem}").format(problem=message), file=sys.stderr)
+    return EXIT_INVALID
+
+
+async def backup(settings: Settings, out: str) -> int:
+    try:
+        info = await asyncio.to_thread(backup_database, Path(settings.db_path), Path(out))
+    except (BackupError, OSError) as exc:
+        return _error(str(exc))
+    print(
+        _("Backed up {db} to {out} ({size} bytes, schema version {version}, {rows} rows).").format(
+            db=settings.db_path,
+            out=out,
+            size=info.size,
+            version=info.schema_version,
+            rows=sum(info.tables.values()),
+        )
+    )
+    return 0
+
+
+async def export(settings: Settings, instance_id: int, out: str | None, as_json: bool) -> int:
+    db = await Database.open(settings.db_path)
+    try:
+        if await instances.get_instance(db, instance_id) is None:
+            return _error(_("there is no plan instance {id}").format(id=instance_id))
+        if as_json:
+            text = json.dumps(await export_instance(db, instance_id), ensure_ascii=False, indent=1)
+            if out is None:
+                print(text)
+                return 0
+            name = f"instance-{instance_id}.json"
+            target = await asyncio.to_thread(_write, out, name, text.encode("utf-8"))
+            print(_("Wrote {file}").format(file=target))
+        if out is not None:
+            app = Huiwu(db, settings.make_clock(), settings.locale)
+            for file in await export_documents(app, instance_id):
+                target = await asyncio.to_thread(_write, out, file.name, file.content)
+                print(_("Wrote {file}").format(file=target))
+        elif not as_json:
+            return _error(_("give --out DIR for the documents, or --json"))
+    finally:
+        await db.close()
+    return 0
+
+
+async def restore(settings: Settings, source: str, force: bool) -> int:
+    path = Path(source)
+    try:
+        is_backup = await asyncio.to_thread(is_sqlite_file, path)
+    except OSError as exc:
+        return _error(str(exc))
+    if is_backup:
+        try:
+            info = await asyncio.to_thread(
+                restore_database, path, Path(settings.db_path), force=force
+            )
+        except (BackupError, OSError) as exc:
+            return _error(str(exc))
+        print(
+            _("Restored {db} from {file} ({rows} rows).").format(
+                db=settings.db_path, file=source, rows=sum(info.tables.values())
+            )
+        )
+        return 0
+    try:
+        snapshot = json.loads(await asyncio.to_thread(path.read_text, encoding="utf-8"))
+        db = await Database.open(settings.db_path)
+        try:
+            result = await restore_instance(db, snapshot)
+        finally:
+            await db.close()
+    except (SnapshotError, ValueError, OSError) as exc:
+        return _error(str(exc))
+    print(
+        _("Restored the plan instance from {file} as instance {id} ({rows} rows).").format(
+            file=source, id=result.instance_id, rows=sum(result.rows.values())
+        )
+    )
+    for table, count in result.skipped.items():
+        print(
+            _("{table}: {count} row(s) were already there and were kept.").format(
+                table=table, count=count
+            ),
+            file=sys.stderr,
+        )
+    return 0

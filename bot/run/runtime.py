@@ -1,0 +1,201 @@
+"""Start-up and shutdown in one place: database, clock, core, platforms, scheduler.
+
+``huiwu run``, ``huiwu demo`` and the end-to-end tests all build the bot here, so what the
+tests exercise is what runs in production.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from telegram.ext import Application
+
+from bot.adapters.telegram import adapter as telegram_adapter
+from bot.adapters.wecom.client import DEFAULT_API_BASE_URL, WeComClient, WeComSendError
+from bot.adapters.wecom.events import PLATFORM as WECOM
+from bot.adapters.wecom.journal import StoredJournal
+from bot.adapters.wecom.messenger import WECOM_POLICY, WeComMessenger, app_menu
+from bot.adapters.wecom.server import WeComCallbackServer
+from bot.core.app import Huiwu, PlatformInfo
+from bot.core.clock import Clock
+from bot.core.i18n import use_locale
+from bot.core.messaging import Event
+from bot.delivery.limits import RateLimiter
+from bot.delivery.sender import TELEGRAM_POLICY, OutboxSender, SendPolicy
+from bot.run.scheduler import PlanScheduler
+from handlers.router import dispatch
+from storage.db import Database
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class TelegramOptions:
+    token: str
+    base_url: str | None = None
+    base_file_url: str | None = None
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    listen_host: str = "127.0.0.1"
+    listen_port: int = 8080
+    register_commands: bool = True
+    # Telegram's limits; a benchmark measuring the core's own speed may lift them.
+    policy: SendPolicy = TELEGRAM_POLICY
+    # The send limits' time: real, or a VirtualTime shared with the emulator (tests, demo).
+    rate_clock: Callable[[], float] = time.monotonic
+    rate_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+
+
+@dataclass
+class WeComOptions:
+    corp_id: str
+    agent_id: int
+    secret: str
+    token: str
+    aes_key: str
+    api_base_url: str = DEFAULT_API_BASE_URL
+    listen_host: str = "127.0.0.1"
+    listen_port: int = 8080
+    path: str = "/wecom/callback"
+    create_menu: bool = True
+    retry_after: float = 2.0  # first wait after 45009/45033; doubles while they last
+    # Send limits count real time; tests pass a virtual clock shared with the emulator.
+    rate_clock: Callable[[], float] = time.monotonic
+    rate_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+
+
+@dataclass
+class Runtime:
+    """A running Huiwu: ``await runtime.start()`` … ``await runtime.stop()``."""
+
+    db_path: str
+    clock: Clock
+    default_locale: str = "zh_CN"
+    telegram: TelegramOptions | None = None
+    wecom: WeComOptions | None = None
+    app: Huiwu = field(init=False)
+    scheduler: PlanScheduler = field(init=False)
+    telegram_application: Application | None = field(init=False, default=None)
+    wecom_client: WeComClient | None = field(init=False, default=None)
+    wecom_server: WeComCallbackServer | None = field(init=False, default=None)
+
+    async def start(self) -> None:
+        db = await Database.open(self.db_path)
+        self.app = Huiwu(db, self.clock, self.default_locale)
+        if self.telegram is not None:
+            await self._start_telegram(self.telegram)
+        if self.wecom is not None:
+            await self._start_wecom(self.wecom)
+        for info in self.app.platforms.values():
+            await info.sender.start()
+        self.scheduler = PlanScheduler(self.app)
+        await self.scheduler.start()
+        logger.info("Huiwu started with platforms: %s", ", ".join(self.app.platforms) or "none")
+
+    async def handle(self, event: Event) -> None:
+        await dispatch(self.app, event)
+
+    async def _start_telegram(self, options: TelegramOptions) -> None:
+        application = telegram_adapter.build_application(
+            options.token, base_url=options.base_url, base_file_url=options.base_file_url
+        )
+        telegram_adapter.install(application, self.handle)
+        await application.initialize()
+        if options.register_commands:
+            await telegram_adapter.register_commands(application)
+        messenger = telegram_adapter.TelegramMessenger(application)
+        sender = OutboxSender(
+            self.app.db,
+            self.clock,
+            messenger,
+            options.policy,
+            limiter=RateLimiter(clock=options.rate_clock, sleep=options.rate_sleep),
+        )
+        self.app.add_platform(
+            telegram_adapter.PLATFORM,
+            PlatformInfo(
+                sender,
+                invite_link=telegram_adapter.invite_link(application.bot.username),
+            ),
+        )
+        await application.start()
+        assert application.updater is not None
+        if options.webhook_url:
+            await application.updater.start_webhook(
+                listen=options.listen_host,
+                port=options.listen_port,
+                url_path="telegram",
+                webhook_url=options.webhook_url,
+                secret_token=options.webhook_secret,
+            )
+        else:
+            await application.updater.start_polling(
+                poll_interval=0.0, timeout=30, drop_pending_updates=False
+            )
+        self.telegram_application = application
+
+    async def _start_wecom(self, options: WeComOptions) -> None:
+        client = WeComClient(
+            corp_id=options.corp_id,
+            corp_secret=options.secret,
+            agent_id=options.agent_id,
+            api_base_url=options.api_base_url,
+            max_backoff_retries=0,  # the outbox sender waits instead, holding no send slot
+            clock=options.rate_clock,
+            sleep=options.rate_sleep,
+        )
+        self.wecom_client = client
+        messenger = WeComMessenger(client, retry_after=options.retry_after)
+        limiter = RateLimiter(clock=options.rate_clock, sleep=options.rate_sleep)
+        sender = OutboxSender(self.app.db, self.clock, messenger, WECOM_POLICY, limiter=limiter)
+        self.app.add_platform(WECOM, PlatformInfo(sender))
+        server = WeComCallbackServer(
+            corp_id=options.corp_id,
+            token=options.token,
+            aes_key=options.aes_key,
+            agent_id=options.agent_id,
+            sink=self.handle,
+            prepare=messenger.prepare,
+            journal=StoredJournal(self.app.db, self.clock),
+            path=options.path,
+            host=options.listen_host,
+            port=options.listen_port,
+        )
+        await server.start()
+        self.wecom_server = server
+        await server.resume()
+        if options.create_menu:
+            with use_locale(self.default_locale):
+                menu = app_menu()
+            try:
+                await client.create_menu(menu)
+            except WeComSendError as exc:  # the text commands work without a menu
+                logger.warning("could not set the WeCom app menu: %s", exc)
+
+    async def join(self, seconds: float = 30.0) -> None:
+        """Wait until the platforms' received events are handled and what is due is sent."""
+        if self.wecom_server is not None:
+            await self.wecom_server.join(seconds)
+        await self.app.drain(seconds)
+
+    async def stop(self) -> None:
+        if self.wecom_server is not None:
+            await self.wecom_server.stop()
+        await self.scheduler.stop()
+        application = self.telegram_application
+        if application is not None:
+            if application.updater and application.updater.running:
+                await application.updater.stop()
+            if application.running:
+                await application.stop()
+        for info in self.app.platforms.values():
+            await info.sender.stop()
+        if application is not None:
+            await application.shutdown()
+        if self.wecom_client is not None:
+            await self.wecom_client.close()
+        await self.app.db.close()

@@ -1,0 +1,133 @@
+"""Wakes the core when the clock reaches the next step of any running plan.
+
+``tick`` runs what is due (phases, then reminders) and says when the next thing is due.
+APScheduler (``AsyncIOScheduler``) holds the one wake-up job: the next due instant on the
+injected clock (real, simulated or manual) is converted to real seconds with
+``Clock.real_seconds_until`` and the job is replaced after every tick and whenever
+``Huiwu.schedule_changed`` is set (a group bound, a phase advanced, a pause, a return).
+A ManualClock never makes anything due by itself: tests and the demo move it and call
+``tick`` (the hourly look-again still runs, and finds nothing new).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+
+from bot.core.app import Huiwu
+from bot.core.clock import ManualClock
+from bot.reminders import engine
+from bot.tasks import phases
+
+logger = logging.getLogger(__name__)
+
+IDLE_RECHECK_SECONDS = 3600.0  # look again at least this often (real seconds)
+RETRY_SECONDS = 1.0  # after a failed tick
+MIN_WAIT_SECONDS = 0.05  # never spin, even if something is due at once again
+WAKE_JOB = "huiwu-wake"
+
+
+async def tick(app: Huiwu) -> datetime | None:
+    """Run what the clock says is due; return when the next step or reminder is due."""
+    times = [await phases.tick(app), await engine.run_due(app)]
+    return min((t for t in times if t is not None), default=None)
+
+
+async def run_until(
+    app: Huiwu,
+    clock: ManualClock,
+    until: datetime,
+    on_step: Callable[[datetime], Awaitable[None]] | None = None,
+) -> None:
+    """Move a ManualClock to ``until`` through every due time on the way, ticking and
+    delivering at each: weeks of a plan in seconds, with nothing skipped (demo, tests)."""
+    while True:
+        next_due = await tick(app)
+        await app.drain()
+        if on_step is not None:
+            await on_step(clock.now())
+        if next_due is None or next_due > until or next_due <= clock.now():
+            break
+        await clock.set(next_due)
+    if clock.now() < until:
+        await clock.set(until)
+        await tick(app)
+        await app.drain()
+        if on_step is not None:
+            await on_step(clock.now())
+
+
+class PlanScheduler:
+    """Runs ``tick`` when the clock reaches the next due time, and on changes."""
+
+    def __init__(self, app: Huiwu) -> None:
+        self.app = app
+        self.next_due: datetime | None = None
+        self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self._lock = asyncio.Lock()
+        self._watcher: asyncio.Task[None] | None = None
+        self._stopped = False
+
+    async def start(self) -> None:
+        self._scheduler.start()
+        self._watcher = asyncio.create_task(self._watch_changes(), name="plan-scheduler")
+
+    async def stop(self) -> None:
+        self._stopped = True
+        if self._watcher:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+        self._scheduler.shutdown(wait=False)
+        async with self._lock:  # let a tick in progress finish before the database closes
+            pass
+
+    async def _watch_changes(self) -> None:
+        changed = self.app.schedule_changed
+        await self.wake()
+        while True:
+            await changed.wait()
+            await self.wake()
+
+    async def wake(self) -> None:
+        """Tick now, then set the one wake-up job for the next due time."""
+        async with self._lock:
+            if self._stopped:
+                return
+            self.app.schedule_changed.clear()
+            try:
+                self.next_due = await tick(self.app)
+            except Exception:
+                logger.exception("the scheduled tick failed; trying again shortly")
+                self._arm(RETRY_SECONDS)
+                return
+            # Look again at least hourly: another process (huiwu wecom create-chat) may have
+            # started a plan, which nothing here announces.
+            if self.next_due is None:
+                self._arm(IDLE_RECHECK_SECONDS)
+            else:
+                wait = self.app.clock.real_seconds_until(self.next_due)
+                self._arm(min(wait, IDLE_RECHECK_SECONDS))
+
+    def _arm(self, real_seconds: float) -> None:
+        if math.isinf(real_seconds):  # a ManualClock: only moving it makes anything due
+            if self._scheduler.get_job(WAKE_JOB) is not None:
+                self._scheduler.remove_job(WAKE_JOB)
+            return
+        # APScheduler counts in the machine's real time: hand it a real instant.
+        run_at = datetime.now(UTC) + timedelta(seconds=max(real_seconds, MIN_WAIT_SECONDS))
+        self._scheduler.add_job(
+            self.wake,
+            DateTrigger(run_date=run_at),
+            id=WAKE_JOB,
+            replace_existing=True,
+            misfire_grace_time=None,
+            coalesce=True,
+        )

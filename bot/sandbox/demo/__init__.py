@@ -1,0 +1,1 @@
+"""``huiwu demo``: the story, told on Telegram or on WeCom."""

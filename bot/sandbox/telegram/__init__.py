@@ -1,0 +1,1 @@
+"""A loopback emulator of the Telegram Bot API and its simulated people."""
