@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.core.i18n import _
+from bot.core.oserrors import os_error_reason
 from bot.plan.cn_dates import (
     DateSpan,
     MeetingOffset,
@@ -176,12 +177,18 @@ def read_document(path: str | Path) -> str:
     path = Path(path)
     if path.suffix.lower() not in (*DOCUMENT_SUFFIXES, ""):
         raise PlanImportError(
-            f"{path}: only .txt and .docx documents can be imported (save .doc as .docx)"
+            _(
+                "{file}: only .txt and .docx documents can be imported (save a .doc or .pdf as .docx)"
+            ).format(file=path)
         )
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise PlanImportError(f"{path}: cannot read the file: {exc.strerror}") from exc
+        raise PlanImportError(
+            _("{file}: cannot read the file: {reason}").format(
+                file=path, reason=os_error_reason(exc)
+            )
+        ) from exc
     return document_text(data, path.name, source=str(path))
 
 
@@ -189,16 +196,22 @@ def document_text(data: bytes, file_name: str, *, source: str | None = None) -> 
     """The text of a document's bytes (a file sent in chat): .docx by content, else text."""
     if file_name.lower().endswith(".docx"):
         return _read_docx(data, source or file_name)
-    return _decode(data)
+    return _decode(data, source or file_name)
 
 
-def _decode(data: bytes) -> str:
+def _decode(data: bytes, source: str) -> str:
+    if b"\x00" in data:  # a binary file (a .pdf, a .doc, an image) renamed
+        raise PlanImportError(
+            _("{file}: not a text document (neither UTF-8 nor GB18030 text)").format(file=source)
+        )
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise PlanImportError("the text is neither UTF-8 nor GB18030")
+    raise PlanImportError(
+        _("{file}: not a text document (neither UTF-8 nor GB18030 text)").format(file=source)
+    )
 
 
 def _read_docx(data: bytes, source: str) -> str:
@@ -213,7 +226,9 @@ def _read_docx(data: bytes, source: str) -> str:
     try:
         document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as exc:
-        raise PlanImportError(f"{source}: not a readable .docx document") from exc
+        raise PlanImportError(
+            _("{file}: not a readable .docx document").format(file=source)
+        ) from exc
     lines: list[str] = []
     for block in document.element.body.iterchildren():
         tag = block.tag.rsplit("}", 1)[-1]
@@ -231,14 +246,22 @@ def load_roster(path: str | Path) -> list[dict[str, Any]]:
     try:
         raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
-        raise PlanImportError(f"{path}: cannot read the roster: {exc.strerror}") from exc
+        raise PlanImportError(
+            _("{file}: cannot read the roster: {reason}").format(
+                file=path, reason=os_error_reason(exc)
+            )
+        ) from exc
     except tomllib.TOMLDecodeError as exc:
-        raise PlanImportError(f"{path}: the roster is not valid TOML: {exc}") from exc
+        raise PlanImportError(
+            _("{file}: the roster is not valid TOML: {problem}").format(file=path, problem=exc)
+        ) from exc
     entries = raw.get("roster")
     if not isinstance(entries, list) or not all(
         isinstance(entry, dict) and entry.get("id") and entry.get("name") for entry in entries
     ):
-        raise PlanImportError(f"{path}: needs [[roster]] entries, each with an id and a name")
+        raise PlanImportError(
+            _("{file}: needs [[roster]] entries, each with an id and a name").format(file=path)
+        )
     return [dict(entry) for entry in entries]
 
 
@@ -1079,7 +1102,9 @@ class _Importer:
             plan = load_plan_text(toml_text, source=self.source)
         except PlanError as exc:
             raise PlanImportError(
-                f"{self.source}: the imported plan does not check: {exc}"
+                _("{file}: the imported plan does not check: {problem}").format(
+                    file=self.source, problem=exc
+                )
             ) from exc
         for warning in plan.warnings:
             self._record(self._line_named_in(warning), warning)

@@ -12,6 +12,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from telegram import error as tg_error
 from telegram.ext import Application
 
 from bot.adapters.telegram import adapter as telegram_adapter
@@ -26,9 +27,15 @@ from bot.core.i18n import use_locale
 from bot.core.messaging import Event
 from bot.delivery.limits import RateLimiter
 from bot.delivery.sender import TELEGRAM_POLICY, OutboxSender, SendPolicy
+from bot.run.failures import (
+    listen_error,
+    open_database,
+    telegram_token_rejected,
+    until_reachable,
+    wecom_credentials_rejected,
+)
 from bot.run.scheduler import PlanScheduler
 from handlers.router import dispatch
-from storage.db import Database
 
 logger = logging.getLogger(__name__)
 
@@ -84,16 +91,23 @@ class Runtime:
     wecom_server: WeComCallbackServer | None = field(init=False, default=None)
 
     async def start(self) -> None:
-        db = await Database.open(self.db_path)
+        """Start everything, or stop what started and raise (``OperatorError`` for the
+        operator's failures). A platform that cannot be reached is tried again until it
+        answers; cancel the start to give up."""
+        db = await open_database(self.db_path)
         self.app = Huiwu(db, self.clock, self.default_locale)
-        if self.telegram is not None:
-            await self._start_telegram(self.telegram)
-        if self.wecom is not None:
-            await self._start_wecom(self.wecom)
-        for info in self.app.platforms.values():
-            await info.sender.start()
-        self.scheduler = PlanScheduler(self.app)
-        await self.scheduler.start()
+        try:
+            if self.telegram is not None:
+                await self._start_telegram(self.telegram)
+            if self.wecom is not None:
+                await self._start_wecom(self.wecom)
+            for info in self.app.platforms.values():
+                await info.sender.start()
+            self.scheduler = PlanScheduler(self.app)
+            await self.scheduler.start()
+        except BaseException:
+            await self.stop()
+            raise
         logger.info("Huiwu started with platforms: %s", ", ".join(self.app.platforms) or "none")
 
     async def handle(self, event: Event) -> None:
@@ -104,7 +118,15 @@ class Runtime:
             options.token, base_url=options.base_url, base_file_url=options.base_file_url
         )
         telegram_adapter.install(application, self.handle)
-        await application.initialize()
+        self.telegram_application = application
+        try:
+            await until_reachable(
+                "Telegram",
+                application.initialize,
+                lambda exc: isinstance(exc, tg_error.NetworkError),
+            )
+        except tg_error.InvalidToken:
+            raise telegram_token_rejected() from None
         if options.register_commands:
             await telegram_adapter.register_commands(application)
         messenger = telegram_adapter.TelegramMessenger(application)
@@ -125,18 +147,23 @@ class Runtime:
         await application.start()
         assert application.updater is not None
         if options.webhook_url:
-            await application.updater.start_webhook(
-                listen=options.listen_host,
-                port=options.listen_port,
-                url_path="telegram",
-                webhook_url=options.webhook_url,
-                secret_token=options.webhook_secret,
-            )
+            try:
+                await application.updater.start_webhook(
+                    listen=options.listen_host,
+                    port=options.listen_port,
+                    url_path="telegram",
+                    webhook_url=options.webhook_url,
+                    secret_token=options.webhook_secret,
+                )
+            except OSError as exc:
+                raise listen_error(options.listen_host, options.listen_port, exc) from None
         else:
             await application.updater.start_polling(
-                poll_interval=0.0, timeout=30, drop_pending_updates=False
+                poll_interval=0.0,
+                timeout=30,
+                drop_pending_updates=False,
+                error_callback=_polling_failed,
             )
-        self.telegram_application = application
 
     async def _start_wecom(self, options: WeComOptions) -> None:
         client = WeComClient(
@@ -149,6 +176,14 @@ class Runtime:
             sleep=options.rate_sleep,
         )
         self.wecom_client = client
+        try:
+            await until_reachable(
+                "WeCom",
+                client.check_credentials,
+                lambda exc: isinstance(exc, WeComSendError) and exc.errcode is None,
+            )
+        except WeComSendError as exc:
+            raise wecom_credentials_rejected(exc.errcode) from None
         messenger = WeComMessenger(client, retry_after=options.retry_after)
         limiter = RateLimiter(clock=options.rate_clock, sleep=options.rate_sleep)
         sender = OutboxSender(self.app.db, self.clock, messenger, WECOM_POLICY, limiter=limiter)
@@ -165,8 +200,11 @@ class Runtime:
             host=options.listen_host,
             port=options.listen_port,
         )
-        await server.start()
         self.wecom_server = server
+        try:
+            await server.start()
+        except OSError as exc:
+            raise listen_error(options.listen_host, options.listen_port, exc) from None
         await server.resume()
         if options.create_menu:
             with use_locale(self.default_locale):
@@ -183,9 +221,11 @@ class Runtime:
         await self.app.drain(seconds)
 
     async def stop(self) -> None:
+        """Stop what is running; also after a start that failed halfway."""
         if self.wecom_server is not None:
             await self.wecom_server.stop()
-        await self.scheduler.stop()
+        if hasattr(self, "scheduler"):
+            await self.scheduler.stop()
         application = self.telegram_application
         if application is not None:
             if application.updater and application.updater.running:
@@ -196,6 +236,12 @@ class Runtime:
             await info.sender.stop()
         if application is not None:
             await application.shutdown()
+            await application.bot.shutdown()  # its HTTP clients, if initialize() failed
         if self.wecom_client is not None:
             await self.wecom_client.close()
         await self.app.db.close()
+
+
+def _polling_failed(exc: tg_error.TelegramError) -> None:
+    """One line per failed getUpdates (python-telegram-bot tries again by itself)."""
+    logger.warning("Telegram polling failed (%s: %s); trying again", type(exc).__name__, exc)

@@ -472,6 +472,17 @@ class WeComClient:
         except (WeChatClientException, _HttpFailure) as exc:
             return None, token, exc, True
 
+    async def check_credentials(self) -> None:
+        """Fetch an access token once, with no retry: a rejected CorpID or Secret raises
+        ``WeComSendError`` with WeCom's errcode, an unreachable API with ``errcode=None``."""
+        try:
+            await self._in_worker(self._client.fetch_access_token)
+        except _HttpFailure as exc:
+            raise WeComSendError(None, exc.message, http_status=exc.http_status) from None
+        except WeChatClientException as exc:
+            code = int(exc.errcode) if exc.errcode is not None else None
+            raise WeComSendError(code, str(exc.errmsg or "")) from None
+
     def _backoff(self, attempt: int) -> float:
         return float(min(self.backoff_cap, self.backoff_base * (2**attempt)))
 
