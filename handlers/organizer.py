@@ -79,7 +79,7 @@ async def advance(ctx: HandlerContext) -> None:
         ctx.reply(_("All phases of the plan have been run."))
     else:
         ctx.reply(
-            _("The phase “{phase}” has started; its tasks have been sent.").format(
+            _("The phase “{phase}” has started; /status shows who has been reached.").format(
                 phase=started.title
             )
         )

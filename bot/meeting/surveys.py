@@ -14,6 +14,7 @@ from bot.core.formatting import date_text, due_text, names_text
 from bot.core.i18n import _
 from bot.core.messaging import Button, OutgoingFile, OutgoingMessage
 from bot.delivery import addressing as delivery
+from bot.delivery import reach
 from bot.meeting import results, rounds
 from bot.plan import Plan, Survey
 from bot.reports import pictures as summary_pictures
@@ -76,6 +77,7 @@ async def open_survey(
         return None
     plan = await app.plans.get(instance_id)
     voters = await voters_of(app, instance_id, survey)
+    not_reached = await reach.unreached(app, instance_id, voters)
     now = app.clock.now()
     async with app.db.transaction() as conn:
         survey_round = await survey_store.open_round(conn, instance_id, survey.id, now, closes_at)
@@ -91,7 +93,7 @@ async def open_survey(
             conn,
             app,
             instance_id,
-            partial(_opened_text, plan, survey, survey_round, len(voters)),
+            partial(_opened_text, plan, survey, survey_round, len(voters), not_reached),
             dedupe_key=f"survey-open:{survey_round.id}",
         )
     app.wake_senders()
@@ -100,11 +102,22 @@ async def open_survey(
 
 
 def _opened_text(
-    plan: Plan, survey: Survey, survey_round: SurveyRound, voters: int
+    plan: Plan, survey: Survey, survey_round: SurveyRound, voters: int, not_reached: list[str]
 ) -> OutgoingMessage:
-    text = _(
-        "“{title}” (round {round}) is open: each of the {count} voters has an anonymous ballot in private chat."
-    ).format(title=survey.title, round=survey_round.round, count=voters)
+    if not not_reached:
+        text = _(
+            "“{title}” (round {round}) is open: all {count} voters have been sent an anonymous ballot in private chat."
+        ).format(title=survey.title, round=survey_round.round, count=voters)
+    else:
+        text = _(
+            "“{title}” (round {round}) is open: {sent} of the {count} voters have been sent an anonymous ballot in private chat."
+        ).format(
+            title=survey.title,
+            round=survey_round.round,
+            sent=voters - len(not_reached),
+            count=voters,
+        )
+        text += "\n" + reach.unreached_line(not_reached)
     if survey_round.closes_at is not None:
         text += "\n" + _("It closes {when}.").format(
             when=due_text(survey_round.closes_at, plan.timezone)

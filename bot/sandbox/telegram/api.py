@@ -194,6 +194,10 @@ class TelegramEmulator:
         )
         return user_id
 
+    def set_language(self, user_id: int, language_code: str | None) -> None:
+        """The language the user's Telegram app reports from now on."""
+        self._world.users[user_id].language_code = language_code
+
     def add_group(
         self,
         title: str,
