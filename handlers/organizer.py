@@ -62,7 +62,7 @@ async def invites(ctx: HandlerContext) -> None:
                     for i in identities.get(member.id, [])
                 )
                 state = _("bound") if reachable else _("bound, has not opened the bot yet")
-                lines.append(f"• {member.name}: {state}")
+                lines.append(_("• {name}: {state}").format(name=member.name, state=state))
                 continue
             code = await instances.open_invite_for(
                 app.db, member.id

@@ -85,12 +85,15 @@ async def choose_task(ctx: HandlerContext, assignment_id: int) -> None:
     plan = await ctx.app.plans.get(record.instance_id)
     task = plan.task(record.task_id)
     await ctx.keep_conversation(COLLECTING, {"assignment": record.id, "texts": [], "files": []})
-    ctx.reply(
-        _(
+    if task.submission is SubmissionKind.NONE:
+        prompt = _(
+            "Handing in “{title}”: nothing needs to be uploaded. Press Submit to confirm it is done, or Cancel."
+        ).format(title=task.title)
+    else:
+        prompt = _(
             "Handing in “{title}”. Send {what} now; press Submit when you are done, or Cancel."
-        ).format(title=task.title, what=submission_what(task)),
-        _draft_buttons(),
-    )
+        ).format(title=task.title, what=submission_what(task))
+    ctx.reply(prompt, _draft_buttons())
 
 
 def _draft_buttons() -> tuple[tuple[Button, ...], ...]:
@@ -128,11 +131,18 @@ async def collect(ctx: HandlerContext, draft: dict[str, Any]) -> None:
     for file in event.files:
         draft["files"].append(dataclasses.asdict(file))
     await ctx.keep_conversation(COLLECTING, draft)
-    ctx.reply(
-        _("Received ({texts} text(s), {files} file(s) so far). Send more, or press Submit.").format(
-            texts=len(draft["texts"]), files=len(draft["files"])
-        ),
-        _draft_buttons(),
+    ctx.reply(received_text(len(draft["texts"]), len(draft["files"])), _draft_buttons())
+
+
+def received_text(texts: int, files: int) -> str:
+    """What the draft holds so far, naming only what there is."""
+    parts = []
+    if texts:
+        parts.append(_("{count} text(s)").format(count=texts))
+    if files:
+        parts.append(_("{count} file(s)").format(count=files))
+    return _("Received so far: {parts}. Send more, or press Submit.").format(
+        parts=names_text(parts)
     )
 
 

@@ -56,10 +56,16 @@ def ballot_prompt(
 
 
 def cast_prompt(survey: Survey, survey_round: SurveyRound) -> OutgoingMessage:
-    return OutgoingMessage(
-        _(
+    if len(survey.items) == 1:
+        text = _(
+            "The item is answered. Press Cast to hand in your ballot; to change the answer, press another choice above first."
+        )
+    else:
+        text = _(
             "All {total} items are answered. Press Cast to hand in your ballot; to change an answer, press another choice above first."
-        ).format(total=len(survey.items)),
+        ).format(total=len(survey.items))
+    return OutgoingMessage(
+        text,
         ((Button(_("Cast ballot"), data=f"cast:{survey_round.id}"),),),
     )
 
@@ -200,9 +206,7 @@ def _closed_text(
     next_round: rounds.NextRound | None,
     chart: OutgoingFile | None = None,
 ) -> OutgoingMessage:
-    lines = [
-        _("Closed: {result}").format(result=results.result_text(survey, survey_round)),
-    ]
+    lines = [results.result_text(survey, survey_round)]
     if len(history) > 1:
         lines += ["", _("All rounds:"), results.history_text(survey, history)]
     passed = (survey_round.result or {}).get("passed")

@@ -74,14 +74,14 @@ async def _export(
         if out is None:
             print(text)
             return 0
-            name = f"instance-{instance_id}.json"
-            target = await asyncio.to_thread(_write, out, name, text.encode("utf-8"))
+        name = f"instance-{instance_id}.json"
+        target = await asyncio.to_thread(_write, out, name, text.encode("utf-8"))
+        print(_("Wrote {file}").format(file=target))
+    if out is not None:
+        app = Huiwu(db, settings.make_clock(), settings.locale)
+        for file in await export_documents(app, instance_id):
+            target = await asyncio.to_thread(_write, out, file.name, file.content)
             print(_("Wrote {file}").format(file=target))
-        if out is not None:
-            app = Huiwu(db, settings.make_clock(), settings.locale)
-            for file in await export_documents(app, instance_id):
-                target = await asyncio.to_thread(_write, out, file.name, file.content)
-                print(_("Wrote {file}").format(file=target))
     return 0
 
 

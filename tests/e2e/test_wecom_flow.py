@@ -95,10 +95,10 @@ async def test_pushes_submission_with_text_and_file_review_and_group_summary(
     await tang.press(f"submit:{assignment}")
     notes = "唐军对照检查材料：一、四风方面存在的问题。"
     [received] = await tang.say(notes)
-    assert "（目前共1段文字、0个文件）" in card_text(received)
+    assert "目前已收到1段文字。" in card_text(received)
     content = b"PK\x03\x04 statement \x00\xff" * 20
     [received] = await tang.send_file("唐军-对照检查材料.docx", content)
-    assert "（目前共1段文字、1个文件）" in card_text(received)
+    assert "目前已收到1段文字、1个文件。" in card_text(received)
     [done] = await tang.press("draft:send")
     assert "撰写剖析材料" in card_text(done)
 

@@ -79,7 +79,9 @@ async def test_the_anonymous_evaluation_is_cast_with_card_buttons(world: WeComWo
             assert "；".join(choices) not in card_text(message)
     closed = await fang.say("/survey close evaluation")
     text = card_text(closed[-1])
-    assert "1. 会前准备情况：好 2 (66.7%) · 较好 0 (0.0%) · 一般 0 (0.0%) · 差 1 (33.3%)" in text
+    assert (
+        "1. 会前准备情况：好2票（66.7%） · 较好0票（0%） · 一般0票（0%） · 差1票（33.3%）" in text
+    )
     assert any(EVALUATION in t and "66.7%" in t for t in world.group_texts())
     assert len(await world.rows("SELECT * FROM ballots")) == 3
     assert await world.rows("SELECT * FROM ballot_drafts") == []
