@@ -11,6 +11,7 @@ from bot.core.formatting import names_text
 from bot.core.i18n import _
 from bot.core.messaging import Button, IncomingFile
 from bot.delivery import addressing as delivery
+from bot.delivery import menus
 from bot.plan import Member, Plan, PlanError, Role, load_plan_text
 from bot.plan.loading import store_plan
 from bot.plan.model import DOCUMENT_SUFFIXES
@@ -285,6 +286,11 @@ async def confirm_plan(ctx: HandlerContext, *, load: bool) -> None:
             conn, organizer.id, event.platform, event.user_id, reachable=True
         )
         await conversations.clear(conn, event.platform, event.user_id)
+    identities = await instances.identities_of_instance(app.db, instance_id)
+    bound = [
+        i.user_id for found in identities.values() for i in found if i.platform == event.platform
+    ]
+    menus.refresh_soon(app, event.platform, bound, event.language)
     ctx.update_pressed(_("✓ Loaded."))
     ctx.reply(
         _(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.core.formatting import names_text
 from bot.core.i18n import _
+from bot.delivery import menus
 from bot.tasks import phases
 from handlers import commands, opinions
 from handlers.context import HandlerContext
@@ -57,6 +58,8 @@ async def start(ctx: HandlerContext) -> None:
                     count=released
                 )
             )
+    if memberships:  # their own menu: bound now, or their roles changed since
+        menus.refresh_soon(app, event.platform, [event.user_id], event.language)
     if newly_bound is not None:
         # Tasks of a phase that started before this member was bound follow the welcome.
         async with app.db.transaction() as conn:

@@ -25,6 +25,7 @@ from bot.core.app import Huiwu, PlatformInfo
 from bot.core.clock import Clock
 from bot.core.i18n import use_locale
 from bot.core.messaging import Event
+from bot.delivery import menus
 from bot.delivery.limits import RateLimiter
 from bot.delivery.sender import TELEGRAM_POLICY, OutboxSender, SendPolicy
 from bot.run.failures import (
@@ -105,6 +106,8 @@ class Runtime:
                 await info.sender.start()
             self.scheduler = PlanScheduler(self.app)
             await self.scheduler.start()
+            for platform in self.app.platforms:  # roles may have changed while stopped
+                self.app.in_background(menus.refresh_everyone(self.app, platform))
         except BaseException:
             await self.stop()
             raise
@@ -142,6 +145,11 @@ class Runtime:
             PlatformInfo(
                 sender,
                 invite_link=telegram_adapter.invite_link(application.bot.username),
+                set_menu=(
+                    telegram_adapter.chat_menu_setter(application)
+                    if options.register_commands
+                    else None
+                ),
             ),
         )
         await application.start()
@@ -222,6 +230,9 @@ class Runtime:
 
     async def stop(self) -> None:
         """Stop what is running; also after a start that failed halfway."""
+        if hasattr(self, "app"):
+            for task in list(self.app.background):  # menus being set: not needed any more
+                task.cancel()
         if self.wecom_server is not None:
             await self.wecom_server.stop()
         if hasattr(self, "scheduler"):

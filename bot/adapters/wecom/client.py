@@ -347,6 +347,7 @@ def button_interaction_card(
     buttons: Sequence[tuple[str, str]],
     desc: str | None = None,
     sub_title_text: str | None = None,
+    quote_text: str | None = None,
     source_desc: str | None = None,
 ) -> dict[str, Any]:
     """Build a ``button_interaction`` template card; ``buttons`` are (text, key) pairs.
@@ -375,6 +376,8 @@ def button_interaction_card(
         card["source"] = {"desc": source_desc}
     if sub_title_text:
         card["sub_title_text"] = sub_title_text
+    if quote_text:
+        card["quote_area"] = {"type": 0, "quote_text": quote_text}
     return card
 
 
