@@ -275,7 +275,7 @@ class BotApiMethods:
             raise bad_request("BOT_COMMAND_SCOPE_INVALID")
         if kind in ("chat", "chat_administrators", "chat_member"):
             try:
-                chat_id = int(scope.get("chat_id"))
+                chat_id = int(scope.get("chat_id", ""))
             except (TypeError, ValueError):
                 raise bad_request("chat not found") from None
             if chat_id not in self._world.chats and chat_id not in self._world.users:
