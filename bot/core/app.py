@@ -29,6 +29,8 @@ class PlatformInfo:
     invite_link: Callable[[str], str] | None = None  # code -> link a member opens to bind
     # (user id, [(command, description)]) -> that person's own command menu, where supported
     set_menu: Callable[[str, list[tuple[str, str]]], Awaitable[None]] | None = None
+    # (chat id, action) -> show "typing" / "uploading" in a chat, where supported
+    chat_action: Callable[[str, str], Awaitable[None]] | None = None
 
 
 @dataclass
@@ -37,6 +39,8 @@ class Huiwu:
     clock: Clock
     default_locale: str = "zh_CN"
     platforms: dict[str, PlatformInfo] = field(default_factory=dict)
+    # Slow work answering someone says so after this many seconds (bot.delivery.progress).
+    progress_after: float = 1.0
 
     def __post_init__(self) -> None:
         self.plans = PlanCache(self.db)

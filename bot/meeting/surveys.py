@@ -14,7 +14,7 @@ from bot.core.formatting import date_text, due_text, names_text
 from bot.core.i18n import _
 from bot.core.messaging import Button, OutgoingFile, OutgoingMessage
 from bot.delivery import addressing as delivery
-from bot.delivery import reach
+from bot.delivery import progress, reach
 from bot.meeting import results, rounds
 from bot.plan import Plan, Survey
 from bot.reports import pictures as summary_pictures
@@ -181,6 +181,7 @@ async def close_survey(app: Huiwu, survey_round: SurveyRound) -> SurveyRound | N
     final = await survey_store.get_round(app.db, survey_round.id)
     assert final is not None
     history = await survey_store.rounds_of(app.db, instance_id, survey.id)
+    await progress.show_in_groups(app, instance_id, progress.UPLOADING_PHOTO)
     chart = await summary_pictures.survey_picture(plan, survey, final)
     async with app.db.transaction() as conn:
         await delivery.to_groups(

@@ -150,6 +150,7 @@ class Runtime:
                     if options.register_commands
                     else None
                 ),
+                chat_action=telegram_adapter.chat_action_sender(application),
             ),
         )
         await application.start()

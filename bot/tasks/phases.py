@@ -15,6 +15,7 @@ from bot.core.formatting import names_text
 from bot.core.i18n import _
 from bot.core.messaging import OutgoingMessage
 from bot.delivery import addressing as delivery
+from bot.delivery import progress as progress_feedback
 from bot.delivery import reach
 from bot.meeting.talks_task import complete_if_all_confirmed
 from bot.plan import Phase, Plan
@@ -129,6 +130,7 @@ async def end_phase(app: Huiwu, instance_id: int, phase: Phase) -> bool:
     progress = await plan_progress(app, instance_id, plan, {phase.id})
     index = plan.phases.index(phase)
     next_phase = plan.phases[index + 1] if index + 1 < len(plan.phases) else None
+    await progress_feedback.show_in_groups(app, instance_id, progress_feedback.UPLOADING_PHOTO)
     chart = await summary_pictures.progress_picture(plan, phase, progress)
     pictures = await summary_pictures.more_pictures(app, instance_id, plan, phase)
     async with app.db.transaction() as conn:

@@ -341,6 +341,13 @@ async def register_commands(application: Application) -> None:
             )
 
 
+def chat_action_sender(application: Application) -> Callable[[str, str], Awaitable[None]]:
+    async def show(chat_id: str, action: str) -> None:
+        await application.bot.send_chat_action(int(chat_id), action)
+
+    return show
+
+
 def chat_menu_setter(
     application: Application,
 ) -> Callable[[str, list[tuple[str, str]]], Awaitable[None]]:

@@ -471,6 +471,10 @@ class TelegramEmulator:
         key = (json.dumps(scope or {"type": "default"}, sort_keys=True), language_code)
         return [(c["command"], c["description"]) for c in self._bot().commands.get(key, [])]
 
+    def chat_actions(self, chat_id: int) -> list[str]:
+        """The chat actions ("typing", "upload_document", ...) the bot showed in a chat."""
+        return [action for chat, action in self._bot().chat_actions if chat == chat_id]
+
     def menu_seen_by(self, user_id: int) -> list[str]:
         """The commands a user sees in the menu of their private chat with the bot, found as
         Telegram documents: the chat scope, then all private chats, then the default, each

@@ -50,6 +50,21 @@ def utf16_length(text: str) -> int:
 
 
 _COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
+_CHAT_ACTIONS = frozenset(
+    {
+        "typing",
+        "upload_photo",
+        "record_video",
+        "upload_video",
+        "record_voice",
+        "upload_voice",
+        "upload_document",
+        "choose_sticker",
+        "find_location",
+        "record_video_note",
+        "upload_video_note",
+    }
+)
 _COMMAND_SCOPES = frozenset(
     {
         "default",
@@ -360,8 +375,11 @@ class BotApiMethods:
         return {"status": "member" if is_member else "left", "user": user.to_api()}
 
     async def send_chat_action(self, bot: BotAccount, params: RequestParams) -> bool:
-        self._reachable_chat(bot, params)
-        params.required_text("action", missing="action is empty")
+        chat = self._reachable_chat(bot, params)
+        action = params.required_text("action", missing="action is empty")
+        if action not in _CHAT_ACTIONS:
+            raise bad_request("Wrong parameter action in request")
+        bot.chat_actions.append((chat.chat_id, action))
         return True
 
     # --- sending and editing -------------------------------------------------------------
