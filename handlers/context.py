@@ -24,6 +24,8 @@ class HandlerContext:
     memberships: list[MemberRecord]
     group_instance_id: int | None = None  # the plan bound to the group the event came from
     replies: list[OutgoingMessage] = field(default_factory=list)
+    # People on the event's platform whose command menu changed (set after the handler).
+    menus_changed: list[str] = field(default_factory=list)
 
     @property
     def is_known(self) -> bool:

@@ -12,7 +12,7 @@ from bot.core.app import Huiwu
 from bot.core.i18n import _, normalise_locale, supported_locale, use_locale
 from bot.core.messaging import Event
 from bot.delivery import addressing as delivery
-from handlers import buttons, commands, conversation
+from handlers import buttons, commands, conversation, menus
 from handlers.context import HandlerContext
 from storage import instances
 
@@ -39,6 +39,8 @@ async def dispatch(app: Huiwu, event: Event) -> None:
             await delivery.replies_to_chat(app, event, ctx.outgoing())
             ctx.replies.clear()
             app.wake_senders()
+        if ctx.menus_changed:
+            menus.refresh_soon(app, event.platform, ctx.menus_changed, event.language)
 
 
 async def _context(app: Huiwu, event: Event) -> HandlerContext:
@@ -128,4 +130,4 @@ async def _route(ctx: HandlerContext) -> None:
             )
         )
         return
-    await commands.resolve(spec)(ctx)
+    await spec.handler(ctx)

@@ -16,6 +16,7 @@ from bot.core.messaging import Button, OutgoingFile, OutgoingMessage
 from bot.delivery import addressing as delivery
 from bot.delivery import progress, reach
 from bot.meeting import results, rounds
+from bot.meeting.buttons import Cast, Vote
 from bot.plan import Plan, Survey
 from bot.reports import pictures as summary_pictures
 from bot.tasks import phases
@@ -49,7 +50,7 @@ def ballot_prompt(
         )
     )
     buttons = tuple(
-        Button(choice, data=f"vote:{survey_round.id}:{item}:{index}")
+        Button(choice, data=Vote(survey_round.id, item, index).pack())
         for index, choice in enumerate(survey.scale)
     )
     return OutgoingMessage("\n".join(lines), (buttons,), title=survey.title)
@@ -66,7 +67,7 @@ def cast_prompt(survey: Survey, survey_round: SurveyRound) -> OutgoingMessage:
         ).format(total=len(survey.items))
     return OutgoingMessage(
         text,
-        ((Button(_("Cast ballot"), data=f"cast:{survey_round.id}"),),),
+        ((Button(_("Cast ballot"), data=Cast(survey_round.id).pack()),),),
     )
 
 

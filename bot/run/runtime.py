@@ -16,6 +16,7 @@ from telegram import error as tg_error
 from telegram.ext import Application
 
 from bot.adapters.telegram import adapter as telegram_adapter
+from bot.adapters.telegram.adapter import TELEGRAM_POLICY
 from bot.adapters.wecom.client import DEFAULT_API_BASE_URL, WeComClient, WeComSendError
 from bot.adapters.wecom.events import PLATFORM as WECOM
 from bot.adapters.wecom.journal import StoredJournal
@@ -25,9 +26,8 @@ from bot.core.app import Huiwu, PlatformInfo
 from bot.core.clock import Clock
 from bot.core.i18n import use_locale
 from bot.core.messaging import Event
-from bot.delivery import menus
 from bot.delivery.limits import RateLimiter
-from bot.delivery.sender import TELEGRAM_POLICY, OutboxSender, SendPolicy
+from bot.delivery.sender import OutboxSender, SendPolicy
 from bot.run.failures import (
     listen_error,
     open_database,
@@ -35,7 +35,8 @@ from bot.run.failures import (
     until_reachable,
     wecom_credentials_rejected,
 )
-from bot.run.scheduler import PlanScheduler
+from bot.run.scheduler import REMINDER_SOURCES, PlanScheduler
+from handlers import menus
 from handlers.router import dispatch
 
 logger = logging.getLogger(__name__)
@@ -96,7 +97,7 @@ class Runtime:
         operator's failures). A platform that cannot be reached is tried again until it
         answers; cancel the start to give up."""
         db = await open_database(self.db_path)
-        self.app = Huiwu(db, self.clock, self.default_locale)
+        self.app = Huiwu(db, self.clock, self.default_locale, reminder_sources=REMINDER_SOURCES)
         try:
             if self.telegram is not None:
                 await self._start_telegram(self.telegram)

@@ -2,9 +2,10 @@
 language, from the one command table (``handlers.commands``).
 
 A platform that can set a menu per chat (Telegram: setMyCommands with BotCommandScopeChat)
-gives ``PlatformInfo.set_menu``; the core calls :func:`refresh` when what someone may use
-changes: they bind themselves (/start with a code, loading a plan), or the bot starts (roles
-may have changed while it was stopped). Everyone else sees the menu for strangers, which lists
+gives ``PlatformInfo.set_menu``; menus are set again when what someone may use changes: a
+handler names them in ``HandlerContext.menus_changed`` (/start, loading a plan) and the router
+refreshes them after the answer; the runtime refreshes everyone at start-up (roles may have
+changed while it was stopped). Everyone else sees the menu for strangers, which lists
 only what anyone may use. A failed refresh is logged and changes nothing else: the commands
 work whatever the menu shows.
 """
