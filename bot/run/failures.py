@@ -49,7 +49,9 @@ def database_error(path: str | Path, exc: Exception) -> OperatorError:
         reason = _("cannot open it ({error})").format(
             error=getattr(exc, "reason", None) or exc.__class__.__name__
         )
-    return OperatorError(_("The database HUIWU_DB={path} cannot be used: {reason}").format(path=path, reason=reason))
+    return OperatorError(
+        _("The database HUIWU_DB={path} cannot be used: {reason}").format(path=path, reason=reason)
+    )
 
 
 async def open_database(path: str | Path) -> Database:
