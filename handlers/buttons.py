@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.core.i18n import _
-from handlers import ledger, ledger_add, opinions, organizer, review, talks, tasks, voting
+from handlers import ledger, ledger_add, opinions, organizer, plans, review, talks, tasks, voting
 from handlers.context import HandlerContext
 
-STRANGERS_MAY = ("planload", "op")  # loading a plan; writing an opinion by invitation
+# Loading a plan; writing an opinion by invitation; answering a plan offered by account.
+STRANGERS_MAY = ("planload", "op", "plans")
+# Ids are SQLite integers (at most 19 digits); a longer number is forged data, not an id.
+TOO_LONG_NUMBER = re.compile(r"\d{19,}")
+MAX_DATA = 256
 
 
 def _numbers(text: str, count: int) -> list[int] | None:
@@ -18,6 +24,9 @@ def _numbers(text: str, count: int) -> list[int] | None:
 
 async def handle(ctx: HandlerContext) -> None:
     data = (ctx.event.button or "").strip()
+    if len(data) > MAX_DATA or TOO_LONG_NUMBER.search(data):
+        ctx.reply(_("This button is no longer valid."))
+        return
     head, _sep, rest = data.partition(":")
     if not ctx.is_known and head not in STRANGERS_MAY:
         ctx.refuse_stranger()
@@ -46,6 +55,9 @@ async def handle(ctx: HandlerContext) -> None:
         await ledger_add.on_button(ctx, action, value)
     elif head == "planload" and rest in ("ok", "no"):
         await organizer.confirm_plan(ctx, load=rest == "ok")
+    elif head == "plans":
+        action, _sep, value = rest.partition(":")
+        await plans.on_button(ctx, action, value)
     elif head in ("op", "talk", "vote", "cast"):
         await _meeting(ctx, head, rest)
     else:

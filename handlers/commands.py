@@ -76,6 +76,16 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "submit", N_("hand in a task: text and/or files"), PRIVATE, KNOWN, "tasks:submit", ("提交",)
     ),
     CommandSpec(
+        "plans",
+        N_(
+            "your plans: choose the one your commands act on; accept or decline plans offered to you"
+        ),
+        PRIVATE,
+        ANYONE,
+        "plans:list_plans",
+        ("切换方案", "我的方案"),
+    ),
+    CommandSpec(
         "cancel",
         N_("stop what you are doing (nothing is stored)"),
         PRIVATE,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from bot.core.clock import Clock
 from bot.core.messaging import IncomingFile
+from bot.core.policy import PlanLoaders, Quotas
 from bot.delivery.sender import OutboxSender
 from bot.plan.cache import PlanCache
 from storage.db import Database
@@ -34,6 +35,8 @@ class Huiwu:
     clock: Clock
     default_locale: str = "zh_CN"
     platforms: dict[str, PlatformInfo] = field(default_factory=dict)
+    plan_loaders: PlanLoaders = PlanLoaders.ORGANIZERS
+    quotas: Quotas = field(default_factory=Quotas)
 
     def __post_init__(self) -> None:
         self.plans = PlanCache(self.db)
