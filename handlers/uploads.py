@@ -46,7 +46,6 @@ def _too_large(ctx: HandlerContext, file: IncomingFile, size: int | None, room: 
         bounds.append((room.member_left, "member"))
     exceeded = [(limit, kind) for limit, kind in bounds if size is None or size > limit]
     _limit, kind = min(exceeded or bounds)
-    shown = file_size(size) if size is not None else _("larger than that")
     if kind == "platform":
         return _(
             "“{name}” was not added: it is larger than {limit}, the most I can fetch from this app. Please send a smaller file (compress or split it)."
@@ -67,8 +66,12 @@ def _too_large(ctx: HandlerContext, file: IncomingFile, size: int | None, room: 
             limit=file_size(quotas.member_bytes),
             used=file_size(room.member_used),
         )
+    if size is None:
+        return _("“{name}” was not added: a file may be at most {limit}, and it is larger.").format(
+            name=name, limit=file_size(quotas.file_bytes)
+        )
     return _("“{name}” was not added: it is {size}, and a file may be at most {limit}.").format(
-        name=name, size=shown, limit=file_size(quotas.file_bytes)
+        name=name, size=file_size(size), limit=file_size(quotas.file_bytes)
     )
 
 

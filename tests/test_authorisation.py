@@ -290,3 +290,36 @@ async def test_a_plan_that_only_offers_itself_gives_its_named_people_nothing(
         assert offered not in {m.instance_id for m in members}
     finally:
         await db.close()
+
+
+FORGED = "9" * 40  # an id no SQLite integer holds
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        f"submit:{FORGED}",
+        f"review:ok:{FORGED}",
+        f"talk:rec:{FORGED}",
+        f"talk:ok:{FORGED}",
+        f"cast:{FORGED}",
+        f"vote:1:2:{FORGED}",
+        f"op:to:1:{FORGED}",
+        f"item:done:{FORGED}",
+        f"plans:yes:{FORGED}",
+    ],
+)
+async def test_a_forged_button_with_a_huge_id_is_refused_and_changes_nothing(
+    data: str, template: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "forged.sqlite3"
+    shutil.copy(template, path)
+    db = await Database.open(str(path))
+    try:
+        app = Huiwu(db, ManualClock(NOW), default_locale="zh_CN")
+        before = await dump_tables(db, exclude=("outbox",))
+        answers = await say(app, user_id(Role.ORGANIZER.value), "", button=data)
+        assert answers == ["This button is no longer valid."]
+        assert await dump_tables(db, exclude=("outbox",)) == before
+    finally:
+        await db.close()
