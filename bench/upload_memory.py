@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import subprocess
 import sys
 import tempfile
 import tracemalloc
@@ -56,14 +55,18 @@ async def serve(sizes: list[int]) -> None:
 
 
 async def main(sizes: list[int]) -> None:
-    child = subprocess.Popen(
-        [sys.executable, "-m", "bench.upload_memory", "--serve", "--sizes", *map(str, sizes)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bench.upload_memory",
+        "--serve",
+        "--sizes",
+        *map(str, sizes),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
     )
     assert child.stdout is not None and child.stdin is not None
-    where = json.loads(await asyncio.to_thread(child.stdout.readline))
+    where = json.loads(await child.stdout.readline())
     application = build_application(TOKEN, base_url=where["api"], base_file_url=where["files_url"])
     await application.initialize()
     messenger = TelegramMessenger(application)
@@ -85,7 +88,7 @@ async def main(sizes: list[int]) -> None:
     finally:
         await application.shutdown()
         child.stdin.close()
-        child.wait(timeout=30)
+        await asyncio.wait_for(child.wait(), timeout=30)
     print("| file | PTB download into memory (baseline) | streamed into the files folder | ratio |")
     print("| ---: | ---: | ---: | ---: |")
     for size, baseline, streamed in rows:
