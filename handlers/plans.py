@@ -9,10 +9,12 @@ no identity, so nothing of such a plan reaches them) or decline.
 
 from __future__ import annotations
 
-from bot.core.i18n import _
+from bot.core.i18n import N_, _
 from bot.core.messaging import Button
+from bot.plan.buttons import PlanChoice
 from bot.tasks import phases
 from handlers.context import HandlerContext
+from handlers.routing import ANYONE, PRIVATE, Router
 from storage import instances
 
 EVERY_PLAN = frozenset({"start", "plans"})  # private commands about all of one's plans
@@ -71,7 +73,7 @@ async def list_plans(ctx: HandlerContext) -> None:
                 (
                     Button(
                         _("Switch to “{title}”").format(title=_short(title)),
-                        data=f"plans:use:{instance_id}",
+                        data=PlanChoice("use", instance_id).pack(),
                     ),
                 )
             )
@@ -92,10 +94,12 @@ async def list_plans(ctx: HandlerContext) -> None:
             buttons.append(
                 (
                     Button(
-                        _("Accept No. {id}").format(id=record.id), data=f"plans:yes:{record.id}"
+                        _("Accept No. {id}").format(id=record.id),
+                        data=PlanChoice("yes", record.id).pack(),
                     ),
                     Button(
-                        _("Decline No. {id}").format(id=record.id), data=f"plans:no:{record.id}"
+                        _("Decline No. {id}").format(id=record.id),
+                        data=PlanChoice("no", record.id).pack(),
                     ),
                 )
             )
@@ -107,18 +111,12 @@ async def list_plans(ctx: HandlerContext) -> None:
     ctx.reply("\n".join(lines), tuple(buttons))
 
 
-async def on_button(ctx: HandlerContext, action: str, value: str) -> None:
-    """plans:use:ID (switch), plans:yes:ID (accept an offer), plans:no:ID (decline it)."""
-    if not value.isdigit() or len(value) > 18:
-        ctx.reply(_("This button is no longer valid."))
-        return
-    instance_id = int(value)
-    if action == "use":
-        await _switch(ctx, instance_id)
-    elif action in ("yes", "no"):
-        await _answer_offer(ctx, instance_id, accept=action == "yes")
+async def on_button(ctx: HandlerContext, pressed: PlanChoice) -> None:
+    """Switch to a plan, or accept or decline one offered."""
+    if pressed.action == "use":
+        await _switch(ctx, pressed.instance)
     else:
-        ctx.reply(_("This button is no longer valid."))
+        await _answer_offer(ctx, pressed.instance, accept=pressed.action == "yes")
 
 
 async def _switch(ctx: HandlerContext, instance_id: int) -> None:
@@ -170,3 +168,15 @@ async def _answer_offer(ctx: HandlerContext, instance_id: int, *, accept: bool) 
         for member in offered:
             await phases.push_open_assignments(conn, app, member)
     app.wake_senders()
+
+
+router = Router()
+router.command(
+    "plans",
+    N_("your plans: choose the one your commands act on; accept or decline plans offered to you"),
+    PRIVATE,
+    ANYONE,
+    list_plans,
+    keywords=("切换方案", "我的方案"),
+)
+router.button(PlanChoice, on_button, strangers=True)  # a plan offered to someone on no plan yet

@@ -134,4 +134,4 @@ async def _route(ctx: HandlerContext) -> None:
             )
         )
         return
-    await commands.resolve(spec)(ctx)
+    await spec.handler(ctx)
