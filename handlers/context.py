@@ -15,6 +15,8 @@ from bot.plan import Plan, Role
 from storage import conversations
 from storage.records import MemberRecord
 
+MAX_MESSAGE_TEXT = 4000  # one message's text a handler stores or acts on; longer is refused
+
 
 @dataclass
 class HandlerContext:

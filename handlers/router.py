@@ -13,12 +13,12 @@ from bot.core.i18n import _, normalise_locale, use_locale
 from bot.core.messaging import Event
 from bot.delivery import addressing as delivery
 from handlers import buttons, commands, conversation, plans
-from handlers.context import HandlerContext
+from handlers.context import MAX_MESSAGE_TEXT, HandlerContext
 from storage import instances
 
 logger = logging.getLogger(__name__)
 
-MAX_TEXT = 4000  # what one stored text part may hold; longer input is refused, not cut
+MAX_TEXT = MAX_MESSAGE_TEXT  # what one stored text part may hold; longer input is refused, not cut
 
 
 async def dispatch(app: Huiwu, event: Event) -> None:

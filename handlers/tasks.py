@@ -20,7 +20,7 @@ from bot.tasks.handin import hand_in
 from bot.tasks.progress import MemberState, member_state
 from bot.tasks.texts import my_tasks_text, submission_what, submit_button
 from handlers import uploads
-from handlers.context import HandlerContext
+from handlers.context import MAX_MESSAGE_TEXT, HandlerContext
 from handlers.routing import ANYONE, KNOWN, PRIVATE, Router
 from storage import assignments, conversations, instances
 from storage.records import AssignmentRecord, FileCopy
@@ -135,7 +135,13 @@ async def collect(ctx: HandlerContext, draft: dict[str, Any]) -> None:
         return
     quotas = ctx.app.quotas
     refusals: list[str] = []
-    if text:
+    if len(text) > MAX_MESSAGE_TEXT:
+        refusals.append(
+            _("That message is too long ({length} characters; at most {limit}).").format(
+                length=len(text), limit=MAX_MESSAGE_TEXT
+            )
+        )
+    elif text:
         length = sum(len(t) for t in draft["texts"]) + len(text)
         if length > quotas.handin_text:
             refusals.append(

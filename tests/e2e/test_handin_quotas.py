@@ -70,6 +70,16 @@ async def test_a_hand_in_takes_at_most_ten_files_and_says_so(world: World) -> No
 
 async def test_the_text_of_a_hand_in_is_bounded_like_a_command(world: World) -> None:
     fang = await open_draft(world)
+    answer = await fang.say("学" * 4001)  # Telegram takes 4,096; a command may hold 4,000
+    assert answer.text == (
+        zh(
+            "That message is too long ({length} characters; at most {limit}).",
+            length=4001,
+            limit=4000,
+        )
+        + "\n"
+        + so_far(0, 0)
+    )
     for number in range(1, 6):
         answer = await fang.say("学" * 4000)
         assert answer.text == so_far(number, 0)
