@@ -15,6 +15,8 @@ from bot.plan import Plan, Role
 from storage import conversations
 from storage.records import MemberRecord
 
+MAX_MESSAGE_TEXT = 4000  # one message's text a handler stores or acts on; longer is refused
+
 
 @dataclass
 class HandlerContext:
@@ -26,6 +28,14 @@ class HandlerContext:
     replies: list[OutgoingMessage] = field(default_factory=list)
     # People on the event's platform whose command menu changed (set after the handler).
     menus_changed: list[str] = field(default_factory=list)
+    # In private, a command acts on one plan (the current one, ``handlers.plans``):
+    # ``memberships`` then holds only that plan's; this keeps them all.
+    every_membership: list[MemberRecord] = field(default_factory=list)
+    current_plan_title: str | None = None  # set when the sender is on several plans
+
+    def __post_init__(self) -> None:
+        if not self.every_membership:
+            self.every_membership = list(self.memberships)
 
     @property
     def is_known(self) -> bool:

@@ -353,6 +353,8 @@ async def _run(settings: Settings) -> int:
         settings.locale,
         telegram=telegram,
         wecom=wecom,
+        plan_loaders=settings.plan_loaders,
+        quotas=settings.quotas,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
