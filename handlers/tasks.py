@@ -194,6 +194,8 @@ def received_text(texts: int, files: int) -> str:
         parts.append(_("{count} text(s)").format(count=texts))
     if files:
         parts.append(_("{count} file(s)").format(count=files))
+    if not parts:
+        return _("Nothing is in this hand-in yet: send it now, or press Cancel.")
     return _("Received so far: {parts}. Send more, or press Submit.").format(
         parts=names_text(parts)
     )

@@ -53,3 +53,12 @@ def test_what_does_not_fit_follows_the_card_in_reading_order() -> None:
     assert all(not step.buttons for step in rest)
     # Nothing lost, nothing repeated, in order.
     assert first.text + "\n" + "".join(step.text for step in rest) == message.text
+
+
+def test_a_long_first_line_is_not_shown_twice() -> None:
+    # The card's heading is the first sentence, not a shortened copy of the text below it.
+    text = "正在提交“组织学习”。请发送文字和（或）文件；发送完毕后点击“提交”，或点击“取消”。"
+    [card] = render(OutgoingMessage(text, buttons=((Button("提交", data="mytasks"),),)))
+    assert card.title == "正在提交“组织学习”。"
+    assert "…" not in card.title
+    assert card.title + card.text == text

@@ -167,7 +167,7 @@ def _english_texts() -> list[str]:
         phases._phase_started_text(plan, plan.phases[0], ["孟平", LONG]),
         phases._phase_started_text(plan, plan.phases[1], []),
     ]
-    texts += [received_text(t, f) for t, f in ((1, 0), (0, 1), (3, 12))]
+    texts += [received_text(t, f) for t, f in ((0, 0), (1, 0), (0, 1), (3, 12))]
     for survey in plan.surveys:
         closes = now + timedelta(days=5)
         for ballots, counts in ((2, None), (12, "many"), (1, "one")):

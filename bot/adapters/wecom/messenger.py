@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -95,11 +96,21 @@ def _card_parts(message: OutgoingMessage, text: str) -> tuple[str, str]:
     there and kept whole in the body."""
     lines = text.splitlines()
     title = (message.title or (lines[0] if lines else "")).strip()
+    if len(title) > CARD_TITLE_CHARS and not message.title:
+        # A long first line: its first sentence heads the card, the rest is the card's text
+        # (no shortened copy of what the card then says again in full).
+        sentence = _FIRST_SENTENCE.match(title)
+        if sentence and len(sentence[0].strip()) <= CARD_TITLE_CHARS:
+            head = sentence[0].strip()
+            return head, text.strip()[len(head) :].strip()
     if len(title) > CARD_TITLE_CHARS:
         return _shorten(title, CARD_TITLE_CHARS), text.strip()
     if lines and lines[0].strip() == title:
         lines = lines[1:]
     return title, "\n".join(lines).strip()
+
+
+_FIRST_SENTENCE = re.compile(r".+?(?:[。！？]|[.!?](?=\s))")
 
 
 def _kind(file: OutgoingFile) -> str:
