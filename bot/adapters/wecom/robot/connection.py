@@ -272,8 +272,8 @@ class RobotConnection:
             body = frame.get("body")
             if not isinstance(body, dict):
                 return
-            self.stats.frames_in += 1
             if is_taken_over(body):
+                self.stats.frames_in += 1
                 self.stats.taken_over = True
                 await ws.close()
                 return
@@ -281,6 +281,7 @@ class RobotConnection:
                 await self._on_frame(body, req_id)
             except Exception:  # the receiver answers for its own errors; the reader goes on
                 logger.exception("WeCom robot: a received frame could not be taken")
+            self.stats.frames_in += 1  # taken (journaled and queued) or refused
             return
         future = self._acks.get(req_id)
         if future is not None and not future.done():
