@@ -32,7 +32,7 @@ async def _bound(make: WeComWorldFactory, **options: object) -> WeComWorld:
 async def _until(condition: object, seconds: float = 10.0) -> None:
     """Wait (bounded) for something the bot does on its own, such as reconnecting."""
     async with asyncio.timeout(seconds):
-        while not condition():  # type: ignore[operator]
+        while not condition():  # type: ignore[operator]  # noqa: ASYNC110 (polls another component)
             await asyncio.sleep(0.01)
 
 
