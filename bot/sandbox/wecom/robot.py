@@ -146,6 +146,7 @@ class RobotEmulator:
         self._http: aiohttp.ClientSession | None = None
         self.port = 0
         self.subscribed = asyncio.Event()
+        self.arrived = asyncio.Event()  # set whenever a message is shown in a chat
 
     def __repr__(self) -> str:  # never show the secret
         return f"RobotEmulator(bot_id={self.bot_id!r}, port={self.port})"
@@ -176,6 +177,13 @@ class RobotEmulator:
 
     def messages(self, chatid: str) -> list[RobotMessage]:
         return list(self._messages.get(chatid, []))
+
+    async def wait_for_messages(self, chatid: str, count: int, seconds: float = 30.0) -> None:
+        """Wait until ``chatid`` shows ``count`` messages."""
+        async with asyncio.timeout(seconds):
+            while len(self._messages.get(chatid, [])) < count:
+                self.arrived.clear()
+                await self.arrived.wait()
 
     @property
     def connected(self) -> bool:
@@ -394,6 +402,7 @@ class RobotEmulator:
                 return 40008, "task_id used before"
             self._task_ids.add(payload["task_id"])
         self._messages.setdefault(chatid, []).append(RobotMessage(chatid, msgtype, payload, "push"))
+        self.arrived.set()
         self.stats.pushes += 1
         return 0, "ok"
 
@@ -442,6 +451,7 @@ class RobotEmulator:
         self._messages.setdefault(url.chatid, []).append(
             RobotMessage(url.chatid, msgtype, payload, "response_url")
         )
+        self.arrived.set()
         self.stats.responses += 1
         return web.json_response({"errcode": 0, "errmsg": "ok"})
 
