@@ -46,6 +46,7 @@ from bot.adapters.wecom.robot.receiver import CARD_UPDATE_PREFIX, ResponseUrls
 from bot.core.formatting import split_text
 from bot.core.messaging import (
     Button,
+    ByteSink,
     Event,
     IncomingFile,
     Messenger,
@@ -237,7 +238,12 @@ class RobotMessenger:
             return RetryAfter(self.retry_after, str(exc))
         return PermanentSendError(str(exc))
 
+    max_download_bytes: int | None = None
+
     async def download(self, file: IncomingFile) -> bytes:
+        raise PermanentSendError("the robot's files are not taken")
+
+    async def download_to(self, file: IncomingFile, sink: ByteSink) -> None:
         raise PermanentSendError("the robot's files are not taken")
 
 
@@ -250,6 +256,7 @@ class ChannelMessenger:
     def __init__(self, app: Messenger, robot: RobotMessenger) -> None:
         self.app = app
         self.robot = robot
+        self.max_download_bytes = app.max_download_bytes  # files come in through the app
 
     async def send(self, chat_id: str, message: OutgoingMessage) -> None:
         target = self.robot if is_robot_chat(chat_id) else self.app
@@ -257,6 +264,9 @@ class ChannelMessenger:
 
     async def download(self, file: IncomingFile) -> bytes:
         return await self.app.download(file)
+
+    async def download_to(self, file: IncomingFile, sink: ByteSink) -> None:
+        await self.app.download_to(file, sink)
 
     async def prepare(self, event: Event) -> Event:
         prepare = getattr(self.app, "prepare", None)
