@@ -213,3 +213,20 @@ async def test_a_pressed_card_is_updated_once_within_five_seconds() -> None:
         await messenger.close()
         await connection.stop()
         await gateway.stop()
+
+
+def test_huiwu_run_builds_the_robot_from_the_settings() -> None:
+    from bot.run.cli import _robot_options
+
+    long = _robot_options(
+        load_settings({**APP, "WECOM_BOT_ID": "b", "WECOM_BOT_SECRET": "s"}, env_file=None)
+    )
+    assert long is not None and long.long_connection and long.bot_id == "b"
+    callback = _robot_options(
+        load_settings(
+            {**APP, "WECOM_BOT_TOKEN": "t", "WECOM_BOT_AES_KEY": "a" * 43, "WECOM_BOT_PATH": "/r"},
+            env_file=None,
+        )
+    )
+    assert callback is not None and not callback.long_connection and callback.path == "/r"
+    assert _robot_options(load_settings(APP, env_file=None)) is None

@@ -91,3 +91,16 @@ async def test_a_response_url_older_than_an_hour_is_not_used(
     urls.offer("robot:" + ROBOT_GROUP, "http://127.0.0.1:9/never-used")
     await world.clock.set(datetime.fromisoformat("2013-12-02T11:00:01+08:00"))
     assert urls.take("robot:" + ROBOT_GROUP) is None
+
+
+async def test_the_robot_url_check_answers_the_decrypted_echo(
+    make_wecom_world: WeComWorldFactory,
+) -> None:
+    world = await make_wecom_world(bind_group=False, robot="callback")
+    assert world.robot is not None
+    assert await world.robot.verify_url("8867438719375832") == (200, "8867438719375832")
+    status, _body = await world.robot.verify_url("8867438719375832", forged=True)
+    assert status == 403
+    # The app's own callback path is still the app's.
+    assert world.runtime.wecom_server is not None
+    assert world.runtime.wecom_server.path != "/wecom/robot"

@@ -464,6 +464,25 @@ class RobotEmulator:
         encrypted = encrypted.decode() if isinstance(encrypted, bytes) else encrypted
         return encrypted, _get_signature(self.token, timestamp, nonce, encrypted)
 
+    async def verify_url(self, echo: str, *, forged: bool = False) -> tuple[int, str]:
+        """WeCom's URL check (GET with an encrypted echostr): (status, body answered)."""
+        assert self.callback_url is not None
+        if self._http is None:
+            self._http = aiohttp.ClientSession()
+        timestamp, nonce = str(int(time.time())), secrets.token_hex(8)
+        key = base64.b64decode(self.aes_key + "=")
+        encrypted = PrpCrypto(key).encrypt(echo, "")
+        encrypted = encrypted.decode() if isinstance(encrypted, bytes) else encrypted
+        signature = _get_signature(self.token, timestamp, nonce, encrypted)
+        query = {
+            "msg_signature": signature[::-1] if forged else signature,
+            "timestamp": timestamp,
+            "nonce": nonce,
+            "echostr": encrypted,
+        }
+        async with self._http.get(self.callback_url, params=query) as response:
+            return response.status, await response.text()
+
     async def post_callback(self, body: dict[str, Any], *, forged: bool = False) -> int:
         assert self.callback_url is not None
         if self._http is None:
