@@ -43,6 +43,18 @@ async def test_heartbeats_are_sent_and_answered(make_wecom_world: WeComWorldFact
     await _until(lambda: world.runtime.robot_connection.stats.heartbeats >= 2)  # type: ignore[union-attr]
 
 
+async def test_unanswered_heartbeats_reopen_the_connection(
+    make_wecom_world: WeComWorldFactory,
+) -> None:
+    world = await make_wecom_world(bind_group=False, robot="long")
+    robot, connection = world.robot, world.runtime.robot_connection
+    assert robot is not None and connection is not None
+    robot.answer_pings = False  # the link is dead but no socket error says so
+    await _until(lambda: connection.stats.disconnects >= 1)
+    robot.answer_pings = True
+    await _until(lambda: robot.stats.subscriptions >= 2 and connection.connected.is_set())
+
+
 async def test_nothing_is_lost_or_doubled_across_a_forced_disconnect(
     make_wecom_world: WeComWorldFactory,
 ) -> None:

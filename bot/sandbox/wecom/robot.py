@@ -133,6 +133,7 @@ class RobotEmulator:
         self.clock = clock
         self.redeliver = redeliver
         self.callback_url: str | None = None  # callback mode: the bot's robot URL
+        self.answer_pings = True  # False: a gateway that stopped answering (a dead link)
         self.stats = RobotStats()
         self.updates: list[dict[str, Any]] = []
         self._messages: dict[str, list[RobotMessage]] = {}
@@ -357,7 +358,8 @@ class RobotEmulator:
             return
         if cmd == "ping":
             self.stats.heartbeats += 1
-            await self._answer(connection, req_id)
+            if self.answer_pings:
+                await self._answer(connection, req_id)
         elif cmd == "aibot_send_msg":
             errcode, errmsg = self._push(body)
             await self._answer(connection, req_id, errcode, errmsg)

@@ -172,9 +172,7 @@ class RobotConnection:
             self._ws = ws
             reader = asyncio.create_task(self._read(ws), name="wecom-robot-reader")
             try:
-                answer = await self._request(
-                    SUBSCRIBE, {"bot_id": self.bot_id, "secret": self._secret}
-                )
+                await self._request(SUBSCRIBE, {"bot_id": self.bot_id, "secret": self._secret})
             except RobotRefused:
                 self.stats.refused_subscriptions += 1
                 reader.cancel()
@@ -182,7 +180,6 @@ class RobotConnection:
             except BaseException:
                 reader.cancel()
                 raise
-            del answer
             self.stats.connects += 1
             self._unanswered_pings = 0
             self.connected.set()
@@ -212,7 +209,11 @@ class RobotConnection:
         return f"{cmd}_{self._prefix}_{next(self._ids)}"
 
     async def _request(
-        self, cmd: str, body: dict[str, Any] | None, req_id: str | None = None
+        self,
+        cmd: str,
+        body: dict[str, Any] | None,
+        req_id: str | None = None,
+        wait: float | None = None,  # seconds for the answer (default ack_timeout)
     ) -> dict[str, Any]:
         ws = self._ws
         if ws is None or ws.closed:
@@ -225,7 +226,7 @@ class RobotConnection:
         self._acks[req_id] = future
         try:
             await ws.send_str(json.dumps(frame, ensure_ascii=False))
-            async with asyncio.timeout(self.ack_timeout):
+            async with asyncio.timeout(wait or self.ack_timeout):
                 answer = await future
         except TimeoutError:
             raise RobotUnavailable(f"WeCom did not answer {cmd} in time") from None
@@ -296,7 +297,7 @@ class RobotConnection:
                 return
             self._unanswered_pings += 1
             try:
-                await self._request(PING, None)
+                await self._request(PING, None, wait=min(self.heartbeat, self.ack_timeout))
             except (RobotUnavailable, RobotRefused) as exc:
                 logger.info("WeCom robot heartbeat: %s", exc)
                 continue

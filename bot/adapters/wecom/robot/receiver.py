@@ -23,7 +23,7 @@ from typing import Any
 
 from bot.adapters.wecom.events import MalformedCallback
 from bot.adapters.wecom.journal import CallbackJournal
-from bot.adapters.wecom.robot.frames import chat_of, dedupe_key, event_from_body
+from bot.adapters.wecom.robot.frames import dedupe_key, event_from_body
 from bot.core.messaging import Event
 
 logger = logging.getLogger(__name__)
@@ -193,6 +193,3 @@ class RobotReceiver:
             logger.exception("handling a WeCom robot message from %s failed", event.user_id)
             return
         self.stats.handled += 1
-
-
-__all__ = ["ReceiverStats", "ResponseUrls", "RobotReceiver", "card_update_ref", "chat_of"]
