@@ -103,7 +103,7 @@ def test_each_error_is_named() -> None:
     found = problems(
         plan_with(
             'time = "9 o\'clock"\ndays_before = [3, 0]\noverdue_every_days = -1\n'
-            'escalate_after_days = "two"\ncalendar = "us"\ndue_day = "yes"\nsnooze = 5\n'
+            'escalate_after_days = "two"\ncalendar = "mars"\ndue_day = "yes"\nsnooze = 5\n'
         )
     )
     assert found == [
@@ -113,7 +113,9 @@ def test_each_error_is_named() -> None:
         "[reminders]: 'time' must be a time of day like 09:00, not '9 o'clock'",
         "[reminders]: 'overdue_every_days' must be a whole number of at least 0, not '-1'",
         "[reminders]: 'escalate_after_days' must be a whole number of at least 0, not 'two'",
-        "[reminders]: 'calendar' must be one of: none, cn",
+        '[reminders]: \'calendar\' must be "none", "weekends", "cn" or a country (or '
+        'country and region) with public holidays, like "DE", "DE-BY", "US", "GB"; '
+        "'mars' is none of these",
     ]
     assert problems(plan_with('quiet_hours = ["22:00"]\n')) == [
         '[reminders]: \'quiet_hours\' must be a start and an end, like ["22:00", "08:00"], or [] for none'
