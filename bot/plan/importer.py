@@ -38,6 +38,7 @@ from typing import Any
 from bot.core.i18n import _
 from bot.plan.cn_dates import (
     DateSpan,
+    HolidayEve,
     MeetingOffset,
     cn_number,
     find_dates,
@@ -59,16 +60,21 @@ from bot.plan.cn_names import (
     strip_spaces,
     superior_bodies,
 )
+from bot.plan.cn_people import Holder, is_title, read_holders, split_title
 from bot.plan.loader import PlanError, load_plan_text
 from bot.plan.model import DOCUMENT_SUFFIXES
 
 MEETING_TIME = time(9, 0)
 TABLE_MARK = "【表格】"
 _CN_NUMERAL = "一二三四五六七八九十"
-_ASSIGNEE_LABELS = ("责任人", "负责人", "责任单位", "责任部门", "牵头单位", "牵头部门")
+# Who answers for a task: the leader first (牵头领导 leads it, not reviews it), then the person.
 _LEADER_LABELS = ("牵头领导", "责任领导", "分管领导")
+_PERSON_LABELS = ("责任人", "具体负责人", "负责人")
+# A unit is not a person: it is the task's department, and its contact is asked for.
+_UNIT_LABELS = ("责任单位", "责任部门", "责任科室", "牵头单位", "牵头部门")
+_ASSIGNEE_LABELS = _PERSON_LABELS + _UNIT_LABELS
 _DEADLINE_LABELS = ("完成时限", "完成时间", "截止时间", "时限", "时间")
-_OTHER_LABELS = ("配合单位", "协助单位", "参与单位")
+_OTHER_LABELS = ("配合单位", "配合部门", "协助单位", "协办单位", "参与单位")
 _LABEL = "|".join(
     sorted(_ASSIGNEE_LABELS + _LEADER_LABELS + _DEADLINE_LABELS + _OTHER_LABELS, key=len)[::-1]
 )
@@ -77,7 +83,11 @@ _FIELDS_TRAILING = re.compile(rf"(?P<fields>(?:{_LABEL})\s*[：:].*)$")
 _FIELD = re.compile(
     rf"(?P<label>{_LABEL})\s*[：:]\s*(?P<value>.*?)\s*[；;，,。]?\s*(?=(?:{_LABEL})\s*[：:]|$)"
 )
-_ITEM_MARKER = re.compile(rf"^\s*(?:[{_CN_NUMERAL}]+是|[（(]\d+[）)]|\d+\s*[.．、)）](?!\d))\s*")
+_CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮"
+_ITEM_MARKER = re.compile(
+    rf"^\s*(?:[{_CN_NUMERAL}]+是|[（(]\d+[）)]|\d+\s*[.．、)）](?!\d)|[{_CIRCLED}])\s*"
+)
+_AGENDA_MARKER = re.compile(rf"^\s*(?:[（(][{_CN_NUMERAL}]+[）)]|第[{_CN_NUMERAL}]+项[：:，,]?)\s*")
 _INLINE_ITEM = re.compile(rf"(?<=[。；;])\s*(?=[{_CN_NUMERAL}]+是)")
 _HEADING = re.compile(
     rf"^(?:[（(][{_CN_NUMERAL}]+[）)]|第[{_CN_NUMERAL}]+(?:阶段|步)[：:、]?|[{_CN_NUMERAL}]+[、.．])"
@@ -92,9 +102,14 @@ _MEETING_PHASE = re.compile(r"会议(?:进行|召开|举行)|召开.*会|进行�
 _CHAIR = re.compile(r"会议由(?P<who>[^，。；,;]+?)主持")
 _ATTENDING = re.compile(r"(?P<who>[^，。；：,;:]+?)列席(?:会议)?(?=[。；;，,]|$)")
 _INVITED = re.compile(r"邀请(?P<who>[^，。；,;]+?)(?:参加|出席|列席|指导)")
-_PARTICIPANTS = re.compile(r"(?:参会对象|参会人员|参加人员|与会人员)[：:](?P<who>[^；;。]+)")
+_PARTICIPANTS = re.compile(
+    r"(?:参会对象|参会人员|参加人员|与会人员|出席人员|参会范围|参加对象)[：:](?P<who>[^；;。]+)"
+)
 _MEETING_WHEN = re.compile(r"(?:定于|会议时间[：:])\s*(?P<when>[^，。；,;]+)")
-_AGENDA_HEADING = re.compile(r"^(?:\d+\s*[.．、]\s*)?(?:会议)?议程[：:]?$")
+_AGENDA_HEADING = re.compile(
+    rf"^(?:\d+\s*[.．、]\s*|[（(][{_CN_NUMERAL}\d]+[）)]\s*)?(?:会议|主要|会议主要)?议程"
+    r"(?:安排|如下|及安排)?[：:]?$"
+)
 _PRESENTER = re.compile(r"(?:^(?:由|请)?|由|请)(?P<who>[\u4e00-\u9fff 、]{2,20}?)同志")
 _OFFICE_PREFIX = re.compile(r"^(?:本委|我委|委|本单位|本局|我局|本部门|各)")
 _REVIEW_BY = re.compile(r"^(?P<object>.*?)由(?P<who>.+?)(?:负责)?(?:审阅|审核|审定)")
@@ -268,6 +283,7 @@ class _Task:
     due: date | MeetingOffset
     window: MeetingOffset | None = None
     reviewers: list[str] = field(default_factory=list)
+    department: str | None = None
     collective: bool = False
     survey: str | None = None
 
@@ -439,6 +455,8 @@ class _Importer:
         self.surveys: list[dict[str, Any]] = []
         self.voters: list[str] = []
         self.invited_bodies: list[tuple[str, _Line]] = []
+        self.leaders: set[str] = set()  # named as a task's leader (牵头领导): not the organizer
+        self.holders = self._read_holders()
         self.title_words = self._leader_titles()
         self.chair_name = self._chair_office()
         self.attendee_name = self._attendee_office()
@@ -459,6 +477,37 @@ class _Importer:
 
     def _body_lines(self) -> list[_Line]:
         return [line for line in self.lines if line.text]
+
+    def _read_holders(self) -> list[Holder]:
+        """The people attendee paragraphs name with their titles, in the roster at once: the
+        first secretary chairs and leads, everyone named is a member."""
+        holders: list[Holder] = []
+        for line in self._body_lines():
+            match = _PARTICIPANTS.search(line.text)
+            if match:
+                holders.extend(h for h in read_holders(match["who"]) if h not in holders)
+        leader = next((holder for holder in holders if holder.leads), None)
+        for holder in holders:
+            roles = ["chair", "lead", "member"] if holder is leader else ["member"]
+            self.roster.add(holder.name, roles)
+        return holders
+
+    def _holders_of(self, title: str) -> list[Holder]:
+        """The people holding a title: "党组书记" is held by whoever is "局党组书记"."""
+        compact = strip_spaces(title)
+        if len(compact) < 2:
+            return []
+        exact = [h for h in self.holders if compact in h.titles]
+        if exact:
+            return exact
+        return [
+            h
+            for h in self.holders
+            if any(t.endswith(compact) and len(compact) >= 3 for t in h.titles)
+        ]
+
+    def _lead_holder(self) -> Holder | None:
+        return next((holder for holder in self.holders if holder.leads), None)
 
     def _leader_titles(self) -> dict[str, list[str]]:
         titles: dict[str, list[str]] = {}
@@ -496,7 +545,11 @@ class _Importer:
         return self.roster.add(name, ["member"])
 
     def group(self, group: Group, *, presenting: bool = False) -> str:
-        """The plan's "@role" for a group; missing roles get placeholders at the end."""
+        """The plan's "@role" for a group (or the person who leads, when the document names
+        them); missing roles get placeholders at the end."""
+        leader = self._lead_holder()
+        if group is Group.LEAD and leader is not None:
+            return self.person(leader.name)
         role = group.value.removesuffix("s")
         if group is Group.LEAD:
             role = "chair" if presenting else "lead"
@@ -534,6 +587,12 @@ class _Importer:
     def _chunk_refs(self, chunk: str, line: _Line, *, presenting: bool) -> list[str]:
         if not chunk:
             return []
+        title, name = split_title(chunk)
+        if title:  # "局长张建华": the title is the person's office, not another person
+            return [self.person(name)]
+        holders = self._holders_of(chunk) if is_title(chunk) else []
+        if holders:
+            return [self.person(holder.name) for holder in holders]
         group = group_of(chunk)
         if group is not None:
             return [self.group(group, presenting=presenting)]
@@ -560,6 +619,7 @@ class _Importer:
                 phase.tasks.extend(self._read_tasks(phase.lines, phase))
         self._read_loose_lines()
         self._settle_meeting_date()
+        self._start_after_the_meeting()
         self._place_loose_tasks()
         self._settle_phase_ends()
         self._ensure_roles()
@@ -569,16 +629,23 @@ class _Importer:
 
     def _split_phases(self) -> None:
         current: _Phase | None = None
+        in_agenda = False
         for line in self.lines:
             if not line.text or line is self.title_line:
                 continue
             heading = _PHASE_HEADING.match(line.text)
+            if current is not None and _AGENDA_HEADING.match(_strip_marker(line.text)):
+                in_agenda = True
+            elif in_agenda and _AGENDA_MARKER.match(line.text) and "阶段" not in line.text:
+                current.lines.append(line)  # an agenda item numbered （一）, not a heading
+                continue
             if heading and self._is_phase_heading(line.text, heading):
+                in_agenda = False
                 title = heading["title"] or heading["marker"].rstrip("：:、")
                 current = _Phase(line, title.strip(), heading["dates"])
                 self.phases.append(current)
             elif _HEADING.match(line.text):
-                current = None
+                current, in_agenda = None, False
                 self.loose_lines.append(line)
             elif current is not None:
                 current.lines.append(line)
@@ -662,7 +729,7 @@ class _Importer:
     def _tasks_from_item(self, item: _Item, phase: _Phase | None) -> list[_Task]:
         body, fields = _split_fields(_strip_marker(item.text))
         title, description = _title_and_description(body)
-        assignees, leaders = self._responsible(fields, item.line)
+        assignees, department = self._responsible(fields, item.line, title)
         due, window = self._deadline(fields, body, item.line, phase)
         reviews = self._reviews(body, item.line)
         extra = [f"{label}：{value}" for label, value in fields if label in _OTHER_LABELS]
@@ -671,11 +738,11 @@ class _Importer:
         if split and "个人" in split["a"] and "班子" in split["b"]:
             tasks = self._personal_and_team(item, split, description, assignees, due, reviews)
             for task in tasks:
-                task.window = window
-                task.reviewers = list(dict.fromkeys(leaders + task.reviewers))
+                task.window, task.department = window, department
             return tasks
         task = _Task(item.line, title, description, assignees, due, window)
-        task.reviewers = list(dict.fromkeys(leaders + [ref for _obj, ref in reviews]))
+        task.department = department
+        task.reviewers = list(dict.fromkeys(ref for _obj, ref in reviews))
         if re.search(r"满意度测评|满意度调查", body):
             task.survey = self._satisfaction_survey(title, body)
         return [task]
@@ -698,19 +765,44 @@ class _Importer:
         return [personal, team]
 
     def _responsible(
-        self, fields: list[tuple[str, str]], line: _Line
-    ) -> tuple[list[str], list[str]]:
-        """Assignees, and the leaders who review (牵头领导 beside a 责任人 or 责任单位)."""
-        named = [value for label, value in fields if label in _ASSIGNEE_LABELS]
-        leaders = [value for label, value in fields if label in _LEADER_LABELS]
-        if not named:
-            named, leaders = leaders, []
-        assignees = [ref for value in named for ref in self.refs(value, line)]
-        reviewers = [ref for value in leaders for ref in self.refs(value, line)]
-        if not assignees:
+        self, fields: list[tuple[str, str]], line: _Line, title: str
+    ) -> tuple[list[str], str | None]:
+        """Who answers for a task (its leader first, then the people named) and its unit.
+
+        A unit (责任单位 / 责任部门, or an office named as 责任人) is no person: it is the task's
+        department, and when no person is named the organizer holds the task until the
+        unit's contact is named."""
+        people: list[str] = []
+        units: list[str] = []
+        for label, value in fields:
+            if label in _UNIT_LABELS or (
+                label in _LEADER_LABELS + _PERSON_LABELS and is_unit(value)
+            ):
+                units.extend(u for u in re.split(r"[、，,/／]+", strip_spaces(value)) if u)
+            elif label in _LEADER_LABELS + _PERSON_LABELS:
+                people.append(value)
+        ordered = sorted(
+            people,
+            key=lambda v: next(
+                (0 if label in _LEADER_LABELS else 1 for label, value in fields if value == v), 1
+            ),
+        )
+        assignees = [ref for value in ordered for ref in self.refs(value, line)]
+        for label, value in fields:
+            if label in _LEADER_LABELS and value in people:
+                self.leaders.update(self.refs(value, line))
+        department = units[0] if units else None
+        if not assignees and department:
+            self.issue(
+                line,
+                "“{title}”: {unit} is a unit, not a person; the task is given to the organizer "
+                "until you name the person who answers for {unit}",
+                title=title,
+                unit=department,
+            )
+        elif not assignees:
             self.issue(line, "no responsible person is named; the task is given to the organizer")
-            assignees = ["@organizer"]
-        return list(dict.fromkeys(assignees)), reviewers
+        return list(dict.fromkeys(assignees)) or ["@organizer"], department
 
     def _deadline(
         self, fields: list[tuple[str, str]], body: str, line: _Line, phase: _Phase | None
@@ -737,6 +829,17 @@ class _Importer:
         if isinstance(deadline, MeetingOffset):
             return deadline, None
         near = (phase.start, phase.end) if phase else (date(self.year, 1, 1), fallback)
+        if isinstance(deadline, HolidayEve):
+            eve = deadline.nearest(near)
+            if eve is None:
+                self.issue(
+                    line,
+                    "cannot tell when “{value}” is in that year; it is set to the phase's end, {end}",
+                    value=stated,
+                    end=fallback,
+                )
+                return fallback, None
+            return eve, None
         window = offset if offset is not None and offset.days > 0 else None
         return infer_year(deadline, near), window
 
@@ -757,19 +860,25 @@ class _Importer:
         meeting.chair = [self.group(Group.LEAD, presenting=True)]
         meeting.participants = [self.group(Group.MEMBERS)]
         in_agenda = False
+        numbered: bool | None = None  # whether the agenda's items are numbered
         agenda_items: list[_Item] = []
         task_lines: list[_Line] = []
         for line in phase.lines:
             text = line.text
             if not in_agenda and self._read_meeting_people(line, meeting):
                 continue
+            marked = bool(_ITEM_MARKER.match(text) or _AGENDA_MARKER.match(text))
             if _AGENDA_HEADING.match(_strip_marker(text)):
                 in_agenda = True
             elif chair := _CHAIR.search(text):
                 meeting.chair = self.refs(chair["who"], line, presenting=True)
-            elif in_agenda and _ITEM_MARKER.match(text) and not _has_fields(text):
+            elif in_agenda and marked and not _has_fields(text):
+                numbered = True if numbered is None else numbered
                 agenda_items.append(_Item(line, text))
-            elif in_agenda and agenda_items and not _ITEM_MARKER.match(text):
+            elif in_agenda and numbered is not True and not _has_fields(text):
+                numbered = False  # unnumbered lines under "主要议程：", one item each
+                agenda_items.append(_Item(line, text))
+            elif in_agenda and agenda_items and not marked:
                 agenda_items[-1].text += text
             elif _MEETING_WHEN.search(text):
                 continue
@@ -810,7 +919,12 @@ class _Importer:
     def _participants(self, who: str, line: _Line) -> list[str]:
         plain = re.sub(r"[（(][^）)]*[）)]", "", who)
         refs: list[str] = []
+        held = {holder.name for holder in self.holders}
         for chunk in re.split(r"[、，,及和与]", plain):
+            title, name = split_title(chunk)
+            if name in held or (is_title(chunk) and self._holders_of(chunk)):
+                refs.append(self.group(Group.MEMBERS))  # named people are the members
+                continue
             group = group_of(chunk)
             if group is not None:
                 refs.append(self.group(group))
@@ -820,10 +934,10 @@ class _Importer:
                     "参会对象 “{who}” is no roster role; add them to the roster if they take part",
                     who=chunk.strip(),
                 )
-        return refs or [self.group(Group.MEMBERS)]
+        return list(dict.fromkeys(refs)) or [self.group(Group.MEMBERS)]
 
     def _agenda_item(self, item: _Item) -> _AgendaItem:
-        text = _strip_marker(item.text)
+        text = _AGENDA_MARKER.sub("", _strip_marker(item.text), count=1).strip()
         first = _sentences(text)[0].rstrip("。；;！!") if text else ""
         agenda = _AgendaItem(first, self._presenters(first, item.line))
         agenda.speaking_order = bool(re.search(r"互相批评|相互批评", first))
@@ -857,6 +971,24 @@ class _Importer:
                 )
         elif phase is not None:
             self.meeting.starts_at = datetime.combine(phase.end, MEETING_TIME)
+
+    def _start_after_the_meeting(self) -> None:
+        """A phase after the meeting's starts the day after the meeting: "2024年1月至3月"
+        for rectification after a meeting on 01-18 is 01-19 to 03-31, never overlapping it."""
+        phase = self._meeting_phase()
+        if phase is None or self.meeting is None or self.meeting.starts_at is None:
+            return
+        meeting_day = self.meeting.starts_at.date()
+        for later in self.phases[self.phases.index(phase) + 1 :]:
+            if later.start <= meeting_day < later.end:
+                later.start = meeting_day + timedelta(days=1)
+                self.issue(
+                    later.line,
+                    "the phase would start before the meeting ({meeting}) is held; it starts the "
+                    "day after it, {start}",
+                    meeting=meeting_day,
+                    start=later.start,
+                )
 
     def _named_meeting_date(self) -> datetime | None:
         for line in self._body_lines():
@@ -1039,7 +1171,7 @@ class _Importer:
             for phase in self.phases
             for task in phase.tasks
             for ref in task.assignees
-            if not ref.startswith("@") and "member" in self._roles(ref)
+            if not ref.startswith("@") and "member" in self._roles(ref) and ref not in self.leaders
         )
         if counts:
             organizer = counts.most_common(1)[0][0]
@@ -1169,6 +1301,8 @@ class _Importer:
             "description": task.description or task.title,
             "assignees": task.assignees,
         }
+        if task.department:
+            data["department"] = task.department
         if task.collective:
             data["collective"] = True
         due = (
@@ -1304,7 +1438,7 @@ def _talks_data(tasks: list[dict[str, Any]]) -> dict[str, Any] | None:
         return None
     text = task["description"]
     required = []
-    if re.search(r"(主要负责人|主要领导|书记)同.*成员", text):
+    if re.search(r"(主要负责人|主要领导|书记)(?:同|与|和)[^。；]*成员", text):
         required.append("chair-with-members")
     if "相互" in text:
         required.append("members-pairwise")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -21,7 +22,9 @@ from bot.plan.importer import (
 )
 
 REPO = Path(__file__).resolve().parents[2]
-SEED = REPO / "../shared/seed/000_d828633de8e0f4c1.txt"
+# shared/ sits beside the repository; HUIWU_SHARED names it where it is elsewhere (a worktree).
+SHARED = Path(os.environ.get("HUIWU_SHARED", REPO / "../shared"))
+SEED = SHARED / "seed/000_d828633de8e0f4c1.txt"
 SHIPPED = REPO / "bot/plans/democratic-life-meeting.toml"
 DOCUMENTS = Path(__file__).resolve().parent / "documents"
 
@@ -165,14 +168,20 @@ def test_units_leaders_and_parts_of_months() -> None:
     mobilise = plan.phases[0]
     assert (mobilise.start, mobilise.end) == (date(2014, 12, 1), date(2014, 12, 20))
     kickoff, study = mobilise.tasks
-    assert plan.names(kickoff.assignee_ids) == ["党政办公室"]
-    assert plan.names(kickoff.reviewer_ids) == ["刘建国"]
+    # 牵头领导 answers for the task; the 责任单位 is its department, not a person.
+    assert plan.names(kickoff.assignee_ids) == ["刘建国"]
+    assert (kickoff.department, kickoff.reviewer_ids) == ("党政办公室", ())
     assert kickoff.due.date() == date(2014, 12, 10)  # 上旬
     assert plan.names(study.assignee_ids) == ["陈晓红", "周伟"]
     assert study.due.date() == date(2014, 12, 20)  # 中旬前
-    assert plan.task("opinions").due.date() == date(2014, 12, 31)  # 下旬
-    assert "人事科" in result.new_members
-    assert result.warnings == ()
+    opinions = plan.task("opinions")
+    assert opinions.due.date() == date(2014, 12, 31)  # 下旬
+    # Only a unit is named: the organizer holds the task, and the report asks for a person.
+    assert (plan.names(opinions.assignee_ids), opinions.department) == (["陈晓红"], "人事科")
+    assert "人事科" not in result.new_members and "党政办公室" not in result.new_members
+    [unit] = result.warnings
+    assert unit.line == line_of(DOCUMENTS / "branch-units.txt", "1. 广泛征求意见")
+    assert "人事科 is a unit, not a person" in unit.message
 
 
 def test_deadline_across_the_year_end() -> None:
