@@ -144,15 +144,17 @@ class HolidayEve:
         import chinese_calendar  # only for documents that name a lunar holiday
 
         wanted = _LUNAR_HOLIDAYS[key]
-        day = date(year, 1, 1)
-        while day.year == year:
+        first = date(year, 1, 1)
+        for offset in range(366):
+            today = first + timedelta(days=offset)
+            if today.year != year:
+                break
             try:
-                off, name = chinese_calendar.get_holiday_detail(day)
+                off, name = chinese_calendar.get_holiday_detail(today)
             except NotImplementedError:
                 return None
             if off and name == wanted:  # a make-up working day carries the name too
-                return day - timedelta(days=1)
-            day += timedelta(days=1)
+                return today - timedelta(days=1)
         return None
 
     def nearest(self, near: tuple[date, date]) -> date | None:

@@ -50,6 +50,7 @@ _TITLE_ENDINGS = (
     "委员",
     "成员",
     "监事",
+    "常委",
 )
 _ENDING = "|".join(_TITLE_ENDINGS)
 _TITLE_THEN_NAME = re.compile(rf"^(?P<title>[{_HAN}]*?(?:{_ENDING}))(?P<name>[{_HAN}]{{2,3}})$")

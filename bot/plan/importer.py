@@ -101,7 +101,10 @@ _EXPLICIT_YEAR = re.compile(r"\d{4}\s*年|[〇零一二三四五六七八九]{4}
 _MEETING_PHASE = re.compile(r"会议(?:进行|召开|举行)|召开.*会|进行阶段")
 _CHAIR = re.compile(r"会议由(?P<who>[^，。；,;]+?)主持")
 _ATTENDING = re.compile(r"(?P<who>[^，。；：,;:]+?)列席(?:会议)?(?=[。；;，,]|$)")
-_INVITED = re.compile(r"邀请(?P<who>[^，。；,;]+?)(?:参加|出席|列席|指导)")
+_INVITED = re.compile(
+    r"邀请(?P<who>[^，。；,;]+?)(?:参加|出席|列席|指导)"
+    r"|(?P<guide>[^，。；,;：:]+?领导)(?:列席|到会|出席|参会)指导"
+)
 _PARTICIPANTS = re.compile(
     r"(?:参会对象|参会人员|参加人员|与会人员|出席人员|参会范围|参加对象)[：:](?P<who>[^；;。]+)"
 )
@@ -117,6 +120,7 @@ _REVIEWER_FIRST = re.compile(r"^(?P<who>[^，,]+?)负责(?:审阅|审核|审定)
 _SPLIT_TITLE = re.compile(r"^(?P<verb>制定|撰写|起草|形成|制订)(?P<a>.+?)和(?P<b>.+)$")
 _THRESHOLD = re.compile(r"满意率[^，。；]*?(?P<number>\d+(?:\.\d+)?)\s*[%％]")
 _THRESHOLD_CN = re.compile(r"满意率[^，。；]*?百分之(?P<number>[零一二三四五六七八九十]+)")
+_THRESHOLD_TENTHS = re.compile(r"满意率[^，。；]*?(?P<number>[一二三四五六七八九\d])成")
 _SEND_TO_SUPERIOR = re.compile(r"(?P<verb>报送|上报|提交)(?P<object>[^，。；]+)")
 _SENTENCE_END = re.compile(r"(?<=[。；;！!])")
 _TASK_KINDS: tuple[tuple[str, str, str, str], ...] = (
@@ -636,7 +640,12 @@ class _Importer:
             heading = _PHASE_HEADING.match(line.text)
             if current is not None and _AGENDA_HEADING.match(_strip_marker(line.text)):
                 in_agenda = True
-            elif in_agenda and _AGENDA_MARKER.match(line.text) and "阶段" not in line.text:
+            elif (
+                current is not None
+                and in_agenda
+                and _AGENDA_MARKER.match(line.text)
+                and "阶段" not in line.text
+            ):
                 current.lines.append(line)  # an agenda item numbered （一）, not a heading
                 continue
             if heading and self._is_phase_heading(line.text, heading):
@@ -899,7 +908,8 @@ class _Importer:
         if participants:
             meeting.participants = self._participants(participants["who"], line)
         if invited:
-            who = invited["who"] if invited["who"].endswith("领导") else invited["who"] + "领导"
+            named = invited["who"] or invited["guide"]
+            who = named if named.endswith("领导") else named + "领导"
             for body, _title in superior_bodies(who):
                 self.invited_bodies.append((body, line))
             meeting.invited = [self.group(Group.SUPERIOR)] if self.invited_bodies else []
@@ -921,7 +931,7 @@ class _Importer:
         refs: list[str] = []
         held = {holder.name for holder in self.holders}
         for chunk in re.split(r"[、，,及和与]", plain):
-            title, name = split_title(chunk)
+            _title, name = split_title(chunk)
             if name in held or (is_title(chunk) and self._holders_of(chunk)):
                 refs.append(self.group(Group.MEMBERS))  # named people are the members
                 continue
@@ -1375,6 +1385,9 @@ def _threshold(text: str) -> float | None:
     match = _THRESHOLD_CN.search(text)
     if match:
         return cn_number(match["number"]) / 100
+    match = _THRESHOLD_TENTHS.search(text)
+    if match:
+        return cn_number(match["number"]) / 10
     return None
 
 
