@@ -61,11 +61,11 @@ from bot.plan.cn_names import (
     superior_bodies,
 )
 from bot.plan.cn_people import Holder, is_title, read_holders, split_title
+from bot.plan.document import TABLE_MARK, PlanImportError, read_document
 from bot.plan.loader import PlanError, load_plan_text
-from bot.plan.model import DOCUMENT_SUFFIXES
+from bot.plan.toml_writer import dump_toml
 
 MEETING_TIME = time(9, 0)
-TABLE_MARK = "【表格】"
 _CN_NUMERAL = "一二三四五六七八九十"
 # Who answers for a task: the leader first (牵头领导 leads it, not reviews it), then the person.
 _LEADER_LABELS = ("牵头领导", "责任领导", "分管领导")
@@ -172,10 +172,6 @@ class ImportResult:
     new_members: tuple[str, ...]
 
 
-class PlanImportError(Exception):
-    """The document or roster cannot be read at all (wrong format, unreadable file)."""
-
-
 def import_plan(path: str | Path, *, roster_path: str | Path | None = None) -> ImportResult:
     """Import a .txt (UTF-8 or GB18030) or .docx work-plan document."""
     roster = load_roster(roster_path) if roster_path is not None else None
@@ -188,61 +184,6 @@ def import_plan_text(
 ) -> ImportResult:
     """Import a work-plan document's text; ``roster`` entries are used as they are."""
     return _Importer(text, roster or [], source).run()
-
-
-def read_document(path: str | Path) -> str:
-    """The text of a .txt or .docx document, one paragraph a line."""
-    path = Path(path)
-    if path.suffix.lower() not in (*DOCUMENT_SUFFIXES, ""):
-        raise PlanImportError(
-            f"{path}: only .txt and .docx documents can be imported (save .doc as .docx)"
-        )
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise PlanImportError(f"{path}: cannot read the file: {exc.strerror}") from exc
-    return document_text(data, path.name, source=str(path))
-
-
-def document_text(data: bytes, file_name: str, *, source: str | None = None) -> str:
-    """The text of a document's bytes (a file sent in chat): .docx by content, else text."""
-    if file_name.lower().endswith(".docx"):
-        return _read_docx(data, source or file_name)
-    return _decode(data)
-
-
-def _decode(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise PlanImportError("the text is neither UTF-8 nor GB18030")
-
-
-def _read_docx(data: bytes, source: str) -> str:
-    import io
-    import zipfile
-
-    import docx  # python-docx
-    from docx.opc.exceptions import PackageNotFoundError
-    from docx.table import Table
-    from docx.text.paragraph import Paragraph
-
-    try:
-        document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as exc:
-        raise PlanImportError(f"{source}: not a readable .docx document") from exc
-    lines: list[str] = []
-    for block in document.element.body.iterchildren():
-        tag = block.tag.rsplit("}", 1)[-1]
-        if tag == "p":
-            lines.append(Paragraph(block, document).text)
-        elif tag == "tbl":
-            rows = Table(block, document).rows
-            first_row = "  ".join(cell.text.strip() for cell in rows[0].cells) if rows else ""
-            lines.append(TABLE_MARK + first_row)
-    return "\n".join(lines)
 
 
 def load_roster(path: str | Path) -> list[dict[str, Any]]:
@@ -722,7 +663,11 @@ class _Importer:
         current: _Item | None = None
         for line in lines:
             if line.text.startswith(TABLE_MARK):
-                self.issue(line, "tables are not read; write their rows as numbered paragraphs")
+                self.issue(
+                    line,
+                    "a table without a task column and 责任人 / 完成时限 columns is not read; "
+                    "write its rows as numbered paragraphs",
+                )
                 continue
             for piece in _INLINE_ITEM.split(line.text):
                 starts_item = _ITEM_MARKER.match(piece) or (
@@ -1421,29 +1366,6 @@ def _outer_quotes_pair(text: str) -> bool:
     return depth == 0
 
 
-# --- TOML ------------------------------------------------------------------------------------
-
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
-_ESCAPES = {
-    '"': '\\"',
-    "\\": "\\\\",
-    "\b": "\\b",
-    "\t": "\\t",
-    "\n": "\\n",
-    "\f": "\\f",
-    "\r": "\\r",
-}
-
-
-def dump_toml(data: dict[str, Any], comments: Iterable[str] = ()) -> str:
-    """TOML for plan data: tables, arrays of tables, strings, numbers, booleans, lists."""
-    out = [f"# {_one_line(comment)}" for comment in comments]
-    if out:
-        out.append("")
-    _write_table(out, data, ())
-    return "\n".join(out).strip() + "\n"
-
-
 def _talks_data(tasks: list[dict[str, Any]]) -> dict[str, Any] | None:
     """交流谈心: "主要负责人同班子成员之间" is the chair with every member, "相互之间" pairwise."""
     task = next((t for t in tasks if t["kind"] == "talks"), None)
@@ -1456,60 +1378,3 @@ def _talks_data(tasks: list[dict[str, Any]]) -> dict[str, Any] | None:
     if "相互" in text:
         required.append("members-pairwise")
     return {"required": required, "task": task["id"]} if required else None
-
-
-def _write_table(out: list[str], table: dict[str, Any], path: tuple[str, ...]) -> None:
-    for key, value in table.items():
-        if not _is_table(value) and not _is_table_array(value):
-            out.append(f"{_toml_key(key)} = {_toml_value(value)}")
-    for key, value in table.items():
-        dotted = ".".join(_toml_key(part) for part in (*path, key))
-        if _is_table(value):
-            out.extend(["", f"[{dotted}]"])
-            _write_table(out, value, (*path, key))
-        elif _is_table_array(value):
-            for entry in value:
-                out.extend(["", f"[[{dotted}]]"])
-                _write_table(out, entry, (*path, key))
-
-
-def _is_table(value: Any) -> bool:
-    return isinstance(value, dict)
-
-
-def _is_table_array(value: Any) -> bool:
-    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
-
-
-def _toml_key(key: str) -> str:
-    return key if _BARE_KEY.match(key) else _toml_string(key)
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return _toml_string(value)
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
-    raise TypeError(f"cannot write {type(value).__name__} as TOML")
-
-
-def _toml_string(text: str) -> str:
-    return '"' + "".join(_escape(char) for char in text) + '"'
-
-
-def _escape(char: str) -> str:
-    if char in _ESCAPES:
-        return _ESCAPES[char]
-    if ord(char) < 0x20 or ord(char) == 0x7F:
-        return f"\\u{ord(char):04x}"
-    return char
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())

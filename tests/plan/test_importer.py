@@ -282,8 +282,36 @@ def test_docx_document_with_a_table(tmp_path: Path) -> None:
     from_text = plan_of(import_plan(DOCUMENTS / "branch-units.txt"))
     assert phase_tasks(plan_of(result)) == phase_tasks(from_text)
     table_line = len(text.splitlines()) + 1
-    issue = issue_at(result, table_line, "tables are not read")
+    issue = issue_at(result, table_line, "a table without a task column")
     assert "工作内容" in issue.text
+
+
+def test_a_task_table_is_read_row_by_row(tmp_path: Path) -> None:
+    docx = pytest.importorskip("docx")
+    document = docx.Document()
+    for line in ("某局2016年度民主生活会方案", "（一）准备阶段（2016年3月1日至3月31日）"):
+        document.add_paragraph(line)
+    rows = [
+        ("序号", "工作任务", "具体要求", "牵头领导", "责任单位", "完成时限"),
+        ("1", "组织学习", "集中学习三天", "张 华", "办公室", "3月上旬"),
+        ("2", "征求意见", "", "", "人事科", "3月20日前"),
+    ]
+    table = document.add_table(rows=len(rows), cols=len(rows[0]))
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            table.cell(r, c).text = value
+    path = tmp_path / "table.docx"
+    document.save(str(path))
+
+    result = import_plan(path)
+    plan = plan_of(result)
+    study, opinions = plan.phases[0].tasks
+    assert (study.title, study.description, study.department) == ("组织学习", "集中学习三天", "办公室")
+    assert plan.names(study.assignee_ids) == ["张华"]
+    assert study.due.date() == date(2016, 3, 10)
+    assert (opinions.department, opinions.due.date()) == ("人事科", date(2016, 3, 20))
+    [unit] = [w for w in result.warnings if "unit" in w.message]
+    assert unit.line == 4 and unit.text == "2. 征求意见。（责任单位：人事科；完成时限：3月20日前）"
 
 
 def test_quotes_and_backslashes_survive_the_toml() -> None:
