@@ -25,7 +25,7 @@ _FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９：", "0123456
 _DATE = re.compile(
     rf"(?:(?P<year>\d{{4}}|[零〇一二三四五六七八九]{{4}})\s*年)?\s*"
     rf"(?P<month>{NUMBER})\s*月份?\s*"
-    rf"(?:(?P<day>{NUMBER})\s*[日号]|(?P<part>上旬|中旬|下旬|底|末|第[1-5一二三四五]周))?"
+    rf"(?:(?P<day>{NUMBER})\s*[日号]|(?P<part>上旬|中旬|下旬|月?底|月?末|第[1-5一二三四五]周))?"
 )
 _HOLIDAY_EVE = re.compile(
     r"(?P<name>春节|元旦|国庆节?|五一|劳动节|清明节?|端午节?|中秋节?)\s*(?:假期|放假)?\s*(?:前|以前|之前)"
@@ -180,6 +180,8 @@ def _match_to_partial(match: re.Match[str]) -> PartialDate | None:
     except ValueError:
         return None
     part = match["part"]
+    if part is not None:
+        part = part.removeprefix("月")  # "12月月底" as "12月底"
     if part == "末":
         part = "底"
     partial = PartialDate(year=year, month=month, day=day, part=part)

@@ -267,7 +267,8 @@ class _Meeting:
 
 
 def _strip_marker(text: str) -> str:
-    return _ITEM_MARKER.sub("", text, count=1).strip()
+    text = _ITEM_MARKER.sub("", text, count=1)
+    return _AGENDA_MARKER.sub("", text, count=1).strip()
 
 
 def _split_fields(text: str) -> tuple[str, list[tuple[str, str]]]:
@@ -575,6 +576,7 @@ class _Importer:
     def _split_phases(self) -> None:
         current: _Phase | None = None
         in_agenda = False
+        nested = False  # the phase is headed "一、…" or "第一阶段": "（一）…" are its items
         for line in self.lines:
             if not line.text or line is self.title_line:
                 continue
@@ -589,8 +591,12 @@ class _Importer:
             ):
                 current.lines.append(line)  # an agenda item numbered （一）, not a heading
                 continue
-            if heading and self._is_phase_heading(line.text, heading):
+            is_phase = bool(heading and self._is_phase_heading(line.text, heading))
+            if current is not None and nested and not is_phase and _AGENDA_MARKER.match(line.text):
+                current.lines.append(line)
+            elif heading and is_phase:
                 in_agenda = False
+                nested = not heading["marker"].startswith(("（", "("))
                 title = heading["title"] or heading["marker"].rstrip("：:、")
                 current = _Phase(line, title.strip(), heading["dates"])
                 self.phases.append(current)
@@ -609,6 +615,8 @@ class _Importer:
 
     @staticmethod
     def _is_phase_heading(text: str, heading: re.Match[str]) -> bool:
+        if _has_fields(text):
+            return False  # a task numbered like a heading, with its 责任人 / 时限
         dates = heading["dates"] or ""
         return "阶段" in text or bool(dates and find_dates(dates))
 
@@ -670,8 +678,10 @@ class _Importer:
                 )
                 continue
             for piece in _INLINE_ITEM.split(line.text):
-                starts_item = _ITEM_MARKER.match(piece) or (
-                    _has_fields(piece) and (current is None or _has_fields(current.text))
+                starts_item = (
+                    _ITEM_MARKER.match(piece)
+                    or _AGENDA_MARKER.match(piece)
+                    or (_has_fields(piece) and (current is None or _has_fields(current.text)))
                 )
                 if starts_item:
                     current = _Item(line, piece)

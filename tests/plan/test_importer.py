@@ -306,7 +306,11 @@ def test_a_task_table_is_read_row_by_row(tmp_path: Path) -> None:
     result = import_plan(path)
     plan = plan_of(result)
     study, opinions = plan.phases[0].tasks
-    assert (study.title, study.description, study.department) == ("组织学习", "集中学习三天", "办公室")
+    assert (study.title, study.description, study.department) == (
+        "组织学习",
+        "集中学习三天",
+        "办公室",
+    )
     assert plan.names(study.assignee_ids) == ["张华"]
     assert study.due.date() == date(2016, 3, 10)
     assert (opinions.department, opinions.due.date()) == ("人事科", date(2016, 3, 20))
