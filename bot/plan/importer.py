@@ -581,17 +581,17 @@ class _Importer:
             if not line.text or line is self.title_line:
                 continue
             heading = _PHASE_HEADING.match(line.text)
+            is_phase = bool(heading and self._is_phase_heading(line.text, heading))
             if current is not None and _AGENDA_HEADING.match(_strip_marker(line.text)):
                 in_agenda = True
             elif (
                 current is not None
                 and in_agenda
+                and not is_phase
                 and _AGENDA_MARKER.match(line.text)
-                and "阶段" not in line.text
             ):
                 current.lines.append(line)  # an agenda item numbered （一）, not a heading
                 continue
-            is_phase = bool(heading and self._is_phase_heading(line.text, heading))
             if current is not None and nested and not is_phase and _AGENDA_MARKER.match(line.text):
                 current.lines.append(line)
             elif heading and is_phase:
