@@ -30,14 +30,18 @@ _DATE = re.compile(
 _HOLIDAY_EVE = re.compile(
     r"(?P<name>春节|元旦|国庆节?|五一|劳动节|清明节?|端午节?|中秋节?)\s*(?:假期|放假)?\s*(?:前|以前|之前)"
 )
-# Holidays on a fixed day (month, day); the others follow the lunar calendar.
-_FIXED_HOLIDAYS = {"元旦": (1, 1), "国庆": (10, 1), "五一": (5, 1), "劳动": (5, 1)}
-_LUNAR_HOLIDAYS = {
+# The holidays' names in ``chinesecalendar``, and the day of those that have a fixed one.
+_HOLIDAY_NAMES = {
+    "元旦": "New Year's Day",
+    "国庆": "National Day",
+    "五一": "Labour Day",
+    "劳动": "Labour Day",
     "春节": "Spring Festival",
     "清明": "Tomb-sweeping Day",
     "端午": "Dragon Boat Festival",
     "中秋": "Mid-autumn Festival",
 }
+_FIXED_HOLIDAYS = {"元旦": (1, 1), "国庆": (10, 1), "五一": (5, 1), "劳动": (5, 1)}
 _RANGE_SEPARATOR = re.compile(r"^\s*(?:至|到|—+|–|－|-|~|～)\s*$")
 _BEFORE = re.compile(r"^\s*(?:以前|之前|前|止|为止)")
 _AFTER_MEETING = re.compile(
@@ -136,25 +140,27 @@ class HolidayEve:
     holiday: str
 
     def day(self, year: int) -> date | None:
-        """The eve of the holiday that falls in ``year`` (None: the calendar does not know)."""
+        """The eve of the holiday that falls in ``year``: the day before its break starts
+        (in 2023 the Mid-Autumn Festival joined National Day, so "国庆节前" is 09-28).
+        A fixed-day holiday in a year ``chinesecalendar`` does not know is taken alone;
+        a lunar one there is not read (None)."""
         key = self.holiday if self.holiday == "春节" else self.holiday.removesuffix("节")
-        if key in _FIXED_HOLIDAYS:
-            month, day = _FIXED_HOLIDAYS[key]
-            return date(year, month, day) - timedelta(days=1)
-        import chinese_calendar  # only for documents that name a lunar holiday
+        import chinese_calendar  # only for documents that name a holiday
 
-        wanted = _LUNAR_HOLIDAYS[key]
-        first = date(year, 1, 1)
-        for offset in range(366):
-            today = first + timedelta(days=offset)
-            if today.year != year:
-                break
-            try:
+        wanted = _HOLIDAY_NAMES[key]
+        fixed = _FIXED_HOLIDAYS.get(key)
+        first = date(year, *fixed) if fixed else date(year, 1, 1)
+        try:
+            for offset in range(366):
+                today = first + timedelta(days=offset)
+                if today.year != year:
+                    return None
                 off, name = chinese_calendar.get_holiday_detail(today)
-            except NotImplementedError:
-                return None
-            if off and name == wanted:  # a make-up working day carries the name too
-                return today - timedelta(days=1)
+                if off and name == wanted:  # a make-up working day carries the name too
+                    return _break_start(today) - timedelta(days=1)
+        except NotImplementedError:
+            if fixed:
+                return date(year, *fixed) - timedelta(days=1)
         return None
 
     def nearest(self, near: tuple[date, date]) -> date | None:
@@ -162,6 +168,19 @@ class HolidayEve:
         start, end = near
         days = [d for year in range(start.year - 1, end.year + 2) if (d := self.day(year))]
         return min(days, key=lambda d: (_distance(d, start, end), d)) if days else None
+
+
+def _break_start(day: date) -> date:
+    """The first day of the official break ``day`` is in (named holidays, back to back)."""
+    import chinese_calendar
+
+    for _ in range(15):
+        before = day - timedelta(days=1)
+        off, name = chinese_calendar.get_holiday_detail(before)
+        if not (off and name):
+            break
+        day = before
+    return day
 
 
 @dataclass(frozen=True)

@@ -122,6 +122,7 @@ _THRESHOLD = re.compile(r"满意率[^，。；]*?(?P<number>\d+(?:\.\d+)?)\s*[%�
 _THRESHOLD_CN = re.compile(r"满意率[^，。；]*?百分之(?P<number>[零一二三四五六七八九十]+)")
 _THRESHOLD_TENTHS = re.compile(r"满意率[^，。；]*?(?P<number>[一二三四五六七八九\d])成")
 _SEND_TO_SUPERIOR = re.compile(r"(?P<verb>报送|上报|提交)(?P<object>[^，。；]+)")
+_RECIPIENT = re.compile(r"向(?P<to>[^，。；向]+?)(?:报送|上报|提交)")
 _SENTENCE_END = re.compile(r"(?<=[。；;！!])")
 _TASK_KINDS: tuple[tuple[str, str, str, str], ...] = (
     # (pattern in the title, id, kind, submission)
@@ -526,9 +527,16 @@ class _Importer:
         """Members and groups a field or phrase names; what is no name is reported."""
         bodies, rest = split_superiors(value)
         found = [self.superior(body) for body, _title in bodies]
-        for chunk in re.split(r"[、，,；;/／]+", rest):
-            found.extend(self._chunk_refs(chunk.strip(), line, presenting=presenting))
+        chunks = [chunk.strip() for chunk in re.split(r"[、，,；;/／]+", rest)]
+        for chunk, following in zip(chunks, [*chunks[1:], ""], strict=True):
+            if is_title(chunk) and self._names_a_person(following):
+                continue  # "党组成员、副院长邱敏": the titles are 邱敏's, not a group
+            found.extend(self._chunk_refs(chunk, line, presenting=presenting))
         return list(dict.fromkeys(found))
+
+    def _names_a_person(self, chunk: str) -> bool:
+        title, name = split_title(chunk)
+        return bool(title) or any(holder.name == name for holder in self.holders)
 
     def _chunk_refs(self, chunk: str, line: _Line, *, presenting: bool) -> list[str]:
         if not chunk:
@@ -537,6 +545,8 @@ class _Importer:
         if title:  # "局长张建华": the title is the person's office, not another person
             return [self.person(name)]
         holders = self._holders_of(chunk) if is_title(chunk) else []
+        if len(holders) > 1 and chunk.endswith(("成员", "委员", "常委")):
+            return [self.group(Group.MEMBERS)]  # "党组成员": the body's members, as a group
         if holders:
             return [self.person(holder.name) for holder in holders]
         group = group_of(chunk)
@@ -1053,7 +1063,10 @@ class _Importer:
         send = _SEND_TO_SUPERIOR.search(sentence)
         if offset is None or offset.days >= 0 or send is None or _has_fields(sentence):
             return
+        recipient = _RECIPIENT.search(sentence)
         to_superior = "向上级" if "上级" in sentence else ""
+        if not to_superior and recipient and len(recipient["to"]) <= 10:
+            to_superior = f"向{recipient['to']}"
         title = f"{to_superior}{send['verb']}{send['object'].strip()}"
         self.issue(
             line, "“{title}” names nobody responsible; it is given to the organizer", title=title
