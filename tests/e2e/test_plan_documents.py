@@ -6,6 +6,7 @@ shown with its line and text. On the Telegram emulator, over real HTTP.
 from __future__ import annotations
 
 import io
+import os
 import re
 from pathlib import Path
 
@@ -21,7 +22,8 @@ from tests.e2e.conftest import World, en, outgoing, zh
 from tests.plan.test_importer import phase_tasks
 
 REPO = Path(__file__).resolve().parents[2]
-SEED = REPO / "../shared/seed/000_d828633de8e0f4c1.txt"
+# shared/ sits beside the repository; HUIWU_SHARED names it where it is elsewhere (a worktree).
+SEED = Path(os.environ.get("HUIWU_SHARED", REPO / "../shared")) / "seed/000_d828633de8e0f4c1.txt"
 DOCUMENTS = REPO / "tests/plan/documents"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 

@@ -206,3 +206,23 @@ def test_an_overlong_day_list_is_refused_before_it_is_read() -> None:
     assert problems(plan_with(f"holidays = [{entries}]\n")) == [
         "[reminders]: 'holidays' lists 501 entries; at most 500"
     ]
+
+
+def test_calendars_for_everyone_are_read_whatever_their_case() -> None:
+    for written, read in (
+        ("weekends", "weekends"),
+        ("de-by", "DE-BY"),
+        ("US", "US"),
+        ("GB-SCT", "GB-SCT"),
+        ("CN", "cn"),
+    ):
+        plan = load_plan_text(plan_with(f'calendar = "{written}"'))
+        assert plan.reminders.calendar == read
+    # A country that has no such region, no country, a name: errors ("BY" is Belarus).
+    for wrong in ("DE-XX", "ZZ", "Germany"):
+        [problem] = problems(plan_with(f'calendar = "{wrong}"'))
+        assert problem.startswith("[reminders]: 'calendar' must be") and f"'{wrong}'" in problem
+    # A country calendar knows every year: no warning about one "cn" does not know.
+    later = plan_with('calendar = "DE"').replace("2013-12", "2040-12")
+    assert load_plan_text(later).warnings == ()
+    assert load_plan_text(later.replace('"DE"', '"cn"')).warnings != ()
