@@ -12,8 +12,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from bot.core.i18n import _
-from bot.reminders.calendar import UnknownCalendar, check_calendar, covered_years
-from bot.reminders.policy import ReminderPolicy
+from bot.plan.reminder_policy import ReminderPolicy
+from bot.plan.working_days import UnknownCalendar, check_calendar, covered_years
 
 KEYS = {
     "enabled",

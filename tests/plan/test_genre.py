@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bench.importer import GENRE, documents, main, score, score_all
+from bot.core.i18n import use_locale
 from bot.plan.importer import import_plan
 
 PAIRS = documents()
@@ -36,7 +37,8 @@ def test_the_accuracy_over_all_documents_is_complete(capsys: pytest.CaptureFixtu
 
 
 def test_what_is_not_read_is_listed_with_line_and_text() -> None:
-    result = import_plan(GENRE / "13-another-office-2024.txt")
+    with use_locale("en"):
+        result = import_plan(GENRE / "13-another-office-2024.txt")
     by_line = {issue.line: issue for issue in result.warnings}
     phase = by_line[20]
     assert phase.text == "（三）整改落实（2024年1月至3月）"
