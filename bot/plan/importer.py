@@ -746,25 +746,19 @@ class _Importer:
         A unit (责任单位 / 责任部门, or an office named as 责任人) is no person: it is the task's
         department, and when no person is named the organizer holds the task until the
         unit's contact is named."""
+        leaders: list[str] = []
         people: list[str] = []
         units: list[str] = []
         for label, value in fields:
-            if label in _UNIT_LABELS or (
-                label in _LEADER_LABELS + _PERSON_LABELS and is_unit(value)
-            ):
+            answers = label in _LEADER_LABELS + _PERSON_LABELS
+            if label in _UNIT_LABELS or (answers and is_unit(value)):
                 units.extend(u for u in re.split(r"[、，,/／]+", strip_spaces(value)) if u)
-            elif label in _LEADER_LABELS + _PERSON_LABELS:
-                people.append(value)
-        ordered = sorted(
-            people,
-            key=lambda v: next(
-                (0 if label in _LEADER_LABELS else 1 for label, value in fields if value == v), 1
-            ),
-        )
-        assignees = [ref for value in ordered for ref in self.refs(value, line)]
-        for label, value in fields:
-            if label in _LEADER_LABELS and value in people:
-                self.leaders.update(self.refs(value, line))
+            elif label in _LEADER_LABELS:
+                leaders.extend(self.refs(value, line))
+            elif answers:
+                people.extend(self.refs(value, line))
+        self.leaders.update(leaders)
+        assignees = leaders + people
         department = units[0] if units else None
         if not assignees and department:
             self.issue(
