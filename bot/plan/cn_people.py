@@ -76,12 +76,18 @@ class Holder:
 
 
 def split_title(phrase: str) -> tuple[str, str]:
-    """(title, name) of "局长张建华"; ("", phrase) when no title is glued to a name."""
-    compact = strip_spaces(phrase)
+    """(title, name) of "局长张建华" (or "局长张建华同志"); ("", phrase) when no title is glued
+    to a name."""
+    compact = _without_comrade(strip_spaces(phrase))
     match = _TITLE_THEN_NAME.match(compact)
     if match and not _ONLY_TITLE.match(compact) and not _NOT_NAMES.search(match["name"]):
         return match["title"], match["name"]
     return "", compact
+
+
+def _without_comrade(text: str) -> str:
+    """ "段宏同志" is 段宏."""
+    return text[:-2] if text.endswith("同志") and len(text) > 3 else text
 
 
 def is_title(phrase: str) -> bool:
@@ -97,7 +103,7 @@ def read_holders(text: str) -> list[Holder]:
     for group in re.split(r"[，,；;。]", text):
         titles: list[str] = []
         for piece in re.split(r"[、和及与]", group):
-            piece = strip_spaces(re.sub(r"[（(][^）)]*[）)]", "", piece))
+            piece = _without_comrade(strip_spaces(re.sub(r"[（(][^）)]*[）)]", "", piece)))
             if not piece:
                 continue
             if is_title(piece):

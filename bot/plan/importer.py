@@ -109,6 +109,7 @@ _PARTICIPANTS = re.compile(
     r"(?:参会对象|参会人员|参加人员|与会人员|出席人员|参会范围|参加对象)[：:](?P<who>[^；;。]+)"
 )
 _MEETING_WHEN = re.compile(r"(?:定于|会议时间[：:])\s*(?P<when>[^，。；,;]+)")
+_INLINE_AGENDA = re.compile(r"^(?:会议|主要|会议主要)?议程(?:安排|如下)?[：:](?P<items>.+)$")
 _AGENDA_HEADING = re.compile(
     rf"^(?:\d+\s*[.．、]\s*|[（(][{_CN_NUMERAL}\d]+[）)]\s*)?(?:会议|主要|会议主要)?议程"
     r"(?:安排|如下|及安排)?[：:]?$"
@@ -294,8 +295,11 @@ def _title_and_description(body: str) -> tuple[str, str]:
     title = re.split(r"[。；;！!：:]", body, maxsplit=1)[0]
     rest = body[len(title) + 1 :].strip()
     title = title.strip()
+    first = title.split("，", 1)[0]
     if len(title) > 24 and "，" in title:
-        return title.split("，", 1)[0], body
+        return first, body
+    if first != title and 2 <= len(first) <= 8:  # "学习研讨，局党组中心组集中学习。"
+        return first, body[len(first) + 1 :].strip()
     return title, (rest or body)
 
 
@@ -836,7 +840,13 @@ class _Importer:
             if not in_agenda and self._read_meeting_people(line, meeting):
                 continue
             marked = bool(_ITEM_MARKER.match(text) or _AGENDA_MARKER.match(text))
-            if _AGENDA_HEADING.match(_strip_marker(text)):
+            inline = _INLINE_AGENDA.match(_strip_marker(text))
+            if inline and not _has_fields(text):  # "主要议程：一是…；二是…；三是…。"
+                in_agenda, numbered = True, True
+                for piece in re.split(r"[；;]", inline["items"]):
+                    if piece.strip(" 。"):
+                        agenda_items.append(_Item(line, piece.strip()))
+            elif _AGENDA_HEADING.match(_strip_marker(text)):
                 in_agenda = True
             elif chair := _CHAIR.search(text):
                 meeting.chair = self.refs(chair["who"], line, presenting=True)
