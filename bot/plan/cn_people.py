@@ -56,8 +56,9 @@ _ENDING = "|".join(_TITLE_ENDINGS)
 _TITLE_THEN_NAME = re.compile(rf"^(?P<title>[{_HAN}]*?(?:{_ENDING}))(?P<name>[{_HAN}]{{2,3}})$")
 _ONLY_TITLE = re.compile(rf"^[{_HAN}]*(?:{_ENDING})$")
 _NAME = re.compile(rf"^[{_HAN}]{{2,3}}$")
-# The first secretary named leads the body and chairs its meeting; a deputy does not.
-_LEAD_TITLE = re.compile(r"(?<!副)书记$")
+# The first secretary named leads the body and chairs its meeting; a deputy does not, nor
+# the secretary of the discipline commission (纪委书记).
+_LEAD_TITLE = re.compile(r"^(?!.*(?:纪委|纪检|纪工委)).*(?<!副)书记$")
 _NOT_NAMES = re.compile(
     r"同志|全体|各|领导|代表|人员|干部|党员|群众|科室|单位|列席|出席|参加|参会|指导"
 )

@@ -20,6 +20,8 @@ def test_several_people_to_a_title_and_several_titles_to_a_person() -> None:
 def test_a_deputy_secretary_does_not_lead_and_groups_are_no_people() -> None:
     holders = read_holders("党委副书记、校长陈立新，全体班子成员，各支部书记列席")
     assert [(h.name, h.leads) for h in holders] == [("陈立新", False)]
+    holders = read_holders("党委委员、纪委书记彭亮，党委书记、董事长高建新同志")
+    assert [(h.name, h.leads) for h in holders] == [("彭亮", False), ("高建新", True)]
 
 
 def test_split_title() -> None:
