@@ -25,6 +25,7 @@ from bot.core.app import Huiwu, PlatformInfo
 from bot.core.clock import Clock
 from bot.core.i18n import use_locale
 from bot.core.messaging import Event
+from bot.core.policy import PlanLoaders, Quotas
 from bot.delivery.limits import RateLimiter
 from bot.delivery.sender import OutboxSender, SendPolicy
 from bot.run.scheduler import REMINDER_SOURCES, PlanScheduler
@@ -78,6 +79,8 @@ class Runtime:
     default_locale: str = "zh_CN"
     telegram: TelegramOptions | None = None
     wecom: WeComOptions | None = None
+    plan_loaders: PlanLoaders = PlanLoaders.ORGANIZERS
+    quotas: Quotas = field(default_factory=Quotas)
     app: Huiwu = field(init=False)
     scheduler: PlanScheduler = field(init=False)
     telegram_application: Application | None = field(init=False, default=None)
@@ -86,7 +89,14 @@ class Runtime:
 
     async def start(self) -> None:
         db = await Database.open(self.db_path)
-        self.app = Huiwu(db, self.clock, self.default_locale, reminder_sources=REMINDER_SOURCES)
+        self.app = Huiwu(
+            db,
+            self.clock,
+            self.default_locale,
+            plan_loaders=self.plan_loaders,
+            quotas=self.quotas,
+            reminder_sources=REMINDER_SOURCES,
+        )
         if self.telegram is not None:
             await self._start_telegram(self.telegram)
         if self.wecom is not None:
