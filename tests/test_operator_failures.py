@@ -303,3 +303,16 @@ async def test_the_locale_of_settings_errors_is_read_from_dot_env_too(tmp_path: 
     assert code == 2
     line = one_clear_line(err, "HUIWU_TZ")
     assert line.startswith("Configuration error:")
+
+
+def test_the_help_names_every_setting_huiwu_reads() -> None:
+    import re
+
+    from bot.core.config import SETTINGS_HELP
+
+    source = (REPO / "bot/core/config.py").read_text(encoding="utf-8")
+    start = source.index("SETTINGS_HELP: tuple")
+    code = source[:start] + source[source.index("\n)\n", start) :]  # without the help itself
+    read = set(re.findall(r'"((?:WECOM|HUIWU|TELEGRAM)_[A-Z0-9_]+)"', code))
+    assert len(read) > 30  # the names were found
+    assert read - {name for name, _text in SETTINGS_HELP} == set()

@@ -45,6 +45,18 @@ SETTINGS_HELP: tuple[tuple[str, str], ...] = (
     ("HUIWU_WECOM_PATH", "path of the WeCom callback (default /wecom/callback)"),
     ("HUIWU_HTTP_HOST", "where the webhook / callback server listens (default 127.0.0.1)"),
     ("HUIWU_HTTP_PORT", "its port (default 8080)"),
+    ("WECOM_BOT_ID", "the WeCom robot's BotId (long connection, with WECOM_BOT_SECRET)"),
+    ("WECOM_BOT_SECRET", "the WeCom robot's Secret"),
+    ("WECOM_BOT_TOKEN", "the robot's callback Token (callback mode, with WECOM_BOT_AES_KEY)"),
+    ("WECOM_BOT_AES_KEY", "the robot's callback EncodingAESKey (43 characters)"),
+    ("WECOM_BOT_PATH", "path of the robot's callback (default /wecom/robot)"),
+    ("WECOM_BOT_GATEWAY_URL", "the robot's long-connection gateway"),
+    ("HUIWU_PLAN_LOADERS", "who may load a plan in chat (default organizers)"),
+    ("HUIWU_MAX_FILE_MB", "largest file a member may hand in, in MB (default 20)"),
+    ("HUIWU_MAX_HANDIN_FILES", "files in one hand-in (default 10)"),
+    ("HUIWU_MAX_HANDIN_MB", "all files of one hand-in, in MB (default 50)"),
+    ("HUIWU_MAX_MEMBER_MB", "all files one member hands in to a plan, in MB (default 200)"),
+    ("HUIWU_MAX_HANDIN_TEXT", "characters of text in one hand-in (default 20000)"),
 )
 
 
@@ -96,6 +108,9 @@ class Settings:
             self.wecom_secret,
             self.wecom_token,
             self.wecom_aes_key,
+            self.wecom_bot_secret,
+            self.wecom_bot_token,
+            self.wecom_bot_aes_key,
         )
         return tuple(value for value in values if value)
 
