@@ -17,10 +17,10 @@ ALLOWED_LATIN = re.compile(
     r"|\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b"  # settings: HUIWU_DB, WECOM_SECRET ...
     r"|\.(?:docx|doc|txt|pdf|xlsx|toml|png|json)\b"
     r"|\[\[roster\]\]|--[a-z]+\b"
-    r"|“[A-Za-z_.]+”|\b[a-z]+_[a-z_]+\b|\b[A-Z]+_\*"  # plan keys and setting families
+    r"|wss?://\S*|“[A-Za-z_.-]+”|\b[a-z]+_[a-z_]+\b|\b[A-Z]+_\*"  # plan keys and setting families
     r"|\bhuiwu(?: [a-z-]+)*"  # the command line's own commands
     r"|\b(?:Telegram|WeCom|TOML|UTF-8|GB18030|IANA|ISO|CorpID|Secret|AgentId|EncodingAESKey"
-    r"|Token|ID|id|name|errcode|HTTP|URL|TCP|SQLite|JSON|Huiwu|BotFather|Asia/Shanghai"
+    r"|Token|ID|id|name|errcode|HTTP|URL|TCP|SQLite|JSON|Huiwu|BotFather|Asia/Shanghai|API|WebSocket"
     r"|zh_CN|en|DEBUG|INFO|WARNING|ERROR|CRITICAL|meeting|d|OK|Word|true|false|table|text"
     r"|files|both|none|evaluation|satisfaction|reconvene|threshold|scale)\b|\.env\.example"
 )
@@ -36,7 +36,9 @@ ONE_AS_ALL = re.compile(r"(?<!\d)1项均|(?<!\d)1项任务已全部|\bAll 1\b|\b
 ZERO_STATED = re.compile(r"共0项|(?<!\d)0段文字|(?<!\d)0个文件|\b0 of 0\b|\b0 text|\b0 file")
 POINT_ZERO = re.compile(r"\d\.0%")
 ASCII_OPERATOR_ZH = re.compile(r" \+ ")
-VERB_GLUED = re.compile(r"发送无需|Send nothing")
+VERB_GLUED = re.compile(
+    r"发送无需|Send nothing|周[一二三四五六日](?![至、，。；：）\s])[\u4e00-\u9fff]"
+)
 STATE_LINE = re.compile(r"^\s+([^：:\n]{1,20})[：:]\s*(.+)$")
 
 

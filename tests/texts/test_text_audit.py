@@ -41,6 +41,7 @@ ALLOWED = {
     "Write: /additem description | how (马上 / 限期 / 说明 / 上级) | who | department | deadline — department and deadline may be left empty.": "the words members type",
     "I cannot read the deadline “{text}”. Write e.g. 2014-03-31 or 3月31日.": "an input example",
     "By when? Type a date such as 2014-03-31 or 3月31日.": "an input example",
+    "a table without a task column and 责任人 / 完成时限 columns is not read; write its rows as numbered paragraphs": "names a document's columns",
 }
 
 NUMBERS = {
@@ -244,6 +245,7 @@ def test_composed_messages_read_clean_in_chinese() -> None:
         ("截止时间：2013年12月6日（周五）（还剩3天）", "zh_CN", "adjacent"),
         ("已提交：（）", "zh_CN", "empty slot"),
         ("已提交。。", "zh_CN", "doubled"),
+        ("截止日2027年3月29日 周一不是工作日", "zh_CN", "glued"),
         ("请发送 /start 以便接收 tasks", "zh_CN", "English word 'tasks'"),
         ("Due {due}", "en", "unfilled"),
         ("Due 2013年12月6日", "en", "Chinese"),
