@@ -1,12 +1,20 @@
-"""/export: the organizer gets the meeting report and the tables as files in private."""
+"""/export: the organizer gets the meeting report, the tables and the .zip with every file
+handed in, as files in private. A .zip too large for a chat is left to ``huiwu export``."""
 
 from __future__ import annotations
 
+import asyncio
+import tempfile
+
 from bot.core.i18n import _
-from bot.core.messaging import OutgoingMessage
+from bot.core.messaging import OutgoingFile, OutgoingMessage
 from bot.plan import Role
+from bot.reports.bundle import ZIP, write_bundle
 from bot.reports.export import export_documents
 from handlers.context import HandlerContext
+
+# The smaller of what a bot may send: WeCom takes files up to 20 MB, Telegram 50 MB.
+CHAT_FILE_LIMIT = 20 * 1024 * 1024
 
 
 async def export(ctx: HandlerContext) -> None:
@@ -18,6 +26,22 @@ async def export(ctx: HandlerContext) -> None:
         return
     instance_id = organizer_of[0].instance_id
     files = await export_documents(ctx.app, instance_id)
-    ctx.reply(_("Here are the documents of the plan ({count} files).").format(count=len(files)))
-    for file in files:
+    # Spooled: in memory up to the chat's limit, on disk beyond it (then not sent).
+    with tempfile.SpooledTemporaryFile(max_size=CHAT_FILE_LIMIT) as buffer:
+        summary = await write_bundle(ctx.app, instance_id, files, buffer)
+        size = buffer.tell()
+        bundle = None
+        if size <= CHAT_FILE_LIMIT:
+            buffer.seek(0)
+            bundle = OutgoingFile(summary.name, await asyncio.to_thread(buffer.read), ZIP)
+    sent = [*files, bundle] if bundle else files
+    ctx.reply(_("Here are the documents of the plan ({count} files).").format(count=len(sent)))
+    for file in sent:
         ctx.reply_message(OutgoingMessage(file.name, file=file))
+    if bundle is None:
+        ctx.reply(
+            _(
+                "The .zip with every file handed in is {size} MB, more than a chat carries; "
+                "on the server, `huiwu export {id} --out DIR` writes it."
+            ).format(size=round(size / 1024 / 1024), id=instance_id)
+        )

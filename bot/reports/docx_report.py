@@ -18,23 +18,23 @@ from docx.document import Document as DocumentObject
 from docx.shared import Mm
 
 from bot.core.formatting import date_text, document_date_text, due_text, names_text
-from bot.core.i18n import _, current_locale
+from bot.core.i18n import N_, _, current_locale
 from bot.ledger.rules import CATEGORY_LABELS, STATUS_LABELS, is_overdue, label, summarize
 from bot.ledger.texts import summary_line
 from bot.meeting.results import percent
 from bot.meeting.talks import PairState
 from bot.reports import layout
 from bot.reports.clean import xml_text
-from bot.reports.gather import Material, ReportData, ReviewNote, days_between
+from bot.reports.gather import Material, ReportData, days_between, review_text
 from bot.reports.plan_charts import ledger_chart, progress_chart, results_chart
 from bot.tasks.progress import MemberProgress, MemberState
 
 CHART_WIDTH = Mm(150)  # inside the 156 mm type area
 DONE_FILL, IN_PROGRESS_FILL, OVERDUE_FILL = "E2EFDA", "FFF2CC", "F8CBAD"
 PAIR_WORDS = {
-    PairState.CONFIRMED: ("held", DONE_FILL),
-    PairState.AWAITING: ("to confirm", IN_PROGRESS_FILL),
-    PairState.MISSING: ("not held", OVERDUE_FILL),
+    PairState.CONFIRMED: (N_("held"), DONE_FILL),
+    PairState.AWAITING: (N_("to confirm"), IN_PROGRESS_FILL),
+    PairState.MISSING: (N_("not held"), OVERDUE_FILL),
 }
 
 
@@ -51,12 +51,6 @@ def _numbered(number: int, title: str) -> str:
     if current_locale().startswith("zh"):
         return f"{cn2an.an2cn(number)}、{title}"
     return f"{number}. {title}"
-
-
-def _verdict(note: ReviewNote) -> str:
-    verdict = _("approved") if note.verdict == "approved" else _("returned for changes")
-    text = _("{verdict} ({reviewer})").format(verdict=verdict, reviewer=note.reviewer)
-    return f"{text}：{note.comment}" if note.comment else text
 
 
 def _handed_in(data: ReportData, material: Material) -> str | None:
@@ -93,7 +87,7 @@ def _materials(
         if status:
             _paragraph(document, status)
         for note in material.reviews:
-            _paragraph(document, _("Review: {verdict}").format(verdict=_verdict(note)))
+            _paragraph(document, _("Review: {verdict}").format(verdict=review_text(note)))
 
 
 def _collected(document: DocumentObject, data: ReportData) -> None:
@@ -206,10 +200,10 @@ def _surveys(document: DocumentObject, data: ReportData) -> None:
         if survey.rate is not None:
             verdict = ""
             if survey.passed is not None:
-                verdict = _("passed") if survey.passed else _("not passed")
+                verdict = _("(passed)") if survey.passed else _("(not passed)")
             _paragraph(
                 document,
-                _("Share of good ratings: {rate} {verdict}")
+                _("Pass rate: {rate} {verdict}")
                 .format(rate=percent(survey.rate), verdict=verdict)
                 .strip(),
             )
@@ -309,7 +303,7 @@ def _hand_ins(document: DocumentObject, data: ReportData) -> None:
                     row.member.name,
                     document_date_text(row.assignment.due_at, zone),
                     text,
-                    "\n".join(_verdict(note) for note in reviews),
+                    "\n".join(review_text(note) for note in reviews),
                 ]
             )
             fills.append(fill)

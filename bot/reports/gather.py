@@ -42,6 +42,13 @@ class ReviewNote:
     reviewed_at: datetime
 
 
+def review_text(note: ReviewNote) -> str:
+    """'已通过（党组书记）：措施具体，同意。'"""
+    verdict = _("approved") if note.verdict == "approved" else _("returned for changes")
+    text = _("{verdict} ({reviewer})").format(verdict=verdict, reviewer=note.reviewer)
+    return f"{text}：{note.comment}" if note.comment else text
+
+
 @dataclass(frozen=True)
 class Material:
     """What one member handed in for one task (the latest version)."""
