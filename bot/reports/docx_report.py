@@ -24,7 +24,7 @@ from bot.ledger.texts import summary_line
 from bot.meeting.results import percent
 from bot.meeting.talks import PairState
 from bot.reports import layout
-from bot.reports.clean import xml_text
+from bot.reports.clean import safe_file_name, xml_text
 from bot.reports.gather import Material, ReportData, days_between, review_text
 from bot.reports.plan_charts import ledger_chart, progress_chart, results_chart
 from bot.tasks.progress import MemberProgress, MemberState
@@ -82,7 +82,7 @@ def _materials(
                 if paragraph.strip():
                     _paragraph(document, paragraph.strip())
         for name in material.files:
-            _paragraph(document, _("Attached file: {name}").format(name=name))
+            _paragraph(document, _("Attached file: {name}").format(name=safe_file_name(name)))
         status = _handed_in(data, material)
         if status:
             _paragraph(document, status)

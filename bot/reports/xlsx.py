@@ -31,7 +31,7 @@ from bot.ledger.rules import (
     mark,
 )
 from bot.reports.clean import xml_text
-from bot.reports.gather import ReportData, days_between
+from bot.reports.gather import ReportData, days_between, review_text
 from bot.tasks.progress import MemberState
 from bot.tasks.texts import state_label
 
@@ -215,12 +215,7 @@ def progress_workbook(data: ReportData) -> bytes:
                     state_label(row.state),
                     local_day(submission.submitted_at if submission else None, zone),
                     late,
-                    "\n".join(
-                        f"{review.reviewer}：{review.comment}"
-                        if review.comment
-                        else review.reviewer
-                        for review in reviews
-                    ),
+                    "\n".join(review_text(review) for review in reviews),
                 ],
             )
             sheet.cell(number, 5).fill = FILLS[STATE_MARKS[row.state]]
