@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import matplotlib
@@ -147,6 +147,10 @@ def status_chart(
     def draw(axes: Axes) -> None:
         x: list[Any] = list(days)  # matplotlib's stubs lack dates
         shown = [(name, colour, list(values)) for name, colour, values in series]
+        if x:  # each day's band runs to the next day: the last one needs an end too
+            x.append(x[-1] + timedelta(days=1))
+            for _name, _colour, values in shown:
+                values.append(values[-1])
         if x:
             axes.stackplot(
                 x,
