@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 import tempfile
 
-from bot.core.i18n import _
+from bot.core.i18n import N_, _
 from bot.core.messaging import OutgoingFile, OutgoingMessage
 from bot.plan import Role
 from bot.reports.bundle import ZIP, write_bundle
 from bot.reports.export import export_documents
 from handlers.context import HandlerContext
+from handlers.routing import ORGANIZER, PRIVATE, Router
 
 # The smaller of what a bot may send: WeCom takes files up to 20 MB, Telegram 50 MB.
 CHAT_FILE_LIMIT = 20 * 1024 * 1024
@@ -45,3 +46,15 @@ async def export(ctx: HandlerContext) -> None:
                 "on the server, `huiwu export {id} --out DIR` writes it."
             ).format(size=round(size / 1024 / 1024), id=instance_id)
         )
+
+
+router = Router()
+router.command(
+    "export",
+    N_("the meeting report, the ledger and the progress table as files (organizer)"),
+    PRIVATE,
+    ORGANIZER,
+    export,
+    keywords=("导出",),
+    takes_args=True,
+)
