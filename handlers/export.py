@@ -51,7 +51,9 @@ async def export(ctx: HandlerContext) -> None:
 router = Router()
 router.command(
     "export",
-    N_("the meeting report, the ledger and the progress table as files (organizer)"),
+    N_(
+        "the meeting report, the ledger and the progress table, and a .zip with every file handed in (organizer)"
+    ),
     PRIVATE,
     ORGANIZER,
     export,

@@ -287,10 +287,12 @@ async def reviews_of(db: Database, submission_id: int) -> list[ReviewRecord]:
 
 
 async def file_index(db: Database, instance_id: int) -> list[aiosqlite.Row]:
-    """Every file handed in for the instance, without its content (read one at a time with
-    ``file_content``): id, assignment_id, version, submitted_at, file_name, mime_type."""
+    """Every file handed in for the instance, without its content (in the files folder by
+    ``sha256``, or for older rows read one at a time with ``file_content``): id,
+    assignment_id, version, submitted_at, file_name, mime_type, sha256."""
     return await db.fetch_all(
-        "SELECT f.id, s.assignment_id, s.version, s.submitted_at, f.file_name, f.mime_type "
+        "SELECT f.id, s.assignment_id, s.version, s.submitted_at, f.file_name, f.mime_type, "
+        "f.sha256 "
         "FROM submission_files f JOIN submissions s ON s.id = f.submission_id "
         "JOIN assignments a ON a.id = s.assignment_id WHERE a.instance_id = ? "
         "ORDER BY s.assignment_id, s.version, f.id",

@@ -3,19 +3,22 @@ text handed in (the latest version at the top, earlier ones in a sub-folder) and
 ledger's evidence, named by member and task in the plan's language.
 
 Names come from uploads, so each is reduced by ``clean.safe_file_name`` to one harmless
-path component; nothing a member typed can climb out of its folder. Contents are read from
-the database one file at a time and streamed into the archive: memory holds one file, not
-the whole plan.
+path component; nothing a member typed can climb out of its folder. A file kept in the files
+folder (``storage.files``) is copied into the archive in pieces; an older one kept in the
+database is read on its own: memory holds at most one file, not the whole plan.
 """
 
 from __future__ import annotations
 
 import asyncio
 import mimetypes
+import shutil
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
+from pathlib import Path
 from typing import IO
 from zoneinfo import ZoneInfo
 
@@ -24,6 +27,7 @@ from bot.core.i18n import _, use_locale
 from bot.core.messaging import OutgoingFile
 from bot.reports.clean import safe_file_name, xml_text
 from storage import assignments, instances, ledger
+from storage.files import CHUNK
 from storage.timefmt import from_db
 
 ZIP = "application/zip"
@@ -35,7 +39,7 @@ class BundleSummary:
     documents: int
     files: int  # handed-in files and texts, every version
     evidence: int
-    without_content: int  # files we only hold a platform reference to (not downloaded)
+    without_content: int  # files we only hold a platform reference to (not fetched, or lost)
 
 
 class _Names:
@@ -54,6 +58,9 @@ class _Names:
             candidate = f"{folder}/{stem} ({number}){dot}{extension}"
         self.used.add(candidate.casefold())
         return candidate
+
+    def release(self, path: str) -> None:
+        self.used.discard(path.casefold())
 
 
 def _stamp(moment: datetime, zone: ZoneInfo) -> tuple[int, int, int, int, int, int]:
@@ -109,10 +116,32 @@ async def write_bundle(
 
     archive = zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED)
 
-    async def put(path: str, content: bytes, when: datetime) -> None:
+    def entry(path: str, when: datetime) -> zipfile.ZipInfo:
         info = zipfile.ZipInfo(path, date_time=_stamp(when, zone))
         info.compress_type = zipfile.ZIP_DEFLATED
-        await asyncio.to_thread(archive.writestr, info, content)
+        return info
+
+    async def put(path: str, content: bytes, when: datetime) -> None:
+        await asyncio.to_thread(archive.writestr, entry(path, when), content)
+
+    def copy(path: str, source: Path, when: datetime) -> None:
+        with source.open("rb") as reader, archive.open(entry(path, when), "w") as writer:
+            shutil.copyfileobj(reader, writer, CHUNK)
+
+    async def put_file(
+        path: str, sha256: str | None, when: datetime, read: Callable[[], Awaitable[bytes | None]]
+    ) -> bool:
+        """From the files folder in pieces, else the bytes kept in the database."""
+        if sha256:
+            source = app.files.path_of(sha256)
+            if await asyncio.to_thread(source.is_file):
+                await asyncio.to_thread(copy, path, source, when)
+                return True
+        content = await read()
+        if content is None:
+            return False
+        await put(path, content, when)
+        return True
 
     try:
         now = app.clock.now()
@@ -126,24 +155,37 @@ async def write_bundle(
             await put(path, text.encode("utf-8-sig"), from_db(row["submitted_at"]))
             summary.files += 1
         for row in await assignments.file_index(app.db, instance_id):
-            content = await assignments.file_content(app.db, row["id"])
-            if content is None:
-                summary.without_content += 1
-                continue
             folder, prefix = label(row["assignment_id"], row["version"])
             original = safe_file_name(_with_extension(row["file_name"], row["mime_type"]))
             path = names.claim(folder, safe_file_name(f"{prefix}-{original}"))
-            await put(path, content, from_db(row["submitted_at"]))
-            summary.files += 1
-        for item in await ledger.items_of_instance(app.db, instance_id):
-            owner = members.get(item.member_id or 0, "")
-            for entry in await ledger.evidence_of(app.db, item.id):
-                if entry.content is None:
-                    continue
-                original = safe_file_name(_with_extension(entry.file_name, entry.mime_type))
-                path = names.claim(evidence_folder, safe_file_name(f"{item.id}-{owner}-{original}"))
-                await put(path, entry.content, entry.added_at)
+            file_id = row["id"]
+            if await put_file(
+                path,
+                row["sha256"],
+                from_db(row["submitted_at"]),
+                partial(assignments.file_content, app.db, file_id),
+            ):
+                summary.files += 1
+            else:
+                names.release(path)
+                summary.without_content += 1
+        for row in await ledger.evidence_file_index(app.db, instance_id):
+            owner = members.get(row["member_id"] or 0, "")
+            original = safe_file_name(_with_extension(row["file_name"], row["mime_type"]))
+            path = names.claim(
+                evidence_folder, safe_file_name(f"{row['item_id']}-{owner}-{original}")
+            )
+            evidence_id = row["id"]
+            if await put_file(
+                path,
+                row["sha256"],
+                from_db(row["added_at"]),
+                partial(ledger.evidence_content, app.db, evidence_id),
+            ):
                 summary.evidence += 1
+            else:
+                names.release(path)
+                summary.without_content += 1
     finally:
         await asyncio.to_thread(archive.close)
     return summary

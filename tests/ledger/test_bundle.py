@@ -63,3 +63,53 @@ async def test_the_file_index_leaves_the_contents_in_the_database(filled: Filled
     index = await assignments.file_index(filled.app.db, filled.instance_id)
     assert len(index) == 3 and "content" not in index[0].keys()  # noqa: SIM118 (a Row: `in` looks at values)
     assert await assignments.file_content(filled.app.db, index[0]["id"]) == b"DRAFT"
+
+
+async def test_files_kept_in_the_files_folder_are_copied_and_a_lost_one_is_counted(
+    filled: Filled,
+) -> None:
+    from storage import assignments
+    from storage.files import FileSink
+    from storage.records import FileCopy
+
+    app = filled.app
+    big = bytes(range(256)) * 4096  # 1 MB, in pieces
+
+    async def fetch(sink: FileSink) -> None:
+        for start in range(0, len(big), 65536):
+            sink.write(big[start : start + 65536])
+
+    stored = await app.files.store(fetch, limit=len(big))
+    [record] = [
+        a
+        for a in await assignments.assignments_of_instance(app.db, filled.instance_id)
+        if a.task_id == "team-plan" and a.member_id == (await _member(filled, "tangjun"))
+    ]
+    async with app.db.transaction() as conn:
+        await assignments.add_submission(
+            conn,
+            record.id,
+            text=None,
+            files=[
+                FileCopy(
+                    "telegram", "f7", "班子整改方案.pdf", "application/pdf", len(big), stored.sha256
+                ),
+                FileCopy("telegram", "f8", "lost.pdf", "application/pdf", 3, "0" * 64),
+            ],
+            now=record.due_at,
+            late=False,
+        )
+    documents = await export_documents(app, filled.instance_id)
+    buffer = io.BytesIO()
+    summary = await write_bundle(app, filled.instance_id, documents, buffer)
+    assert summary.without_content == 1  # "lost.pdf": its copy is gone from the folder
+    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as bundle:
+        assert bundle.read(f"{FILES}/唐军-制定班子整改方案-班子整改方案.pdf") == big
+        assert not any("lost" in name for name in bundle.namelist())
+
+
+async def _member(filled: Filled, key: str) -> int:
+    from storage import instances
+
+    members = await instances.members_of(filled.app.db, filled.instance_id)
+    return next(m.id for m in members if m.member_key == key)
