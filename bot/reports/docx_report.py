@@ -326,14 +326,16 @@ def build_report(data: ReportData) -> bytes:
     page = layout.layout_for(plan.locale)
     document = Document()
     layout.apply_layout(document, page)
-    document.add_paragraph(
-        xml_text(
-            _("Report on the {meeting}").format(
-                meeting=plan.meeting.title if plan.meeting else plan.title
-            )
-        ),
-        style="Title",
+    title = xml_text(
+        _("Report on the {meeting}").format(
+            meeting=plan.meeting.title if plan.meeting else plan.title
+        )
     )
+    heading = document.add_paragraph(style="Title")
+    for number, line in enumerate(layout.title_lines(title, page)):
+        if number:
+            heading.add_run().add_break()
+        heading.add_run(line)
     if not page.page_number_dashes:  # the business layout names the sender under the title
         _paragraph(document, plan.organisation, style=layout.SIGNATURE)
 

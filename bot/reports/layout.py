@@ -182,7 +182,11 @@ def _character(
     _fonts(style.element, layout, east_asian, latin)
 
 
-def _paragraph(style: BaseStyle, layout: Layout, *, indent: bool, grid: bool = True) -> None:
+def _paragraph(
+    style: BaseStyle, layout: Layout, *, indent: bool, grid: bool = True, snap: bool | None = None
+) -> None:
+    """``grid``: the exact line pitch; ``snap`` (default: as ``grid``): align to the grid's
+    lines (off for a line larger than the body's, which would take two)."""
     fmt = style.paragraph_format  # type: ignore[attr-defined]
     fmt.space_before = Pt(0)
     fmt.space_after = Pt(0) if layout.line_pitch_twips else Pt(6)
@@ -202,10 +206,10 @@ def _paragraph(style: BaseStyle, layout: Layout, *, indent: bool, grid: bool = T
     border = properties.find(qn("w:pBdr"))
     if border is not None:
         properties.remove(border)
-    if not grid:
-        snap = OxmlElement("w:snapToGrid")
-        snap.set(qn("w:val"), "0")
-        properties.insert_element_before(snap, *PARAGRAPH_AFTER_SNAP)
+    if not (grid if snap is None else snap):
+        element = OxmlElement("w:snapToGrid")
+        element.set(qn("w:val"), "0")
+        properties.insert_element_before(element, *PARAGRAPH_AFTER_SNAP)
 
 
 def _style(document: DocumentObject, name: str, base: str = "Normal") -> BaseStyle:
@@ -228,6 +232,13 @@ def _defaults(document: DocumentObject, layout: Layout) -> None:
             size = run_defaults.find(f"{qn('w:rPr')}/{qn(tag)}")
             if size is not None:
                 size.set(qn("w:val"), str(round(layout.body_pt * 2)))
+        # The template says East Asian text is en-US: readers then fall back to Japanese
+        # glyph forms. Chinese text is Simplified Chinese.
+        language = run_defaults.find(f"{qn('w:rPr')}/{qn('w:lang')}")
+        if language is not None:
+            language.set(qn("w:eastAsia"), "zh-CN")
+            if layout.chars_per_line is not None:
+                language.set(qn("w:val"), "zh-CN")
 
 
 def _font_table(document: DocumentObject, layout: Layout) -> None:
@@ -350,7 +361,9 @@ def apply_layout(document: DocumentObject, layout: Layout) -> None:
     normal.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
     title = styles["Title"]
     _character(title, layout, layout.title_font, layout.title_pt, layout.title_bold)
-    _paragraph(title, layout, indent=False)
+    _paragraph(title, layout, indent=False, snap=False)
+    if layout.line_pitch_twips:  # two lines of 二号 one body line and a half apart
+        title.paragraph_format.line_spacing = Pt(layout.title_pt * 1.5)
     title.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
     # GB/T 9704 §7.2.3: the body starts one line below the title.
     title.paragraph_format.space_after = (
@@ -375,6 +388,21 @@ def apply_layout(document: DocumentObject, layout: Layout) -> None:
     signature = _style(document, SIGNATURE)
     _paragraph(signature, layout, indent=False)
     _footers(document, layout)
+
+
+def title_lines(text: str, layout: Layout) -> list[str]:
+    """GB/T 9704 §7.2.3: a title too long for one line is broken where the meaning allows,
+    not where the line ends: after the last "的" (关于……的 / 情况报告) when both parts fit."""
+    if layout.chars_per_line is None:
+        return [text]
+    width_pt = (A4_MM[0] - layout.margins_mm[2] - layout.margins_mm[3]) * CHARS_PER_MM
+    fits = int(width_pt // layout.title_pt) - 1  # a character's room for the reader's face
+    if text_width(text) <= fits:
+        return [text]
+    cut = text.rfind("的") + 1
+    if 0 < cut < len(text) and max(text_width(text[:cut]), text_width(text[cut:])) <= fits:
+        return [text[:cut], text[cut:]]
+    return [text]
 
 
 def text_width(text: str) -> float:

@@ -142,7 +142,7 @@ async def test_export_sends_the_report_and_tables_and_phase_summaries_carry_a_ch
     with zipfile.ZipFile(io.BytesIO(documents["领导班子专题民主生活会-全部材料.zip"])) as bundle:
         assert "领导班子专题民主生活会/领导班子专题民主生活会-情况报告.docx" in bundle.namelist()
     report = Document(io.BytesIO(documents["领导班子专题民主生活会-情况报告.docx"]))
-    assert report.paragraphs[0].text == "关于召开领导班子专题民主生活会的情况报告"
+    assert report.paragraphs[0].text == "关于召开领导班子专题民主生活会的\n情况报告"
     assert "完善公务接待管理办法" in [c.text for row in report.tables[0].rows for c in row.cells]
     sheet = load_workbook(io.BytesIO(documents["领导班子专题民主生活会-整改台账.xlsx"])).active
     assert sheet.cell(4, 2).value == "完善公务接待管理办法"  # below the title, date and header

@@ -170,3 +170,18 @@ async def test_the_tables_fit_the_type_area(filled: Filled, locale: str) -> None
     for table in document.tables:
         total = sum(column.width for column in table.columns)
         assert abs(total - area) < Pt(2) or total < area
+
+
+def test_a_long_title_is_broken_after_its_last_de_and_a_short_one_is_not() -> None:
+    from bot.reports.layout import BUSINESS, GONGWEN, title_lines
+
+    assert title_lines("关于召开领导班子专题民主生活会的情况报告", GONGWEN) == [
+        "关于召开领导班子专题民主生活会的",
+        "情况报告",
+    ]
+    assert title_lines("关于民主生活会的情况报告", GONGWEN) == ["关于民主生活会的情况报告"]
+    long = "关于" + "很长" * 20 + "的情况报告"  # the first part would not fit: Word wraps it
+    assert title_lines(long, GONGWEN) == [long]
+    assert title_lines("关于召开领导班子专题民主生活会的情况报告", BUSINESS) == [
+        "关于召开领导班子专题民主生活会的情况报告"
+    ]
