@@ -170,7 +170,7 @@ def _ledger_table(document: DocumentObject, data: ReportData) -> None:
             ]
         )
         fills.append(fill)
-    table = layout.table(document, headers, [10, 48, 22, 22, 30, 24], rows)
+    table = layout.table(document, headers, [12, 46, 22, 22, 30, 24], rows)
     for table_row, fill in zip(table.rows[1:], fills, strict=True):
         if fill:
             layout.shade(table_row.cells[-1], fill)
@@ -312,7 +312,7 @@ def _hand_ins(document: DocumentObject, data: ReportData) -> None:
     table = layout.table(
         document,
         [_("Task"), _("Member"), _("Deadline"), _("Handed in"), _("Review")],
-        [38, 18, 32, 34, 34],
+        [36, 20, 32, 34, 34],
         rows,
     )
     for table_row, fill in zip(table.rows[1:], fills, strict=True):
