@@ -44,7 +44,7 @@ async def export(ctx: HandlerContext) -> None:
             _(
                 "The .zip with every file handed in is {size} MB, more than a chat carries; "
                 "on the server, `huiwu export {id} --out DIR` writes it."
-            ).format(size=round(size / 1024 / 1024), id=instance_id)
+            ).format(size=f"{size / 2**20:.1f}", id=instance_id)
         )
 
 

@@ -257,3 +257,24 @@ async def test_open_items_are_reminded_by_the_reminder_engine_until_done(world: 
     about.clear()
     await world.travel("2013-12-16T12:00+08:00", record)
     assert about == []
+
+
+async def test_a_zip_too_large_for_a_chat_is_left_to_the_command_line(
+    world: World, monkeypatch
+) -> None:
+    """The documents still come; the .zip is named with its size and the command that
+    writes it (the limit lowered so the seed plan's few kilobytes exceed it)."""
+    import handlers.export
+
+    monkeypatch.setattr(handlers.export, "CHAT_FILE_LIMIT", 1024)
+    fang = world.people["方磊"]
+    since = len(world.emulator.transcript(world.user_ids["方磊"]))
+    await fang.say(
+        "/export",
+        expect=contains(zh("Here are the documents of the plan ({count} files).", count=3)),
+    )
+    await world.app.drain()
+    later = world.emulator.transcript(world.user_ids["方磊"])[since:]
+    names = sorted(e.document.filename for e in later if e.document is not None)
+    assert not any(name.endswith(".zip") for name in names) and len(names) == 3
+    assert any("huiwu export 1 --out DIR" in (e.text or "") for e in later)
