@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from datetime import UTC
 
 import cn2an
 from docx import Document
@@ -367,6 +368,13 @@ def build_report(data: ReportData) -> bytes:
     layout.signature(
         document, page, xml_text(plan.organisation), document_date_text(data.now, plan.timezone)
     )
+    # The file's properties say what it is and who wrote it, not "python-docx".
+    properties = document.core_properties
+    properties.title = title.replace("\n", "")
+    properties.author = properties.last_modified_by = xml_text(plan.organisation)
+    properties.created = properties.modified = data.now.astimezone(UTC).replace(tzinfo=None)
+    properties.comments = properties.subject = properties.keywords = ""
+    properties.language = "zh-CN" if page.chars_per_line else "en"
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()

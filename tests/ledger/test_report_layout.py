@@ -130,6 +130,11 @@ async def test_a_chinese_report_is_laid_out_as_gb_t_9704(filled: Filled) -> None
     # The date "2014年3月1日" is 6 characters wide (half-width digits), the name 11.
     assert round(day_indent, 1) == 11 - 6
     assert not any(EMOJI.search(text) for text in _every_text(document))
+    properties = document.core_properties
+    assert (properties.title, properties.author) == (
+        "关于召开领导班子专题民主生活会的情况报告",
+        "市发展和改革委员会党组",
+    )
     # Pictures sit in paragraphs of their own, not clipped by the exact line pitch.
     for shape_paragraph in (p for p in document.paragraphs if p._p.xpath(".//w:drawing")):
         assert shape_paragraph.style.name == "Figure"
