@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core.app import Huiwu
 from bot.core.i18n import _
-from bot.ledger.rules import completion_series, status_series
+from bot.ledger.rules import status_series
 from bot.meeting.results import count
 from bot.meeting.talks import TalkPair, talk_pairs
 from bot.plan import Plan, Survey
@@ -100,7 +100,6 @@ class ReportData:
     last_year: list[Material]
     items: list[LedgerItemRecord]
     owners: dict[int, str]  # member id -> name
-    completion: list[tuple[date, float]]  # the ledger's completion rate day by day
     evidence: dict[int, list[str]]  # item id -> its evidence: texts, and file names
     surveys: list[SurveyResult]
     progress: list[TaskProgress]
@@ -256,7 +255,6 @@ async def gather(app: Huiwu, instance_id: int) -> ReportData:
         last_year=await _materials(app, instance_id, plan, LAST_YEAR_KINDS),
         items=items,
         owners={m.id: m.name for m in await instances.members_of(app.db, instance_id)},
-        completion=completion_series(history, app.clock.now(), plan.timezone),
         evidence=await _evidence(app, items),
         surveys=await survey_rounds(app, instance_id, plan),
         progress=await plan_progress(app, instance_id, plan),
