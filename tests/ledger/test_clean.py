@@ -7,7 +7,7 @@ import io
 import re
 
 from docx import Document
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
@@ -22,6 +22,7 @@ def test_word_breaks_become_newlines_and_forbidden_characters_go() -> None:
     assert xml_text("tab\tstays") == "tab\tstays"
 
 
+@settings(deadline=None, max_examples=60)  # a Document() each time: slow on a loaded machine
 @given(st.text())
 def test_any_text_can_be_written_to_a_docx_and_an_xlsx(text: str) -> None:
     cleaned = xml_text(text)
