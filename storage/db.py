@@ -81,7 +81,11 @@ class Database:
             await connection.execute("PRAGMA busy_timeout = 5000")
             await connection.execute("PRAGMA secure_delete = ON")
             database = cls(connection, str(path))
-            await database.migrate(bundled_migrations() if migrations is None else list(migrations))
+            migrated = await database.migrate(
+                bundled_migrations() if migrations is None else list(migrations)
+            )
+            if migrated:  # the log holds the pages as they were before
+                await database.forget()
             await database.reads.watch()
         except BaseException:
             await connection.close()

@@ -29,6 +29,7 @@ from bot.delivery.sender import TELEGRAM_POLICY, OutboxSender, SendPolicy
 from bot.run.scheduler import PlanScheduler
 from handlers.router import dispatch
 from storage.db import Database
+from storage.wecom_callbacks import journal_secret
 
 logger = logging.getLogger(__name__)
 
@@ -160,7 +161,9 @@ class Runtime:
             agent_id=options.agent_id,
             sink=self.handle,
             prepare=messenger.prepare,
-            journal=StoredJournal(self.app.db, self.clock),
+            journal=StoredJournal(
+                self.app.db, self.clock, journal_secret(options.token, options.aes_key)
+            ),
             path=options.path,
             host=options.listen_host,
             port=options.listen_port,

@@ -41,12 +41,16 @@ class StoredJournal:
 
     Writes are grouped: what callbacks record and mark while one transaction is being written
     goes into the next one, so many callbacks in flight share a commit. ``record`` returns only
-    once its row is committed (it is answered after that).
+    once its row is committed (it is answered after that). Keys are stored hashed with
+    ``secret`` (``wecom_callbacks.journal_secret``); marking a callback handled erases its
+    fields and then empties the write-ahead log, so a vote press or an anonymous opinion
+    leaves no trace of who sent it once it is handled.
     """
 
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, secret: bytes) -> None:
         self.db = db
         self.clock = clock
+        self.secret = secret
         self._records: list[tuple[str, dict[str, str], asyncio.Future[bool]]] = []
         self._marks: list[tuple[str, asyncio.Future[bool]]] = []
         self._writer: asyncio.Task[None] | None = None
@@ -84,6 +88,7 @@ class StoredJournal:
             try:
                 recorded = await wecom_callbacks.write(
                     self.db,
+                    self.secret,
                     [(key, fields) for key, fields, _done in records],
                     [key for key, _done in marks],
                     self.clock.now(),
@@ -93,6 +98,11 @@ class StoredJournal:
                     if not done.done():
                         done.set_exception(exc)
                 continue
+            if marks:
+                try:
+                    await self.db.forget()
+                except Exception:  # the log is emptied at the next mark
+                    logger.exception("emptying the write-ahead log failed")
             outcomes = [*recorded, *(True for _mark in marks)]
             for done, outcome in zip(waiting, outcomes, strict=True):
                 if not done.done():
