@@ -53,6 +53,17 @@ class Settings:
             return SystemClock()
         return SimulatedClock(self.clock_start, self.clock_speed)
 
+    def secrets(self) -> list[str]:
+        """The settings no log may show (``bot.run.logs`` hides them)."""
+        values = (
+            self.telegram_token,
+            self.webhook_secret,
+            self.wecom_secret,
+            self.wecom_token,
+            self.wecom_aes_key,
+        )
+        return [value for value in values if value]
+
     @property
     def telegram_enabled(self) -> bool:
         return bool(self.telegram_token)

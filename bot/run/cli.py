@@ -17,6 +17,7 @@ from bot.core.config import ConfigError, Settings, load_settings
 from bot.core.i18n import _, set_default_locale
 from bot.plan import PlanError, load_plan
 from bot.plan.export import plan_to_data
+from bot.run import logs
 from bot.tasks.texts import timeline_text
 
 if TYPE_CHECKING:
@@ -84,9 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         print(_("Configuration error: {error}").format(error=exc), file=sys.stderr)
         return EXIT_INVALID
     set_default_locale(settings.locale)
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(settings.log_level, settings.secrets())
     # Every request and every rescheduled wake-up would otherwise fill the log at INFO.
     for chatty in ("httpx", "apscheduler"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
