@@ -26,6 +26,7 @@ from typing import Any
 
 import aiosqlite
 
+from storage.files import make_database_private
 from storage.readcache import ReadCache
 
 logger = logging.getLogger(__name__)
@@ -71,7 +72,8 @@ class Database:
     async def open(
         cls, path: str | Path, migrations: Iterable[Migration] | None = None
     ) -> Database:
-        """Open (creating if needed) and migrate the database at ``path``."""
+        """Open (creating if needed, 0600) and migrate the database at ``path``."""
+        await asyncio.to_thread(make_database_private, path)
         connection = await aiosqlite.connect(str(path), isolation_level=None)
         connection.row_factory = aiosqlite.Row
         try:

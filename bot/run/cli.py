@@ -22,6 +22,7 @@ from bot.tasks.texts import timeline_text
 
 if TYPE_CHECKING:
     from bot.adapters.wecom.client import WeComClient
+    from bot.run.runtime import TelegramOptions, WeComOptions
 
 EXIT_INVALID = 2
 
@@ -77,6 +78,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    # Everything huiwu writes (database, backups, exports) is for its owner only.
+    os.umask(0o077)
     # Errors in the settings themselves are already told in the chosen language, if valid.
     set_default_locale(os.environ.get("HUIWU_LOCALE"))
     try:
@@ -264,7 +267,8 @@ async def _wecom_create_chat(settings: Settings, plan: int | None, chatid: str |
 
 
 async def _run(settings: Settings) -> int:
-    from bot.run.runtime import Runtime, TelegramOptions, WeComOptions
+    from bot.run.lock import DatabaseInUse, DatabaseLock
+    from bot.run.runtime import TelegramOptions, WeComOptions
 
     if not settings.telegram_enabled and not settings.wecom_enabled:
         print(
@@ -297,6 +301,27 @@ async def _run(settings: Settings) -> int:
             listen_port=settings.http_port,
             path=settings.wecom_path,
         )
+    try:
+        lock = DatabaseLock.take(settings.db_path)
+    except DatabaseInUse as exc:
+        print(
+            _(
+                "Another Huiwu (process {pid}) is running on {db}: stop it first, or give this one its own HUIWU_DB."
+            ).format(pid=exc.holder or "?", db=settings.db_path),
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
+    try:
+        return await _run_locked(settings, telegram, wecom)
+    finally:
+        lock.release()
+
+
+async def _run_locked(
+    settings: Settings, telegram: TelegramOptions | None, wecom: WeComOptions | None
+) -> int:
+    from bot.run.runtime import Runtime
+
     runtime = Runtime(
         str(settings.db_path),
         settings.make_clock(),

@@ -13,17 +13,19 @@ from bot.core.config import Settings
 from bot.core.i18n import _
 from bot.reports.export import export_documents
 from bot.run.backup import BackupError, backup_database, is_sqlite_file, restore_database
+from bot.run.lock import DatabaseInUse, DatabaseLock
 from bot.run.snapshot import SnapshotError, export_instance, restore_instance
 from storage import instances
 from storage.db import Database
+from storage.files import make_private_folder, write_private
 
 EXIT_INVALID = 2
 
 
 def _write(folder: str, name: str, content: bytes) -> Path:
     target = Path(folder) / name
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(content)
+    make_private_folder(target.parent)
+    write_private(target, content)
     return target
 
 
@@ -82,11 +84,21 @@ async def restore(settings: Settings, source: str, force: bool) -> int:
         return _error(str(exc))
     if is_backup:
         try:
+            lock = DatabaseLock.take(settings.db_path)
+        except DatabaseInUse as exc:
+            return _error(
+                _("Huiwu (process {pid}) is running on {db}: stop it before restoring.").format(
+                    pid=exc.holder or "?", db=settings.db_path
+                )
+            )
+        try:
             info = await asyncio.to_thread(
                 restore_database, path, Path(settings.db_path), force=force
             )
         except (BackupError, OSError) as exc:
             return _error(str(exc))
+        finally:
+            lock.release()
         print(
             _("Restored {db} from {file} ({rows} rows).").format(
                 db=settings.db_path, file=source, rows=sum(info.tables.values())
