@@ -16,6 +16,7 @@ from bot.core.messaging import IncomingFile
 from bot.delivery.sender import OutboxSender
 from bot.plan.cache import PlanCache
 from storage.db import Database
+from storage.sealing import Sealer
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +35,8 @@ class Huiwu:
     clock: Clock
     default_locale: str = "zh_CN"
     platforms: dict[str, PlatformInfo] = field(default_factory=dict)
+    # Seals drafts (a ballot being filled in, an opinion being written): see storage.sealing.
+    sealer: Sealer = field(default_factory=Sealer.ephemeral)
 
     def __post_init__(self) -> None:
         self.plans = PlanCache(self.db)

@@ -29,6 +29,7 @@ from bot.delivery.sender import TELEGRAM_POLICY, OutboxSender, SendPolicy
 from bot.run.scheduler import PlanScheduler
 from handlers.router import dispatch
 from storage.db import Database
+from storage.sealing import Sealer
 from storage.wecom_callbacks import journal_secret
 
 logger = logging.getLogger(__name__)
@@ -86,7 +87,10 @@ class Runtime:
 
     async def start(self) -> None:
         db = await Database.open(self.db_path)
-        self.app = Huiwu(db, self.clock, self.default_locale)
+        secrets = [self.telegram.token] if self.telegram else []
+        if self.wecom:
+            secrets += [self.wecom.secret, self.wecom.token, self.wecom.aes_key]
+        self.app = Huiwu(db, self.clock, self.default_locale, sealer=Sealer.from_secrets(*secrets))
         if self.telegram is not None:
             await self._start_telegram(self.telegram)
         if self.wecom is not None:

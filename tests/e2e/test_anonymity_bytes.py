@@ -241,3 +241,38 @@ async def _anonymous_opinions(
         assert not [key for key in seen_keys - set(casting_keys) if copy.holds(key)]
         seen_keys |= set(casting_keys)
     return samples
+
+
+async def test_a_ballot_or_an_opinion_in_progress_is_sealed_in_the_files_and_survives_a_restart(
+    world: World, tmp_path: Path
+) -> None:
+    await world.bind("唐军")
+    fang, tang = world.people["方磊"], world.people["唐军"]
+    await fang.say("/survey open evaluation", expect=contains("1"))
+    await world.app.drain()
+    [(survey_id,)] = await world.rows("SELECT id FROM surveys WHERE status = 'open'")
+    for item, choice in enumerate((3, 1)):  # 差, 较好: two of three items answered
+        await tang.press(f"vote:{survey_id}:{item}:{choice}", expect=contains(""))
+    await fang.say("/opinions 2013-12-10", expect=contains(f"https://t.me/{BOT_USERNAME}"))
+    text = "匿名意见：第九号，会风仍需改进。"
+    await tang.say("/opinion", expect=contains(PLAN_TITLE))
+    await tang.press("op:to:", within=contains(PLAN_TITLE))
+    await tang.say(text)
+    await world.app.drain()
+    copy = copy_files(world, tmp_path / "in-progress")
+    files = copy.main + copy.wal
+    [(draft,)] = copy.rows("SELECT answers FROM ballot_drafts")
+    assert not str(draft).startswith("[")  # sealed: not the JSON list [3, 1, null]
+    assert b"[3, 1, null]" not in files and text.encode() not in files
+
+    await world.restart()  # a draft survives a restart: nothing the person sent is lost
+    await tang.press(f"vote:{survey_id}:2:0", expect=contains(""))
+    await tang.press(f"cast:{survey_id}", expect=contains(""))
+    await tang.press("op:send:anon")
+    await world.app.drain()
+    assert [row[0] for row in await world.rows("SELECT answers FROM ballots")] == [
+        '["差", "较好", "好"]'
+    ]
+    assert [tuple(row) for row in await world.rows("SELECT text, sender_name FROM opinions")] == [
+        (text, None)
+    ]
