@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from bot.core.i18n import _
+from bot.core.i18n import N_, _
 from bot.plan import Role
 from bot.tasks import phases
 from bot.tasks.progress import plan_progress
 from bot.tasks.texts import status_text, summary_text, timeline_text
 from handlers.context import HandlerContext
+from handlers.routing import BOTH, GROUP, KNOWN, ORGANIZER, Router
 from storage import instances
 
 
@@ -72,3 +73,19 @@ async def summary(ctx: HandlerContext) -> None:
     index = plan.phases.index(phase)
     next_phase = plan.phases[index + 1] if index + 1 < len(plan.phases) else None
     ctx.reply(summary_text(plan, phase, progress, next_phase, ctx.app.clock.now()))
+
+
+router = Router()
+router.command("plan", N_("the plan's timeline"), BOTH, KNOWN, show_plan, keywords=("方案",))
+router.command(
+    "status",
+    N_("who has submitted, who is pending, overdue or unreachable"),
+    BOTH,
+    KNOWN,
+    status,
+    keywords=("进度",),
+)
+router.command(
+    "summary", N_("the summary of the current phase"), GROUP, KNOWN, summary, keywords=("小结",)
+)
+router.command("setup", N_("bind this group to your plan (organizer)"), GROUP, ORGANIZER, setup)

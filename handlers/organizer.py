@@ -5,20 +5,18 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, time
-from functools import partial
 
 from bot.core.formatting import names_text
-from bot.core.i18n import _
+from bot.core.i18n import N_, _
 from bot.core.messaging import Button, IncomingFile
-from bot.delivery import addressing as delivery
 from bot.plan import Member, Plan, PlanError, Role, load_plan_text
+from bot.plan.buttons import PlanLoad
 from bot.plan.loading import store_plan
 from bot.plan.model import DOCUMENT_SUFFIXES
 from bot.tasks import phases
-from bot.tasks.progress import MemberState, plan_progress
-from bot.tasks.texts import reminder, timeline_text
-from handlers import talks
+from bot.tasks.texts import timeline_text
 from handlers.context import HandlerContext
+from handlers.routing import BOTH, ORGANIZER, PRIVATE, Router
 from storage import conversations, instances
 
 CONFIRMING_PLAN = "plan:confirming"
@@ -84,50 +82,6 @@ async def advance(ctx: HandlerContext) -> None:
             )
         )
     ctx.app.schedule_changed.set()
-
-
-async def remind(ctx: HandlerContext) -> None:
-    """Nudge every member with an open task, or only those of one task (/remind TASK_ID);
-    the heart-to-heart pairs not yet confirmed are nudged with the talks task."""
-    app = ctx.app
-    instance_id = organizer_instance(ctx)
-    assert instance_id is not None
-    plan = await app.plans.get(instance_id)
-    now = app.clock.now()
-    wanted = ctx.event.args[0] if ctx.event.args else None
-    if wanted is not None and wanted not in {t.id for t in plan.tasks}:
-        ctx.reply(
-            _("There is no task “{task}” in the plan. Task ids: {ids}").format(
-                task=wanted, ids=", ".join(t.id for t in plan.tasks)
-            )
-        )
-        return
-    nudged: list[str] = []
-    async with app.db.transaction() as conn:
-        for item in await plan_progress(app, instance_id, plan):
-            if wanted is not None and item.task.id != wanted:
-                continue
-            for row in item.rows:
-                if row.state not in (
-                    MemberState.PENDING,
-                    MemberState.OVERDUE,
-                    MemberState.RETURNED,
-                ):
-                    continue
-                task, assignment_id = item.task, row.assignment.id
-                await delivery.to_member(
-                    conn,
-                    app,
-                    row.member,
-                    partial(reminder, plan, task, assignment_id, now),
-                )
-                nudged.append(row.member.name)
-    if wanted is None or wanted == plan.talks_task_id:
-        nudged += await talks.remind_pending(ctx, instance_id)
-    if nudged:
-        ctx.reply(_("Reminded: {names}.").format(names=names_text(list(dict.fromkeys(nudged)))))
-    else:
-        ctx.reply(_("Nobody has anything pending."))
 
 
 def is_plan_file(file: IncomingFile) -> bool:
@@ -199,8 +153,8 @@ async def preview_plan(ctx: HandlerContext) -> None:
         preview,
         (
             (
-                Button(_("Load this plan"), data="planload:ok"),
-                Button(_("Cancel"), data="planload:no"),
+                Button(_("Load this plan"), data=PlanLoad("ok").pack()),
+                Button(_("Cancel"), data=PlanLoad("no").pack()),
             ),
         ),
     )
@@ -291,3 +245,22 @@ async def confirm_plan(ctx: HandlerContext, *, load: bool) -> None:
             "Plan “{plan}” loaded as number {id}. Add me to the plan's group and send /setup there; /invites gives the members' links."
         ).format(plan=plan.title, id=instance_id)
     )
+
+
+async def _on_plan_load(ctx: HandlerContext, pressed: PlanLoad) -> None:
+    await confirm_plan(ctx, load=pressed.answer == "ok")
+
+
+router = Router()
+router.command(
+    "invites",
+    N_("personal invite links for the members (organizer)"),
+    PRIVATE,
+    ORGANIZER,
+    invites,
+    keywords=("邀请",),
+)
+router.command(
+    "advance", N_("end the current phase and start the next (organizer)"), BOTH, ORGANIZER, advance
+)
+router.button(PlanLoad, _on_plan_load, strangers=True)

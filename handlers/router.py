@@ -117,4 +117,4 @@ async def _route(ctx: HandlerContext) -> None:
             )
         )
         return
-    await commands.resolve(spec)(ctx)
+    await spec.handler(ctx)

@@ -1,12 +1,13 @@
-"""/start (also with a personal invite code) and /help."""
+"""/start (also with a personal invite code)."""
 
 from __future__ import annotations
 
 from bot.core.formatting import names_text
-from bot.core.i18n import _
+from bot.core.i18n import N_, _
 from bot.tasks import phases
-from handlers import commands, opinions
+from handlers import opinions
 from handlers.context import HandlerContext
+from handlers.routing import ANYONE, PRIVATE, Router
 from storage import instances, outbox
 from storage.opinions import CODE_PREFIX as OPINION_CODE_PREFIX
 
@@ -77,8 +78,12 @@ async def _start_for_opinions(ctx: HandlerContext) -> None:
         app.wake_senders()
 
 
-async def help_command(ctx: HandlerContext) -> None:
-    lines = [_("Commands you can use here:")]
-    for spec in commands.allowed_for(ctx):
-        lines.append(f"/{spec.name} — {_(spec.description)}")
-    ctx.reply("\n".join(lines))
+router = Router()
+router.command(
+    "start",
+    N_("open the private chat with the bot (with an invite code: bind yourself)"),
+    PRIVATE,
+    ANYONE,
+    start,
+    keywords=("开始",),
+)

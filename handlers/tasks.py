@@ -11,13 +11,16 @@ import logging
 from typing import Any
 
 from bot.core.formatting import names_text
-from bot.core.i18n import _
+from bot.core.i18n import N_, _
 from bot.core.messaging import Button, IncomingFile, OutgoingMessage
 from bot.delivery import addressing as delivery
 from bot.plan import Plan, SubmissionKind, Task
+from bot.tasks.buttons import Draft, MyTasks, Review, Submit
+from bot.tasks.handin import StoredFile, hand_in
 from bot.tasks.progress import MemberState, member_state
 from bot.tasks.texts import my_tasks_text, submission_what, submit_button
 from handlers.context import HandlerContext
+from handlers.routing import ANYONE, KNOWN, PRIVATE, Router
 from storage import assignments, conversations, instances
 from storage.records import AssignmentRecord
 
@@ -72,7 +75,8 @@ async def submit(ctx: HandlerContext) -> None:
     ctx.reply(
         _("Which task do you want to hand in?"),
         tuple(
-            (Button(task.title, data=f"submit:{record.id}"),) for _plan, task, record in open_ones
+            (Button(task.title, data=Submit(record.id).pack()),)
+            for _plan, task, record in open_ones
         ),
     )
 
@@ -94,7 +98,12 @@ async def choose_task(ctx: HandlerContext, assignment_id: int) -> None:
 
 
 def _draft_buttons() -> tuple[tuple[Button, ...], ...]:
-    return ((Button(_("Submit"), data="draft:send"), Button(_("Cancel"), data="draft:cancel")),)
+    return (
+        (
+            Button(_("Submit"), data=Draft("send").pack()),
+            Button(_("Cancel"), data=Draft("cancel").pack()),
+        ),
+    )
 
 
 async def collect(ctx: HandlerContext, draft: dict[str, Any]) -> None:
@@ -166,20 +175,16 @@ async def send_draft(ctx: HandlerContext) -> None:
         return
     files = [await fetch_file(ctx, item) for item in draft["files"]]
     now = app.clock.now()
-    late = now > record.due_at
     member = await instances.get_member(app.db, record.member_id)
     assert member is not None
     async with app.db.transaction() as conn:
-        submission = await assignments.add_submission(
+        submission = await hand_in(
             conn,
-            record.id,
+            record,
             text="\n\n".join(draft["texts"]) or None,
             files=files,
             now=now,
-            late=late,
-        )
-        await assignments.set_assignment_status(
-            conn, record, "submitted", whole_task=task.collective
+            whole_task=task.collective,
         )
         await conversations.clear(conn, event.platform, event.user_id)
         for reviewer_key in reviewers_for(task, member.member_key):
@@ -191,7 +196,7 @@ async def send_draft(ctx: HandlerContext) -> None:
                 app,
                 reviewer,
                 lambda: _review_request(
-                    task, member.name, submission.id, submission.version, draft, late
+                    task, member.name, submission.id, submission.version, draft, submission.late
                 ),
                 dedupe_key=f"review-request:{submission.id}:{reviewer.id}",
             )
@@ -200,7 +205,7 @@ async def send_draft(ctx: HandlerContext) -> None:
         if submission.version > 1
         else ""
     )
-    late_note = _(" It is after the deadline, so it is marked late.") if late else ""
+    late_note = _(" It is after the deadline, so it is marked late.") if submission.late else ""
     reviewers = reviewers_for(task, member.member_key)
     review_note = (
         _(" It has gone to {names} for review.").format(names=names_text(plan.names(reviewers)))
@@ -220,9 +225,7 @@ def reviewers_for(task: Task, member_key: str) -> tuple[str, ...]:
     return tuple(key for key in task.reviewer_ids if key != member_key)
 
 
-async def fetch_file(
-    ctx: HandlerContext, stored: dict[str, Any]
-) -> tuple[str, str, str | None, str | None, int | None, bytes | None]:
+async def fetch_file(ctx: HandlerContext, stored: dict[str, Any]) -> StoredFile:
     """Keep our own copy of a file: platform file ids expire. A failed download keeps the reference."""
     file = IncomingFile(**stored)
     content = None
@@ -257,9 +260,47 @@ def _review_request(
         "\n".join(lines),
         buttons=(
             (
-                Button(_("Approve"), data=f"review:ok:{submission_id}"),
-                Button(_("Return with comment"), data=f"review:ret:{submission_id}"),
+                Button(_("Approve"), data=Review("ok", submission_id).pack()),
+                Button(_("Return with comment"), data=Review("ret", submission_id).pack()),
             ),
         ),
         title=_("Review: {title}").format(title=task.title),
     )
+
+
+async def _on_my_tasks(ctx: HandlerContext, _pressed: MyTasks) -> None:
+    await my_tasks(ctx)
+
+
+async def _on_submit(ctx: HandlerContext, pressed: Submit) -> None:
+    await choose_task(ctx, pressed.assignment_id)
+
+
+async def _on_draft(ctx: HandlerContext, pressed: Draft) -> None:
+    await (send_draft(ctx) if pressed.action == "send" else cancel(ctx))
+
+
+router = Router()
+router.command(
+    "mytasks",
+    N_("your tasks and their deadlines"),
+    PRIVATE,
+    KNOWN,
+    my_tasks,
+    keywords=("我的任务",),
+)
+router.command(
+    "submit", N_("hand in a task: text and/or files"), PRIVATE, KNOWN, submit, keywords=("提交",)
+)
+router.command(
+    "cancel",
+    N_("stop what you are doing (nothing is stored)"),
+    PRIVATE,
+    ANYONE,
+    cancel,
+    keywords=("取消",),
+)
+router.button(MyTasks, _on_my_tasks)
+router.button(Submit, _on_submit)
+router.button(Draft, _on_draft)
+router.state(COLLECTING, collect)

@@ -1,7 +1,9 @@
 """The application core: one database, one clock, the plans, and the platforms' senders.
 
-Adapters hand every event to ``Huiwu.handle``; handlers and the core reach users only
-through ``bot.delivery.addressing``, which writes to the outbox, and the senders deliver.
+Adapters hand every event to ``handlers.router.dispatch(app, event)``; handlers and the core
+reach users only through ``bot.delivery.addressing``, which writes to the outbox, and the
+senders deliver. What the reminder engine reminds of is registered by whoever builds the app
+(``bot.run.runtime``: ``bot.run.scheduler.REMINDER_SOURCES``).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bot.core.clock import Clock
 from bot.core.messaging import IncomingFile
@@ -17,6 +20,9 @@ from bot.delivery.sender import OutboxSender
 from bot.plan.cache import PlanCache
 from storage.db import Database
 from storage.sealing import Sealer
+
+if TYPE_CHECKING:  # the sources import the core: a type here, never an import at run time
+    from bot.reminders.sources import ReminderSource
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +41,7 @@ class Huiwu:
     clock: Clock
     default_locale: str = "zh_CN"
     platforms: dict[str, PlatformInfo] = field(default_factory=dict)
+    reminder_sources: tuple[ReminderSource, ...] = ()
     # Seals drafts (a ballot being filled in, an opinion being written): see storage.sealing.
     sealer: Sealer = field(default_factory=Sealer.ephemeral)
 

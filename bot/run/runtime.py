@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from telegram.ext import Application
 
 from bot.adapters.telegram import adapter as telegram_adapter
+from bot.adapters.telegram.adapter import TELEGRAM_POLICY
 from bot.adapters.wecom.client import DEFAULT_API_BASE_URL, WeComClient, WeComSendError
 from bot.adapters.wecom.events import PLATFORM as WECOM
 from bot.adapters.wecom.journal import StoredJournal
@@ -25,8 +26,8 @@ from bot.core.clock import Clock
 from bot.core.i18n import use_locale
 from bot.core.messaging import Event
 from bot.delivery.limits import RateLimiter
-from bot.delivery.sender import TELEGRAM_POLICY, OutboxSender, SendPolicy
-from bot.run.scheduler import PlanScheduler
+from bot.delivery.sender import OutboxSender, SendPolicy
+from bot.run.scheduler import REMINDER_SOURCES, PlanScheduler
 from handlers.router import dispatch
 from storage.db import Database
 from storage.sealing import Sealer
@@ -90,7 +91,13 @@ class Runtime:
         secrets = [self.telegram.token] if self.telegram else []
         if self.wecom:
             secrets += [self.wecom.secret, self.wecom.token, self.wecom.aes_key]
-        self.app = Huiwu(db, self.clock, self.default_locale, sealer=Sealer.from_secrets(*secrets))
+        self.app = Huiwu(
+            db,
+            self.clock,
+            self.default_locale,
+            reminder_sources=REMINDER_SOURCES,
+            sealer=Sealer.from_secrets(*secrets),
+        )
         if self.telegram is not None:
             await self._start_telegram(self.telegram)
         if self.wecom is not None:

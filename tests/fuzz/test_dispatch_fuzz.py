@@ -22,11 +22,12 @@ from babel.messages.pofile import read_po
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.adapters.telegram.adapter import TELEGRAM_POLICY
 from bot.core.app import Huiwu, PlatformInfo
 from bot.core.clock import ManualClock
 from bot.core.i18n import _, use_locale
 from bot.core.messaging import ChatType, Event, IncomingFile, OutgoingMessage
-from bot.delivery.sender import TELEGRAM_POLICY, OutboxSender
+from bot.delivery.sender import OutboxSender
 from bot.plan import Role, load_plan_text
 from bot.plan.loading import store_plan
 from bot.sandbox.demo.telegram import seed_plan_text

@@ -17,9 +17,10 @@ on top of it:
 * **a timeout on every request**, the token fetch and media download included;
 * **WeCom's send limits are respected by queueing, never dropping.** WeCom silently drops an
   app's messages beyond 30 a minute or 1,000 an hour to one member, and group messages beyond
-  200 a minute. A sliding-window limiter (one window per member; one shared window for group
-  chats, which also keeps every group member under WeCom's per-member 200/minute) makes a send
-  wait for a free slot. Clock and sleep are injectable.
+  200 a minute. The delivery layer's ``RateLimiter`` (sliding windows per member; one shared
+  window for group chats, which also keeps every group member under WeCom's per-member
+  200/minute), counting each send from when it finished, makes a send wait for a free slot.
+  Clock and sleep are injectable.
 
 Errors that remain after the retries raise :class:`WeComSendError` (``errcode``,
 ``errmsg``). Secrets never reach a log line: the corp secret and access tokens are redacted
@@ -49,13 +50,14 @@ from wechatpy.enterprise.client import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 from wechatpy.session.memorystorage import MemoryStorage
 
+from bot.delivery.limits import Limit, RateLimiter
+
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "APP_MESSAGE_LIMITS",
     "DEFAULT_API_BASE_URL",
     "GROUP_MESSAGE_LIMITS",
-    "SlidingWindowLimiter",
     "WeComClient",
     "WeComSendError",
     "button_interaction_card",
@@ -63,9 +65,10 @@ __all__ = [
 
 DEFAULT_API_BASE_URL = "https://qyapi.weixin.qq.com/cgi-bin/"
 
-#: WeCom's documented limits: (messages, window seconds).
-APP_MESSAGE_LIMITS: tuple[tuple[int, float], ...] = ((30, 60.0), (1000, 3600.0))
-GROUP_MESSAGE_LIMITS: tuple[tuple[int, float], ...] = ((200, 60.0),)
+#: WeCom's documented limits (30 a minute and 1,000 an hour to one member, 200 a minute to
+#: groups), each window a second longer for clock skew.
+APP_MESSAGE_LIMITS: tuple[Limit, ...] = (Limit(30, 61.0), Limit(1000, 3601.0))
+GROUP_MESSAGE_LIMITS: tuple[Limit, ...] = (Limit(200, 61.0),)
 GROUP_KEY = "appchat"
 
 TOKEN_ERRORS = frozenset({40014, 42001})
@@ -124,124 +127,6 @@ class _HttpFailure(Exception):
         super().__init__(message)
         self.message = message
         self.http_status = http_status
-
-
-# -- rate limiting ---------------------------------------------------------------------------
-
-
-class _Slot:
-    __slots__ = ("done", "t")
-
-    def __init__(self, t: float) -> None:
-        self.t = t
-        self.done = False
-
-
-class _Reservation:
-    """Slots taken for one send; :meth:`complete` dates them to when the send finished."""
-
-    def __init__(self, limiter: SlidingWindowLimiter, slots: list[_Slot], waited: float) -> None:
-        self._limiter = limiter
-        self._slots = slots
-        self.waited = waited
-
-    def complete(self) -> None:
-        self._limiter._complete(self._slots)
-
-
-class SlidingWindowLimiter:
-    """Per-key sliding windows, e.g. 30 per 60 s and 1,000 per 3,600 s for every member.
-
-    :meth:`acquire` waits until *every* key has a free slot in *every* window, then takes
-    them all at once. While a send is in flight its slot counts as "now" (WeCom may receive it
-    any moment); once :meth:`_Reservation.complete` is called it counts from the time the send
-    finished -- never earlier than WeCom received it -- so WeCom never sees more than the limit
-    in a window. A waiter sleeps (injected ``sleep``) until the oldest slot leaves the window,
-    or, when in-flight sends hold the window, until one of them completes. ``margin`` seconds
-    are added to each window for clock skew.
-    """
-
-    def __init__(
-        self,
-        limits: Sequence[tuple[int, float]],
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Sleep = asyncio.sleep,
-        margin: float = 1.0,
-    ) -> None:
-        if not limits or any(n < 1 or w <= 0 for n, w in limits):
-            raise ValueError("limits must be (count >= 1, window > 0) pairs")
-        self.limits = tuple((n, w + margin) for n, w in limits)
-        self._longest = max(w for _, w in self.limits)
-        self._clock = clock
-        self._sleep = sleep
-        self._slots: dict[str, list[_Slot]] = {}
-        self._completed: asyncio.Event | None = None
-        self.total_waited = 0.0
-        self.waits = 0
-
-    def _complete(self, slots: list[_Slot]) -> None:
-        now = self._clock()
-        for slot in slots:
-            slot.t = max(slot.t, now)
-            slot.done = True
-        if self._completed is not None:
-            self._completed.set()
-            self._completed = None
-
-    def _wait_for(self, key: str, now: float) -> tuple[float, bool]:
-        """(seconds until ``key`` has a free slot, whether an in-flight send holds it)."""
-        slots = self._slots.get(key)
-        if not slots:
-            return 0.0, False
-        slots[:] = [s for s in slots if not s.done or s.t > now - self._longest]
-        if not slots:
-            del self._slots[key]
-            return 0.0, False
-        wait, in_flight = 0.0, False
-        ordered = sorted(slots, key=lambda s: s.t if s.done else now)
-        for limit, window in self.limits:
-            recent = [s for s in ordered if not s.done or s.t > now - window]
-            if len(recent) >= limit:
-                # the oldest slots must leave the window until one is free
-                oldest = recent[len(recent) - limit]
-                if not oldest.done:
-                    in_flight = True
-                else:
-                    wait = max(wait, oldest.t + window - now)
-        return wait, in_flight
-
-    async def acquire(self, keys: Iterable[str]) -> _Reservation:
-        """Wait for a free slot for every key and take them; return the reservation."""
-        wanted = list(dict.fromkeys(keys))
-        waited = 0.0
-        while True:
-            now = self._clock()
-            needs = [self._wait_for(key, now) for key in wanted]
-            if any(in_flight for _, in_flight in needs):
-                if self._completed is None:
-                    self._completed = asyncio.Event()
-                await self._completed.wait()
-                continue
-            wait = max((w for w, _ in needs), default=0.0)
-            if wait <= 0:
-                break
-            logger.debug("WeCom send limit reached; queueing for %.1f s", wait)
-            self.waits += 1
-            self.total_waited += wait
-            waited += wait
-            await self._sleep(wait)
-        slots = []
-        for key in wanted:
-            slot = _Slot(now)
-            self._slots.setdefault(key, []).append(slot)
-            slots.append(slot)
-        return _Reservation(self, slots, waited)
-
-    def in_window(self, key: str, window: float) -> int:
-        """How many slots ``key`` holds in the last ``window`` seconds (in-flight included)."""
-        now = self._clock()
-        return sum(1 for s in self._slots.get(key, []) if not s.done or s.t > now - window)
 
 
 # -- wechatpy with a configurable host ------------------------------------------------------
@@ -411,13 +296,13 @@ class WeComClient:
             corp_id, corp_secret, api_base_url=api_base_url, timeout=timeout, session=session
         )
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wecom-api")
-        self.member_limiter: SlidingWindowLimiter | None = None
-        self.group_limiter: SlidingWindowLimiter | None = None
+        # The guard counts sends from when they finished (WeCom counts arrivals): one limiter
+        # for members, one for the groups.
+        self.member_limiter: RateLimiter | None = None
+        self.group_limiter: RateLimiter | None = None
         if rate_limit:
-            self.member_limiter = SlidingWindowLimiter(APP_MESSAGE_LIMITS, clock=clock, sleep=sleep)
-            self.group_limiter = SlidingWindowLimiter(
-                GROUP_MESSAGE_LIMITS, clock=clock, sleep=sleep
-            )
+            self.member_limiter = RateLimiter(clock=clock, sleep=sleep)
+            self.group_limiter = RateLimiter(clock=clock, sleep=sleep)
         self._backoff_sleep = backoff_sleep or sleep
         self.max_token_retries = max_token_retries
         self.max_backoff_retries = max_backoff_retries
@@ -511,13 +396,16 @@ class WeComClient:
     async def _send_limited(
         self,
         what: str,
-        limiter: SlidingWindowLimiter | None,
+        limiter: RateLimiter | None,
         keys: Iterable[str],
+        limits: tuple[Limit, ...],
         fn: Callable[[], T],
     ) -> T:
         if limiter is None:
             return await self._call(what, fn, idempotent=False)
-        reservation = await limiter.acquire(keys)
+        reservation = await limiter.reserve(
+            [(f"window{i}", key, limit) for key in keys for i, limit in enumerate(limits)]
+        )
         try:
             return await self._call(what, fn, idempotent=False)
         finally:
@@ -532,7 +420,7 @@ class WeComClient:
         fn = functools.partial(self._client.message.send, self.agent_id, users, msg=msg)
         keys = [f"user:{u}" for u in users]
         result: dict[str, Any] = await self._send_limited(
-            f"message/send {msg['msgtype']}", self.member_limiter, keys, fn
+            f"message/send {msg['msgtype']}", self.member_limiter, keys, APP_MESSAGE_LIMITS, fn
         )
         if result.get("invaliduser"):
             logger.warning("WeCom: recipients not reachable: %s", result["invaliduser"])
@@ -541,7 +429,7 @@ class WeComClient:
     async def _send_chat_message(self, chatid: str, msgtype: str, **kwargs: Any) -> dict[str, Any]:
         fn = functools.partial(self._client.appchat.send, chatid, msgtype, **kwargs)
         result: dict[str, Any] = await self._send_limited(
-            f"appchat/send {msgtype}", self.group_limiter, [GROUP_KEY], fn
+            f"appchat/send {msgtype}", self.group_limiter, [GROUP_KEY], GROUP_MESSAGE_LIMITS, fn
         )
         return result
 
