@@ -148,8 +148,10 @@ class Database:
 
     async def forget(self) -> None:
         """Copy the write-ahead log into the database and empty it: earlier versions of
-        changed pages (a deleted draft, the order rows were written in) are gone."""
-        await self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        changed pages (a deleted draft, the order rows were written in) are gone. Between
+        transactions: inside one the checkpoint fails ("database table is locked")."""
+        async with self._write_lock:
+            await self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:

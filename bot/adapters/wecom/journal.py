@@ -18,6 +18,10 @@ from storage.db import Database
 logger = logging.getLogger(__name__)
 
 PRUNE_EVERY = 500  # recorded callbacks between two prunings of handled ones
+# Real seconds from marking callbacks handled to emptying the write-ahead log of their old
+# fields: one checkpoint a second under a burst, not one per grouped write (that halved the
+# callbacks handled a second, bench/wecom_callbacks.py).
+FORGET_AFTER = 1.0
 MEMORY_SECONDS = 600.0  # WeCom retries an unanswered callback three times, within seconds
 MEMORY_KEYS = 100_000
 
@@ -43,8 +47,8 @@ class StoredJournal:
     goes into the next one, so many callbacks in flight share a commit. ``record`` returns only
     once its row is committed (it is answered after that). Keys are stored hashed with
     ``secret`` (``wecom_callbacks.journal_secret``); marking a callback handled erases its
-    fields and then empties the write-ahead log, so a vote press or an anonymous opinion
-    leaves no trace of who sent it once it is handled.
+    fields, and the write-ahead log is emptied ``FORGET_AFTER`` seconds later (and at close),
+    so a vote press or an anonymous opinion leaves no trace of who sent it once handled.
     """
 
     def __init__(self, db: Database, clock: Clock, secret: bytes) -> None:
@@ -54,6 +58,7 @@ class StoredJournal:
         self._records: list[tuple[str, dict[str, str], asyncio.Future[bool]]] = []
         self._marks: list[tuple[str, asyncio.Future[bool]]] = []
         self._writer: asyncio.Task[None] | None = None
+        self._forgetting: asyncio.Task[None] | None = None
         self._recorded = 0
 
     async def record(self, key: str, fields: dict[str, str]) -> bool:
@@ -72,9 +77,27 @@ class StoredJournal:
         return await wecom_callbacks.unhandled(self.db)
 
     async def close(self) -> None:
-        """Wait for the writes under way."""
+        """Wait for the writes under way, and empty the log of erased fields now."""
         if self._writer is not None:
             await asyncio.gather(self._writer, return_exceptions=True)
+        if self._forgetting is not None and not self._forgetting.done():
+            self._forgetting.cancel()
+            await asyncio.gather(self._forgetting, return_exceptions=True)
+            await self._forget()
+
+    def _forget_soon(self) -> None:
+        if self._forgetting is None or self._forgetting.done():
+            self._forgetting = asyncio.create_task(self._forget_later(), name="wecom-forget")
+
+    async def _forget_later(self) -> None:
+        await asyncio.sleep(FORGET_AFTER)
+        await self._forget()
+
+    async def _forget(self) -> None:
+        try:
+            await self.db.forget()
+        except Exception:  # the next mark tries again
+            logger.exception("emptying the write-ahead log failed")
 
     def _write_soon(self) -> None:
         if self._writer is None or self._writer.done():
@@ -99,10 +122,7 @@ class StoredJournal:
                         done.set_exception(exc)
                 continue
             if marks:
-                try:
-                    await self.db.forget()
-                except Exception:  # the log is emptied at the next mark
-                    logger.exception("emptying the write-ahead log failed")
+                self._forget_soon()
             outcomes = [*recorded, *(True for _mark in marks)]
             for done, outcome in zip(waiting, outcomes, strict=True):
                 if not done.done():
