@@ -88,9 +88,9 @@ class Runtime:
 
     async def start(self) -> None:
         db = await Database.open(self.db_path)
+        # One secret, the same when the other platform is added or removed: drafts stay readable.
         secrets = [self.telegram.token] if self.telegram else []
-        if self.wecom:
-            secrets += [self.wecom.secret, self.wecom.token, self.wecom.aes_key]
+        secrets += [self.wecom.aes_key] if self.wecom and not secrets else []
         self.app = Huiwu(
             db,
             self.clock,
