@@ -79,3 +79,21 @@ def test_the_lock_is_held_until_released(tmp_path: Path) -> None:
     assert refused.value.holder == str(os.getpid())
     lock.release()
     DatabaseLock.take(path).release()
+
+
+async def test_restoring_a_backup_is_refused_while_the_bot_holds_the_lock(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "huiwu.sqlite3"
+    db = await Database.open(path)
+    await db.close()
+    backup = tmp_path / "backup.sqlite3"
+    await asyncio.to_thread(backup_database, path, backup)
+    settings = load_settings({"HUIWU_DB": str(path)}, env_file=None)
+    lock = DatabaseLock.take(path)
+    try:
+        assert await cli_data.restore(settings, str(backup), force=True) == 2
+    finally:
+        lock.release()
+    assert f"会务程序（进程 {os.getpid()}）正在使用 {path}" in capsys.readouterr().err
+    assert await cli_data.restore(settings, str(backup), force=True) == 0
