@@ -18,6 +18,7 @@ from handlers import (
     ledger_add,
     opinions,
     organizer,
+    plans,
     reminders,
     review,
     start,
@@ -54,6 +55,7 @@ HELP.command(
 ROUTERS: tuple[Router, ...] = (
     start.router,
     HELP,
+    plans.router,
     tasks.router,
     group.router,
     organizer.router,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.core.formatting import names_text
 from bot.core.i18n import N_, _
 from bot.plan import Role
 from bot.tasks import phases
@@ -32,6 +33,14 @@ async def setup(ctx: HandlerContext) -> None:
         ctx.reply(_("I found no plan of yours with that number."))
         return
     instance_id = organizer_of[0].instance_id
+    waiting = await instances.offered_members(app.db, instance_id)
+    if waiting:
+        ctx.reply(
+            _(
+                "Plan No. {id} still waits for {names} to accept it (with /plans, or their invite link from /invites); until then it cannot be bound to a group."
+            ).format(id=instance_id, names=names_text([m.name for m in waiting]))
+        )
+        return
     async with app.db.transaction() as conn:
         await instances.bind_chat(conn, instance_id, event.platform, event.chat_id, app.clock.now())
         await instances.set_status(conn, instance_id, "active")

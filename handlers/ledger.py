@@ -15,9 +15,9 @@ from bot.ledger.buttons import ItemAction, ItemFinish
 from bot.ledger.rules import STATUS_LABELS, completion_series, label, summarize
 from bot.ledger.texts import item_buttons, item_detail, item_line, ledger_text
 from bot.plan import Role
+from handlers import uploads
 from handlers.context import HandlerContext
 from handlers.routing import BOTH, KNOWN, PRIVATE, Router
-from handlers.tasks import fetch_file
 from storage import conversations, instances, ledger
 from storage.records import LedgerItemRecord, MemberRecord
 
@@ -200,7 +200,9 @@ async def collect_evidence(ctx: HandlerContext, data: dict[str, Any]) -> None:
     if not text and not event.files:
         ctx.reply(_("I can only take text and files here."), _finish_buttons())
         return
-    files = [await fetch_file(ctx, dataclasses.asdict(file)) for file in event.files]
+    kept = [await uploads.keep_file(ctx, file, uploads.Room()) for file in event.files]
+    refusals = [outcome for outcome in kept if isinstance(outcome, str)]
+    files = [outcome for outcome in kept if not isinstance(outcome, str)]
     now = ctx.app.clock.now()
     async with ctx.app.db.transaction() as conn:
         if text:
@@ -208,12 +210,8 @@ async def collect_evidence(ctx: HandlerContext, data: dict[str, Any]) -> None:
         for file in files:
             await ledger.add_evidence(conn, item.id, membership.id, now, file=file)
     count = len(await ledger.evidence_of(ctx.app.db, item.id))
-    ctx.reply(
-        _("Stored as evidence of item #{id} ({count} so far). Send more, or press Finish.").format(
-            id=item.id, count=count
-        ),
-        _finish_buttons(),
-    )
+    stored = _("Stored as evidence of item #{id} ({count} so far). Send more, or press Finish.")
+    ctx.reply("\n".join([*refusals, stored.format(id=item.id, count=count)]), _finish_buttons())
 
 
 async def finish_evidence(ctx: HandlerContext) -> None:

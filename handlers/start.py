@@ -37,12 +37,22 @@ async def start(ctx: HandlerContext) -> None:
                 )
                 member = await instances.get_member(app.db, member_id)
                 if member is not None:
+                    await instances.set_current_plan(
+                        conn, event.platform, event.user_id, member.instance_id, now
+                    )
                     bound_name = member.name
                     newly_bound = member
         released = await outbox.release_held(conn, event.platform, event.chat_id)
     memberships = await instances.members_for_user(app.db, event.platform, event.user_id)
     ctx.memberships = memberships
-    if not memberships:
+    offered = await instances.offers_for_user(app.db, event.platform, event.user_id)
+    if not memberships and offered:
+        ctx.reply(
+            _(
+                "Hello! I am Huiwu, the meeting work-plan assistant. A plan naming your account waits for your answer: /plans shows it."
+            )
+        )
+    elif not memberships:
         ctx.greet_stranger()
     else:
         name = bound_name or memberships[0].name

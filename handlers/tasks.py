@@ -16,13 +16,14 @@ from bot.core.messaging import Button, IncomingFile, OutgoingMessage
 from bot.delivery import addressing as delivery
 from bot.plan import Plan, SubmissionKind, Task
 from bot.tasks.buttons import Draft, MyTasks, Review, Submit
-from bot.tasks.handin import StoredFile, hand_in
+from bot.tasks.handin import hand_in
 from bot.tasks.progress import MemberState, member_state
 from bot.tasks.texts import my_tasks_text, submission_what, submit_button
-from handlers.context import HandlerContext
+from handlers import uploads
+from handlers.context import MAX_MESSAGE_TEXT, HandlerContext
 from handlers.routing import ANYONE, KNOWN, PRIVATE, Router
 from storage import assignments, conversations, instances
-from storage.records import AssignmentRecord
+from storage.records import AssignmentRecord, FileCopy
 
 logger = logging.getLogger(__name__)
 
@@ -132,16 +133,56 @@ async def collect(ctx: HandlerContext, draft: dict[str, Any]) -> None:
             _draft_buttons(),
         )
         return
-    if text:
-        draft["texts"].append(text)
+    quotas = ctx.app.quotas
+    refusals: list[str] = []
+    if len(text) > MAX_MESSAGE_TEXT:
+        refusals.append(
+            _("That message is too long ({length} characters; at most {limit}).").format(
+                length=len(text), limit=MAX_MESSAGE_TEXT
+            )
+        )
+    elif text:
+        length = sum(len(t) for t in draft["texts"]) + len(text)
+        if length > quotas.handin_text:
+            refusals.append(
+                _(
+                    "That text was not added: one hand-in holds at most {limit} characters of text, and it would have {length}."
+                ).format(limit=quotas.handin_text, length=length)
+            )
+        else:
+            draft["texts"].append(text)
     for file in event.files:
-        draft["files"].append(dataclasses.asdict(file))
+        if len(draft["files"]) >= quotas.handin_files:
+            refusals.append(
+                _(
+                    "“{name}” was not added: one hand-in holds at most {limit} files. Press Submit to hand in what you have sent."
+                ).format(name=file.file_name or _("photo"), limit=quotas.handin_files)
+            )
+            continue
+        kept = await uploads.keep_file(ctx, file, await _room(ctx, draft, record.member_id))
+        if isinstance(kept, str):
+            refusals.append(kept)
+            continue
+        draft["files"].append(
+            {**dataclasses.asdict(file), "size": kept.size, "sha256": kept.sha256}
+        )
     await ctx.keep_conversation(COLLECTING, draft)
-    ctx.reply(
-        _("Received ({texts} text(s), {files} file(s) so far). Send more, or press Submit.").format(
-            texts=len(draft["texts"]), files=len(draft["files"])
-        ),
-        _draft_buttons(),
+    received = _(
+        "Received ({texts} text(s), {files} file(s) so far). Send more, or press Submit."
+    ).format(texts=len(draft["texts"]), files=len(draft["files"]))
+    ctx.reply("\n".join([*refusals, received]), _draft_buttons())
+
+
+async def _room(ctx: HandlerContext, draft: dict[str, Any], member_id: int) -> uploads.Room:
+    """What the quotas leave for the next file of this draft."""
+    quotas = ctx.app.quotas
+    in_draft = sum(int(item.get("size") or 0) for item in draft["files"])
+    handed_in = await assignments.member_file_bytes(ctx.app.db, member_id)
+    return uploads.Room(
+        handin_left=quotas.handin_bytes - in_draft,
+        handin_used=in_draft,
+        member_left=quotas.member_bytes - handed_in - in_draft,
+        member_used=handed_in + in_draft,
     )
 
 
@@ -173,7 +214,7 @@ async def send_draft(ctx: HandlerContext) -> None:
             _draft_buttons(),
         )
         return
-    files = [await fetch_file(ctx, item) for item in draft["files"]]
+    files = [await recorded_file(ctx, item) for item in draft["files"]]
     now = app.clock.now()
     member = await instances.get_member(app.db, record.member_id)
     assert member is not None
@@ -225,15 +266,17 @@ def reviewers_for(task: Task, member_key: str) -> tuple[str, ...]:
     return tuple(key for key in task.reviewer_ids if key != member_key)
 
 
-async def fetch_file(ctx: HandlerContext, stored: dict[str, Any]) -> StoredFile:
-    """Keep our own copy of a file: platform file ids expire. A failed download keeps the reference."""
-    file = IncomingFile(**stored)
-    content = None
-    try:
-        content = await ctx.app.download(ctx.event.platform, file)
-    except Exception as exc:  # the submission must not be lost for a failed download
-        logger.warning("could not download %s: %s", file.file_ref, exc)
-    return (ctx.event.platform, file.file_ref, file.file_name, file.mime_type, file.size, content)
+async def recorded_file(ctx: HandlerContext, stored: dict[str, Any]) -> FileCopy:
+    """A file of the draft as it is recorded: kept when it arrived; a draft from before the
+    files folder is fetched now (a failed fetch keeps the platform's reference)."""
+    sha256 = stored.get("sha256")
+    file = IncomingFile(**{k: v for k, v in stored.items() if k != "sha256"})
+    platform = ctx.event.platform
+    if sha256 is None:
+        kept = await uploads.keep_file(ctx, file, uploads.Room())
+        if not isinstance(kept, str):
+            return kept
+    return FileCopy(platform, file.file_ref, file.file_name, file.mime_type, file.size, sha256)
 
 
 def _review_request(

@@ -26,7 +26,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage.files import make_database_private
+from storage.private_files import make_database_private
 from storage.readcache import ReadCache
 
 logger = logging.getLogger(__name__)

@@ -1,67 +1,107 @@
-"""Files only their owner reads: the database and its side files, backups, exports.
+"""The files members hand in, kept in a folder beside the database and named by the SHA-256
+of their content (the same file handed in twice is kept once).
 
-They hold who voted, what people wrote and every submission, so they are created 0600 (their
-folders 0700) whatever the process's umask, and a database found readable by others is made
-private at start. SQLite creates the ``-wal`` and ``-shm`` files with the database file's mode,
-so a private database has private side files.
+A file arrives piece by piece (``FileSink.write``) into a temporary file in the same folder,
+hashed as it comes, and is renamed to its content address when complete, so memory stays flat
+whatever the size and a crash leaves at most a ``.part`` file, never a wrong one. Folders are
+0700 and files 0600: submissions are private. The database row keeps the hash; a row from
+before (``content`` filled) is read as it is.
 """
 
 from __future__ import annotations
 
-import logging
+import hashlib
 import os
-import stat
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-logger = logging.getLogger(__name__)
-
-FILE_MODE = 0o600
-FOLDER_MODE = 0o700
-SIDE_FILES = ("-wal", "-shm", "-journal")
+CHUNK = 64 * 1024
+PART_SUFFIX = ".part"
 
 
-def open_private(path: Path | str, flags: int = os.O_WRONLY) -> int:
-    """Open (creating if needed) a file as 0600 and return its descriptor."""
-    fd = os.open(path, flags | os.O_CREAT, FILE_MODE)
-    try:
-        if stat.S_IMODE(os.fstat(fd).st_mode) != FILE_MODE:
-            os.fchmod(fd, FILE_MODE)
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
+class FileTooLarge(Exception):
+    """A file is larger than may be kept (``size``: its size, or None if only known to exceed)."""
+
+    def __init__(self, size: int | None, limit: int) -> None:
+        super().__init__(f"file of {size if size is not None else 'more than ' + str(limit)} bytes")
+        self.size = size
+        self.limit = limit
 
 
-def write_private(path: Path, content: bytes) -> None:
-    """Write ``content`` as the whole of a 0600 file."""
-    with os.fdopen(open_private(path, os.O_WRONLY | os.O_TRUNC), "wb") as handle:
-        handle.write(content)
+@dataclass(frozen=True)
+class StoredFile:
+    sha256: str
+    size: int
 
 
-def make_private_folder(path: Path) -> None:
-    """Create ``path`` and its missing parents as 0700 (an existing folder is left as it is)."""
-    missing = []
-    for folder in (path, *path.parents):
-        if folder.exists():
-            break
-        missing.append(folder)
-    for folder in reversed(missing):
-        folder.mkdir(mode=FOLDER_MODE, exist_ok=True)
-        os.chmod(folder, FOLDER_MODE)  # mkdir's mode is filtered by the umask
+class FileSink:
+    """Where a download writes, one piece at a time; refuses to go past ``limit`` bytes."""
+
+    def __init__(self, path: Path, limit: int) -> None:
+        self.path = path
+        self.limit = limit
+        self.size = 0
+        self._hash = hashlib.sha256()
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        self._handle = os.fdopen(descriptor, "wb")
+
+    def write(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size > self.limit:
+            raise FileTooLarge(None, self.limit)
+        self._hash.update(chunk)
+        self._handle.write(chunk)
+
+    def close(self) -> str:
+        """Flush to disk; returns the content's SHA-256 (hex)."""
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+        self._handle.close()
+        return self._hash.hexdigest()
+
+    def discard(self) -> None:
+        self._handle.close()
+        self.path.unlink(missing_ok=True)
 
 
-def make_database_private(path: Path | str) -> None:
-    """Create the database file 0600 if it is missing; make it and its side files 0600 if
-    others could read them."""
-    try:
-        os.close(open_private(path, os.O_RDONLY | os.O_EXCL))
-    except FileExistsError:
-        pass
-    for candidate in (Path(path), *(Path(f"{path}{suffix}") for suffix in SIDE_FILES)):
+class FileStore:
+    """The files folder of one database."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    @classmethod
+    def beside(cls, db_path: str | Path) -> FileStore:
+        """The folder ``<database file>.files`` next to the database."""
+        path = Path(db_path)
+        return cls(path.with_name(path.name + ".files"))
+
+    def path_of(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / sha256
+
+    def _folder(self, path: Path) -> Path:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.chmod(0o700)  # whatever the umask
+        return path
+
+    async def store(self, fetch: Callable[[FileSink], Awaitable[None]], limit: int) -> StoredFile:
+        """Let ``fetch`` write the file into a sink of at most ``limit`` bytes, then keep it
+        under its content address. Anything ``fetch`` raises (``FileTooLarge`` past the limit)
+        leaves nothing behind."""
+        part = self._folder(self.root) / f"{secrets.token_hex(8)}{PART_SUFFIX}"
+        sink = FileSink(part, limit)
         try:
-            mode = stat.S_IMODE(candidate.stat().st_mode)
-            if mode & 0o077:
-                os.chmod(candidate, mode & 0o700)
-                logger.warning("%s was readable by others; it is now private (0600)", candidate)
-        except FileNotFoundError:
-            continue
+            await fetch(sink)
+            sha256 = sink.close()
+        except BaseException:
+            sink.discard()
+            raise
+        target = self.path_of(sha256)
+        self._folder(target.parent)
+        os.replace(part, target)  # the same content already kept: replaced by equal bytes
+        return StoredFile(sha256, sink.size)
+
+    def read(self, sha256: str) -> bytes:
+        return self.path_of(sha256).read_bytes()

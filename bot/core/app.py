@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot.core.clock import Clock
-from bot.core.messaging import IncomingFile
+from bot.core.messaging import ByteSink, IncomingFile
+from bot.core.policy import PlanLoaders, Quotas
 from bot.delivery.sender import OutboxSender
 from bot.plan.cache import PlanCache
 from storage.db import Database
+from storage.files import FileStore
 from storage.sealing import Sealer
 
 if TYPE_CHECKING:  # the sources import the core: a type here, never an import at run time
@@ -41,12 +43,15 @@ class Huiwu:
     clock: Clock
     default_locale: str = "zh_CN"
     platforms: dict[str, PlatformInfo] = field(default_factory=dict)
+    plan_loaders: PlanLoaders = PlanLoaders.ORGANIZERS
+    quotas: Quotas = field(default_factory=Quotas)
     reminder_sources: tuple[ReminderSource, ...] = ()
     # Seals drafts (a ballot being filled in, an opinion being written): see storage.sealing.
     sealer: Sealer = field(default_factory=Sealer.ephemeral)
 
     def __post_init__(self) -> None:
         self.plans = PlanCache(self.db)
+        self.files = FileStore.beside(self.db.path)
         # Set when something moves the plan's schedule (a group bound, a phase advanced).
         self.schedule_changed = asyncio.Event()
 
@@ -56,6 +61,15 @@ class Huiwu:
     async def download(self, platform: str, file: IncomingFile) -> bytes:
         """The content of a file a user sent on a running platform."""
         return await self.platforms[platform].sender.messenger.download(file)
+
+    async def download_to(self, platform: str, file: IncomingFile, sink: ByteSink) -> None:
+        """Write a file a user sent into ``sink`` as it arrives."""
+        await self.platforms[platform].sender.messenger.download_to(file, sink)
+
+    def download_limit(self, platform: str) -> int | None:
+        """The largest file this platform lets the bot fetch (None: no limit of its own)."""
+        info = self.platforms.get(platform)
+        return None if info is None else info.sender.messenger.max_download_bytes
 
     def wake_senders(self) -> None:
         for info in self.platforms.values():

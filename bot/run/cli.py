@@ -328,6 +328,8 @@ async def _run_locked(
         settings.locale,
         telegram=telegram,
         wecom=wecom,
+        plan_loaders=settings.plan_loaders,
+        quotas=settings.quotas,
     )
     await runtime.start()
     stop = asyncio.Event()

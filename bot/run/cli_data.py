@@ -17,7 +17,7 @@ from bot.run.lock import DatabaseInUse, DatabaseLock
 from bot.run.snapshot import SnapshotError, export_instance, restore_instance
 from storage import instances
 from storage.db import Database
-from storage.files import make_private_folder, write_private
+from storage.private_files import make_private_folder, write_private
 
 EXIT_INVALID = 2
 

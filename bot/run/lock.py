@@ -14,7 +14,7 @@ import fcntl
 import os
 from pathlib import Path
 
-from storage.files import open_private
+from storage.private_files import open_private
 
 
 class DatabaseInUse(RuntimeError):

@@ -25,6 +25,7 @@ from bot.core.app import Huiwu, PlatformInfo
 from bot.core.clock import Clock
 from bot.core.i18n import use_locale
 from bot.core.messaging import Event
+from bot.core.policy import PlanLoaders, Quotas
 from bot.delivery.limits import RateLimiter
 from bot.delivery.sender import OutboxSender, SendPolicy
 from bot.run.scheduler import REMINDER_SOURCES, PlanScheduler
@@ -80,6 +81,8 @@ class Runtime:
     default_locale: str = "zh_CN"
     telegram: TelegramOptions | None = None
     wecom: WeComOptions | None = None
+    plan_loaders: PlanLoaders = PlanLoaders.ORGANIZERS
+    quotas: Quotas = field(default_factory=Quotas)
     app: Huiwu = field(init=False)
     scheduler: PlanScheduler = field(init=False)
     telegram_application: Application | None = field(init=False, default=None)
@@ -95,6 +98,8 @@ class Runtime:
             db,
             self.clock,
             self.default_locale,
+            plan_loaders=self.plan_loaders,
+            quotas=self.quotas,
             reminder_sources=REMINDER_SOURCES,
             sealer=Sealer.from_secrets(*secrets),
         )

@@ -9,10 +9,7 @@ from datetime import datetime
 import aiosqlite
 
 from storage import assignments
-from storage.records import AssignmentRecord, SubmissionRecord
-
-# What a stored file is: (platform, file ref, name, mime type, size, content or None).
-StoredFile = tuple[str, str, str | None, str | None, int | None, bytes | None]
+from storage.records import AssignmentRecord, FileCopy, SubmissionRecord
 
 
 async def hand_in(
@@ -20,7 +17,7 @@ async def hand_in(
     record: AssignmentRecord,
     *,
     text: str | None,
-    files: Iterable[StoredFile],
+    files: Iterable[FileCopy],
     now: datetime,
     whole_task: bool = False,
 ) -> SubmissionRecord:

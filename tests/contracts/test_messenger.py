@@ -10,6 +10,7 @@ errors (unreachable, throttled, passing trouble) the outbox sender acts on.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from bot.core.messaging import (
 from bot.sandbox.telegram.api import TelegramEmulator
 from bot.sandbox.telegram.limits import FaultPlan
 from bot.sandbox.wecom.api import WeComEmulator
+from storage.files import FileTooLarge
 
 LONG_TEXT = "\n".join(f"第{n}行：整改措施落实情况，逐条说明。" for n in range(1, 400))
 
@@ -212,6 +214,39 @@ async def test_the_pressed_message_loses_its_buttons(harness: Harness) -> None:
 async def test_a_file_a_member_sent_can_be_downloaded(harness: Harness) -> None:
     file = harness.member_file(harness.reachable, "剖析材料.txt", "对照检查".encode())
     assert await harness.messenger.download(file) == "对照检查".encode()
+
+
+async def test_a_file_a_member_sent_streams_into_a_sink_piece_by_piece(
+    harness: Harness,
+) -> None:
+    content = bytes(range(256)) * 1024  # 256 KiB: several pieces
+    file = harness.member_file(harness.reachable, "录音.bin", content)
+
+    class Pieces:
+        def __init__(self) -> None:
+            self.pieces: list[bytes] = []
+
+        def write(self, chunk: bytes) -> None:
+            self.pieces.append(chunk)
+
+    sink = Pieces()
+    await harness.messenger.download_to(file, sink)
+    assert b"".join(sink.pieces) == content and len(sink.pieces) > 1
+    assert harness.messenger.max_download_bytes == 20 * 1024 * 1024
+
+
+async def test_a_file_over_the_platforms_limit_is_refused_before_fetching(
+    harness: Harness,
+) -> None:
+    file = harness.member_file(harness.reachable, "录像.mp4", b"x")
+    too_big = dataclasses.replace(file, size=20 * 1024 * 1024 + 1)
+
+    class Nothing:
+        def write(self, chunk: bytes) -> None:
+            raise AssertionError("nothing may be fetched")
+
+    with pytest.raises(FileTooLarge):
+        await harness.messenger.download_to(too_big, Nothing())
 
 
 async def test_an_unknown_recipient_is_unreachable(harness: Harness) -> None:

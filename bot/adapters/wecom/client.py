@@ -36,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
+import json
 import logging
 import re
 import time
@@ -50,7 +51,9 @@ from wechatpy.enterprise.client import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 from wechatpy.session.memorystorage import MemoryStorage
 
+from bot.core.messaging import ByteSink
 from bot.delivery.limits import Limit, RateLimiter
+from storage.files import FileTooLarge
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +78,25 @@ TOKEN_ERRORS = frozenset({40014, 42001})
 FREQUENCY_ERRORS = frozenset({45009, 45033})
 
 T = TypeVar("T")
+
+DOWNLOAD_CHUNK = 64 * 1024
+MAX_WHOLE_DOWNLOAD = 20 * 1024 * 1024  # WeCom's own limit for a file's temporary media
+MAX_JSON_ANSWER = 64 * 1024
+
+
+class _BytesSink:
+    """A sink that keeps the pieces in memory (for files read whole), up to ``limit``."""
+
+    def __init__(self, limit: int) -> None:
+        self.buffer = bytearray()
+        self.limit = limit
+
+    def write(self, chunk: bytes) -> None:
+        if len(self.buffer) + len(chunk) > self.limit:
+            raise FileTooLarge(None, self.limit)
+        self.buffer += chunk
+
+
 Sleep = Callable[[float], Awaitable[None]]
 
 _SECRET_QUERY_RE = re.compile(r"(corpsecret|access_token)=[^&\s\"']+")
@@ -541,33 +563,79 @@ class WeComClient:
 
     # -- media and menu ----------------------------------------------------------------------
 
-    def _download(self, media_id: str) -> tuple[str, bytes]:
-        """Runs in the worker: GET media/get; a JSON answer is a WeCom error."""
+    def _media_response(self, media_id: str) -> requests.Response:
+        """Runs in the worker: GET media/get, streamed (the body is not read yet); a JSON
+        answer is a WeCom error."""
         try:
             res = self._client._http.get(
                 self.api_base_url + "media/get",
                 params={"access_token": self._client.access_token, "media_id": media_id},
                 timeout=self._client.timeout,
+                stream=True,
             )
         except requests.RequestException as exc:
             raise _HttpFailure(f"media/get: {type(exc).__name__}", None) from None
         if res.status_code >= 400:
+            res.close()
             raise _HttpFailure(f"media/get: HTTP {res.status_code}", res.status_code)
         content_type = res.headers.get("Content-Type", "")
         if content_type.startswith(("application/json", "text/plain")):
             try:
-                payload = res.json()
+                payload = json.loads(res.raw.read(MAX_JSON_ANSWER, decode_content=True))
             except ValueError:
                 payload = None
+            finally:
+                res.close()
             if isinstance(payload, dict) and payload.get("errcode"):
                 raise WeChatClientException(int(payload["errcode"]), payload.get("errmsg", ""))
-        filename = _filename_from_disposition(res.headers.get("Content-Disposition"))
-        return filename or media_id, res.content
+            raise _HttpFailure("media/get: an answer that is not a file", None)
+        return res
+
+    def _media_info(self, media_id: str) -> tuple[str, int | None]:
+        """Runs in the worker: the file's name and size from media/get's headers; the body
+        is not fetched."""
+        res = self._media_response(media_id)
+        try:
+            filename = _filename_from_disposition(res.headers.get("Content-Disposition"))
+            length = res.headers.get("Content-Length", "")
+            return filename or media_id, int(length) if length.isdigit() else None
+        finally:
+            res.close()
+
+    def _download_into(self, media_id: str, sink: ByteSink) -> str:
+        """Runs in the worker: media/get's body, piece by piece, into ``sink``; returns the
+        file's name."""
+        res = self._media_response(media_id)
+        try:
+            for chunk in res.iter_content(DOWNLOAD_CHUNK):
+                sink.write(chunk)
+            return _filename_from_disposition(res.headers.get("Content-Disposition")) or media_id
+        except requests.RequestException as exc:
+            raise _HttpFailure(f"media/get: {type(exc).__name__}", None) from None
+        finally:
+            res.close()
+
+    def _download(self, media_id: str) -> tuple[str, bytes]:
+        """Runs in the worker: the whole file, up to MAX_WHOLE_DOWNLOAD bytes."""
+        sink = _BytesSink(MAX_WHOLE_DOWNLOAD)
+        name = self._download_into(media_id, sink)
+        return name, bytes(sink.buffer)
 
     async def download_media(self, media_id: str) -> tuple[str, bytes]:
         """Download a temporary media file; returns (filename, bytes)."""
         fn = functools.partial(self._download, media_id)
         return await self._call("media/get", fn, idempotent=True)
+
+    async def media_info(self, media_id: str) -> tuple[str, int | None]:
+        """A temporary media file's name and size, without its content."""
+        fn = functools.partial(self._media_info, media_id)
+        return await self._call("media/get", fn, idempotent=True)
+
+    async def download_media_into(self, media_id: str, sink: ByteSink) -> None:
+        """Stream a temporary media file into ``sink``. Not retried once the body has begun:
+        the sink would hold the first try's pieces too (the member is asked to send again)."""
+        fn = functools.partial(self._download_into, media_id, sink)
+        await self._call("media/get", fn, idempotent=False)
 
     async def create_menu(self, menu: dict[str, Any]) -> None:
         """Create (replace) the app's menu: ``{"button": [...]}``."""
