@@ -58,6 +58,8 @@ def make_database_private(path: Path | str) -> None:
         os.close(open_private(path, os.O_RDONLY | os.O_EXCL))
     except FileExistsError:
         pass
+    except OSError:  # no such folder, no right to create: SQLite says so in its own words
+        return
     for candidate in (Path(path), *(Path(f"{path}{suffix}") for suffix in SIDE_FILES)):
         try:
             mode = stat.S_IMODE(candidate.stat().st_mode)
@@ -66,3 +68,7 @@ def make_database_private(path: Path | str) -> None:
                 logger.warning("%s was readable by others; it is now private (0600)", candidate)
         except FileNotFoundError:
             continue
+        except OSError as exc:  # another owner's file: say so, and go on
+            logger.warning(
+                "%s is readable by others and could not be made private: %s", candidate, exc
+            )
