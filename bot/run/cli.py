@@ -301,8 +301,11 @@ async def _run(settings: Settings) -> int:
             listen_port=settings.http_port,
             path=settings.wecom_path,
         )
+    lock = None
     try:
         lock = DatabaseLock.take(settings.db_path)
+    except OSError:
+        pass  # no folder, no rights: opening the database tells the operator, as before
     except DatabaseInUse as exc:
         print(
             _(
@@ -314,7 +317,8 @@ async def _run(settings: Settings) -> int:
     try:
         return await _run_locked(settings, telegram, wecom)
     finally:
-        lock.release()
+        if lock is not None:
+            lock.release()
 
 
 async def _run_locked(
