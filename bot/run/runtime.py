@@ -211,8 +211,9 @@ class Runtime:
                 await application.updater.stop()
             if application.running:
                 await application.stop()
-        for info in self.app.platforms.values():
-            await info.sender.stop()
+        # Together: each lets its sends in flight finish (up to 10 s), so a stop takes at most
+        # that once, not once per platform.
+        await asyncio.gather(*(info.sender.stop() for info in self.app.platforms.values()))
         if application is not None:
             await application.shutdown()
         if self.wecom_client is not None:
