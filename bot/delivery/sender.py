@@ -114,6 +114,8 @@ class OutboxSender:
         give the rows claimed but not sent back to the outbox: the next start sends nothing
         twice. A send still unanswered after ``grace`` stays claimed, and the next start sends
         it again (as after a crash: at most one message per chat may then arrive twice)."""
+        if self._stopping:
+            return  # stopped already: what it left claimed stays claimed
         self._stopping = True
         if self._task is not None:
             self._task.cancel()

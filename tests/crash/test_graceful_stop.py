@@ -10,6 +10,7 @@ cancelling them, instead of letting them finish, would send each of them again a
 from __future__ import annotations
 
 import contextlib
+import logging
 import signal
 import sqlite3
 from collections import Counter
@@ -17,7 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.clock import ManualClock
 from bot.core.i18n import _, use_locale
+from bot.run.runtime import Runtime, TelegramOptions
 from bot.sandbox.crash_harness import (
     GROUP_ID,
     PHASE_START,
@@ -127,3 +130,36 @@ async def test_a_second_run_on_the_same_database_refuses_to_start_with_exit_2(
             )
         finally:
             assert await second.stop() == 0
+
+
+async def test_a_send_unanswered_past_the_grace_stays_claimed_and_is_reported_at_the_next_start(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The stop is bounded: a send whose answer does not come within the grace is left claimed
+    (the others go back to the outbox), and the next start says so and sends it again."""
+    async with TelegramEmulator(answer_delay=2.0) as emulator:
+        emulator.add_bot(TOKEN)
+        members = add_members(emulator, 20)
+        db_path = tmp_path / "huiwu.sqlite3"
+        await prepare_database(db_path, fanout_plan(members), now=PHASE_START, group_id=None)
+        options = TelegramOptions(TOKEN, base_url=emulator.base_url, register_commands=False)
+        runtime = Runtime(str(db_path), ManualClock(PHASE_START), telegram=options)
+        await runtime.start()
+        await wait_until(
+            lambda: emulator.stats.messages_sent >= 1, timeout=30, what="a send in flight"
+        )
+        sender = runtime.app.platforms["telegram"].sender
+        in_flight = len(sender._sending)
+        assert in_flight >= 1
+        await sender.stop(grace=0.2)  # shorter than the answers take
+        states = row_states(db_path)
+        assert states.get("sending") == in_flight  # only the interrupted sends stay claimed
+        assert states.get("sent", 0) == 0 and states["pending"] == len(members) - in_flight
+        await runtime.stop()
+        caplog.set_level(logging.WARNING)
+        runtime = Runtime(str(db_path), ManualClock(PHASE_START), telegram=options)
+        await runtime.start()
+        try:
+            assert f"{in_flight} message(s) were in flight at the last stop" in caplog.text
+        finally:
+            await runtime.stop()
