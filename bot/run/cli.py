@@ -22,7 +22,7 @@ from bot.tasks.texts import timeline_text
 
 if TYPE_CHECKING:
     from bot.adapters.wecom.client import WeComClient
-    from bot.run.runtime import TelegramOptions, WeComOptions
+    from bot.run.runtime import RobotOptions, TelegramOptions, WeComOptions
 
 EXIT_INVALID = 2
 
@@ -300,6 +300,7 @@ async def _run(settings: Settings) -> int:
             listen_host=settings.http_host,
             listen_port=settings.http_port,
             path=settings.wecom_path,
+            robot=_robot_options(settings),
         )
     lock = None
     try:
@@ -346,6 +347,21 @@ async def _run_locked(
     finally:
         await runtime.stop()
     return 0
+
+
+def _robot_options(settings: Settings) -> RobotOptions | None:
+    from bot.run.runtime import RobotOptions
+
+    if not settings.wecom_robot_enabled:
+        return None
+    return RobotOptions(
+        bot_id=settings.wecom_bot_id,
+        secret=settings.wecom_bot_secret,
+        gateway_url=settings.wecom_bot_gateway_url,
+        token=settings.wecom_bot_token,
+        aes_key=settings.wecom_bot_aes_key,
+        path=settings.wecom_bot_path,
+    )
 
 
 if __name__ == "__main__":

@@ -51,10 +51,11 @@ class StoredJournal:
     so a vote press or an anonymous opinion leaves no trace of who sent it once handled.
     """
 
-    def __init__(self, db: Database, clock: Clock, secret: bytes) -> None:
+    def __init__(self, db: Database, clock: Clock, secret: bytes, channel: str = "app") -> None:
         self.db = db
         self.clock = clock
         self.secret = secret
+        self.channel = channel  # "app" or "robot": each resumes only its own
         self._records: list[tuple[str, dict[str, str], asyncio.Future[bool]]] = []
         self._marks: list[tuple[str, asyncio.Future[bool]]] = []
         self._writer: asyncio.Task[None] | None = None
@@ -74,7 +75,7 @@ class StoredJournal:
         await done
 
     async def unhandled(self) -> list[tuple[str, dict[str, str]]]:
-        return await wecom_callbacks.unhandled(self.db)
+        return await wecom_callbacks.unhandled(self.db, self.channel)
 
     async def close(self) -> None:
         """Wait for the writes under way, and empty the log of erased fields now."""
@@ -115,6 +116,7 @@ class StoredJournal:
                     [(key, fields) for key, fields, _done in records],
                     [key for key, _done in marks],
                     self.clock.now(),
+                    self.channel,
                 )
             except Exception as exc:
                 for done in waiting:
