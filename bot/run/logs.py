@@ -17,6 +17,8 @@ import logging
 import re
 from collections.abc import Iterable
 
+from bot.run.failures import RedactingFormatter
+
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # Libraries whose records below WARNING carry statements, requests or updates.
 DETAILED_LIBRARIES = (
@@ -47,21 +49,19 @@ class LibraryDetailFilter(logging.Filter):
         return not any(name == lib or name.startswith(lib + ".") for lib in DETAILED_LIBRARIES)
 
 
-class PrivateFormatter(logging.Formatter):
-    """Formats as usual, then hides the settings' secrets and secret-shaped URL parts."""
+class PrivateFormatter(RedactingFormatter):
+    """Formats as usual and hides the settings' secrets (``RedactingFormatter``), then the
+    secret-shaped parts of URLs."""
 
     def __init__(self, fmt: str = FORMAT, secrets: Iterable[str] = ()) -> None:
-        super().__init__(fmt)
-        # Longest first, so a secret containing another is hidden whole.
-        self.secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
+        super().__init__(fmt, secrets)
 
     def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record), self.secrets)
+        return redact(super().format(record))
 
 
-def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    for secret in secrets:
-        text = text.replace(secret, REDACTED)
+def redact(text: str) -> str:
+    """Hide the secret-shaped parts of URLs in ``text``."""
     for shape in SECRET_SHAPES:
         text = shape.sub(r"\1" + REDACTED, text)
     return text
