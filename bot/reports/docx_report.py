@@ -14,6 +14,8 @@ from docx.document import Document as DocumentObject
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Inches, Pt
+from docx.table import _Cell
+from docx.text.paragraph import Paragraph
 
 from bot.core.formatting import date_text, due_text, names_text
 from bot.core.i18n import _
@@ -21,6 +23,7 @@ from bot.ledger.rules import CATEGORY_LABELS, STATUS_LABELS, label, mark
 from bot.reports.charts import completion_chart
 from bot.reports.gather import Material, ReportData
 from bot.reports.plan_charts import results_chart
+from bot.reports.xmltext import xml_text
 
 CHART_WIDTH = Inches(6)
 BODY_FONT = "SimSun"  # 宋体: what Chinese official documents are set in; Word substitutes elsewhere
@@ -37,23 +40,32 @@ def _set_font(style: object, name: str, size: float | None = None) -> None:
 
 
 def _heading(document: DocumentObject, text: str, level: int = 1) -> None:
-    document.add_heading(text, level=level)
+    document.add_heading(xml_text(text), level=level)
+
+
+def _paragraph(document: DocumentObject, text: str) -> Paragraph:
+    return document.add_paragraph(xml_text(text))
+
+
+def _fill(cells: Sequence[_Cell], texts: Sequence[str]) -> None:
+    for cell, text in zip(cells, texts, strict=True):
+        cell.text = xml_text(text)
 
 
 def _materials(document: DocumentObject, materials: Sequence[Material], empty: str) -> None:
     if not materials:
-        document.add_paragraph(empty)
+        _paragraph(document, empty)
         return
     for material in materials:
         _heading(document, f"{material.member}：{material.task}", level=2)
         if material.text:
             for paragraph in material.text.split("\n"):
                 if paragraph.strip():
-                    document.add_paragraph(paragraph.strip())
+                    _paragraph(document, paragraph.strip())
         for name in material.files:
-            document.add_paragraph(_("Attached file: {name}").format(name=name))
+            _paragraph(document, _("Attached file: {name}").format(name=name))
         if not material.text and not material.files:
-            document.add_paragraph(_("(not handed in)"))
+            _paragraph(document, _("(not handed in)"))
 
 
 def _collected(document: DocumentObject, data: ReportData) -> None:
@@ -66,7 +78,7 @@ def _collected(document: DocumentObject, data: ReportData) -> None:
         )
         _heading(document, heading, level=2)
         for number, (text, sender) in enumerate(section.opinions, 1):
-            document.add_paragraph(f"{number}. {text} —— {sender or _('anonymous')}")
+            _paragraph(document, f"{number}. {text} —— {sender or _('anonymous')}")
 
 
 def _meeting(document: DocumentObject, data: ReportData) -> None:
@@ -74,9 +86,9 @@ def _meeting(document: DocumentObject, data: ReportData) -> None:
     meeting = plan.meeting
     _heading(document, _("1. How the meeting was held"))
     if plan.theme:
-        document.add_paragraph(_("Theme: {theme}").format(theme=plan.theme))
+        _paragraph(document, _("Theme: {theme}").format(theme=plan.theme))
     if meeting is None:
-        document.add_paragraph(_("The plan names no meeting."))
+        _paragraph(document, _("The plan names no meeting."))
         return
     facts = [
         _("Time: {when}").format(when=due_text(meeting.starts_at, plan.timezone)),
@@ -86,17 +98,17 @@ def _meeting(document: DocumentObject, data: ReportData) -> None:
         _("Attending: {names}").format(names=names_text(plan.names(meeting.attendee_ids))),
     ]
     for fact in facts:
-        document.add_paragraph(fact)
-    document.add_paragraph(_("Agenda:"))
+        _paragraph(document, fact)
+    _paragraph(document, _("Agenda:"))
     for item in meeting.agenda:
         who = names_text(plan.names(item.presenter_ids)) if item.presenter_ids else ""
         line = f"{item.number}. {item.title}" + (f"（{who}）" if who else "")
-        document.add_paragraph(line)
+        _paragraph(document, line)
 
 
 def _ledger_table(document: DocumentObject, data: ReportData) -> None:
     if not data.items:
-        document.add_paragraph(_("The rectification ledger has no items yet."))
+        _paragraph(document, _("The rectification ledger has no items yet."))
         return
     headers = [
         _("No."),
@@ -108,8 +120,7 @@ def _ledger_table(document: DocumentObject, data: ReportData) -> None:
     ]
     table = document.add_table(rows=1, cols=len(headers))
     table.style = "Table Grid"
-    for cell, text in zip(table.rows[0].cells, headers, strict=True):
-        cell.text = text
+    _fill(table.rows[0].cells, headers)
     zone = data.plan.timezone
     for item in data.items:
         owner = data.owners.get(item.member_id or 0, "")
@@ -123,8 +134,7 @@ def _ledger_table(document: DocumentObject, data: ReportData) -> None:
             date_text(item.due_at, zone) if item.due_at else "",
             f"{mark(item, data.now).value} {label(STATUS_LABELS, item.status)}",
         ]
-        for cell, text in zip(table.add_row().cells, values, strict=True):
-            cell.text = text
+        _fill(table.add_row().cells, values)
     if data.completion:
         chart = completion_chart(
             _("Rectification ledger: completion over time"), data.completion, _("items done")
@@ -135,15 +145,13 @@ def _ledger_table(document: DocumentObject, data: ReportData) -> None:
 def _surveys(document: DocumentObject, data: ReportData) -> None:
     for survey in data.surveys:
         _heading(document, survey.title, level=2)
-        document.add_paragraph(_("Ballots: {count}").format(count=survey.ballots))
+        _paragraph(document, _("Ballots: {count}").format(count=survey.ballots))
         table = document.add_table(rows=1, cols=len(survey.choices) + 1)
         table.style = "Table Grid"
-        for cell, text in zip(table.rows[0].cells, ["", *survey.choices], strict=True):
-            cell.text = text
+        _fill(table.rows[0].cells, ["", *survey.choices])
         for item in survey.items:
             counts = [str(survey.counts.get(item, {}).get(c, 0)) for c in survey.choices]
-            for cell, text in zip(table.add_row().cells, [item, *counts], strict=True):
-                cell.text = text
+            _fill(table.add_row().cells, [item, *counts])
         chart = results_chart(survey.title, survey.items, survey.choices, survey.counts)
         document.add_picture(io.BytesIO(chart), width=CHART_WIDTH)
 
@@ -155,14 +163,16 @@ def build_report(data: ReportData) -> bytes:
     for level in (1, 2):
         _set_font(document.styles[f"Heading {level}"], HEADING_FONT)
     title = document.add_heading(
-        _("Report on the {meeting}").format(
-            meeting=plan.meeting.title if plan.meeting else plan.title
+        xml_text(
+            _("Report on the {meeting}").format(
+                meeting=plan.meeting.title if plan.meeting else plan.title
+            )
         ),
         level=0,
     )
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
     _set_font(document.styles["Title"], HEADING_FONT)
-    document.add_paragraph(plan.organisation).alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _paragraph(document, plan.organisation).alignment = WD_ALIGN_PARAGRAPH.CENTER
 
     _meeting(document, data)
     _heading(document, _("2. Statement materials of the members"))
@@ -180,8 +190,8 @@ def build_report(data: ReportData) -> bytes:
     if data.surveys:
         _heading(document, _("6. Evaluation results"))
         _surveys(document, data)
-    document.add_paragraph("")
-    closing = document.add_paragraph(f"{plan.organisation}\n{date_text(data.now, plan.timezone)}")
+    _paragraph(document, "")
+    closing = _paragraph(document, f"{plan.organisation}\n{date_text(data.now, plan.timezone)}")
     closing.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     buffer = io.BytesIO()
     document.save(buffer)
@@ -199,11 +209,12 @@ def _last_year(document: DocumentObject, data: ReportData) -> None:
         None,
     )
     if told is not None and told.presenter_ids:
-        document.add_paragraph(
+        _paragraph(
+            document,
             _("Reported at the meeting by {names} (agenda item {number}: {title}).").format(
                 names=names_text(plan.names(told.presenter_ids)),
                 number=told.number,
                 title=told.title,
-            )
+            ),
         )
-    document.add_paragraph(_("No written material has been handed in."))
+    _paragraph(document, _("No written material has been handed in."))

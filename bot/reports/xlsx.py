@@ -23,6 +23,7 @@ from bot.ledger.rules import (
     mark,
 )
 from bot.reports.gather import ReportData
+from bot.reports.xmltext import xml_text
 from bot.tasks.progress import MemberState
 from bot.tasks.texts import state_label
 
@@ -45,14 +46,18 @@ def _sheet(
 ) -> Worksheet:
     sheet = workbook.active
     assert sheet is not None
-    sheet.title = title[:31]
-    sheet.append(list(headers))
+    sheet.title = xml_text(title)[:31]
+    _append(sheet, headers)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for index, width in enumerate(widths):
         sheet.column_dimensions[chr(ord("A") + index)].width = width
     sheet.freeze_panes = "A2"
     return sheet
+
+
+def _append(sheet: Worksheet, values: Sequence[object]) -> None:
+    sheet.append([xml_text(v) if isinstance(v, str) else v for v in values])
 
 
 def _bytes(workbook: Workbook) -> bytes:
@@ -82,7 +87,8 @@ def ledger_workbook(data: ReportData) -> bytes:
         [6, 50, 14, 24, 12, 14, 18, 12, 8, 40],
     )
     for item in data.items:
-        sheet.append(
+        _append(
+            sheet,
             [
                 item.id,
                 item.description,
@@ -94,7 +100,7 @@ def ledger_workbook(data: ReportData) -> bytes:
                 label(STATUS_LABELS, item.status),
                 _("yes") if is_overdue(item, data.now) else "",
                 "\n".join(data.evidence.get(item.id, [])),
-            ]
+            ],
         )
         row = sheet.max_row
         for column in (2, 10):
@@ -116,7 +122,8 @@ def progress_workbook(data: ReportData) -> bytes:
     for task_progress in data.progress:
         task = task_progress.task
         for row in task_progress.rows:
-            sheet.append(
+            _append(
+                sheet,
                 [
                     phases.get(task.phase_id, task.phase_id),
                     task.title,
@@ -124,7 +131,7 @@ def progress_workbook(data: ReportData) -> bytes:
                     row.member.name,
                     state_label(row.state),
                     _("yes") if row.late else "",
-                ]
+                ],
             )
             sheet.cell(sheet.max_row, 5).fill = FILLS[STATE_MARKS[row.state]]
     return _bytes(workbook)
