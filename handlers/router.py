@@ -1,6 +1,8 @@
 """The one entry point for events: find who is speaking, check the command table, run the
 handler, and write its answers to the outbox. Refusals and unexpected errors are answered
-in the sender's language and change nothing.
+in the sender's language and change nothing. While the database cannot be written (disk
+full, read-only) the sender is told the service is busy, and answers that cannot be stored
+are sent at once without the outbox.
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ import logging
 
 from bot.core.app import Huiwu
 from bot.core.i18n import _, normalise_locale, use_locale
-from bot.core.messaging import Event
+from bot.core.messaging import Event, OutgoingMessage
 from bot.delivery import addressing as delivery
 from handlers import buttons, commands, conversation
 from handlers.context import HandlerContext
 from storage import instances
+from storage.outage import is_storage_error
 
 logger = logging.getLogger(__name__)
 
@@ -23,27 +26,61 @@ MAX_TEXT = 4000  # what one stored text part may hold; longer input is refused, 
 
 async def dispatch(app: Huiwu, event: Event) -> None:
     """Handle one event from any platform."""
-    ctx = await _context(app, event)
+    try:
+        ctx = await _context(app, event)
+    except Exception as exc:
+        if not is_storage_error(exc):
+            raise
+        ctx = HandlerContext(app, event, [])
+        ctx.replies.append(_busy(app, exc))
     locale = (
         next((m.locale for m in ctx.memberships if m.locale), None)
         or event.language
         or app.default_locale
     )
     with use_locale(normalise_locale(locale, app.default_locale)):
-        try:
-            await _route(ctx)
-        except Exception:
-            logger.exception("handling %s event from %s failed", event.platform, event.user_id)
-            ctx.replies.clear()
-            ctx.reply(
-                _(
-                    "Sorry, something went wrong on my side. Nothing you sent was lost; please try again."
-                )
-            )
+        if not ctx.replies:
+            try:
+                await _route(ctx)
+            except Exception as exc:
+                ctx.replies.clear()
+                if is_storage_error(exc):
+                    ctx.replies.append(_busy(app, exc))
+                else:
+                    logger.exception(
+                        "handling %s event from %s failed", event.platform, event.user_id
+                    )
+                    ctx.reply(
+                        _(
+                            "Sorry, something went wrong on my side. Nothing you sent was lost; please try again."
+                        )
+                    )
         if ctx.replies:
-            await delivery.replies_to_chat(app, event, ctx.outgoing())
+            await _answer(app, event, ctx.outgoing())
             ctx.replies.clear()
-            app.wake_senders()
+
+
+def _busy(app: Huiwu, error: Exception) -> OutgoingMessage:
+    app.storage_outage.failed(error)  # one line per kind of error, not one per message
+    return OutgoingMessage(
+        _(
+            "The service is busy right now and could not take this in. Please send it again in a few minutes."
+        )
+    )
+
+
+async def _answer(app: Huiwu, event: Event, messages: list[OutgoingMessage]) -> None:
+    """Write the answers to the outbox; if the database refuses them, send them at once."""
+    try:
+        await delivery.replies_to_chat(app, event, messages)
+    except Exception as exc:
+        if not is_storage_error(exc):
+            raise
+        app.storage_outage.failed(exc)
+        await delivery.replies_unrecorded(app, event, messages)
+        return
+    app.storage_outage.succeeded()
+    app.wake_senders()
 
 
 async def _context(app: Huiwu, event: Event) -> HandlerContext:

@@ -16,6 +16,7 @@ from bot.core.messaging import IncomingFile
 from bot.delivery.sender import OutboxSender
 from bot.plan.cache import PlanCache
 from storage.db import Database
+from storage.outage import Outage
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,8 @@ class Huiwu:
         self.plans = PlanCache(self.db)
         # Set when something moves the plan's schedule (a group bound, a phase advanced).
         self.schedule_changed = asyncio.Event()
+        # Events answered while the database could not be written (logged once per kind).
+        self.storage_outage = Outage(logger, "handling messages")
 
     def add_platform(self, name: str, info: PlatformInfo) -> None:
         self.platforms[name] = info

@@ -38,6 +38,7 @@ from bot.adapters.wecom.events import (
 )
 from bot.adapters.wecom.journal import CallbackJournal, MemoryJournal
 from bot.core.messaging import Event
+from storage.outage import Outage, is_storage_error
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +103,8 @@ class WeComCallbackServer:
         self._wall_clock = wall_clock
         self.max_age = max_age
         self.journal = journal or MemoryJournal()
+        self._unjournaled = MemoryJournal()  # callbacks taken in while the journal failed
+        self.outage = Outage(logger, "WeCom callbacks")
         self._entered: dict[str, float] = {}
         self._queues: dict[str, deque[tuple[str, Event]]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
@@ -248,7 +251,7 @@ class WeComCallbackServer:
         except MalformedCallback as exc:
             raise _Rejected(400, str(exc)) from None
         key = dedupe_key(fields)
-        if not await self.journal.record(key, fields):
+        if not await self._record(key, fields):
             self.stats.duplicates += 1
             return False
         if event is None or self._quiet_enter(fields, event.user_id):
@@ -258,6 +261,21 @@ class WeComCallbackServer:
         self.stats.accepted += 1
         self._enqueue(key, event)
         return True
+
+    async def _record(self, key: str, fields: dict[str, str]) -> bool:
+        """Journal the callback; while the database cannot be written, remember it in memory
+        (WeCom's retries are still dropped) and handle it all the same: the member gets an
+        answer, if only that the service is busy."""
+        try:
+            fresh = await self.journal.record(key, fields)
+        except Exception as exc:
+            if not is_storage_error(exc):
+                raise
+            self.outage.failed(exc)
+            return await self._unjournaled.record(key, fields)
+        self.outage.succeeded()
+        # One of WeCom's retries of a callback taken in while the journal could not be written.
+        return fresh and not self._unjournaled.knows(key)
 
     async def resume(self) -> int:
         """Queue what was answered but not handled before the last stop; returns how many."""
@@ -305,7 +323,10 @@ class WeComCallbackServer:
                 async with self._gate:
                     await self._handle(event)
                 # Marked after handling: a stop in between hands it over to the next start.
-                await self.journal.mark_handled(key)
+                try:
+                    await self.journal.mark_handled(key)
+                except Exception:  # handled all the same: the member's next events go on
+                    logger.exception("WeCom: marking a callback handled failed")
                 queue.popleft()
         finally:
             del self._queues[user_id]
