@@ -164,6 +164,8 @@ class OutboxSender:
                 self._idle.clear()
                 self.wake()
                 await self._idle.wait()
+                if self.outage.active:
+                    return  # the database cannot be written: nothing more goes out for now
                 pending = await outbox.messages(self.db, platform=self.platform, state="pending")
                 if not any(
                     r.not_before is None or r.not_before <= self.clock.now() for r in pending
@@ -182,6 +184,8 @@ class OutboxSender:
                 else:
                     logger.exception("%s: claiming due messages failed", self.platform)
                     timeout = self.policy.max_backoff
+                if not self._workers:
+                    self._idle.set()  # nothing can be sent now: drain() need not wait
             else:
                 self.outage.succeeded()
             if timeout == 0.0:
