@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from bot.reminders.policy import ReminderPolicy
+from bot.plan.reminder_policy import ReminderPolicy
 
 # Work-plan documents bot.plan.importer reads (defined here, so that recognising one does
 # not load the importer and its name dictionaries: they double the bot's start-up and memory).

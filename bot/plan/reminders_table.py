@@ -12,8 +12,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from bot.core.i18n import _
-from bot.reminders.calendar import covered_years
-from bot.reminders.policy import CALENDARS, ReminderPolicy
+from bot.plan.reminder_policy import CALENDARS, ReminderPolicy
+from bot.plan.working_days import covered_years
 
 KEYS = {
     "enabled",

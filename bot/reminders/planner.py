@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from bot.reminders.policy import ReminderPolicy, at_local
+from bot.plan.reminder_policy import ReminderPolicy, at_local
 
 
 class Kind(enum.StrEnum):

@@ -304,6 +304,8 @@ async def _run(settings: Settings) -> int:
         settings.locale,
         telegram=telegram,
         wecom=wecom,
+        plan_loaders=settings.plan_loaders,
+        quotas=settings.quotas,
     )
     await runtime.start()
     stop = asyncio.Event()

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from telegram.ext import Application
 
 from bot.adapters.telegram import adapter as telegram_adapter
+from bot.adapters.telegram.adapter import TELEGRAM_POLICY
 from bot.adapters.wecom.client import DEFAULT_API_BASE_URL, WeComClient, WeComSendError
 from bot.adapters.wecom.events import PLATFORM as WECOM
 from bot.adapters.wecom.journal import StoredJournal
@@ -24,9 +25,10 @@ from bot.core.app import Huiwu, PlatformInfo
 from bot.core.clock import Clock
 from bot.core.i18n import use_locale
 from bot.core.messaging import Event
+from bot.core.policy import PlanLoaders, Quotas
 from bot.delivery.limits import RateLimiter
-from bot.delivery.sender import TELEGRAM_POLICY, OutboxSender, SendPolicy
-from bot.run.scheduler import PlanScheduler
+from bot.delivery.sender import OutboxSender, SendPolicy
+from bot.run.scheduler import REMINDER_SOURCES, PlanScheduler
 from handlers.router import dispatch
 from storage.db import Database
 
@@ -77,6 +79,8 @@ class Runtime:
     default_locale: str = "zh_CN"
     telegram: TelegramOptions | None = None
     wecom: WeComOptions | None = None
+    plan_loaders: PlanLoaders = PlanLoaders.ORGANIZERS
+    quotas: Quotas = field(default_factory=Quotas)
     app: Huiwu = field(init=False)
     scheduler: PlanScheduler = field(init=False)
     telegram_application: Application | None = field(init=False, default=None)
@@ -85,7 +89,14 @@ class Runtime:
 
     async def start(self) -> None:
         db = await Database.open(self.db_path)
-        self.app = Huiwu(db, self.clock, self.default_locale)
+        self.app = Huiwu(
+            db,
+            self.clock,
+            self.default_locale,
+            plan_loaders=self.plan_loaders,
+            quotas=self.quotas,
+            reminder_sources=REMINDER_SOURCES,
+        )
         if self.telegram is not None:
             await self._start_telegram(self.telegram)
         if self.wecom is not None:

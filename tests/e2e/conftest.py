@@ -24,6 +24,7 @@ import pytest
 from bot.core.app import Huiwu
 from bot.core.clock import ManualClock
 from bot.core.i18n import _, use_locale
+from bot.core.policy import PlanLoaders, Quotas
 from bot.plan import load_plan_text
 from bot.plan.loading import store_plan
 from bot.run import scheduler
@@ -150,7 +151,13 @@ class World(PlanDatabaseViews):
         """Stop the bot and start a new one on the same database file."""
         await self.app.drain()
         await self.runtime.stop()
-        self.runtime = Runtime(self.db_path, self.clock, telegram=self.options)
+        self.runtime = Runtime(
+            self.db_path,
+            self.clock,
+            telegram=self.options,
+            plan_loaders=self.app.plan_loaders,
+            quotas=self.app.quotas,
+        )
         await self.runtime.start()
 
     # --- database ------------------------------------------------------------------
@@ -207,6 +214,8 @@ async def make_world(
         faults: FaultPlan | None = None,
         edit_plan: PlanEditor | None = None,
         webhook_secret: str | None = None,
+        plan_loaders: PlanLoaders = PlanLoaders.ORGANIZERS,
+        quotas: Quotas | None = None,
     ) -> World:
         """A world with the seed plan loaded and bound to its group; with ``webhook_secret``
         the bot takes updates by webhook (on a free loopback port) instead of polling."""
@@ -236,7 +245,13 @@ async def make_world(
                 listen_port=port,
             )
         db_path = str(tmp_path / f"huiwu-{len(opened)}.sqlite3")
-        runtime = Runtime(db_path, clock, telegram=options)
+        runtime = Runtime(
+            db_path,
+            clock,
+            telegram=options,
+            plan_loaders=plan_loaders,
+            quotas=quotas or Quotas(),
+        )
         await runtime.start()
         text = seed_plan_text()
         if edit_plan is not None:

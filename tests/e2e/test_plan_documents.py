@@ -12,12 +12,13 @@ from pathlib import Path
 import pytest
 
 from bot.core.i18n import _, use_locale
+from bot.core.policy import PlanLoaders
 from bot.plan import load_plan_text
 from bot.plan.importer import import_plan_text
 from bot.sandbox.demo.telegram import seed_plan_text
 from bot.sandbox.telegram.people import SimulatedPerson, contains
 from bot.sandbox.telegram.transcript import TranscriptEntry
-from tests.e2e.conftest import World, en, outgoing, zh
+from tests.e2e.conftest import World, WorldFactory, en, outgoing, zh
 from tests.plan.test_importer import phase_tasks
 
 REPO = Path(__file__).resolve().parents[2]
@@ -80,8 +81,10 @@ async def test_the_seed_document_sent_by_the_organizer_is_previewed_and_loaded(
 
 
 async def test_a_docx_with_unreadable_parts_lists_them_by_line_and_can_be_cancelled(
-    world: World,
+    make_world: WorldFactory,
 ) -> None:
+    # Strangers may send plans only where HUIWU_PLAN_LOADERS=anyone (the default: organizers).
+    world = await make_world(plan_loaders=PlanLoaders.ANYONE)
     stranger_id = world.emulator.add_user("Chen", language_code="en")
     chen = SimulatedPerson(world.emulator, stranger_id, "Chen")
     source = (DOCUMENTS / "problems.txt").read_text(encoding="utf-8")

@@ -11,7 +11,7 @@ import pytest
 from bot.core.i18n import use_locale
 from bot.plan import PlanError, load_plan, load_plan_text
 from bot.plan.export import plan_to_data
-from bot.reminders.policy import ReminderPolicy
+from bot.plan.reminder_policy import ReminderPolicy
 
 SHIPPED = Path(__file__).resolve().parents[2] / "bot/plans/democratic-life-meeting.toml"
 BASE = """

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.plan.reminder_policy import ReminderPolicy, at_local, start_of_next_day
 from bot.reminders.planner import (
     HORIZON_STEP_DAYS,
     Kind,
@@ -20,7 +21,6 @@ from bot.reminders.planner import (
     next_after,
     schedule,
 )
-from bot.reminders.policy import ReminderPolicy, at_local, start_of_next_day
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.reminders.calendar import WorkingDays
+from bot.plan.working_days import WorkingDays
 
 CALENDARS = ("none", "cn")  # "cn": the Chinese working-day calendar (holidays, make-up days)
 
