@@ -59,6 +59,7 @@ from bot.plan.cn_names import (
     strip_spaces,
     superior_bodies,
 )
+from bot.plan.docx_limits import check_docx
 from bot.plan.loader import PlanError, load_plan_text
 from bot.plan.model import DOCUMENT_SUFFIXES
 from bot.plan.toml_writer import dump_toml
@@ -210,10 +211,18 @@ def _read_docx(data: bytes, source: str) -> str:
     from docx.opc.exceptions import PackageNotFoundError
     from docx.table import Table
     from docx.text.paragraph import Paragraph
+    from lxml import etree
 
+    check_docx(data)  # before anything is unpacked
     try:
         document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+    except (
+        PackageNotFoundError,
+        KeyError,
+        ValueError,
+        zipfile.BadZipFile,
+        etree.XMLSyntaxError,  # among others: deeper than libxml2 allows
+    ) as exc:
         raise PlanImportError(f"{source}: not a readable .docx document") from exc
     lines: list[str] = []
     for block in document.element.body.iterchildren():
