@@ -21,7 +21,9 @@ async def test_a_zip_bomb_sent_as_a_plan_is_refused_and_nothing_is_stored(world:
     bomb = docx_with(paragraphs_of(12 * 1024 * 1024))
     before = await world.row_counts()
     [answer] = await send_document(world.people["方磊"], world, "方案.docx", bomb, DOCX)
-    reason = zh("one part of it unpacks to {size} (at most {limit})", size="12.0 MiB", limit="8.0 MiB")
+    reason = zh(
+        "one part of it unpacks to {size} (at most {limit})", size="12.0 MiB", limit="8.0 MiB"
+    )
     assert answer.text == zh(TOO_LARGE, reason=reason)
     assert answer.buttons == []
     after = await world.row_counts()
