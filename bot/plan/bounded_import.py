@@ -25,15 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.core.i18n import current_locale, use_locale
+from bot.plan.document import PlanImportError, document_text
 from bot.plan.docx_limits import DocumentTooLarge, size_text
-from bot.plan.importer import (
-    ImportIssue,
-    ImportResult,
-    PlanImportError,
-    document_text,
-    import_plan_text,
-    load_roster,
-)
+from bot.plan.importer import ImportIssue, ImportResult, import_plan_text, load_roster
 from bot.plan.model import DOCUMENT_SUFFIXES
 
 logger = logging.getLogger(__name__)

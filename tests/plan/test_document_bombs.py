@@ -17,8 +17,8 @@ from docx import Document
 
 from bot.core.i18n import use_locale
 from bot.plan.bounded_import import import_document
+from bot.plan.document import PlanImportError, document_text
 from bot.plan.docx_limits import MAX_ENTRIES, MAX_PART_BYTES, DocumentTooLarge
-from bot.plan.importer import PlanImportError, document_text
 
 W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
 PARAGRAPH = "<w:p><w:r><w:t>第一阶段：学习研讨。</w:t></w:r></w:p>"

@@ -49,9 +49,10 @@ class StoredJournal:
     next start.
     """
 
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, channel: str = "app") -> None:
         self.db = db
         self.clock = clock
+        self.channel = channel  # "app" or "robot": each resumes only its own
         self._records: list[tuple[str, dict[str, str], asyncio.Future[bool]]] = []
         self._marks: list[tuple[str, asyncio.Future[bool]]] = []
         self._writer: asyncio.Task[None] | None = None
@@ -73,7 +74,7 @@ class StoredJournal:
         await done
 
     async def unhandled(self) -> list[tuple[str, dict[str, str]]]:
-        return await wecom_callbacks.unhandled(self.db)
+        return await wecom_callbacks.unhandled(self.db, self.channel)
 
     async def close(self) -> None:
         """Wait for the writes under way (marks the database keeps refusing are left)."""
@@ -103,6 +104,7 @@ class StoredJournal:
                     [(key, fields) for key, fields, _done in records],
                     [*unwritten, *(key for key, _done in marks)],
                     self.clock.now(),
+                    self.channel,
                 )
             except Exception as exc:
                 if not is_storage_error(exc):
