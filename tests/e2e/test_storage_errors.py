@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -91,3 +91,26 @@ async def test_a_read_only_database_stops_nothing_and_loses_nothing(
     # One line per loop and kind of error (the sender, the answers), not one per message.
     assert len(refused) == len(set(refused)) <= 2, refused
     assert not [r for r in caplog.records if r.exc_info and "SQLITE" in str(r.exc_info[1])]
+
+
+async def test_the_scheduler_waits_out_a_read_only_database_and_then_starts_the_phase(
+    make_world: WorldFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    world = await make_world()
+    scheduler = world.runtime.scheduler
+    caplog.set_level(logging.INFO)
+    await world.clock.set(datetime.fromisoformat("2013-12-03T09:00+08:00"))  # a phase starts
+    await read_only(world, True)
+    for _attempt in range(3):
+        await scheduler.wake()  # the tick fails; the wake-up is armed again, later each time
+    assert scheduler.outage.failures == 3
+    assert await world.rows("SELECT * FROM assignments") == []
+    await read_only(world, False)
+
+    await scheduler.wake()
+    await world.app.drain()
+    assert await world.rows("SELECT * FROM assignments")
+    assert not scheduler.outage.active
+    lines = [r for r in caplog.records if r.name == "bot.run.scheduler"]
+    assert [r.levelname for r in lines] == ["ERROR", "WARNING"]  # refused once, writable again
+    assert not any(r.exc_info for r in lines)

@@ -39,7 +39,7 @@ def docx_with(document_xml: bytes, extra_parts: int = 0) -> bytes:
                 data = document_xml
             target.writestr(entry.filename, data)
         for number in range(extra_parts):
-            target.writestr(f"customXml/item{number}.xml", b"<a/>")
+            target.writestr(f"customXml/huiwu{number}.xml", b"<a/>")
     return out.getvalue()
 
 
