@@ -38,3 +38,18 @@ async def test_callbacks_are_answered_while_the_database_is_read_only(world: WeC
     # handled.
     rows = await world.rows("SELECT handled_at IS NOT NULL FROM wecom_callbacks")
     assert rows and all(row[0] for row in rows)
+
+
+async def test_the_robot_answers_a_mention_while_the_database_is_read_only(
+    tmp_path: Path,
+) -> None:
+    """The robot's long connection journals each message in the same table: a message that
+    arrives while the database refuses writes is answered, not dropped with a traceback."""
+    async for factory in wecom_worlds(tmp_path):
+        world = await factory(bind_group=False, robot="long")
+        assert await world.group_say("方磊", "/setup")
+        await world.app.db.connection.execute("PRAGMA query_only = 1")
+        answer = await world.group_say("唐军", "/help")
+        assert answer, "the robot said nothing"
+        await world.app.db.connection.execute("PRAGMA query_only = 0")
+        assert await world.group_say("唐军", "/help")

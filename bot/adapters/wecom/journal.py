@@ -189,3 +189,27 @@ class MemoryJournal:
 
     async def close(self) -> None:
         return None
+
+
+class CallbackRecorder:
+    """Records callbacks in a journal; while the database cannot be written, remembers them in
+    memory instead (WeCom's retries of them are still dropped) so they are handled all the
+    same: the member gets an answer, if only that the service is busy. One per receiver."""
+
+    def __init__(self, journal: CallbackJournal, name: str) -> None:
+        self.journal = journal
+        self.memory = MemoryJournal()
+        self.outage = Outage(logger, name)
+
+    async def record(self, key: str, fields: dict[str, str]) -> bool:
+        """False for a callback seen before (one of WeCom's retries)."""
+        try:
+            fresh = await self.journal.record(key, fields)
+        except Exception as exc:
+            if not is_storage_error(exc):
+                raise
+            self.outage.failed(exc)
+            return await self.memory.record(key, fields)
+        self.outage.succeeded()
+        # A retry of a callback taken in while the journal could not be written.
+        return fresh and not self.memory.knows(key)

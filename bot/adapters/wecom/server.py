@@ -43,9 +43,8 @@ from bot.adapters.wecom.events import (
     event_from_fields,
     parse_xml,
 )
-from bot.adapters.wecom.journal import CallbackJournal, MemoryJournal
+from bot.adapters.wecom.journal import CallbackJournal, CallbackRecorder, MemoryJournal
 from bot.core.messaging import Event
-from storage.outage import Outage, is_storage_error
 
 logger = logging.getLogger(__name__)
 
@@ -112,8 +111,7 @@ class WeComCallbackServer:
         self._wall_clock = wall_clock
         self.max_age = max_age
         self.journal = journal or MemoryJournal()
-        self._unjournaled = MemoryJournal()  # callbacks taken in while the journal failed
-        self.outage = Outage(logger, "WeCom callbacks")
+        self.recorder = CallbackRecorder(self.journal, "WeCom callbacks")
         self._entered: dict[str, float] = {}
         self._queues: dict[str, deque[tuple[str, Event]]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
@@ -274,7 +272,7 @@ class WeComCallbackServer:
         except MalformedCallback as exc:
             raise _Rejected(400, str(exc)) from None
         key = dedupe_key(fields)
-        if not await self._record(key, fields):
+        if not await self.recorder.record(key, fields):
             self.stats.duplicates += 1
             return False
         if event is None or self._quiet_enter(fields, event.user_id):
@@ -284,21 +282,6 @@ class WeComCallbackServer:
         self.stats.accepted += 1
         self._enqueue(key, event)
         return True
-
-    async def _record(self, key: str, fields: dict[str, str]) -> bool:
-        """Journal the callback; while the database cannot be written, remember it in memory
-        (WeCom's retries are still dropped) and handle it all the same: the member gets an
-        answer, if only that the service is busy."""
-        try:
-            fresh = await self.journal.record(key, fields)
-        except Exception as exc:
-            if not is_storage_error(exc):
-                raise
-            self.outage.failed(exc)
-            return await self._unjournaled.record(key, fields)
-        self.outage.succeeded()
-        # One of WeCom's retries of a callback taken in while the journal could not be written.
-        return fresh and not self._unjournaled.knows(key)
 
     async def resume(self) -> int:
         """Queue what was answered but not handled before the last stop; returns how many."""
