@@ -25,10 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.core.i18n import current_locale, use_locale
-from bot.plan.document import PlanImportError, document_text
+from bot.plan.document import PlanImportError, document_text, read_document_bytes
 from bot.plan.docx_limits import DocumentTooLarge, size_text
 from bot.plan.importer import ImportIssue, ImportResult, import_plan_text, load_roster
-from bot.plan.model import DOCUMENT_SUFFIXES
 
 logger = logging.getLogger(__name__)
 
@@ -48,12 +47,18 @@ def import_document(
     file_name: str,
     *,
     roster: list[dict[str, Any]] | None = None,
+    source: str | None = None,
     seconds: float = SECONDS,
     memory: int = MEMORY_BYTES,
 ) -> ImportResult:
     """The importer's result for a document's bytes, read in a bounded child process.
     Raises ``DocumentTooLarge`` (limits) or ``PlanImportError`` (unreadable, no plan)."""
-    header = {"file_name": file_name, "locale": current_locale(), "roster": roster}
+    header = {
+        "file_name": file_name,
+        "source": source or file_name,  # how errors name the document
+        "locale": current_locale(),
+        "roster": roster,
+    }
     request = json.dumps(header, ensure_ascii=False).encode() + b"\n" + data
     command = [sys.executable, "-m", "bot.plan.bounded_import", str(int(seconds)), str(memory)]
     with _slots:
@@ -86,17 +91,9 @@ def import_document_file(
     path: str | Path, *, roster_path: str | Path | None = None
 ) -> ImportResult:
     """``huiwu plan import``: a document on disk, read like one sent in chat."""
-    path = Path(path)
-    if path.suffix.lower() not in (*DOCUMENT_SUFFIXES, ""):
-        raise PlanImportError(
-            f"{path}: only .txt and .docx documents can be imported (save .doc as .docx)"
-        )
     roster = load_roster(roster_path) if roster_path is not None else None
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise PlanImportError(f"{path}: cannot read the file: {exc.strerror}") from exc
-    return import_document(data, path.name, roster=roster)
+    data = read_document_bytes(path)
+    return import_document(data, Path(path).name, roster=roster, source=str(path))
 
 
 def _answer(stdout: bytes) -> dict[str, Any] | None:
@@ -116,7 +113,7 @@ def _child(seconds: int, memory: int) -> None:
     answer: dict[str, Any]
     with use_locale(header["locale"]):
         try:
-            text = document_text(data, header["file_name"])
+            text = document_text(data, header["file_name"], source=header["source"])
         except DocumentTooLarge as exc:
             answer = {"too_large": {"code": exc.code, "values": exc.values}}
         except PlanImportError as exc:
@@ -130,7 +127,7 @@ def _child(seconds: int, memory: int) -> None:
 
 def _import(text: str, header: dict[str, Any], memory: int) -> dict[str, Any]:
     try:
-        result = import_plan_text(text, roster=header["roster"], source=header["file_name"])
+        result = import_plan_text(text, roster=header["roster"], source=header["source"])
     except PlanImportError as exc:
         return {"not_a_plan": str(exc)}
     except MemoryError:
