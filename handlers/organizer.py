@@ -194,20 +194,26 @@ async def _import_document(
 ) -> tuple[str, list[str]] | None:
     """The plan the importer reads from a document, and what to tell about it (what it
     could not read, with line and text; roster entries to complete); None if unreadable."""
-    from bot.plan.document import document_text
-    from bot.plan.importer import PlanImportError, import_plan_text  # heavy
+    from bot.plan.bounded_import import UnreadableDocument, import_document  # heavy
+    from bot.plan.docx_limits import DocumentTooLarge
+    from bot.plan.importer import PlanImportError
 
-    try:
-        document = await asyncio.to_thread(document_text, content, name)
-    except PlanImportError:
+    try:  # in a child process with a time and memory limit, waited for in a thread
+        result = await asyncio.to_thread(import_document, content, name)
+    except DocumentTooLarge as exc:
+        ctx.reply(
+            _(
+                "That document is too large or too complex to read as a plan: {reason}. Send a shorter document, or the plan as a .toml file."
+            ).format(reason=exc.reason())
+        )
+        return None
+    except UnreadableDocument:
         ctx.reply(
             _(
                 "I cannot read that document: send a .docx (Word) file or a text file in UTF-8 or GB18030."
             )
         )
         return None
-    try:
-        result = import_plan_text(document, source=name)
     except PlanImportError as exc:  # nothing in it reads as a plan
         ctx.reply(_("The plan cannot be loaded:") + "\n• " + str(exc))
         return None

@@ -1,6 +1,8 @@
 """The one entry point for events: find who is speaking, check the command table, run the
 handler, and write its answers to the outbox. Refusals and unexpected errors are answered
-in the sender's language and change nothing.
+in the sender's language and change nothing. While the database cannot be written (disk
+full, read-only) the sender is told the service is busy, and answers that cannot be stored
+are sent at once without the outbox.
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ import logging
 
 from bot.core.app import Huiwu
 from bot.core.i18n import _, normalise_locale, supported_locale, use_locale
-from bot.core.messaging import Event
+from bot.core.messaging import Event, OutgoingMessage
 from bot.delivery import addressing as delivery
 from handlers import buttons, commands, conversation, menus, plans
 from handlers.context import MAX_MESSAGE_TEXT, HandlerContext
 from storage import instances
+from storage.outage import is_storage_error
 
 logger = logging.getLogger(__name__)
 
@@ -23,26 +26,62 @@ MAX_TEXT = MAX_MESSAGE_TEXT  # what one stored text part may hold; longer input 
 
 async def dispatch(app: Huiwu, event: Event) -> None:
     """Handle one event from any platform."""
-    ctx = await _context(app, event)
+    unreadable: Exception | None = None
+    try:
+        ctx = await _context(app, event)
+    except Exception as exc:
+        if not is_storage_error(exc):
+            raise
+        ctx, unreadable = HandlerContext(app, event, []), exc
     with use_locale(await _locale_of(ctx)):
-        try:
-            await _route(ctx)
-        except Exception:
-            logger.exception("handling %s event from %s failed", event.platform, event.user_id)
-            ctx.replies.clear()
-            ctx.reply(
-                _(
-                    "Sorry, something went wrong on my side. Nothing you sent was lost; please try again."
-                )
-            )
+        if unreadable is not None:
+            ctx.replies.append(_busy(app, unreadable))
+        else:
+            try:
+                await _route(ctx)
+            except Exception as exc:
+                ctx.replies.clear()
+                if is_storage_error(exc):
+                    ctx.replies.append(_busy(app, exc))
+                else:
+                    logger.exception(
+                        "handling %s event from %s failed", event.platform, event.user_id
+                    )
+                    ctx.reply(
+                        _(
+                            "Sorry, something went wrong on my side. Nothing you sent was lost; please try again."
+                        )
+                    )
         if ctx.replies and ctx.current_plan_title is not None:
             _name_the_plan(ctx, ctx.current_plan_title)
         if ctx.replies:
-            await delivery.replies_to_chat(app, event, ctx.outgoing())
+            await _answer(app, event, ctx.outgoing())
             ctx.replies.clear()
-            app.wake_senders()
         if ctx.menus_changed:
             menus.refresh_soon(app, event.platform, ctx.menus_changed, event.language)
+
+
+def _busy(app: Huiwu, error: Exception) -> OutgoingMessage:
+    app.storage_outage.failed(error)  # one line per kind of error, not one per message
+    return OutgoingMessage(
+        _(
+            "The service is busy right now and could not take this in. Please send it again in a few minutes."
+        )
+    )
+
+
+async def _answer(app: Huiwu, event: Event, messages: list[OutgoingMessage]) -> None:
+    """Write the answers to the outbox; if the database refuses them, send them at once."""
+    try:
+        await delivery.replies_to_chat(app, event, messages)
+    except Exception as exc:
+        if not is_storage_error(exc):
+            raise
+        app.storage_outage.failed(exc)
+        await delivery.replies_unrecorded(app, event, messages)
+        return
+    app.storage_outage.succeeded()
+    app.wake_senders()
 
 
 async def _context(app: Huiwu, event: Event) -> HandlerContext:

@@ -21,6 +21,7 @@ from bot.delivery.sender import OutboxSender
 from bot.plan.cache import PlanCache
 from storage.db import Database
 from storage.files import FileStore
+from storage.outage import Outage
 from storage.sealing import Sealer
 
 if TYPE_CHECKING:  # the sources import the core: a type here, never an import at run time
@@ -60,6 +61,8 @@ class Huiwu:
         self.files = FileStore.beside(self.db.path)
         # Set when something moves the plan's schedule (a group bound, a phase advanced).
         self.schedule_changed = asyncio.Event()
+        # Events answered while the database could not be written (logged once per kind).
+        self.storage_outage = Outage(logger, "handling messages")
         # Work started by a handler that it does not wait for (command menus).
         self.background: set[asyncio.Task[Any]] = set()
 

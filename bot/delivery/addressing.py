@@ -110,5 +110,17 @@ async def replies_to_chat(app: Huiwu, event: Event, messages: list[OutgoingMessa
     )
 
 
+async def replies_unrecorded(app: Huiwu, event: Event, messages: list[OutgoingMessage]) -> None:
+    """Answer in the event's chat at once, without the outbox (the database cannot be
+    written): best effort, sent once."""
+    platform = app.platforms.get(event.platform)
+    if platform is None:
+        return
+    for message in messages:
+        if not event.is_private:
+            message = _as_group(message)
+        await platform.sender.send_unrecorded(event.chat_id, message)
+
+
 def _as_group(message: OutgoingMessage) -> OutgoingMessage:
     return dataclasses.replace(message, to_group=True)

@@ -1,5 +1,9 @@
 """Drains the outbox of one platform: in order per chat, under the platform's limits,
 retrying what failed for a passing reason, never dropping a message.
+
+A database that cannot be written (disk full, read-only) stops nothing for good: claiming
+waits and tries again, and a row's outcome (sent, held, failed, later) is kept in memory and
+written as soon as the database takes it (``storage.outage``), so no row is left 'sending'.
 """
 
 from __future__ import annotations
@@ -9,9 +13,10 @@ import contextlib
 import logging
 import random
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from bot.core.clock import Clock
 from bot.core.messaging import (
@@ -25,6 +30,7 @@ from bot.core.messaging import (
 from bot.delivery.limits import Limit, RateLimiter
 from storage import outbox
 from storage.db import Database
+from storage.outage import Outage, is_storage_error
 from storage.records import OutboxRecord
 
 logger = logging.getLogger(__name__)
@@ -94,9 +100,16 @@ class OutboxSender:
         self._sending: dict[asyncio.Task[None] | None, int] = {}
         self._send_done = asyncio.Event()
         self._stopping = False
+        self.outage = Outage(
+            logger, f"{self.platform} outbox", policy.first_backoff, policy.max_backoff
+        )
+        # Set (and replaced) by wake(): a write elsewhere went through, so try again at once.
+        self._storage_retry = asyncio.Event()
 
     def wake(self) -> None:
         self._wakeup.set()
+        self._storage_retry.set()
+        self._storage_retry = asyncio.Event()
 
     async def start(self) -> None:
         recovered = await outbox.recover_in_flight(self.db, self.platform)
@@ -122,8 +135,12 @@ class OutboxSender:
         self._stopping = True
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            try:
                 await self._task
+            except asyncio.CancelledError:
+                pass
+            except Exception:  # already ended by an error: the rest of the shutdown still runs
+                logger.exception("%s: the sending loop had stopped with an error", self.platform)
         # Waits for limits, backoffs and the next row end now; sends in flight go on.
         for task in list(self._workers.values()):
             if task not in self._sending:
@@ -140,13 +157,32 @@ class OutboxSender:
         for task in workers:
             task.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
-        released = await outbox.release_claimed(self.db, self.platform, keep=interrupted)
+        try:
+            released = await outbox.release_claimed(self.db, self.platform, keep=interrupted)
+        except Exception as exc:  # a storage error: the next start sends the claimed rows
+            logger.warning("%s: claimed messages not released at stop: %s", self.platform, exc)
+            return
         logger.info(
             "%s: sender stopped; %d claimed message(s) back in the outbox, %d interrupted",
             self.platform,
             released,
             len(interrupted),
         )
+
+    async def send_unrecorded(self, chat_id: str, message: OutgoingMessage) -> bool:
+        """Send once, under the limits, outside the outbox: an answer while the database
+        cannot be written (nothing records it, so nothing retries it). True if it went out."""
+        try:
+            for _slot in range(self.policy.cost(message) if self.policy.cost else 1):
+                await self.limiter.acquire(self._limits(chat_id, message))
+            async with self._gate:
+                await self.messenger.send(chat_id, message)
+        except (SendError, OSError) as exc:
+            logger.info(
+                "%s: an unrecorded answer to %s was not sent: %s", self.platform, chat_id, exc
+            )
+            return False
+        return True
 
     async def drain(self, seconds: float = 30.0) -> None:
         """Wait until nothing due is left to send (for tests, the demo and shutdown)."""
@@ -155,6 +191,8 @@ class OutboxSender:
                 self._idle.clear()
                 self.wake()
                 await self._idle.wait()
+                if self.outage.active:
+                    return  # the database cannot be written: nothing more goes out for now
                 pending = await outbox.messages(self.db, platform=self.platform, state="pending")
                 if not any(
                     r.not_before is None or r.not_before <= self.clock.now() for r in pending
@@ -165,25 +203,60 @@ class OutboxSender:
         await asyncio.sleep(pause)
         while True:
             self._wakeup.clear()
-            room = MAX_IN_MEMORY - sum(len(queue) for queue in self._queues.values())
-            batch = []
-            if room > 0:
-                batch = await outbox.claim_due(self.db, self.platform, self.clock.now(), limit=room)
-            for record in batch:
-                self._queues.setdefault(record.chat_id, deque()).append(record)
-                if record.chat_id not in self._workers:
-                    self._workers[record.chat_id] = asyncio.create_task(
-                        self._serve_chat(record.chat_id), name=f"outbox-{self.platform}-chat"
-                    )
-            if batch and len(batch) == room:
+            try:
+                timeout = await self._claim()
+            except Exception as exc:  # the loop never ends but by stop()
+                if is_storage_error(exc):
+                    timeout = self.outage.failed(exc)
+                else:
+                    logger.exception("%s: claiming due messages failed", self.platform)
+                    timeout = self.policy.max_backoff
+                if not self._workers:
+                    self._idle.set()  # nothing can be sent now: drain() need not wait
+            else:
+                self.outage.succeeded()
+            if timeout == 0.0:
                 continue  # there may be more due; rows queued meanwhile set the wakeup anyway
-            if not self._workers:
-                self._idle.set()
-            next_due = await outbox.next_due_time(self.db, self.platform)
-            timeout = self.clock.real_seconds_until(next_due) if next_due else None
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(None if timeout is None else max(timeout, 0.01)):
                     await self._wakeup.wait()
+
+    async def _claim(self) -> float | None:
+        """Claim due rows into the chats' queues; the real seconds to wait before looking
+        again (0: at once; None: until woken)."""
+        room = MAX_IN_MEMORY - sum(len(queue) for queue in self._queues.values())
+        batch = []
+        if room > 0:
+            batch = await outbox.claim_due(self.db, self.platform, self.clock.now(), limit=room)
+        for record in batch:
+            self._queues.setdefault(record.chat_id, deque()).append(record)
+            if record.chat_id not in self._workers:
+                self._workers[record.chat_id] = asyncio.create_task(
+                    self._serve_chat(record.chat_id), name=f"outbox-{self.platform}-chat"
+                )
+        if batch and len(batch) == room:
+            return 0.0
+        if not self._workers:
+            self._idle.set()
+        next_due = await outbox.next_due_time(self.db, self.platform)
+        return self.clock.real_seconds_until(next_due) if next_due else None
+
+    async def _write(self, write: Callable[[], Awaitable[None]]) -> None:
+        """Record a row's outcome, waiting (the row still claimed, in memory) while the
+        database cannot be written; a wake() or the backoff tries again."""
+        while True:
+            try:
+                await write()
+            except Exception as exc:
+                if not is_storage_error(exc):
+                    raise
+                retry = self._storage_retry
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.outage.failed(exc)):
+                        await retry.wait()
+                continue
+            self.outage.succeeded()
+            return
 
     async def _serve_chat(self, chat_id: str) -> None:
         """Send one chat's claimed rows in order; other chats go on meanwhile."""
@@ -200,7 +273,11 @@ class OutboxSender:
                     # The chat cannot be reached: keep its later messages too, in order.
                     while queue:
                         later = queue.popleft()
-                        await outbox.hold(self.db, later.id, "held behind an unreachable chat")
+                        await self._write(
+                            partial(
+                                outbox.hold, self.db, later.id, "held behind an unreachable chat"
+                            )
+                        )
                         self.stats.held += 1
         finally:
             del self._queues[chat_id]
@@ -221,17 +298,19 @@ class OutboxSender:
         reason = f"{type(error).__name__}: {error}"
         retry_at = self.clock.now()
         if record.attempts >= MAX_UNEXPECTED_ATTEMPTS:
-            await outbox.mark_failed(self.db, record.id, reason)
+            await self._write(partial(outbox.mark_failed, self.db, record.id, reason))
             self.stats.failed += 1
         else:
             delay = self.policy.first_backoff * 2 ** (record.attempts - 1)
             retry_at += timedelta(seconds=min(delay, self.policy.max_backoff))
-            await outbox.retry_later(self.db, record.id, retry_at, reason)
+            await self._write(partial(outbox.retry_later, self.db, record.id, retry_at, reason))
             self.stats.retried += 1
         while queue:
-            await outbox.retry_later(
-                self.db, queue.popleft().id, retry_at, "behind a failed message"
+            later = queue[0].id
+            await self._write(
+                partial(outbox.retry_later, self.db, later, retry_at, "behind a failed message")
             )
+            queue.popleft()
 
     async def _send_and_mark(self, record: OutboxRecord, message: OutgoingMessage) -> None:
         """The request and recording it; once begun, a stop waits for it to end."""
@@ -241,7 +320,7 @@ class OutboxSender:
         self._sending[task] = record.id
         try:
             await self.messenger.send(record.chat_id, message)
-            await outbox.mark_sent(self.db, record.id, self.clock.now())
+            await self._write(partial(outbox.mark_sent, self.db, record.id, self.clock.now()))
         finally:
             del self._sending[task]
             self._send_done.set()
@@ -281,7 +360,7 @@ class OutboxSender:
                 async with self._gate:
                     await self._send_and_mark(record, message)
             except RecipientUnreachable as exc:
-                await outbox.hold(self.db, record.id, str(exc))
+                await self._write(partial(outbox.hold, self.db, record.id, str(exc)))
                 self.stats.held += 1
                 logger.info(
                     "%s: chat %s unreachable, message %d held",
@@ -295,7 +374,7 @@ class OutboxSender:
                 await asyncio.sleep(exc.seconds + 0.05)
                 continue
             except PermanentSendError as exc:
-                await outbox.mark_failed(self.db, record.id, str(exc))
+                await self._write(partial(outbox.mark_failed, self.db, record.id, str(exc)))
                 self.stats.failed += 1
                 logger.error("%s: message %d refused for good: %s", self.platform, record.id, exc)
                 return True

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from bot.core.i18n import _
 from bot.core.oserrors import os_error_reason
+from bot.plan.docx_limits import check_docx
 from bot.plan.model import DOCUMENT_SUFFIXES
 
 TABLE_MARK = "【表格】"
@@ -53,6 +54,11 @@ class PlanImportError(Exception):
 
 def read_document(path: str | Path) -> str:
     """The text of a .txt or .docx document, one paragraph a line."""
+    return document_text(read_document_bytes(path), Path(path).name, source=str(path))
+
+
+def read_document_bytes(path: str | Path) -> bytes:
+    """The bytes of a .txt or .docx document on disk (refused: another kind, unreadable)."""
     path = Path(path)
     if path.suffix.lower() not in (*DOCUMENT_SUFFIXES, ""):
         raise PlanImportError(
@@ -68,7 +74,7 @@ def read_document(path: str | Path) -> str:
                 file=path, reason=os_error_reason(exc)
             )
         ) from exc
-    return document_text(data, path.name, source=str(path))
+    return data
 
 
 def document_text(data: bytes, file_name: str, *, source: str | None = None) -> str:
@@ -98,10 +104,18 @@ def _read_docx(data: bytes, source: str) -> str:
     from docx.opc.exceptions import PackageNotFoundError
     from docx.table import Table
     from docx.text.paragraph import Paragraph
+    from lxml import etree
 
+    check_docx(data)  # before anything is unpacked
     try:
         document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+    except (
+        PackageNotFoundError,
+        KeyError,
+        ValueError,
+        zipfile.BadZipFile,
+        etree.XMLSyntaxError,  # among others: deeper than libxml2 allows
+    ) as exc:
         raise PlanImportError(
             _("{file}: not a readable .docx document").format(file=source)
         ) from exc

@@ -194,11 +194,21 @@ def _plan_check(file: str, *, as_json: bool) -> int:
 
 
 def _plan_import(file: str, output: str, roster: str | None) -> int:
-    from bot.plan.importer import PlanImportError, import_plan
+    from bot.plan.bounded_import import import_document_file
+    from bot.plan.docx_limits import DocumentTooLarge
+    from bot.plan.importer import PlanImportError
     from bot.run.failures import os_error_text
 
-    try:
-        result = import_plan(file, roster_path=roster)
+    try:  # in a child process with a time and memory limit, as a document sent in chat
+        result = import_document_file(file, roster_path=roster)
+    except DocumentTooLarge as exc:
+        print(
+            _("{file}: error: the document is too large or too complex to read: {reason}").format(
+                file=file, reason=exc.reason()
+            ),
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
     except PlanImportError as exc:
         print(_("error: {problem}").format(problem=exc), file=sys.stderr)
         return EXIT_INVALID

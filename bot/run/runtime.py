@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from telegram import error as tg_error
 from telegram.ext import Application
 
+from bot.adapters.guarded_site import ConnectionLimits
 from bot.adapters.telegram import adapter as telegram_adapter
 from bot.adapters.telegram.adapter import TELEGRAM_POLICY
 from bot.adapters.wecom.client import DEFAULT_API_BASE_URL, WeComClient, WeComSendError
@@ -60,6 +61,9 @@ class TelegramOptions:
     webhook_secret: str | None = None
     listen_host: str = "127.0.0.1"
     listen_port: int = 8080
+    # The webhook server's header, idle and body time limits (its connection cap is not
+    # configurable: python-telegram-bot runs tornado's server).
+    connection_limits: ConnectionLimits = field(default_factory=ConnectionLimits)
     register_commands: bool = True
     # Telegram's limits; a benchmark measuring the core's own speed may lift them.
     policy: SendPolicy = TELEGRAM_POLICY
@@ -203,6 +207,7 @@ class Runtime:
         await application.start()
         assert application.updater is not None
         if options.webhook_url:
+            _limit_webhook_connections(options.connection_limits)
             try:
                 await application.updater.start_webhook(
                     listen=options.listen_host,
@@ -365,6 +370,20 @@ class Runtime:
         if self.robot_messenger is not None:
             await self.robot_messenger.close()
         await self.app.db.close()
+
+
+def _limit_webhook_connections(limits: ConnectionLimits) -> None:
+    """python-telegram-bot builds tornado's ``HTTPServer`` with tornado's defaults (an hour
+    for a connection's headers or between requests, no body time limit): ``configure`` sets
+    the limits for every ``HTTPServer`` this process makes, and PTB's webhook is the only one."""
+    from tornado.httpserver import HTTPServer
+
+    HTTPServer.configure(
+        None,
+        idle_connection_timeout=limits.header_seconds,
+        body_timeout=limits.body_seconds,
+        max_body_size=1024 * 1024,  # an update is a few KiB; Telegram's largest well under this
+    )
 
 
 def _polling_failed(exc: tg_error.TelegramError) -> None:

@@ -8,7 +8,9 @@ injected clock (real, simulated or manual) is converted to real seconds with
 ``Clock.real_seconds_until`` and the job is replaced after every tick and whenever
 ``Huiwu.schedule_changed`` is set (a group bound, a phase advanced, a pause, a return).
 A ManualClock never makes anything due by itself: tests and the demo move it and call
-``tick`` (the hourly look-again still runs, and finds nothing new).
+``tick`` (the hourly look-again still runs, and finds nothing new). A tick the database
+refuses (disk full, read-only) is logged once per kind and tried again with a growing wait;
+its steps are idempotent, so the retry does what was missed and nothing twice.
 """
 
 from __future__ import annotations
@@ -31,11 +33,13 @@ from bot.meeting.talk_reminders import TalkReminders
 from bot.reminders import engine
 from bot.reminders.sources import ReminderSource, TaskReminders
 from bot.tasks import phases
+from storage.outage import Outage, is_storage_error
 
 logger = logging.getLogger(__name__)
 
 IDLE_RECHECK_SECONDS = 3600.0  # look again at least this often (real seconds)
 RETRY_SECONDS = 1.0  # after a failed tick
+MAX_STORAGE_RETRY_SECONDS = 60.0  # the longest wait while the database cannot be written
 MIN_WAIT_SECONDS = 0.05  # never spin, even if something is due at once again
 WAKE_JOB = "huiwu-wake"
 
@@ -93,6 +97,7 @@ class PlanScheduler:
         self._lock = asyncio.Lock()
         self._watcher: asyncio.Task[None] | None = None
         self._stopped = False
+        self.outage = Outage(logger, "scheduler", RETRY_SECONDS, MAX_STORAGE_RETRY_SECONDS)
 
     async def start(self) -> None:
         self._scheduler.start()
@@ -123,10 +128,14 @@ class PlanScheduler:
             self.app.schedule_changed.clear()
             try:
                 self.next_due = await tick(self.app)
-            except Exception:
-                logger.exception("the scheduled tick failed; trying again shortly")
-                self._arm(RETRY_SECONDS)
+            except Exception as exc:
+                if is_storage_error(exc):
+                    self._arm(self.outage.failed(exc))
+                else:
+                    logger.exception("the scheduled tick failed; trying again shortly")
+                    self._arm(RETRY_SECONDS)
                 return
+            self.outage.succeeded()
             # Look again at least hourly: another process (huiwu wecom create-chat) may have
             # started a plan, which nothing here announces.
             if self.next_due is None:

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from bot.adapters.guarded_site import ConnectionLimits
 from bot.core.app import Huiwu
 from bot.core.clock import ManualClock
 from bot.core.i18n import _, use_locale
@@ -214,6 +215,7 @@ async def make_world(
         faults: FaultPlan | None = None,
         edit_plan: PlanEditor | None = None,
         webhook_secret: str | None = None,
+        webhook_limits: ConnectionLimits | None = None,
         plan_loaders: PlanLoaders = PlanLoaders.ORGANIZERS,
         quotas: Quotas | None = None,
     ) -> World:
@@ -243,6 +245,7 @@ async def make_world(
                 webhook_url=f"http://127.0.0.1:{port}/telegram",
                 webhook_secret=webhook_secret,
                 listen_port=port,
+                connection_limits=webhook_limits or ConnectionLimits(),
             )
         db_path = str(tmp_path / f"huiwu-{len(opened)}.sqlite3")
         runtime = Runtime(

@@ -5,10 +5,12 @@ it is back (the emulator retries, as Telegram does)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import aiohttp
 
+from bot.adapters.guarded_site import ConnectionLimits
 from bot.run.runtime import Runtime
 from bot.sandbox.telegram.people import contains
 from tests.e2e.conftest import WorldFactory
@@ -74,3 +76,26 @@ async def test_what_is_sent_while_the_bot_is_down_arrives_after_a_restart(
     assert "/mytasks" in answer.text
     assert world.emulator.stats.webhook_failures >= 1
     assert world.emulator.stats.requests_by_method["getUpdates"] == 0
+
+
+async def test_idle_and_slow_webhook_connections_are_closed_in_time(
+    make_world: WorldFactory,
+) -> None:
+    """Issue 22, item 6: loopback sockets that send nothing, or half a request's headers, or
+    headers and half a body, are closed by the webhook server when their time is up (short
+    limits here), and updates still arrive."""
+    limits = ConnectionLimits(header_seconds=0.3, body_seconds=0.3)
+    world = await make_world(webhook_secret=SECRET, webhook_limits=limits)
+    port = world.options.listen_port
+    clients = [await asyncio.open_connection("127.0.0.1", port) for _ in range(9)]
+    for number, (_reader, writer) in enumerate(clients):
+        if number % 3 == 1:
+            writer.write(b"POST /telegram HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        elif number % 3 == 2:
+            writer.write(b"POST /telegram HTTP/1.1\r\nHost: x\r\nContent-Length: 900\r\n\r\n{")
+        await writer.drain()
+    for reader, writer in clients:
+        async with asyncio.timeout(5):
+            await reader.read()  # returns when the server has closed the connection
+        writer.close()
+    await world.bind("唐军")  # by webhook, as before

@@ -30,13 +30,20 @@ from wechatpy.enterprise.crypto import WeChatCrypto
 from wechatpy.enterprise.exceptions import InvalidCorpIdException
 from wechatpy.exceptions import InvalidSignatureException
 
+from bot.adapters.guarded_site import (
+    BodyTooSlow,
+    ClientGone,
+    ConnectionLimits,
+    GuardedSite,
+    read_body,
+)
 from bot.adapters.wecom.events import (
     MalformedCallback,
     dedupe_key,
     event_from_fields,
     parse_xml,
 )
-from bot.adapters.wecom.journal import CallbackJournal, MemoryJournal
+from bot.adapters.wecom.journal import CallbackJournal, CallbackRecorder, MemoryJournal
 from bot.core.messaging import Event
 
 logger = logging.getLogger(__name__)
@@ -57,6 +64,7 @@ class CallbackStats:
     ignored: int = 0
     handled: int = 0
     failed: int = 0
+    dropped: int = 0  # clients that went away before their body arrived
 
 
 class _Rejected(Exception):
@@ -87,6 +95,7 @@ class WeComCallbackServer:
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         max_age: float = MAX_AGE_SECONDS,
+        limits: ConnectionLimits | None = None,
     ) -> None:
         self.corp_id = corp_id
         self.agent_id = agent_id
@@ -102,13 +111,15 @@ class WeComCallbackServer:
         self._wall_clock = wall_clock
         self.max_age = max_age
         self.journal = journal or MemoryJournal()
+        self.recorder = CallbackRecorder(self.journal, "WeCom callbacks")
         self._entered: dict[str, float] = {}
         self._queues: dict[str, deque[tuple[str, Event]]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._gate = asyncio.Semaphore(concurrency)
         self._idle = asyncio.Event()
         self._idle.set()
-        self._runner: web.AppRunner | None = None
+        self.limits = limits or ConnectionLimits()
+        self.site: GuardedSite | None = None
         # Other endpoints on the same HTTP server (the robot's callback URL), added at start.
         self.extra_routes: list[Callable[[web.Application], None]] = []
 
@@ -126,19 +137,19 @@ class WeComCallbackServer:
         return app
 
     async def start(self) -> None:
-        self._runner = web.AppRunner(self.application(), access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
-        self.port = int(self._runner.addresses[0][1])
+        self.site = GuardedSite(
+            self.application(), self.host, self.port, self.limits, "WeCom callbacks"
+        )
+        await self.site.start()
+        self.port = self.site.port
         logger.info("WeCom callbacks on http://%s:%d%s", self.host, self.port, self.path)
 
     async def stop(self, grace: float = 10.0) -> None:
         """Stop taking callbacks; let what is being handled finish (for ``grace`` seconds;
         what is left is handled at the next start)."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        if self.site is not None:
+            await self.site.stop()
+            self.site = None
         workers = list(self._workers.values())
         if workers:
             await asyncio.wait(workers, timeout=grace)
@@ -161,7 +172,10 @@ class WeComCallbackServer:
     def _reject(self, status: int, reason: str) -> web.Response:
         self.stats.rejected[status] = self.stats.rejected.get(status, 0) + 1
         logger.warning("WeCom callback refused (%d): %s", status, reason)
-        return web.Response(status=status, text=reason)
+        response = web.Response(status=status, text=reason)
+        if status in (408, 413):  # the rest of the body is not read: close the connection
+            response.force_close()
+        return response
 
     @staticmethod
     def _signed_params(request: web.Request) -> tuple[str, str, str]:
@@ -208,9 +222,15 @@ class WeComCallbackServer:
         try:
             signature, timestamp, nonce = self._signed_params(request)
             try:
-                body = await request.read()
+                body = await read_body(request, self.limits)
             except web.HTTPRequestEntityTooLarge:
                 raise _Rejected(413, "body too large") from None
+            except BodyTooSlow:
+                raise _Rejected(408, "body not received in time") from None
+            except ClientGone as gone:  # nothing to answer: one line, no traceback
+                self.stats.dropped += 1
+                logger.info("WeCom callback: the client went away mid-request (%s)", gone)
+                return web.Response(status=400)
             fields = self.decrypt_callback(body, signature, timestamp, nonce)
             await self.accept(fields)
         except _Rejected as exc:
@@ -252,7 +272,7 @@ class WeComCallbackServer:
         except MalformedCallback as exc:
             raise _Rejected(400, str(exc)) from None
         key = dedupe_key(fields)
-        if not await self.journal.record(key, fields):
+        if not await self.recorder.record(key, fields):
             self.stats.duplicates += 1
             return False
         if event is None or self._quiet_enter(fields, event.user_id):
@@ -309,7 +329,10 @@ class WeComCallbackServer:
                 async with self._gate:
                     await self._handle(event)
                 # Marked after handling: a stop in between hands it over to the next start.
-                await self.journal.mark_handled(key)
+                try:
+                    await self.journal.mark_handled(key)
+                except Exception:  # handled all the same: the member's next events go on
+                    logger.exception("WeCom: marking a callback handled failed")
                 queue.popleft()
         finally:
             del self._queues[user_id]

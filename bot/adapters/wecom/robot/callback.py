@@ -10,6 +10,7 @@ timestamp gets 403, a malformed body 400, a body over 64 KiB 413; none changes a
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from aiohttp import web
 from wechatpy.enterprise.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidSignatureException
 
+from bot.adapters.guarded_site import ConnectionLimits
 from bot.adapters.wecom.events import MalformedCallback
 from bot.adapters.wecom.robot.frames import parse_body
 from bot.adapters.wecom.robot.receiver import RobotReceiver
@@ -82,7 +84,11 @@ class RobotCallbackEndpoint:
             return self._reject(400, "msg_signature, timestamp and nonce are required")
         if request.content_length is not None and request.content_length > MAX_BODY:
             return self._reject(413, "body too large")
-        raw = await request.content.read(MAX_BODY + 1)
+        try:  # the same body time limit as the app's callbacks on this server
+            async with asyncio.timeout(ConnectionLimits().body_seconds):
+                raw = await request.content.read(MAX_BODY + 1)
+        except TimeoutError:
+            return self._reject(408, "body not received in time")
         if len(raw) > MAX_BODY:
             return self._reject(413, "body too large")
         try:

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.adapters.wecom.events import MalformedCallback
-from bot.adapters.wecom.journal import CallbackJournal
+from bot.adapters.wecom.journal import CallbackJournal, CallbackRecorder
 from bot.adapters.wecom.robot.frames import dedupe_key, event_from_body
 from bot.core.messaging import Event
 
@@ -93,6 +93,7 @@ class RobotReceiver:
     ) -> None:
         self._sink = sink
         self.journal = journal
+        self.recorder = CallbackRecorder(journal, "WeCom robot messages")
         self.response_urls = response_urls
         self._chat_seen = chat_seen
         self.stats = ReceiverStats()
@@ -113,7 +114,7 @@ class RobotReceiver:
             logger.warning("WeCom robot: a malformed message was refused: %s", exc)
             return False
         fields = {"body": json.dumps(body, ensure_ascii=False), "req_id": req_id}
-        if not await self.journal.record(key, fields):
+        if not await self.recorder.record(key, fields):
             self.stats.duplicates += 1
             return False
         if event is None:
@@ -175,7 +176,10 @@ class RobotReceiver:
                 key, event = queue[0]
                 async with self._gate:
                     await self._handle(event)
-                await self.journal.mark_handled(key)  # after handling: a stop in between resumes it
+                try:  # after handling: a stop in between resumes it
+                    await self.journal.mark_handled(key)
+                except Exception:  # handled all the same: the chat's next messages go on
+                    logger.exception("WeCom robot: marking a message handled failed")
                 queue.popleft()
         finally:
             del self._queues[chat_id]
