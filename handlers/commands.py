@@ -93,6 +93,14 @@ COMMANDS: tuple[CommandSpec, ...] = (
         ("进度",),
     ),
     CommandSpec(
+        "board",
+        N_("the plan board: the whole plan on one page, in the app or a browser"),
+        PRIVATE,
+        KNOWN,
+        "board:open_board",
+        ("看板",),
+    ),
+    CommandSpec(
         "summary", N_("the summary of the current phase"), GROUP, KNOWN, "group:summary", ("小结",)
     ),
     CommandSpec(

@@ -10,7 +10,7 @@ import logging
 
 from bot.core.app import Huiwu
 from bot.core.i18n import _, normalise_locale, use_locale
-from bot.core.messaging import Event
+from bot.core.messaging import Event, OutgoingMessage
 from bot.delivery import addressing as delivery
 from handlers import buttons, commands, conversation
 from handlers.context import HandlerContext
@@ -21,8 +21,9 @@ logger = logging.getLogger(__name__)
 MAX_TEXT = 4000  # what one stored text part may hold; longer input is refused, not cut
 
 
-async def dispatch(app: Huiwu, event: Event) -> None:
-    """Handle one event from any platform."""
+async def dispatch(app: Huiwu, event: Event, *, announce: bool = True) -> list[OutgoingMessage]:
+    """Handle one event from any platform; returns the answers. ``announce=False`` keeps
+    them out of the chat (the board asks for a step's prompt in its own form instead)."""
     ctx = await _context(app, event)
     locale = (
         next((m.locale for m in ctx.memberships if m.locale), None)
@@ -40,10 +41,12 @@ async def dispatch(app: Huiwu, event: Event) -> None:
                     "Sorry, something went wrong on my side. Nothing you sent was lost; please try again."
                 )
             )
-        if ctx.replies:
-            await delivery.replies_to_chat(app, event, ctx.outgoing())
-            ctx.replies.clear()
+        answers = ctx.outgoing()
+        if answers and announce:
+            await delivery.replies_to_chat(app, event, answers)
             app.wake_senders()
+        ctx.replies.clear()
+    return answers
 
 
 async def _context(app: Huiwu, event: Event) -> HandlerContext:

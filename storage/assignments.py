@@ -198,23 +198,34 @@ async def latest_submissions(db: Database, instance_id: int) -> dict[int, Submis
     return {row["assignment_id"]: _submission(row) for row in rows}
 
 
+def _file(r: aiosqlite.Row) -> FileRecord:
+    return FileRecord(
+        r["id"],
+        r["submission_id"],
+        r["platform"],
+        r["file_ref"],
+        r["file_name"],
+        r["mime_type"],
+        r["size"],
+        r["content"],
+    )
+
+
 async def files_of(db: Database, submission_id: int) -> list[FileRecord]:
     rows = await db.fetch_all(
         "SELECT * FROM submission_files WHERE submission_id = ? ORDER BY id", (submission_id,)
     )
-    return [
-        FileRecord(
-            r["id"],
-            r["submission_id"],
-            r["platform"],
-            r["file_ref"],
-            r["file_name"],
-            r["mime_type"],
-            r["size"],
-            r["content"],
-        )
-        for r in rows
-    ]
+    return [_file(r) for r in rows]
+
+
+async def get_file(db: Database, file_id: int) -> tuple[FileRecord, int] | None:
+    """A submitted file and the assignment it was handed in for."""
+    row = await db.fetch_one(
+        "SELECT f.*, s.assignment_id FROM submission_files f "
+        "JOIN submissions s ON s.id = f.submission_id WHERE f.id = ?",
+        (file_id,),
+    )
+    return (_file(row), int(row["assignment_id"])) if row else None
 
 
 async def add_review(

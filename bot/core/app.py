@@ -34,6 +34,7 @@ class Huiwu:
     clock: Clock
     default_locale: str = "zh_CN"
     platforms: dict[str, PlatformInfo] = field(default_factory=dict)
+    board_url: str | None = None  # the plan board's public address (HUIWU_BOARD_URL), if served
 
     def __post_init__(self) -> None:
         self.plans = PlanCache(self.db)

@@ -46,6 +46,7 @@ class Settings:
     wecom_path: str
     http_host: str
     http_port: int
+    board_url: str | None = None
 
     def make_clock(self) -> Clock:
         """The one clock for the whole application."""
@@ -169,7 +170,26 @@ def load_settings(environ: dict[str, str] | None = None, env_file: str | None = 
             )
         )
 
+    board_url = get("HUIWU_BOARD_URL")
+    if board_url is not None:
+        board_url = board_url.rstrip("/")
+        if not board_url.startswith(("https://", "http://")) or not board_url.endswith("/board"):
+            raise _bad(
+                "HUIWU_BOARD_URL",
+                _(
+                    "the board's public address, ending in /board, e.g. https://huiwu.example.org/board"
+                ),
+                board_url,
+            )
+        if get("HUIWU_WEBHOOK_URL"):
+            raise ConfigError(
+                _(
+                    "HUIWU_WEBHOOK_URL and the board would both listen on HUIWU_HTTP_PORT: run Telegram with long polling (no HUIWU_WEBHOOK_URL) next to the board."
+                )
+            )
+
     return Settings(
+        board_url=board_url,
         db_path=Path(get("HUIWU_DB", "./huiwu.sqlite3") or "./huiwu.sqlite3"),
         timezone=zone,
         locale=locale,

@@ -12,6 +12,9 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from aiohttp import web
+from telegram import MenuButtonWebApp, WebAppInfo
+from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot.adapters.telegram import adapter as telegram_adapter
@@ -19,10 +22,12 @@ from bot.adapters.wecom.client import DEFAULT_API_BASE_URL, WeComClient, WeComSe
 from bot.adapters.wecom.events import PLATFORM as WECOM
 from bot.adapters.wecom.journal import StoredJournal
 from bot.adapters.wecom.messenger import WECOM_POLICY, WeComMessenger, app_menu
-from bot.adapters.wecom.server import WeComCallbackServer
+from bot.adapters.wecom.server import MAX_BODY, WeComCallbackServer
+from bot.board.links import TELEGRAM_ENTRY
+from bot.board.web import WECOM_AUTHORIZE_URL, Board, BoardSettings
 from bot.core.app import Huiwu, PlatformInfo
 from bot.core.clock import Clock
-from bot.core.i18n import use_locale
+from bot.core.i18n import _, use_locale
 from bot.core.messaging import Event
 from bot.delivery.limits import RateLimiter
 from bot.delivery.sender import TELEGRAM_POLICY, OutboxSender, SendPolicy
@@ -69,6 +74,17 @@ class WeComOptions:
 
 
 @dataclass
+class BoardOptions:
+    """The plan board on the bot's HTTP server (``HUIWU_BOARD_URL``, ``HUIWU_HTTP_PORT``)."""
+
+    public_url: str  # where people open it, e.g. https://huiwu.example.org/board
+    listen_host: str = "127.0.0.1"
+    listen_port: int = 8080
+    wecom_authorize_url: str = WECOM_AUTHORIZE_URL
+    set_menu_button: bool = True  # Telegram: the chat's menu button opens the Mini App
+
+
+@dataclass
 class Runtime:
     """A running Huiwu: ``await runtime.start()`` … ``await runtime.stop()``."""
 
@@ -77,19 +93,30 @@ class Runtime:
     default_locale: str = "zh_CN"
     telegram: TelegramOptions | None = None
     wecom: WeComOptions | None = None
+    board: BoardOptions | None = None
     app: Huiwu = field(init=False)
     scheduler: PlanScheduler = field(init=False)
     telegram_application: Application | None = field(init=False, default=None)
     wecom_client: WeComClient | None = field(init=False, default=None)
     wecom_server: WeComCallbackServer | None = field(init=False, default=None)
+    http_runner: web.AppRunner | None = field(init=False, default=None)
+    http_port: int | None = field(init=False, default=None)
 
     async def start(self) -> None:
         db = await Database.open(self.db_path)
         self.app = Huiwu(db, self.clock, self.default_locale)
+        if self.board is not None:
+            self.app.board_url = self.board.public_url.rstrip("/")
+        # One HTTP server, one port: the WeCom callbacks and the board.
+        http = web.Application(client_max_size=MAX_BODY)
         if self.telegram is not None:
             await self._start_telegram(self.telegram)
         if self.wecom is not None:
-            await self._start_wecom(self.wecom)
+            await self._start_wecom(self.wecom, http)
+        if self.board is not None:
+            self._install_board(self.board, http)
+        if self.board is not None or self.wecom is not None:
+            await self._serve_http(http)
         for info in self.app.platforms.values():
             await info.sender.start()
         self.scheduler = PlanScheduler(self.app)
@@ -122,6 +149,8 @@ class Runtime:
                 invite_link=telegram_adapter.invite_link(application.bot.username),
             ),
         )
+        if self.board is not None and self.board.set_menu_button:
+            await self._telegram_menu_button(application, self.board)
         await application.start()
         assert application.updater is not None
         if options.webhook_url:
@@ -138,7 +167,45 @@ class Runtime:
             )
         self.telegram_application = application
 
-    async def _start_wecom(self, options: WeComOptions) -> None:
+    async def _telegram_menu_button(self, application: Application, options: BoardOptions) -> None:
+        """Every private chat's menu button opens the board as a Mini App."""
+        with use_locale(self.default_locale):
+            text = _("Plan board")
+        url = options.public_url.rstrip("/") + TELEGRAM_ENTRY
+        try:
+            await application.bot.set_chat_menu_button(
+                menu_button=MenuButtonWebApp(text, WebAppInfo(url))
+            )
+        except TelegramError as exc:  # the commands work without it
+            logger.warning("could not set the Telegram menu button: %s", exc)
+
+    def _install_board(self, options: BoardOptions, http: web.Application) -> None:
+        settings = BoardSettings(
+            public_url=options.public_url,
+            telegram_token=self.telegram.token if self.telegram else None,
+            wecom_users=self.wecom_client,
+            wecom_corp_id=self.wecom.corp_id if self.wecom else None,
+            wecom_agent_id=self.wecom.agent_id if self.wecom else None,
+            wecom_authorize_url=options.wecom_authorize_url,
+        )
+        Board(self.app, settings).install(http)
+
+    async def _serve_http(self, http: web.Application) -> None:
+        if self.board is not None:
+            host, port = self.board.listen_host, self.board.listen_port
+        else:
+            assert self.wecom is not None
+            host, port = self.wecom.listen_host, self.wecom.listen_port
+        runner = web.AppRunner(http, access_log=None)  # an access log would hold the links
+        await runner.setup()
+        await web.TCPSite(runner, host, port).start()
+        self.http_runner = runner
+        self.http_port = int(runner.addresses[0][1])
+        if self.wecom_server is not None:
+            self.wecom_server.host, self.wecom_server.port = host, self.http_port
+        logger.info("HTTP server on http://%s:%d", host, self.http_port)
+
+    async def _start_wecom(self, options: WeComOptions, http: web.Application) -> None:
         client = WeComClient(
             corp_id=options.corp_id,
             corp_secret=options.secret,
@@ -165,7 +232,7 @@ class Runtime:
             host=options.listen_host,
             port=options.listen_port,
         )
-        await server.start()
+        server.install(http)
         self.wecom_server = server
         await server.resume()
         if options.create_menu:
@@ -183,6 +250,9 @@ class Runtime:
         await self.app.drain(seconds)
 
     async def stop(self) -> None:
+        if self.http_runner is not None:
+            await self.http_runner.cleanup()
+            self.http_runner = None
         if self.wecom_server is not None:
             await self.wecom_server.stop()
         await self.scheduler.stop()

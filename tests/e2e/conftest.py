@@ -27,7 +27,7 @@ from bot.core.i18n import _, use_locale
 from bot.plan import load_plan_text
 from bot.plan.loading import store_plan
 from bot.run import scheduler
-from bot.run.runtime import Runtime, TelegramOptions
+from bot.run.runtime import BoardOptions, Runtime, TelegramOptions
 from bot.sandbox.demo.telegram import hand_in, seed_plan_text
 from bot.sandbox.telegram.api import TelegramEmulator
 from bot.sandbox.telegram.limits import FaultPlan
@@ -116,6 +116,12 @@ class World(PlanDatabaseViews):
     db_path: str
     options: TelegramOptions
     user_ids: dict[str, int] = field(default_factory=dict)
+    board: BoardOptions | None = None
+
+    @property
+    def board_url(self) -> str:
+        assert self.board is not None
+        return self.board.public_url
 
     @property
     def app(self) -> Huiwu:
@@ -150,7 +156,7 @@ class World(PlanDatabaseViews):
         """Stop the bot and start a new one on the same database file."""
         await self.app.drain()
         await self.runtime.stop()
-        self.runtime = Runtime(self.db_path, self.clock, telegram=self.options)
+        self.runtime = Runtime(self.db_path, self.clock, telegram=self.options, board=self.board)
         await self.runtime.start()
 
     # --- database ------------------------------------------------------------------
@@ -207,6 +213,7 @@ async def make_world(
         faults: FaultPlan | None = None,
         edit_plan: PlanEditor | None = None,
         webhook_secret: str | None = None,
+        board: bool = False,
     ) -> World:
         """A world with the seed plan loaded and bound to its group; with ``webhook_secret``
         the bot takes updates by webhook (on a free loopback port) instead of polling."""
@@ -236,7 +243,11 @@ async def make_world(
                 listen_port=port,
             )
         db_path = str(tmp_path / f"huiwu-{len(opened)}.sqlite3")
-        runtime = Runtime(db_path, clock, telegram=options)
+        board_options = None
+        if board:
+            port = free_port()
+            board_options = BoardOptions(f"http://127.0.0.1:{port}/board", listen_port=port)
+        runtime = Runtime(db_path, clock, telegram=options, board=board_options)
         await runtime.start()
         text = seed_plan_text()
         if edit_plan is not None:
@@ -249,7 +260,16 @@ async def make_world(
             code = await instances.create_invite(conn, organizer.id, clock.now())
         people = {name: SimulatedPerson(emulator, uid, name) for name, uid in user_ids.items()}
         world = World(
-            emulator, runtime, clock, people, group, instance_id, db_path, options, user_ids
+            emulator,
+            runtime,
+            clock,
+            people,
+            group,
+            instance_id,
+            db_path,
+            options,
+            user_ids,
+            board_options,
         )
         opened[-1] = (emulator, world)
         await people["方磊"].say(f"/start {code}", expect=contains("方磊", PLAN_TITLE))

@@ -117,9 +117,14 @@ class WeComCallbackServer:
 
     def application(self) -> web.Application:
         app = web.Application(client_max_size=self.max_body)
+        self.install(app)
+        return app
+
+    def install(self, app: web.Application) -> None:
+        """Add the callback routes to ``app`` (the bot's one HTTP server, shared with the
+        board); whoever runs ``app`` then sets ``port``."""
         app.router.add_get(self.path, self._verify_url)
         app.router.add_post(self.path, self._receive)
-        return app
 
     async def start(self) -> None:
         self._runner = web.AppRunner(self.application(), access_log=None)
