@@ -24,13 +24,13 @@ from bot.core.clock import ManualClock
 from bot.plan import load_plan_text
 from bot.plan.loading import store_plan
 from bot.run import scheduler
-from bot.run.runtime import Runtime, WeComOptions
+from bot.run.runtime import BoardOptions, Runtime, WeComOptions
 from bot.sandbox.demo.telegram import seed_plan_text
 from bot.sandbox.demo.wecom import USERIDS, options_on_emulator, with_city_leader_on_wecom
 from bot.sandbox.wecom.api import WeComEmulator
 from bot.sandbox.wecom.callbacks import WeComCallbackClient
 from bot.sandbox.wecom.people import VirtualTime, WeComPerson, card_text
-from tests.e2e.conftest import PlanDatabaseViews
+from tests.e2e.conftest import PlanDatabaseViews, free_port
 
 CORP_ID = "ww5f3e2d1c0b0a0987"
 CORP_SECRET = "huiwu-e2e-corp-secret-" + "x" * 21
@@ -86,7 +86,7 @@ async def wecom_worlds(tmp_path: Path) -> AsyncIterator[WeComWorldFactory]:
     """Body of the ``make_wecom_world`` fixture: builds worlds and tears them down."""
     opened: list[tuple[WeComEmulator, WeComWorld | None]] = []
 
-    async def factory(*, bind_group: bool = True) -> WeComWorld:
+    async def factory(*, bind_group: bool = True, board: bool = False) -> WeComWorld:
         vt = VirtualTime()
         emulator = WeComEmulator(
             corp_id=CORP_ID, corp_secret=CORP_SECRET, agent_id=AGENT_ID, clock=vt
@@ -100,7 +100,15 @@ async def wecom_worlds(tmp_path: Path) -> AsyncIterator[WeComWorldFactory]:
             emulator, CORP_SECRET, CALLBACK_TOKEN, AES_KEY, vt, retry_after=0.05
         )
         db_path = str(tmp_path / f"huiwu-wecom-{len(opened)}.sqlite3")
-        runtime = Runtime(db_path, clock, wecom=options)
+        board_options = None
+        if board:
+            port = free_port()
+            board_options = BoardOptions(
+                f"http://127.0.0.1:{port}/board",
+                listen_port=port,
+                wecom_authorize_url=emulator.oauth_authorize_url,
+            )
+        runtime = Runtime(db_path, clock, wecom=options, board=board_options)
         await runtime.start()
         text = with_city_leader_on_wecom(seed_plan_text())
         async with runtime.app.db.transaction() as conn:
