@@ -163,13 +163,6 @@ def load_settings(environ: dict[str, str] | None = None, env_file: str | None = 
                 "The WeCom settings are incomplete: set {missing} too (or none of the WECOM_* settings)."
             ).format(missing=", ".join(wecom_missing))
         )
-    if not wecom_missing and get("HUIWU_WEBHOOK_URL"):
-        raise ConfigError(
-            _(
-                "HUIWU_WEBHOOK_URL and WeCom would both listen on HUIWU_HTTP_PORT: run Telegram with long polling (no HUIWU_WEBHOOK_URL) next to WeCom."
-            )
-        )
-
     board_url = get("HUIWU_BOARD_URL")
     if board_url is not None:
         board_url = board_url.rstrip("/")
@@ -180,12 +173,6 @@ def load_settings(environ: dict[str, str] | None = None, env_file: str | None = 
                     "the board's public address, ending in /board, e.g. https://huiwu.example.org/board"
                 ),
                 board_url,
-            )
-        if get("HUIWU_WEBHOOK_URL"):
-            raise ConfigError(
-                _(
-                    "HUIWU_WEBHOOK_URL and the board would both listen on HUIWU_HTTP_PORT: run Telegram with long polling (no HUIWU_WEBHOOK_URL) next to the board."
-                )
             )
 
     return Settings(

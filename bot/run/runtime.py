@@ -18,11 +18,13 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot.adapters.telegram import adapter as telegram_adapter
+from bot.adapters.telegram.webhook import MAX_BODY as HTTP_MAX_BODY
+from bot.adapters.telegram.webhook import TelegramWebhook
 from bot.adapters.wecom.client import DEFAULT_API_BASE_URL, WeComClient, WeComSendError
 from bot.adapters.wecom.events import PLATFORM as WECOM
 from bot.adapters.wecom.journal import StoredJournal
 from bot.adapters.wecom.messenger import WECOM_POLICY, WeComMessenger, app_menu
-from bot.adapters.wecom.server import MAX_BODY, WeComCallbackServer
+from bot.adapters.wecom.server import WeComCallbackServer
 from bot.board.links import TELEGRAM_ENTRY
 from bot.board.web import WECOM_AUTHORIZE_URL, Board, BoardSettings
 from bot.core.app import Huiwu, PlatformInfo
@@ -108,14 +110,14 @@ class Runtime:
         if self.board is not None:
             self.app.board_url = self.board.public_url.rstrip("/")
         # One HTTP server, one port: the WeCom callbacks and the board.
-        http = web.Application(client_max_size=MAX_BODY)
+        http = web.Application(client_max_size=HTTP_MAX_BODY)
         if self.telegram is not None:
-            await self._start_telegram(self.telegram)
+            await self._start_telegram(self.telegram, http)
         if self.wecom is not None:
             await self._start_wecom(self.wecom, http)
         if self.board is not None:
             self._install_board(self.board, http)
-        if self.board is not None or self.wecom is not None:
+        if http.router.routes():
             await self._serve_http(http)
         for info in self.app.platforms.values():
             await info.sender.start()
@@ -126,7 +128,7 @@ class Runtime:
     async def handle(self, event: Event) -> None:
         await dispatch(self.app, event)
 
-    async def _start_telegram(self, options: TelegramOptions) -> None:
+    async def _start_telegram(self, options: TelegramOptions, http: web.Application) -> None:
         application = telegram_adapter.build_application(
             options.token, base_url=options.base_url, base_file_url=options.base_file_url
         )
@@ -154,13 +156,10 @@ class Runtime:
         await application.start()
         assert application.updater is not None
         if options.webhook_url:
-            await application.updater.start_webhook(
-                listen=options.listen_host,
-                port=options.listen_port,
-                url_path="telegram",
-                webhook_url=options.webhook_url,
-                secret_token=options.webhook_secret,
-            )
+            # Served by the bot's one HTTP server (with WeCom's callbacks and the board).
+            webhook = TelegramWebhook(application, options.webhook_url, options.webhook_secret)
+            webhook.install(http)
+            await webhook.register()
         else:
             await application.updater.start_polling(
                 poll_interval=0.0, timeout=30, drop_pending_updates=False
@@ -191,11 +190,14 @@ class Runtime:
         Board(self.app, settings).install(http)
 
     async def _serve_http(self, http: web.Application) -> None:
+        # The settings give every part the same HUIWU_HTTP_HOST / HUIWU_HTTP_PORT.
         if self.board is not None:
             host, port = self.board.listen_host, self.board.listen_port
-        else:
-            assert self.wecom is not None
+        elif self.wecom is not None:
             host, port = self.wecom.listen_host, self.wecom.listen_port
+        else:
+            assert self.telegram is not None
+            host, port = self.telegram.listen_host, self.telegram.listen_port
         runner = web.AppRunner(http, access_log=None)  # an access log would hold the links
         await runner.setup()
         await web.TCPSite(runner, host, port).start()

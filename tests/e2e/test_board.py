@@ -5,18 +5,18 @@ forged, stale or reused. The browser itself is in ``test_board_browser.py``."""
 from __future__ import annotations
 
 import io
-from html import unescape
 import logging
 import re
 import zipfile
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from html import unescape
 from pathlib import Path
 
 import pytest
 
 from bot.board import access
-from bot.board.web import CSP, LOGIN_COOKIE, SESSION_COOKIE
+from bot.board.web import CSP, SESSION_COOKIE
 from bot.plan import Role
 from tests.e2e.board_world import (
     MEASURES,
@@ -100,7 +100,10 @@ async def test_a_member_cannot_open_another_members_submission(world: World) -> 
     assert await status_of(world, f"{base}/{tang}", "唐军") == 200
     assert await status_of(world, f"{base}/{meng}", "党组书记") == 200  # its reviewer
     file_id = (await world.rows("SELECT id FROM submission_files"))[0][0]
-    assert await status_of(world, f"{world.board_url}/{world.instance_id}/file/{file_id}", "孟平") == 403
+    assert (
+        await status_of(world, f"{world.board_url}/{world.instance_id}/file/{file_id}", "孟平")
+        == 403
+    )
 
 
 async def test_a_stranger_sees_nothing(world: World) -> None:
@@ -177,10 +180,14 @@ async def test_approve_and_return_on_the_board_go_through_the_chat(world: World)
     await world.people["孟平"].expect(contains(comment), since=0)
     reviews = await world.rows("SELECT verdict, comment FROM reviews ORDER BY id")
     assert [tuple(r) for r in reviews] == [("approved", None), ("returned", comment)]
-    conversation = await world.rows("SELECT * FROM conversations WHERE user_id = ?", (str(world.user_ids["党组书记"]),))
+    conversation = await world.rows(
+        "SELECT * FROM conversations WHERE user_id = ?", (str(world.user_ids["党组书记"]),)
+    )
     assert conversation == []
     # The chat's own question for the comment was never sent: the form held it.
-    asked = zh("What should be changed? Your next message goes to {name} as the comment.", name="孟平")
+    asked = zh(
+        "What should be changed? Your next message goes to {name} as the comment.", name="孟平"
+    )
     assert not [e for e in world.emulator.transcript(world.user_ids["党组书记"]) if asked in e.text]
     # The same version cannot be decided twice.
     async with session.post(origin + tang_sub, data={"verdict": "approve", "csrf": csrf}) as r:
@@ -306,7 +313,9 @@ async def test_the_mini_app_signs_in_with_fresh_signed_init_data_only(
         assert (status, refused in unescape(html)) == (403, True)
     # Without the page's own token the sign-in is refused too.
     session = client()
-    async with session.post(f"{world.board_url}/tg", data={"init_data": init_data(world, "方磊")}) as r:
+    async with session.post(
+        f"{world.board_url}/tg", data={"init_data": init_data(world, "方磊")}
+    ) as r:
         assert r.status == 403
     await session.close()
     logged = caplog.text
@@ -315,7 +324,9 @@ async def test_the_mini_app_signs_in_with_fresh_signed_init_data_only(
 
 
 async def test_the_menu_button_and_status_open_the_mini_app(world: World) -> None:
-    bot = next(iter(world.emulator.state.bots.values())) if hasattr(world.emulator, "state") else None
+    bot = (
+        next(iter(world.emulator.state.bots.values())) if hasattr(world.emulator, "state") else None
+    )
     if bot is not None:
         assert bot.menu_button["type"] == "web_app"
         assert bot.menu_button["web_app"]["url"] == f"{world.board_url}/tg"

@@ -208,10 +208,14 @@ class WeComCallbackServer:
     async def _receive(self, request: web.Request) -> web.Response:
         try:
             signature, timestamp, nonce = self._signed_params(request)
+            if (request.content_length or 0) > self.max_body:
+                raise _Rejected(413, "body too large")
             try:
                 body = await request.read()
             except web.HTTPRequestEntityTooLarge:
                 raise _Rejected(413, "body too large") from None
+            if len(body) > self.max_body:  # on the shared server the limit is the largest part's
+                raise _Rejected(413, "body too large")
             fields = self.decrypt_callback(body, signature, timestamp, nonce)
             await self.accept(fields)
         except _Rejected as exc:
