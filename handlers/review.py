@@ -164,11 +164,16 @@ async def waiting_for(app: Huiwu, memberships: list[MemberRecord]) -> list[Waiti
     found: list[Waiting] = []
     for member in memberships:
         plan = await app.plans.get(member.instance_id)
+        reviewed = {t.id: t for t in plan.tasks if member.member_key in t.reviewer_ids}
+        if not reviewed:  # most people review nothing: no need to read the whole plan
+            continue
         latest = await assignments.latest_submissions(app.db, member.instance_id)
         members = {m.id: m for m in await instances.members_of(app.db, member.instance_id)}
         seen_collective: set[str] = set()
         for record in await assignments.assignments_of_instance(app.db, member.instance_id):
-            task = plan.task(record.task_id)
+            task = reviewed.get(record.task_id)
+            if task is None:
+                continue
             submission = latest.get(record.id)
             if record.status != "submitted" or submission is None:
                 continue

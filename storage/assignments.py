@@ -198,6 +198,17 @@ async def latest_submissions(db: Database, instance_id: int) -> dict[int, Submis
     return {row["assignment_id"]: _submission(row) for row in rows}
 
 
+async def latest_versions(db: Database, instance_id: int) -> dict[int, int]:
+    """assignment id -> its latest version number, for every assignment that has one."""
+    rows = await db.fetch_all(
+        "SELECT s.assignment_id, MAX(s.version) FROM submissions s "
+        "JOIN assignments a ON a.id = s.assignment_id WHERE a.instance_id = ? "
+        "GROUP BY s.assignment_id",
+        (instance_id,),
+    )
+    return {int(row[0]): int(row[1]) for row in rows}
+
+
 def _file(r: aiosqlite.Row) -> FileRecord:
     return FileRecord(
         r["id"],

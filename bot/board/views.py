@@ -146,7 +146,7 @@ async def board_page(app: Huiwu, viewer: Viewer, instance_id: int, page: int = 1
     progress = await plan_progress(app, instance_id, plan)
     columns = {tp.task.id: number for number, tp in enumerate(progress, 1)}
     current = await phases.current_phase(app, instance_id)
-    latest = await assignments.latest_submissions(app.db, instance_id)
+    versions = await assignments.latest_versions(app.db, instance_id)
 
     by_member: dict[int, dict[str, MemberProgress]] = {}
     order: list[MemberRecord] = []
@@ -178,7 +178,6 @@ async def board_page(app: Huiwu, viewer: Viewer, instance_id: int, page: int = 1
             if found is None:
                 cells.append(None)
                 continue
-            submission = latest.get(found.assignment.id)
             cells.append(
                 Cell(
                     found.assignment.id,
@@ -186,7 +185,7 @@ async def board_page(app: Huiwu, viewer: Viewer, instance_id: int, page: int = 1
                     SYMBOLS[found.state],
                     state_label(found.state),
                     found.late,
-                    submission.version if submission else 0,
+                    versions.get(found.assignment.id, 0),
                 )
             )
         rows.append(Row(member.name, reachable.get(member.id, True), cells))

@@ -11,6 +11,7 @@ it these tests are skipped, saying so — never in CI.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import shutil
@@ -63,9 +64,9 @@ async def open_page(browser: Browser, viewport: dict[str, int], problems: list[s
     page = await context.new_page()
     page.on(
         "console",
-        lambda message: problems.append(message.text)
-        if "Content Security Policy" in message.text
-        else None,
+        lambda message: (
+            problems.append(message.text) if "Content Security Policy" in message.text else None
+        ),
     )
     return page
 
@@ -119,7 +120,7 @@ async def test_the_organizer_downloads_the_zip_on_a_desktop(world: World, browse
         await page.locator("#zip").click()
     download = await waiting.value
     path = await download.path()
-    archive = zipfile.ZipFile(io.BytesIO(Path(path).read_bytes()))
+    archive = zipfile.ZipFile(io.BytesIO(await asyncio.to_thread(Path(path).read_bytes)))
     assert f"孟平/{MEASURES} - v1.txt" in archive.namelist()
 
     await page.locator("table.matrix td.s-submitted a").first.click()
