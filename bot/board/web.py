@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 PREFIX = "/board"
 SESSION_COOKIE = "huiwu_board"
+FLASH_COOKIE = "huiwu_board_done"  # what the last change on the board answered, shown once
 LOGIN_COOKIE = "huiwu_board_login"  # the Mini App form's and the OAuth state's pair
 TELEGRAM_SCRIPT = "https://telegram.org/js/telegram-web-app.js"
 CSP = (
@@ -336,13 +337,16 @@ class Board:
             page = 1
         with use_locale(viewer.locale):
             data = await views.board_page(self.app, viewer, instance_id, page)
-        return self._render(
+        response = self._render(
             "board.html",
             viewer.locale,
             board=data,
             csrf=viewer.csrf,
-            flash=request.query.get("done", ""),
+            flash=urllib.parse.unquote(request.cookies.get(FLASH_COOKIE, ""))[:300],
         )
+        if FLASH_COOKIE in request.cookies:
+            response.del_cookie(FLASH_COOKIE, path=PREFIX)
+        return response
 
     async def assignment(self, request: web.Request) -> web.StreamResponse:
         found = await self._viewer_in(request)
@@ -403,8 +407,18 @@ class Board:
                     comment=comment,
                 )
         self.app.wake_senders()
-        query = urllib.parse.urlencode({"done": answer[:300]})
-        raise web.HTTPSeeOther(f"{PREFIX}/{instance_id}?{query}#review")
+        # The answer names people: it travels in a short-lived cookie, not in the address.
+        response = web.Response(status=303, headers={"Location": f"{PREFIX}/{instance_id}#review"})
+        response.set_cookie(
+            FLASH_COOKIE,
+            urllib.parse.quote(answer[:300]),
+            max_age=60,
+            path=PREFIX,
+            httponly=True,
+            samesite="Strict",
+            secure=self.settings.secure,
+        )
+        return response
 
     async def documents(self, request: web.Request) -> web.StreamResponse:
         found = await self._viewer_in(request)

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from bot.board import access
+from bot.board.auth import SESSION_TTL
 from bot.board.web import CSP, SESSION_COOKIE
 from bot.plan import Role
 from tests.e2e.board_world import (
@@ -155,6 +156,7 @@ async def test_approve_and_return_on_the_board_go_through_the_chat(world: World)
 
     async with session.post(origin + tang_sub, data={"verdict": "approve", "csrf": csrf}) as r:
         assert r.status == 200 and r.url.path == f"/board/{world.instance_id}"
+        assert not r.url.query and "唐军" not in str(r.history[0].headers["Location"])
         assert zh("Approved “{title}” by {name}.", title=MEASURES, name="唐军") in await r.text()
     await world.app.drain()
     await lead.expect(
@@ -195,6 +197,11 @@ async def test_approve_and_return_on_the_board_go_through_the_chat(world: World)
             await r.text()
         )
     assert len(await world.rows("SELECT * FROM reviews")) == 2
+    # The page shows the chat's verdicts on reload.
+    async with session.get(f"{world.board_url}/{world.instance_id}") as r:
+        html = await r.text()
+        assert zh("Approved “{title}” by {name}.", title=MEASURES, name="唐军") not in html
+    assert html.count('class="s-approved"><a') == 1 and html.count('class="s-returned"><a') == 1
     await session.close()
 
 
@@ -259,6 +266,12 @@ async def test_links_are_one_time_signed_and_short_lived(world: World) -> None:
         assert response.status == 403
     async with second.get(f"{world.board_url}/{world.instance_id}") as response:
         assert response.status == 403  # never signed in
+    # A session ends after its time.
+    async with first.get(f"{world.board_url}/{world.instance_id}") as response:
+        assert response.status == 200
+    await world.clock.set(world.clock.now() + SESSION_TTL)
+    async with first.get(f"{world.board_url}/{world.instance_id}") as response:
+        assert response.status == 403
     await first.close()
     await second.close()
 
