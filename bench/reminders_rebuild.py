@@ -39,6 +39,7 @@ from bot.core.clock import ManualClock
 from bot.plan import load_plan_text
 from bot.plan.loading import store_plan
 from bot.reminders import engine
+from bot.run.scheduler import REMINDER_SOURCES
 from storage import instances
 from storage.db import Database
 from storage.timefmt import to_db
@@ -124,7 +125,7 @@ async def build(path: Path, members: int) -> None:
                 (instance_id, to_db(ASSIGNED), back),
             )
         # Log what is due now as sent, as the previous run did before it stopped.
-        app = Huiwu(db, ManualClock(NOW))
+        app = Huiwu(db, ManualClock(NOW), reminder_sources=REMINDER_SOURCES)
         found = await engine.survey(app, instance_id, plan, NOW)
         async with db.transaction() as conn:
             await conn.executemany(
@@ -163,7 +164,7 @@ async def rebuild(path: Path) -> tuple[float, float, int]:
     """A fresh core's first pass, then a second one; and how many items were due (0)."""
     db = await Database.open(path)
     try:
-        app = Huiwu(db, ManualClock(NOW))
+        app = Huiwu(db, ManualClock(NOW), reminder_sources=REMINDER_SOURCES)
         engine.planner.schedule.cache_clear()
         started = time.perf_counter()
         next_at = await engine.run_due(app)

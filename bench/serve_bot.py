@@ -12,8 +12,8 @@ import asyncio
 import dataclasses
 import signal
 
+from bot.adapters.telegram.adapter import TELEGRAM_POLICY
 from bot.core.config import load_settings
-from bot.delivery.sender import TELEGRAM_POLICY
 from bot.run.runtime import Runtime, TelegramOptions
 
 UNLIMITED = dataclasses.replace(

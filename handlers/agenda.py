@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.core.app import Huiwu
-from bot.core.i18n import _
+from bot.core.i18n import N_, _
 from bot.core.messaging import OutgoingMessage
 from bot.delivery import addressing as delivery
 from bot.meeting import agenda, surveys
 from bot.plan import AgendaItem, Plan, Role
 from handlers.context import HandlerContext
 from handlers.group import chat_plan
+from handlers.routing import BOTH, CHAIR_OR_ORGANIZER, KNOWN, Router
 from storage import meetings
 from storage import surveys as survey_store
 
@@ -144,3 +145,34 @@ async def _leave(app: Huiwu, instance_id: int, plan: Plan, item: AgendaItem) -> 
     for survey_round in await survey_store.open_rounds(app.db, instance_id):
         if survey_round.survey_key == item.survey_id:
             await surveys.close_survey(app, survey_round)
+
+
+CHAIR_ONLY = N_("Only the meeting's chair or the plan's organizer can use /{name}.")
+
+router = Router()
+router.command(
+    "meeting",
+    N_("open the meeting: the agenda goes to the group (chair or organizer)"),
+    BOTH,
+    CHAIR_OR_ORGANIZER,
+    open_meeting,
+    keywords=("开会",),
+    refusal=CHAIR_ONLY,
+)
+router.command(
+    "agenda",
+    N_("the meeting's agenda with the current item marked"),
+    BOTH,
+    KNOWN,
+    show,
+    keywords=("议程",),
+)
+router.command(
+    "next",
+    N_("move the meeting on to the next speaker or agenda item (chair or organizer)"),
+    BOTH,
+    CHAIR_OR_ORGANIZER,
+    next_item,
+    keywords=("下一项",),
+    refusal=CHAIR_ONLY,
+)

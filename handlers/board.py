@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from bot.board.auth import LINK_TTL
 from bot.board.links import entry_url, link_for
-from bot.core.i18n import _
+from bot.core.i18n import N_, _
 from bot.core.messaging import Button
 from handlers.context import HandlerContext
+from handlers.routing import KNOWN, PRIVATE, Router
 
 
 def board_button(ctx: HandlerContext) -> Button | None:
@@ -31,3 +32,14 @@ async def open_board(ctx: HandlerContext) -> None:
         ).format(minutes=int(LINK_TTL.total_seconds() // 60), link=link),
         ((button,),),
     )
+
+
+router = Router()
+router.command(
+    "board",
+    N_("the plan board: the whole plan on one page, in the app or a browser"),
+    PRIVATE,
+    KNOWN,
+    open_board,
+    keywords=("看板",),
+)

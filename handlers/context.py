@@ -15,6 +15,8 @@ from bot.plan import Plan, Role
 from storage import conversations
 from storage.records import MemberRecord
 
+MAX_MESSAGE_TEXT = 4000  # one message's text a handler stores or acts on; longer is refused
+
 
 @dataclass
 class HandlerContext:
@@ -24,6 +26,14 @@ class HandlerContext:
     memberships: list[MemberRecord]
     group_instance_id: int | None = None  # the plan bound to the group the event came from
     replies: list[OutgoingMessage] = field(default_factory=list)
+    # In private, a command acts on one plan (the current one, ``handlers.plans``):
+    # ``memberships`` then holds only that plan's; this keeps them all.
+    every_membership: list[MemberRecord] = field(default_factory=list)
+    current_plan_title: str | None = None  # set when the sender is on several plans
+
+    def __post_init__(self) -> None:
+        if not self.every_membership:
+            self.every_membership = list(self.memberships)
 
     @property
     def is_known(self) -> bool:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bot.core.i18n import _
-from handlers import ledger, ledger_add, opinions, organizer, review, tasks
+from handlers import organizer
+from handlers.commands import STATES
 from handlers.context import HandlerContext
 from storage import conversations
 
@@ -22,25 +23,9 @@ async def handle_message(ctx: HandlerContext) -> None:
     state = await conversations.load(ctx.app.db, event.platform, event.user_id)
     if state is not None:
         name, data = state
-        if name == tasks.COLLECTING:
-            await tasks.collect(ctx, data)
-            return
-        if name == review.COMMENTING:
-            await review.comment(ctx, data)
-            return
-        if name == opinions.WRITING:
-            await opinions.collect(ctx, data)
-            return
-        if name == opinions.CONFIRMING:
-            ctx.reply(
-                _("Please choose with the buttons above: with your name, anonymously, or cancel.")
-            )
-            return
-        if name == ledger.EVIDENCE:
-            await ledger.collect_evidence(ctx, data)
-            return
-        if name == ledger_add.ADDING:
-            await ledger_add.collect(ctx, data)
+        continue_with = STATES.get(name)
+        if continue_with is not None:
+            await continue_with(ctx, data)
             return
     if organizer.wants_plan_loaded(ctx):
         await organizer.preview_plan(ctx)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from bot.core.i18n import _
+from bot.core.i18n import N_, _
 from bot.core.messaging import OutgoingMessage
 from bot.plan import Role
 from bot.reports.export import export_documents
 from handlers.context import HandlerContext
+from handlers.routing import ORGANIZER, PRIVATE, Router
 
 
 async def export(ctx: HandlerContext) -> None:
@@ -21,3 +22,15 @@ async def export(ctx: HandlerContext) -> None:
     ctx.reply(_("Here are the documents of the plan ({count} files).").format(count=len(files)))
     for file in files:
         ctx.reply_message(OutgoingMessage(file.name, file=file))
+
+
+router = Router()
+router.command(
+    "export",
+    N_("the meeting report, the ledger and the progress table as files (organizer)"),
+    PRIVATE,
+    ORGANIZER,
+    export,
+    keywords=("导出",),
+    takes_args=True,
+)

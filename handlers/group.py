@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from bot.core.i18n import _
+from bot.core.formatting import names_text
+from bot.core.i18n import N_, _
 from bot.plan import Role
 from bot.tasks import phases
 from bot.tasks.progress import plan_progress
 from bot.tasks.texts import status_text, summary_text, timeline_text
 from handlers.board import board_button
 from handlers.context import HandlerContext
+from handlers.routing import BOTH, GROUP, KNOWN, ORGANIZER, Router
 from storage import instances
 
 
@@ -32,6 +34,14 @@ async def setup(ctx: HandlerContext) -> None:
         ctx.reply(_("I found no plan of yours with that number."))
         return
     instance_id = organizer_of[0].instance_id
+    waiting = await instances.offered_members(app.db, instance_id)
+    if waiting:
+        ctx.reply(
+            _(
+                "Plan No. {id} still waits for {names} to accept it (with /plans, or their invite link from /invites); until then it cannot be bound to a group."
+            ).format(id=instance_id, names=names_text([m.name for m in waiting]))
+        )
+        return
     async with app.db.transaction() as conn:
         await instances.bind_chat(conn, instance_id, event.platform, event.chat_id, app.clock.now())
         await instances.set_status(conn, instance_id, "active")
@@ -74,3 +84,19 @@ async def summary(ctx: HandlerContext) -> None:
     index = plan.phases.index(phase)
     next_phase = plan.phases[index + 1] if index + 1 < len(plan.phases) else None
     ctx.reply(summary_text(plan, phase, progress, next_phase, ctx.app.clock.now()))
+
+
+router = Router()
+router.command("plan", N_("the plan's timeline"), BOTH, KNOWN, show_plan, keywords=("方案",))
+router.command(
+    "status",
+    N_("who has submitted, who is pending, overdue or unreachable"),
+    BOTH,
+    KNOWN,
+    status,
+    keywords=("进度",),
+)
+router.command(
+    "summary", N_("the summary of the current phase"), GROUP, KNOWN, summary, keywords=("小结",)
+)
+router.command("setup", N_("bind this group to your plan (organizer)"), GROUP, ORGANIZER, setup)

@@ -8,14 +8,16 @@ import asyncio
 import dataclasses
 from typing import Any
 
-from bot.core.i18n import _
+from bot.core.i18n import N_, _
 from bot.core.messaging import Button, OutgoingFile, OutgoingMessage
 from bot.delivery import addressing as delivery
+from bot.ledger.buttons import ItemAction, ItemFinish
 from bot.ledger.rules import STATUS_LABELS, completion_series, label, summarize
 from bot.ledger.texts import item_buttons, item_detail, item_line, ledger_text
 from bot.plan import Role
+from handlers import uploads
 from handlers.context import HandlerContext
-from handlers.tasks import fetch_file
+from handlers.routing import BOTH, KNOWN, PRIVATE, Router
 from storage import conversations, instances, ledger
 from storage.records import LedgerItemRecord, MemberRecord
 
@@ -76,7 +78,12 @@ async def my_items(ctx: HandlerContext) -> None:
         lines.append(item_line(item, names.get(item.member_id or 0), now, plan.timezone))
         if item.status != "done":
             buttons.append(
-                (Button(_("Update #{id}").format(id=item.id), data=f"item:show:{item.id}"),)
+                (
+                    Button(
+                        _("Update #{id}").format(id=item.id),
+                        data=ItemAction("show", item.id).pack(),
+                    ),
+                )
             )
     ctx.reply("\n".join(lines), tuple(buttons))
 
@@ -104,24 +111,23 @@ async def _updatable(
     return item, membership
 
 
-async def on_button(ctx: HandlerContext, action: str, rest: str) -> None:
-    """item:show|progress|done|evidence:ID, and item:finish."""
-    if action == "finish":
-        await finish_evidence(ctx)
-        return
-    if not rest.isdigit() or action not in ("show", "progress", "done", "evidence"):
-        ctx.reply(_("This button is no longer valid."))
-        return
-    found = await _updatable(ctx, int(rest))
+async def on_item(ctx: HandlerContext, pressed: ItemAction) -> None:
+    """An item's button: show it, mark it in progress or done, or add evidence."""
+    found = await _updatable(ctx, pressed.item_id)
     if found is None:
         return
     item, membership = found
-    if action == "show":
+    if pressed.action == "show":
         await _show_item(ctx, item)
-    elif action == "evidence":
+    elif pressed.action == "evidence":
         await _start_evidence(ctx, item)
     else:
-        await _set_status(ctx, item, membership, "in_progress" if action == "progress" else "done")
+        status = "in_progress" if pressed.action == "progress" else "done"
+        await _set_status(ctx, item, membership, status)
+
+
+async def _on_finish(ctx: HandlerContext, _pressed: ItemFinish) -> None:
+    await finish_evidence(ctx)
 
 
 async def _show_item(ctx: HandlerContext, item: LedgerItemRecord) -> None:
@@ -179,7 +185,7 @@ async def _start_evidence(ctx: HandlerContext, item: LedgerItemRecord) -> None:
 
 
 def _finish_buttons() -> tuple[tuple[Button, ...], ...]:
-    return ((Button(_("Finish"), data="item:finish"),),)
+    return ((Button(_("Finish"), data=ItemFinish().pack()),),)
 
 
 async def collect_evidence(ctx: HandlerContext, data: dict[str, Any]) -> None:
@@ -194,7 +200,9 @@ async def collect_evidence(ctx: HandlerContext, data: dict[str, Any]) -> None:
     if not text and not event.files:
         ctx.reply(_("I can only take text and files here."), _finish_buttons())
         return
-    files = [await fetch_file(ctx, dataclasses.asdict(file)) for file in event.files]
+    kept = [await uploads.keep_file(ctx, file, uploads.Room()) for file in event.files]
+    refusals = [outcome for outcome in kept if isinstance(outcome, str)]
+    files = [outcome for outcome in kept if not isinstance(outcome, str)]
     now = ctx.app.clock.now()
     async with ctx.app.db.transaction() as conn:
         if text:
@@ -202,12 +210,8 @@ async def collect_evidence(ctx: HandlerContext, data: dict[str, Any]) -> None:
         for file in files:
             await ledger.add_evidence(conn, item.id, membership.id, now, file=file)
     count = len(await ledger.evidence_of(ctx.app.db, item.id))
-    ctx.reply(
-        _("Stored as evidence of item #{id} ({count} so far). Send more, or press Finish.").format(
-            id=item.id, count=count
-        ),
-        _finish_buttons(),
-    )
+    stored = _("Stored as evidence of item #{id} ({count} so far). Send more, or press Finish.")
+    ctx.reply("\n".join([*refusals, stored.format(id=item.id, count=count)]), _finish_buttons())
 
 
 async def finish_evidence(ctx: HandlerContext) -> None:
@@ -219,3 +223,25 @@ async def finish_evidence(ctx: HandlerContext) -> None:
         ctx.reply(_("Done."))
         return
     ctx.reply(_("Thank you: the evidence of item #{id} is stored.").format(id=state[1]["item"]))
+
+
+router = Router()
+router.command(
+    "ledger",
+    N_("the rectification ledger: items, marks and the completion rate"),
+    BOTH,
+    KNOWN,
+    show_ledger,
+    keywords=("整改台账", "台账"),
+)
+router.command(
+    "myitems",
+    N_("your rectification items: report progress and evidence"),
+    PRIVATE,
+    KNOWN,
+    my_items,
+    keywords=("我的整改",),
+)
+router.button(ItemAction, on_item)
+router.button(ItemFinish, _on_finish)
+router.state(EVIDENCE, collect_evidence)

@@ -9,13 +9,16 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.core.i18n import _
+from bot.core.i18n import N_, _
 from bot.core.messaging import Button, OutgoingMessage
+from bot.ledger.buttons import AddStep
 from bot.ledger.items import create_item, import_measures
 from bot.ledger.rules import CATEGORY_LABELS, SOURCE_LABELS, label, parse_due
 from bot.ledger.texts import item_buttons, item_line
 from bot.plan import Role
 from handlers.context import HandlerContext
+from handlers.routing import MANAGERS as MANAGER_ROLES
+from handlers.routing import PRIVATE, Router
 from storage import conversations, instances
 from storage.ledger import NewItem
 from storage.records import LedgerItemRecord, MemberRecord
@@ -116,8 +119,9 @@ async def _add_one_line(ctx: HandlerContext, manager: MemberRecord, line: str) -
     )
 
 
-async def on_button(ctx: HandlerContext, action: str, value: str) -> None:
-    """add:source|category|member|skip|save|cancel[:value] while adding an item."""
+async def on_step(ctx: HandlerContext, pressed: AddStep) -> None:
+    """A choice while adding an item: its source, category, member, skip, save or cancel."""
+    action, value = pressed.action, pressed.value
     event = ctx.event
     draft = await ctx.conversation_in(ADDING, _("This button is no longer valid."))
     if draft is None:
@@ -185,14 +189,19 @@ async def collect(ctx: HandlerContext, draft: dict[str, Any]) -> None:
     await _ask(ctx, draft)
 
 
-def _choice_buttons(choices: list[tuple[str, str]]) -> tuple[tuple[Button, ...], ...]:
+def _choice_buttons(choices: list[tuple[str, AddStep]]) -> tuple[tuple[Button, ...], ...]:
     """One button per line, then Cancel."""
-    rows = [(Button(text, data=f"add:{data}"),) for text, data in choices]
-    return (*rows, (Button(_("Cancel"), data="add:cancel"),))
+    rows = [(Button(text, data=step.pack()),) for text, step in choices]
+    return (*rows, (Button(_("Cancel"), data=AddStep("cancel").pack()),))
 
 
 def _skip_buttons(text: str) -> tuple[tuple[Button, ...], ...]:
-    return ((Button(text, data="add:skip"), Button(_("Cancel"), data="add:cancel")),)
+    return (
+        (
+            Button(text, data=AddStep("skip").pack()),
+            Button(_("Cancel"), data=AddStep("cancel").pack()),
+        ),
+    )
 
 
 async def _ask(ctx: HandlerContext, draft: dict[str, Any], *, again: bool = False) -> None:
@@ -202,14 +211,16 @@ async def _ask(ctx: HandlerContext, draft: dict[str, Any], *, again: bool = Fals
     if step == "description":
         ctx.reply(_("Please describe the problem and the measure as a text message."))
     elif step == "source":
-        choices = [(_(text), f"source:{key}") for key, text in SOURCE_LABELS.items()]
+        choices = [(_(text), AddStep("source", key)) for key, text in SOURCE_LABELS.items()]
         ctx.reply(_("Where does the problem come from?"), _choice_buttons(choices))
     elif step == "category":
-        choices = [(_(text), f"category:{key}") for key, text in CATEGORY_LABELS.items()]
+        choices = [(_(text), AddStep("category", key)) for key, text in CATEGORY_LABELS.items()]
         ctx.reply(_("How is it to be dealt with?"), _choice_buttons(choices))
     elif step == "member":
         members = await instances.members_of(ctx.app.db, draft["instance"])
-        choices = [(m.name, f"member:{m.id}") for m in members if m.roles & RESPONSIBLE_ROLES]
+        choices = [
+            (m.name, AddStep("member", str(m.id))) for m in members if m.roles & RESPONSIBLE_ROLES
+        ]
         ctx.reply(_("Who is responsible?"), _choice_buttons(choices))
     elif step == "department":
         ctx.reply(_("Which department is responsible? Type its name."), _skip_buttons(_("Skip")))
@@ -225,7 +236,12 @@ async def _ask(ctx: HandlerContext, draft: dict[str, Any], *, again: bool = Fals
         preview = await _preview(ctx, item, owner.name if owner else None, plan.timezone)
         ctx.reply(
             _("Save this item?\n{item}").format(item=preview),
-            ((Button(_("Save"), data="add:save"), Button(_("Cancel"), data="add:cancel")),),
+            (
+                (
+                    Button(_("Save"), data=AddStep("save").pack()),
+                    Button(_("Cancel"), data=AddStep("cancel").pack()),
+                ),
+            ),
         )
     if again and step in ("source", "category", "member"):
         ctx.replies.insert(-1, OutgoingMessage(_("Please choose with a button.")))
@@ -316,3 +332,26 @@ async def import_items(ctx: HandlerContext) -> None:
     ]
     lines += [item_line(r, owners.get(r.member_id or 0), now, plan.timezone) for r in created]
     ctx.reply("\n".join(lines))
+
+
+router = Router()
+router.command(
+    "additem",
+    N_("add a rectification item (organizer, lead)"),
+    PRIVATE,
+    MANAGER_ROLES,
+    add_item,
+    keywords=("新增整改", "录入整改"),
+    refusal=N_("Only the plan's organizer or its lead can use /{name}."),
+    takes_args=True,
+)
+router.command(
+    "importitems",
+    N_("turn the approved rectification measures into ledger items (organizer, lead)"),
+    PRIVATE,
+    MANAGER_ROLES,
+    import_items,
+    keywords=("导入整改",),
+)
+router.button(AddStep, on_step)
+router.state(ADDING, collect)

@@ -11,12 +11,15 @@ from datetime import datetime
 from typing import Any
 
 from bot.core.formatting import due_text
-from bot.core.i18n import _
+from bot.core.i18n import N_, _
 from bot.core.messaging import Button
 from bot.meeting import opinions as opinion_steps
+from bot.meeting.buttons import OpinionCancel, OpinionNew, OpinionSend, OpinionTo
 from bot.plan import Plan
 from handlers.context import HandlerContext
 from handlers.organizer import end_of_day, organizer_instance
+from handlers.routing import ANYONE, ORGANIZER, PRIVATE, Router
+from handlers.tasks import cancel
 from storage import conversations, instances
 from storage import opinions as opinion_store
 from storage.opinions import OpinionWindow
@@ -99,7 +102,7 @@ async def join(ctx: HandlerContext, code: str) -> None:
         _(
             "Welcome! “{plan}” asks for your opinions until {when}: to the whole team or to one member, with your name or anonymously. They are passed on word for word."
         ).format(plan=plan.title, when=due_text(window.closes_at, plan.timezone)),
-        ((Button(_("Write an opinion"), data="op:new"),),),
+        ((Button(_("Write an opinion"), data=OpinionNew().pack()),),),
     )
 
 
@@ -124,8 +127,8 @@ async def write(ctx: HandlerContext) -> None:
     plan = await ctx.app.plans.get(window.instance_id)
     members = {m.member_key: m for m in await instances.members_of(ctx.app.db, window.instance_id)}
     addressees = [members[key] for key in opinion_steps.addressable_keys(plan) if key in members]
-    rows = [(Button(_("The whole team"), data=f"op:to:{window.id}:0"),)]
-    rows += [(Button(m.name, data=f"op:to:{window.id}:{m.id}"),) for m in addressees]
+    rows = [(Button(_("The whole team"), data=OpinionTo(window.id, 0).pack()),)]
+    rows += [(Button(m.name, data=OpinionTo(window.id, m.id).pack()),) for m in addressees]
     ctx.reply(_("Opinion on “{plan}”: whom is it for?").format(plan=plan.title), tuple(rows))
 
 
@@ -145,7 +148,7 @@ async def choose_addressee(ctx: HandlerContext, window_id: int, member_id: int) 
         _(
             "Write your opinion now, as one message (at most {limit} characters). It is passed on word for word."
         ).format(limit=MAX_OPINION),
-        ((Button(_("Cancel"), data="op:cancel"),),),
+        ((Button(_("Cancel"), data=OpinionCancel().pack()),),),
     )
 
 
@@ -168,10 +171,10 @@ async def collect(ctx: HandlerContext, draft: dict[str, Any]) -> None:
         ),
         (
             (
-                Button(_("With my name"), data="op:send:named"),
-                Button(_("Anonymously"), data="op:send:anon"),
+                Button(_("With my name"), data=OpinionSend("named").pack()),
+                Button(_("Anonymously"), data=OpinionSend("anon").pack()),
             ),
-            (Button(_("Cancel"), data="op:cancel"),),
+            (Button(_("Cancel"), data=OpinionCancel().pack()),),
         ),
     )
 
@@ -207,5 +210,52 @@ async def send(ctx: HandlerContext, *, anonymous: bool) -> None:
         _(
             "Thank you. Your opinion was stored; it is passed on when the call closes ({when})."
         ).format(when=due_text(window.closes_at, plan.timezone)),
-        ((Button(_("Write another"), data="op:new"),),),
+        ((Button(_("Write another"), data=OpinionNew().pack()),),),
     )
+
+
+async def confirming(ctx: HandlerContext, _draft: dict[str, Any]) -> None:
+    """A message while the writer should choose how to send: point at the buttons."""
+    ctx.reply(_("Please choose with the buttons above: with your name, anonymously, or cancel."))
+
+
+async def _on_new(ctx: HandlerContext, _pressed: OpinionNew) -> None:
+    await write(ctx)
+
+
+async def _on_addressee(ctx: HandlerContext, pressed: OpinionTo) -> None:
+    await choose_addressee(ctx, pressed.window_id, pressed.member_id)
+
+
+async def _on_send(ctx: HandlerContext, pressed: OpinionSend) -> None:
+    await send(ctx, anonymous=pressed.how == "anon")
+
+
+async def _on_cancel(ctx: HandlerContext, _pressed: OpinionCancel) -> None:
+    await cancel(ctx)
+
+
+router = Router()
+router.command(
+    "opinions",
+    N_("open a call for opinions with a closing date, see it, or close it (organizer)"),
+    PRIVATE,
+    ORGANIZER,
+    manage,
+    keywords=("征求意见",),
+    takes_args=True,
+)
+router.command(
+    "opinion",
+    N_("send an opinion, to the team or one member, with your name or anonymously"),
+    PRIVATE,
+    ANYONE,
+    write,
+    keywords=("提意见",),
+)
+router.button(OpinionNew, _on_new, strangers=True)
+router.button(OpinionTo, _on_addressee, strangers=True)
+router.button(OpinionSend, _on_send, strangers=True)
+router.button(OpinionCancel, _on_cancel, strangers=True)
+router.state(WRITING, collect)
+router.state(CONFIRMING, confirming)

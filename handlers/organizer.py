@@ -5,20 +5,19 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, time
-from functools import partial
 
 from bot.core.formatting import names_text
-from bot.core.i18n import _
+from bot.core.i18n import N_, _
 from bot.core.messaging import Button, IncomingFile
-from bot.delivery import addressing as delivery
+from bot.core.policy import PlanLoaders
 from bot.plan import Member, Plan, PlanError, Role, load_plan_text
+from bot.plan.buttons import PlanLoad
 from bot.plan.loading import store_plan
 from bot.plan.model import DOCUMENT_SUFFIXES
 from bot.tasks import phases
-from bot.tasks.progress import MemberState, plan_progress
-from bot.tasks.texts import reminder, timeline_text
-from handlers import talks
+from bot.tasks.texts import timeline_text
 from handlers.context import HandlerContext
+from handlers.routing import BOTH, ORGANIZER, PRIVATE, Router
 from storage import conversations, instances
 
 CONFIRMING_PLAN = "plan:confirming"
@@ -86,50 +85,6 @@ async def advance(ctx: HandlerContext) -> None:
     ctx.app.schedule_changed.set()
 
 
-async def remind(ctx: HandlerContext) -> None:
-    """Nudge every member with an open task, or only those of one task (/remind TASK_ID);
-    the heart-to-heart pairs not yet confirmed are nudged with the talks task."""
-    app = ctx.app
-    instance_id = organizer_instance(ctx)
-    assert instance_id is not None
-    plan = await app.plans.get(instance_id)
-    now = app.clock.now()
-    wanted = ctx.event.args[0] if ctx.event.args else None
-    if wanted is not None and wanted not in {t.id for t in plan.tasks}:
-        ctx.reply(
-            _("There is no task “{task}” in the plan. Task ids: {ids}").format(
-                task=wanted, ids=", ".join(t.id for t in plan.tasks)
-            )
-        )
-        return
-    nudged: list[str] = []
-    async with app.db.transaction() as conn:
-        for item in await plan_progress(app, instance_id, plan):
-            if wanted is not None and item.task.id != wanted:
-                continue
-            for row in item.rows:
-                if row.state not in (
-                    MemberState.PENDING,
-                    MemberState.OVERDUE,
-                    MemberState.RETURNED,
-                ):
-                    continue
-                task, assignment_id = item.task, row.assignment.id
-                await delivery.to_member(
-                    conn,
-                    app,
-                    row.member,
-                    partial(reminder, plan, task, assignment_id, now),
-                )
-                nudged.append(row.member.name)
-    if wanted is None or wanted == plan.talks_task_id:
-        nudged += await talks.remind_pending(ctx, instance_id)
-    if nudged:
-        ctx.reply(_("Reminded: {names}.").format(names=names_text(list(dict.fromkeys(nudged)))))
-    else:
-        ctx.reply(_("Nobody has anything pending."))
-
-
 def is_plan_file(file: IncomingFile) -> bool:
     """A plan (.toml) or a work-plan document (.txt / .docx) the importer reads."""
     return (file.file_name or "").lower().endswith((".toml", *DOCUMENT_SUFFIXES))
@@ -147,10 +102,38 @@ def wants_plan_loaded(ctx: HandlerContext) -> bool:
     return not ctx.is_known or bool(ctx.memberships_with(Role.ORGANIZER))
 
 
+def may_load_plans(ctx: HandlerContext) -> bool:
+    """Whether the sender may load plans in chat (``HUIWU_PLAN_LOADERS``)."""
+    loaders = ctx.app.plan_loaders
+    if loaders is PlanLoaders.ANYONE:
+        return True
+    if loaders is PlanLoaders.NOBODY:
+        return False
+    return any(Role.ORGANIZER.value in m.roles for m in ctx.every_membership)
+
+
+def refuse_plan_loading(ctx: HandlerContext) -> None:
+    if ctx.app.plan_loaders is PlanLoaders.NOBODY:
+        ctx.reply(
+            _(
+                "Plans are not loaded in chat here: the operator loads them on the server (huiwu plan load)."
+            )
+        )
+    else:
+        ctx.reply(
+            _(
+                "You cannot load a plan here: plans are loaded by the organizer of a plan already running, or by the operator (huiwu plan load)."
+            )
+        )
+
+
 async def preview_plan(ctx: HandlerContext) -> None:
     """A plan file sent in private: a .toml is checked as it is, a .txt / .docx document goes
     through the importer first; then the preview and a button to load it."""
     event = ctx.event
+    if not may_load_plans(ctx):
+        refuse_plan_loading(ctx)
+        return
     file = next(f for f in event.files if is_plan_file(f))
     name = file.file_name or "plan.toml"
     if file.size is not None and file.size > MAX_PLAN_BYTES:
@@ -199,8 +182,8 @@ async def preview_plan(ctx: HandlerContext) -> None:
         preview,
         (
             (
-                Button(_("Load this plan"), data="planload:ok"),
-                Button(_("Cancel"), data="planload:no"),
+                Button(_("Load this plan"), data=PlanLoad("ok").pack()),
+                Button(_("Cancel"), data=PlanLoad("no").pack()),
             ),
         ),
     )
@@ -211,7 +194,8 @@ async def _import_document(
 ) -> tuple[str, list[str]] | None:
     """The plan the importer reads from a document, and what to tell about it (what it
     could not read, with line and text; roster entries to complete); None if unreadable."""
-    from bot.plan.importer import PlanImportError, document_text, import_plan_text  # heavy
+    from bot.plan.document import document_text
+    from bot.plan.importer import PlanImportError, import_plan_text  # heavy
 
     try:
         document = await asyncio.to_thread(document_text, content, name)
@@ -271,23 +255,63 @@ async def confirm_plan(ctx: HandlerContext, *, load: bool) -> None:
         ctx.update_pressed(_("✗ Discarded."))
         ctx.reply(_("Cancelled. Nothing was stored."))
         return
+    if not may_load_plans(ctx):  # the setting or the sender's roles changed since the preview
+        async with app.db.transaction() as conn:
+            await conversations.clear(conn, event.platform, event.user_id)
+        refuse_plan_loading(ctx)
+        return
     text = draft["toml"]
     plan = load_plan_text(text)
+    # The sender binds their own account, and those of the people in the running plans they
+    # organise; everyone else the plan names by account is asked first (an offer).
+    trusted = await instances.accounts_organized_by(app.db, event.platform, event.user_id)
+    trusted.add((event.platform, event.user_id))
+    now = app.clock.now()
     async with app.db.transaction() as conn:
         instance_id = await store_plan(
-            conn, plan, text, loaded_by=f"{event.platform}:{event.user_id}", now=app.clock.now()
+            conn,
+            plan,
+            text,
+            loaded_by=f"{event.platform}:{event.user_id}",
+            now=now,
+            binds=lambda platform, user_id: (platform, user_id) in trusted,
         )
         entry = _organizer_entry(plan, event.platform, event.user_id)
         assert entry is not None  # checked at preview; the stored text has not changed
         organizer = await instances.member_by_key(app.db, instance_id, entry.id)
         assert organizer is not None
+        await instances.keep_current_plan(conn, event.platform, event.user_id, now)
         await instances.set_identity(
             conn, organizer.id, event.platform, event.user_id, reachable=True
         )
+        await instances.set_current_plan(conn, event.platform, event.user_id, instance_id, now)
         await conversations.clear(conn, event.platform, event.user_id)
+    waiting = await instances.offered_members(app.db, instance_id)
     ctx.update_pressed(_("✓ Loaded."))
-    ctx.reply(
-        _(
-            "Plan “{plan}” loaded as number {id}. Add me to the plan's group and send /setup there; /invites gives the members' links."
-        ).format(plan=plan.title, id=instance_id)
-    )
+    loaded = _(
+        "Plan “{plan}” loaded as number {id}. Add me to the plan's group and send /setup there; /invites gives the members' links."
+    ).format(plan=plan.title, id=instance_id)
+    if waiting:
+        loaded += "\n\n" + _(
+            "The people it names by their account are not bound until each accepts it: they send /plans to me and press Accept (or open their invite link). Until then nothing of this plan reaches them, and it cannot be bound to a group. Waiting for: {names}."
+        ).format(names=names_text([m.name for m in waiting]))
+    ctx.reply(loaded)
+
+
+async def _on_plan_load(ctx: HandlerContext, pressed: PlanLoad) -> None:
+    await confirm_plan(ctx, load=pressed.answer == "ok")
+
+
+router = Router()
+router.command(
+    "invites",
+    N_("personal invite links for the members (organizer)"),
+    PRIVATE,
+    ORGANIZER,
+    invites,
+    keywords=("邀请",),
+)
+router.command(
+    "advance", N_("end the current phase and start the next (organizer)"), BOTH, ORGANIZER, advance
+)
+router.button(PlanLoad, _on_plan_load, strangers=True)

@@ -1,18 +1,70 @@
-"""Reminder control: /reminders shows a member what is coming; the organizer pauses and
-resumes reminders for a member (leave) or a task."""
+"""Reminder control: /reminders shows a member what is coming; the organizer nudges the
+members with open tasks at once (/remind), and pauses and resumes reminders for a member
+(leave) or a task."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from bot.core.formatting import names_text
-from bot.core.i18n import _
+from bot.core.i18n import N_, _
+from bot.delivery import addressing as delivery
 from bot.plan import Plan
 from bot.reminders import engine
 from bot.reminders.sources import TASK_SUBJECT
 from bot.reminders.texts import outlook_text
+from bot.tasks.progress import MemberState, plan_progress
+from bot.tasks.texts import reminder
+from handlers import talks
 from handlers.context import HandlerContext
 from handlers.organizer import organizer_instance
+from handlers.routing import BOTH, KNOWN, ORGANIZER, PRIVATE, Router
 from storage import instances, reminders
 from storage.records import MemberRecord
+
+
+async def remind(ctx: HandlerContext) -> None:
+    """Nudge every member with an open task, or only those of one task (/remind TASK_ID);
+    the heart-to-heart pairs not yet confirmed are nudged with the talks task."""
+    app = ctx.app
+    instance_id = organizer_instance(ctx)
+    assert instance_id is not None
+    plan = await app.plans.get(instance_id)
+    now = app.clock.now()
+    wanted = ctx.event.args[0] if ctx.event.args else None
+    if wanted is not None and wanted not in {t.id for t in plan.tasks}:
+        ctx.reply(
+            _("There is no task “{task}” in the plan. Task ids: {ids}").format(
+                task=wanted, ids=", ".join(t.id for t in plan.tasks)
+            )
+        )
+        return
+    nudged: list[str] = []
+    async with app.db.transaction() as conn:
+        for item in await plan_progress(app, instance_id, plan):
+            if wanted is not None and item.task.id != wanted:
+                continue
+            for row in item.rows:
+                if row.state not in (
+                    MemberState.PENDING,
+                    MemberState.OVERDUE,
+                    MemberState.RETURNED,
+                ):
+                    continue
+                task, assignment_id = item.task, row.assignment.id
+                await delivery.to_member(
+                    conn,
+                    app,
+                    row.member,
+                    partial(reminder, plan, task, assignment_id, now),
+                )
+                nudged.append(row.member.name)
+    if wanted is None or wanted == plan.talks_task_id:
+        nudged += await talks.remind_pending(ctx, instance_id)
+    if nudged:
+        ctx.reply(_("Reminded: {names}.").format(names=names_text(list(dict.fromkeys(nudged)))))
+    else:
+        ctx.reply(_("Nobody has anything pending."))
 
 
 async def my_reminders(ctx: HandlerContext) -> None:
@@ -109,3 +161,41 @@ async def _pauses_text(ctx: HandlerContext, instance_id: int, plan: Plan) -> str
         )
     )
     return "\n".join(lines)
+
+
+router = Router()
+router.command(
+    "remind",
+    N_("nudge the members who have not submitted a task (organizer)"),
+    BOTH,
+    ORGANIZER,
+    remind,
+    keywords=("催办",),
+    takes_args=True,
+)
+router.command(
+    "reminders",
+    N_("the reminders coming for you"),
+    PRIVATE,
+    KNOWN,
+    my_reminders,
+    keywords=("我的提醒", "提醒"),
+)
+router.command(
+    "pause",
+    N_("pause reminders for a member (leave) or a task (organizer)"),
+    BOTH,
+    ORGANIZER,
+    pause,
+    keywords=("暂停提醒",),
+    takes_args=True,
+)
+router.command(
+    "resume",
+    N_("resume paused reminders for a member or a task (organizer)"),
+    BOTH,
+    ORGANIZER,
+    resume,
+    keywords=("恢复提醒",),
+    takes_args=True,
+)

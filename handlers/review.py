@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.core.app import Huiwu
-from bot.core.i18n import _
+from bot.core.i18n import N_, _
 from bot.core.messaging import Button, OutgoingMessage
 from bot.delivery import addressing as delivery
 from bot.plan import Task
+from bot.tasks.buttons import IN_LIST, Review, Submit
 from handlers.context import HandlerContext
+from handlers.routing import KNOWN, PRIVATE, Router
 from handlers.tasks import reviewers_for
 from storage import assignments, conversations, instances
 from storage.records import AssignmentRecord, MemberRecord, SubmissionRecord
@@ -140,11 +142,10 @@ def _outcome(
         _(
             "{reviewer} returned your “{title}” for changes:\n{comment}\nPlease hand in a revised version."
         ).format(reviewer=reviewer, title=title, comment=comment_text),
-        buttons=((Button(_("Submit again"), data=f"submit:{assignment_id}"),),),
+        buttons=((Button(_("Submit again"), data=Submit(assignment_id).pack()),),),
     )
 
 
-IN_LIST = "list"  # the /reviews list's buttons end so: a verdict there keeps the others
 PREVIEW = 300  # characters of a submission's text shown in the /reviews list
 
 
@@ -207,11 +208,11 @@ async def pending(ctx: HandlerContext) -> None:
             (
                 Button(
                     _("Approve: {name}").format(name=submitter.name),
-                    data=f"review:ok:{submission.id}:{IN_LIST}",
+                    data=Review("ok", submission.id, IN_LIST).pack(),
                 ),
                 Button(
                     _("Return: {name}").format(name=submitter.name),
-                    data=f"review:ret:{submission.id}:{IN_LIST}",
+                    data=Review("ret", submission.id, IN_LIST).pack(),
                 ),
             )
         )
@@ -219,3 +220,25 @@ async def pending(ctx: HandlerContext) -> None:
         ctx.reply(_("Nothing is waiting for your review."))
         return
     ctx.reply(_("Waiting for your review:") + "\n" + "\n".join(lines), tuple(rows))
+
+
+async def _on_verdict(ctx: HandlerContext, pressed: Review) -> None:
+    await decide(
+        ctx,
+        pressed.submission_id,
+        approve=pressed.verdict == "ok",
+        one_of_many=pressed.where == IN_LIST,
+    )
+
+
+router = Router()
+router.command(
+    "reviews",
+    N_("the submissions waiting for your review"),
+    PRIVATE,
+    KNOWN,
+    pending,
+    keywords=("审阅",),
+)
+router.button(Review, _on_verdict)
+router.state(COMMENTING, comment)

@@ -12,13 +12,13 @@ from bot.core.app import Huiwu
 from bot.core.i18n import _, normalise_locale, use_locale
 from bot.core.messaging import Event, OutgoingMessage
 from bot.delivery import addressing as delivery
-from handlers import buttons, commands, conversation
-from handlers.context import HandlerContext
+from handlers import buttons, commands, conversation, plans
+from handlers.context import MAX_MESSAGE_TEXT, HandlerContext
 from storage import instances
 
 logger = logging.getLogger(__name__)
 
-MAX_TEXT = 4000  # what one stored text part may hold; longer input is refused, not cut
+MAX_TEXT = MAX_MESSAGE_TEXT  # what one stored text part may hold; longer input is refused, not cut
 
 
 async def dispatch(app: Huiwu, event: Event, *, announce: bool = True) -> list[OutgoingMessage]:
@@ -41,6 +41,8 @@ async def dispatch(app: Huiwu, event: Event, *, announce: bool = True) -> list[O
                     "Sorry, something went wrong on my side. Nothing you sent was lost; please try again."
                 )
             )
+        if ctx.replies and ctx.current_plan_title is not None:
+            _name_the_plan(ctx, ctx.current_plan_title)
         answers = ctx.outgoing()
         if answers and announce:
             await delivery.replies_to_chat(app, event, answers)
@@ -57,6 +59,15 @@ async def _context(app: Huiwu, event: Event) -> HandlerContext:
         if group_instance_id is not None:
             memberships = [m for m in memberships if m.instance_id == group_instance_id]
     return HandlerContext(app, event, memberships, group_instance_id)
+
+
+def _name_the_plan(ctx: HandlerContext, title: str) -> None:
+    """The answer to someone on several plans starts by naming the plan it is about."""
+    for index, reply in enumerate(ctx.replies):
+        if reply.updates is None and reply.text:
+            heading = _("Plan: {title}").format(title=title) + " " + _("(/plans switches)")
+            ctx.replies[index] = dataclasses.replace(reply, text=f"{heading}\n{reply.text}")
+            return
 
 
 def _command_of(event: Event) -> commands.CommandSpec | str | None:
@@ -107,11 +118,17 @@ async def _route(ctx: HandlerContext) -> None:
                 _("/{name} works in private chat with me, not in the group.").format(name=spec.name)
             )
         return
+    if event.is_private and spec.name not in plans.EVERY_PLAN:
+        await plans.narrow_to_current_plan(ctx)
     if not spec.allows_roles(ctx.roles()):
         if not ctx.is_known and spec.roles is not None:
             ctx.refuse_stranger()
         else:
-            ctx.reply(_(spec.refusal).format(name=spec.name))
+            refusal = _(spec.refusal).format(name=spec.name)
+            every_role = {role for m in ctx.every_membership for role in m.roles}
+            if spec.roles is not None and {r.value for r in spec.roles} & every_role:
+                refusal += "\n" + _("Another of your plans allows it: /plans switches.")
+            ctx.reply(refusal)
         return
     if len(event.text) > MAX_TEXT:
         ctx.reply(
@@ -120,4 +137,4 @@ async def _route(ctx: HandlerContext) -> None:
             )
         )
         return
-    await commands.resolve(spec)(ctx)
+    await spec.handler(ctx)

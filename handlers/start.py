@@ -1,12 +1,13 @@
-"""/start (also with a personal invite code) and /help."""
+"""/start (also with a personal invite code)."""
 
 from __future__ import annotations
 
 from bot.core.formatting import names_text
-from bot.core.i18n import _
+from bot.core.i18n import N_, _
 from bot.tasks import phases
-from handlers import commands, opinions
+from handlers import opinions
 from handlers.context import HandlerContext
+from handlers.routing import ANYONE, PRIVATE, Router
 from storage import instances, outbox
 from storage.opinions import CODE_PREFIX as OPINION_CODE_PREFIX
 
@@ -36,12 +37,22 @@ async def start(ctx: HandlerContext) -> None:
                 )
                 member = await instances.get_member(app.db, member_id)
                 if member is not None:
+                    await instances.set_current_plan(
+                        conn, event.platform, event.user_id, member.instance_id, now
+                    )
                     bound_name = member.name
                     newly_bound = member
         released = await outbox.release_held(conn, event.platform, event.chat_id)
     memberships = await instances.members_for_user(app.db, event.platform, event.user_id)
     ctx.memberships = memberships
-    if not memberships:
+    offered = await instances.offers_for_user(app.db, event.platform, event.user_id)
+    if not memberships and offered:
+        ctx.reply(
+            _(
+                "Hello! I am Huiwu, the meeting work-plan assistant. A plan naming your account waits for your answer: /plans shows it."
+            )
+        )
+    elif not memberships:
         ctx.greet_stranger()
     else:
         name = bound_name or memberships[0].name
@@ -77,8 +88,12 @@ async def _start_for_opinions(ctx: HandlerContext) -> None:
         app.wake_senders()
 
 
-async def help_command(ctx: HandlerContext) -> None:
-    lines = [_("Commands you can use here:")]
-    for spec in commands.allowed_for(ctx):
-        lines.append(f"/{spec.name} — {_(spec.description)}")
-    ctx.reply("\n".join(lines))
+router = Router()
+router.command(
+    "start",
+    N_("open the private chat with the bot (with an invite code: bind yourself)"),
+    PRIVATE,
+    ANYONE,
+    start,
+    keywords=("开始",),
+)

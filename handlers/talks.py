@@ -6,14 +6,16 @@ from __future__ import annotations
 from functools import partial
 
 from bot.core.formatting import date_text
-from bot.core.i18n import _
+from bot.core.i18n import N_, _
 from bot.core.messaging import Button, OutgoingMessage
 from bot.delivery import addressing as delivery
+from bot.meeting.buttons import TalkAnswer, TalkWith
 from bot.meeting.talks import PairState, TalkPair, matrix_text, talk_pairs
 from bot.meeting.talks_task import complete_if_all_confirmed
 from bot.plan import Plan
 from handlers.context import HandlerContext
 from handlers.group import chat_plan
+from handlers.routing import BOTH, KNOWN, PRIVATE, Router
 from storage import instances
 from storage import talks as talk_store
 from storage.records import MemberRecord
@@ -49,7 +51,7 @@ async def record(ctx: HandlerContext) -> None:
     ctx.reply(
         "\n".join(lines),
         tuple(
-            (Button(p.other(m.id).name, data=f"talk:rec:{p.other(m.id).id}"),)
+            (Button(p.other(m.id).name, data=TalkWith(p.other(m.id).id).pack()),)
             for m, p in open_pairs
         ),
     )
@@ -92,8 +94,8 @@ def confirm_request(plan: Plan, recorder: str, talk: TalkRecord) -> OutgoingMess
         ).format(name=recorder, date=date_text(talk.recorded_at, plan.timezone)),
         (
             (
-                Button(_("Confirm"), data=f"talk:ok:{talk.id}"),
-                Button(_("It did not take place"), data=f"talk:no:{talk.id}"),
+                Button(_("Confirm"), data=TalkAnswer("ok", talk.id).pack()),
+                Button(_("It did not take place"), data=TalkAnswer("no", talk.id).pack()),
             ),
         ),
     )
@@ -181,3 +183,32 @@ def _talk_reminder(other: str) -> OutgoingMessage:
             "Reminder: your heart-to-heart talk with {name} is not recorded yet. Once you have held it, send /talk."
         ).format(name=other)
     )
+
+
+async def _on_recorded(ctx: HandlerContext, pressed: TalkWith) -> None:
+    await recorded_with(ctx, pressed.partner_id)
+
+
+async def _on_answer(ctx: HandlerContext, pressed: TalkAnswer) -> None:
+    await answer(ctx, pressed.talk_id, confirm=pressed.answer == "ok")
+
+
+router = Router()
+router.command(
+    "talk",
+    N_("record a heart-to-heart talk you have held"),
+    PRIVATE,
+    KNOWN,
+    record,
+    keywords=("谈心",),
+)
+router.command(
+    "talks",
+    N_("which heart-to-heart talks are confirmed, waiting or missing"),
+    BOTH,
+    KNOWN,
+    matrix,
+    keywords=("谈心情况",),
+)
+router.button(TalkWith, _on_recorded)
+router.button(TalkAnswer, _on_answer)

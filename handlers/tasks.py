@@ -11,15 +11,19 @@ import logging
 from typing import Any
 
 from bot.core.formatting import names_text
-from bot.core.i18n import _
+from bot.core.i18n import N_, _
 from bot.core.messaging import Button, IncomingFile, OutgoingMessage
 from bot.delivery import addressing as delivery
 from bot.plan import Plan, SubmissionKind, Task
+from bot.tasks.buttons import Draft, MyTasks, Review, Submit
+from bot.tasks.handin import hand_in
 from bot.tasks.progress import MemberState, member_state
 from bot.tasks.texts import my_tasks_text, submission_what, submit_button
-from handlers.context import HandlerContext
+from handlers import uploads
+from handlers.context import MAX_MESSAGE_TEXT, HandlerContext
+from handlers.routing import ANYONE, KNOWN, PRIVATE, Router
 from storage import assignments, conversations, instances
-from storage.records import AssignmentRecord
+from storage.records import AssignmentRecord, FileCopy
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +76,8 @@ async def submit(ctx: HandlerContext) -> None:
     ctx.reply(
         _("Which task do you want to hand in?"),
         tuple(
-            (Button(task.title, data=f"submit:{record.id}"),) for _plan, task, record in open_ones
+            (Button(task.title, data=Submit(record.id).pack()),)
+            for _plan, task, record in open_ones
         ),
     )
 
@@ -94,7 +99,12 @@ async def choose_task(ctx: HandlerContext, assignment_id: int) -> None:
 
 
 def _draft_buttons() -> tuple[tuple[Button, ...], ...]:
-    return ((Button(_("Submit"), data="draft:send"), Button(_("Cancel"), data="draft:cancel")),)
+    return (
+        (
+            Button(_("Submit"), data=Draft("send").pack()),
+            Button(_("Cancel"), data=Draft("cancel").pack()),
+        ),
+    )
 
 
 async def collect(ctx: HandlerContext, draft: dict[str, Any]) -> None:
@@ -123,16 +133,56 @@ async def collect(ctx: HandlerContext, draft: dict[str, Any]) -> None:
             _draft_buttons(),
         )
         return
-    if text:
-        draft["texts"].append(text)
+    quotas = ctx.app.quotas
+    refusals: list[str] = []
+    if len(text) > MAX_MESSAGE_TEXT:
+        refusals.append(
+            _("That message is too long ({length} characters; at most {limit}).").format(
+                length=len(text), limit=MAX_MESSAGE_TEXT
+            )
+        )
+    elif text:
+        length = sum(len(t) for t in draft["texts"]) + len(text)
+        if length > quotas.handin_text:
+            refusals.append(
+                _(
+                    "That text was not added: one hand-in holds at most {limit} characters of text, and it would have {length}."
+                ).format(limit=quotas.handin_text, length=length)
+            )
+        else:
+            draft["texts"].append(text)
     for file in event.files:
-        draft["files"].append(dataclasses.asdict(file))
+        if len(draft["files"]) >= quotas.handin_files:
+            refusals.append(
+                _(
+                    "“{name}” was not added: one hand-in holds at most {limit} files. Press Submit to hand in what you have sent."
+                ).format(name=file.file_name or _("photo"), limit=quotas.handin_files)
+            )
+            continue
+        kept = await uploads.keep_file(ctx, file, await _room(ctx, draft, record.member_id))
+        if isinstance(kept, str):
+            refusals.append(kept)
+            continue
+        draft["files"].append(
+            {**dataclasses.asdict(file), "size": kept.size, "sha256": kept.sha256}
+        )
     await ctx.keep_conversation(COLLECTING, draft)
-    ctx.reply(
-        _("Received ({texts} text(s), {files} file(s) so far). Send more, or press Submit.").format(
-            texts=len(draft["texts"]), files=len(draft["files"])
-        ),
-        _draft_buttons(),
+    received = _(
+        "Received ({texts} text(s), {files} file(s) so far). Send more, or press Submit."
+    ).format(texts=len(draft["texts"]), files=len(draft["files"]))
+    ctx.reply("\n".join([*refusals, received]), _draft_buttons())
+
+
+async def _room(ctx: HandlerContext, draft: dict[str, Any], member_id: int) -> uploads.Room:
+    """What the quotas leave for the next file of this draft."""
+    quotas = ctx.app.quotas
+    in_draft = sum(int(item.get("size") or 0) for item in draft["files"])
+    handed_in = await assignments.member_file_bytes(ctx.app.db, member_id)
+    return uploads.Room(
+        handin_left=quotas.handin_bytes - in_draft,
+        handin_used=in_draft,
+        member_left=quotas.member_bytes - handed_in - in_draft,
+        member_used=handed_in + in_draft,
     )
 
 
@@ -164,22 +214,18 @@ async def send_draft(ctx: HandlerContext) -> None:
             _draft_buttons(),
         )
         return
-    files = [await fetch_file(ctx, item) for item in draft["files"]]
+    files = [await recorded_file(ctx, item) for item in draft["files"]]
     now = app.clock.now()
-    late = now > record.due_at
     member = await instances.get_member(app.db, record.member_id)
     assert member is not None
     async with app.db.transaction() as conn:
-        submission = await assignments.add_submission(
+        submission = await hand_in(
             conn,
-            record.id,
+            record,
             text="\n\n".join(draft["texts"]) or None,
             files=files,
             now=now,
-            late=late,
-        )
-        await assignments.set_assignment_status(
-            conn, record, "submitted", whole_task=task.collective
+            whole_task=task.collective,
         )
         await conversations.clear(conn, event.platform, event.user_id)
         for reviewer_key in reviewers_for(task, member.member_key):
@@ -191,7 +237,7 @@ async def send_draft(ctx: HandlerContext) -> None:
                 app,
                 reviewer,
                 lambda: _review_request(
-                    task, member.name, submission.id, submission.version, draft, late
+                    task, member.name, submission.id, submission.version, draft, submission.late
                 ),
                 dedupe_key=f"review-request:{submission.id}:{reviewer.id}",
             )
@@ -200,7 +246,7 @@ async def send_draft(ctx: HandlerContext) -> None:
         if submission.version > 1
         else ""
     )
-    late_note = _(" It is after the deadline, so it is marked late.") if late else ""
+    late_note = _(" It is after the deadline, so it is marked late.") if submission.late else ""
     reviewers = reviewers_for(task, member.member_key)
     review_note = (
         _(" It has gone to {names} for review.").format(names=names_text(plan.names(reviewers)))
@@ -220,17 +266,17 @@ def reviewers_for(task: Task, member_key: str) -> tuple[str, ...]:
     return tuple(key for key in task.reviewer_ids if key != member_key)
 
 
-async def fetch_file(
-    ctx: HandlerContext, stored: dict[str, Any]
-) -> tuple[str, str, str | None, str | None, int | None, bytes | None]:
-    """Keep our own copy of a file: platform file ids expire. A failed download keeps the reference."""
-    file = IncomingFile(**stored)
-    content = None
-    try:
-        content = await ctx.app.download(ctx.event.platform, file)
-    except Exception as exc:  # the submission must not be lost for a failed download
-        logger.warning("could not download %s: %s", file.file_ref, exc)
-    return (ctx.event.platform, file.file_ref, file.file_name, file.mime_type, file.size, content)
+async def recorded_file(ctx: HandlerContext, stored: dict[str, Any]) -> FileCopy:
+    """A file of the draft as it is recorded: kept when it arrived; a draft from before the
+    files folder is fetched now (a failed fetch keeps the platform's reference)."""
+    sha256 = stored.get("sha256")
+    file = IncomingFile(**{k: v for k, v in stored.items() if k != "sha256"})
+    platform = ctx.event.platform
+    if sha256 is None:
+        kept = await uploads.keep_file(ctx, file, uploads.Room())
+        if not isinstance(kept, str):
+            return kept
+    return FileCopy(platform, file.file_ref, file.file_name, file.mime_type, file.size, sha256)
 
 
 def _review_request(
@@ -257,9 +303,47 @@ def _review_request(
         "\n".join(lines),
         buttons=(
             (
-                Button(_("Approve"), data=f"review:ok:{submission_id}"),
-                Button(_("Return with comment"), data=f"review:ret:{submission_id}"),
+                Button(_("Approve"), data=Review("ok", submission_id).pack()),
+                Button(_("Return with comment"), data=Review("ret", submission_id).pack()),
             ),
         ),
         title=_("Review: {title}").format(title=task.title),
     )
+
+
+async def _on_my_tasks(ctx: HandlerContext, _pressed: MyTasks) -> None:
+    await my_tasks(ctx)
+
+
+async def _on_submit(ctx: HandlerContext, pressed: Submit) -> None:
+    await choose_task(ctx, pressed.assignment_id)
+
+
+async def _on_draft(ctx: HandlerContext, pressed: Draft) -> None:
+    await (send_draft(ctx) if pressed.action == "send" else cancel(ctx))
+
+
+router = Router()
+router.command(
+    "mytasks",
+    N_("your tasks and their deadlines"),
+    PRIVATE,
+    KNOWN,
+    my_tasks,
+    keywords=("我的任务",),
+)
+router.command(
+    "submit", N_("hand in a task: text and/or files"), PRIVATE, KNOWN, submit, keywords=("提交",)
+)
+router.command(
+    "cancel",
+    N_("stop what you are doing (nothing is stored)"),
+    PRIVATE,
+    ANYONE,
+    cancel,
+    keywords=("取消",),
+)
+router.button(MyTasks, _on_my_tasks)
+router.button(Submit, _on_submit)
+router.button(Draft, _on_draft)
+router.state(COLLECTING, collect)

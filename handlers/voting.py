@@ -9,12 +9,14 @@ is deleted when the ballot is cast, and the write-ahead log is emptied after it.
 from __future__ import annotations
 
 from bot.core.formatting import due_text, names_text
-from bot.core.i18n import _
+from bot.core.i18n import N_, _
 from bot.meeting import results, surveys
+from bot.meeting.buttons import Cast, Vote
 from bot.plan import Plan, Survey
 from handlers.context import HandlerContext
 from handlers.group import chat_plan
 from handlers.organizer import end_of_day, organizer_instance
+from handlers.routing import BOTH, KNOWN, ORGANIZER, Router
 from storage import surveys as survey_store
 from storage.records import MemberRecord
 from storage.surveys import SurveyRound
@@ -214,3 +216,33 @@ async def show_results(ctx: HandlerContext) -> None:
         for survey_round in await survey_store.rounds_of(ctx.app.db, instance_id, survey.id):
             blocks.append(results.result_text(survey, survey_round))
     ctx.reply("\n\n".join(blocks) if blocks else _("No survey has been opened yet."))
+
+
+async def _on_vote(ctx: HandlerContext, pressed: Vote) -> None:
+    await choose(ctx, pressed.survey_id, pressed.item, pressed.choice)
+
+
+async def _on_cast(ctx: HandlerContext, pressed: Cast) -> None:
+    await cast(ctx, pressed.survey_id)
+
+
+router = Router()
+router.command(
+    "survey",
+    N_("open, close or remind an anonymous survey (organizer)"),
+    BOTH,
+    ORGANIZER,
+    manage,
+    keywords=("测评",),
+    takes_args=True,
+)
+router.command(
+    "results",
+    N_("the results of the closed survey rounds"),
+    BOTH,
+    KNOWN,
+    show_results,
+    keywords=("测评结果",),
+)
+router.button(Vote, _on_vote)
+router.button(Cast, _on_cast)

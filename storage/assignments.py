@@ -8,8 +8,25 @@ from datetime import datetime
 import aiosqlite
 
 from storage.db import Database
-from storage.records import AssignmentRecord, FileRecord, ReviewRecord, SubmissionRecord
+from storage.records import (
+    AssignmentRecord,
+    FileCopy,
+    FileRecord,
+    ReviewRecord,
+    SubmissionRecord,
+)
 from storage.timefmt import from_db, to_db
+
+LegacyFile = tuple[str, str, str | None, str | None, int | None, bytes | None]
+
+
+def as_copy(file: FileCopy | LegacyFile) -> FileCopy:
+    """A file as (platform, file ref, name, mime type, size, content) is one kept in the
+    database, as before the files folder."""
+    if isinstance(file, FileCopy):
+        return file
+    platform, file_ref, name, mime, size, content = file
+    return FileCopy(platform, file_ref, name, mime, size, content=content)
 
 
 def _assignment(row: aiosqlite.Row) -> AssignmentRecord:
@@ -152,11 +169,11 @@ async def add_submission(
     assignment_id: int,
     *,
     text: str | None,
-    files: Iterable[tuple[str, str, str | None, str | None, int | None, bytes | None]],
+    files: Iterable[FileCopy | LegacyFile],
     now: datetime,
     late: bool,
 ) -> SubmissionRecord:
-    """Store a new version; files are (platform, file ref, name, mime type, size, content)."""
+    """Store a new version with its files (kept in the files folder, or as bytes)."""
     async with conn.execute(
         "INSERT INTO submissions (assignment_id, version, text, submitted_at, late) "
         "SELECT ?, COALESCE(MAX(version), 0) + 1, ?, ?, ? FROM submissions WHERE assignment_id = ? "
@@ -166,13 +183,33 @@ async def add_submission(
         row = await cursor.fetchone()
     assert row is not None
     submission = _submission(row)
-    for platform, file_ref, name, mime, size, content in files:
+    for file in map(as_copy, files):
         await conn.execute(
-            "INSERT INTO submission_files (submission_id, platform, file_ref, file_name, mime_type, size, content) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (submission.id, platform, file_ref, name, mime, size, content),
+            "INSERT INTO submission_files (submission_id, platform, file_ref, file_name, mime_type, "
+            "size, content, sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                submission.id,
+                file.platform,
+                file.file_ref,
+                file.file_name,
+                file.mime_type,
+                file.size,
+                file.content,
+                file.sha256,
+            ),
         )
     return submission
+
+
+async def member_file_bytes(db: Database, member_id: int) -> int:
+    """The bytes of the files a member has handed in (a file handed in again counts once)."""
+    row = await db.fetch_one(
+        "SELECT COALESCE(SUM(size), 0) FROM (SELECT DISTINCT COALESCE(f.sha256, f.id) AS file, "
+        "f.size AS size FROM submission_files f JOIN submissions s ON s.id = f.submission_id "
+        "JOIN assignments a ON a.id = s.assignment_id WHERE a.member_id = ?)",
+        (member_id,),
+    )
+    return int(row[0]) if row else 0
 
 
 async def submissions_of(db: Database, assignment_id: int) -> list[SubmissionRecord]:
@@ -219,6 +256,7 @@ def _file(r: aiosqlite.Row) -> FileRecord:
         r["mime_type"],
         r["size"],
         r["content"],
+        r["sha256"],
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 import aiosqlite
@@ -34,8 +34,13 @@ async def create_instance(
     members: Iterable[tuple[str, str, Iterable[str], str | None, dict[str, str]]],
     loaded_by: str | None,
     now: datetime,
+    binds: Callable[[str, str], bool] | None = None,
 ) -> int:
-    """Store a plan and its roster; members are (key, name, roles, locale, {platform: user id})."""
+    """Store a plan and its roster; members are (key, name, roles, locale, {platform: user id}).
+
+    An account for which ``binds(platform, user_id)`` is false becomes an offer, not an
+    identity: the person is bound only when they accept (``accept_offer``). Without
+    ``binds`` (the operator's command line) every account is bound at once."""
     cursor = await conn.execute(
         "INSERT INTO plan_instances (title, plan_toml, loaded_by, created_at) VALUES (?, ?, ?, ?)",
         (title, plan_toml, loaded_by, to_db(now)),
@@ -48,6 +53,14 @@ async def create_instance(
         )
         member_id = int(cursor.lastrowid or 0)
         for platform, user_id in identities.items():
+            if binds is not None and not binds(platform, user_id):
+                await conn.execute(
+                    "INSERT INTO plan_offers (member_id, platform, user_id, offered_at) "
+                    "VALUES (?, ?, ?, ?)",
+                    (member_id, platform, user_id, to_db(now)),
+                )
+                continue
+            await keep_current_plan(conn, platform, user_id, now)
             # WeCom members are reachable from the start; Telegram users must open the bot first.
             await conn.execute(
                 "INSERT INTO identities (member_id, platform, user_id, reachable) VALUES (?, ?, ?, ?)",
@@ -234,10 +247,102 @@ async def open_invite_for(db: Database, member_id: int) -> str | None:
 
 
 async def redeem_invite(conn: aiosqlite.Connection, code: str, now: datetime) -> int | None:
-    """Use an invite once; returns the member id, or None for an unknown or used code."""
+    """Use an invite once; returns the member id, or None for an unknown or used code.
+    Whoever redeems it is bound by the link, so offers of the same roster entry are void."""
     async with conn.execute(
         "UPDATE invites SET used_at = ? WHERE code = ? AND used_at IS NULL RETURNING member_id",
         (to_db(now), code),
     ) as cursor:
         row = await cursor.fetchone()
+    if row is None:
+        return None
+    await conn.execute("DELETE FROM plan_offers WHERE member_id = ?", (row[0],))
+    return int(row[0])
+
+
+# --- plans offered to people by account, and the plan their private commands act on --------
+
+
+async def offers_for_user(db: Database, platform: str, user_id: str) -> list[MemberRecord]:
+    """The roster entries that plans loaded in chat offer to this account, newest first."""
+    rows = await db.fetch_all(
+        "SELECT m.* FROM members m JOIN plan_offers o ON o.member_id = m.id "
+        "WHERE o.platform = ? AND o.user_id = ? ORDER BY m.instance_id DESC",
+        (platform, user_id),
+    )
+    return [_member(row) for row in rows]
+
+
+async def offered_members(db: Database, instance_id: int) -> list[MemberRecord]:
+    """The plan's roster entries still waiting for their person to accept."""
+    rows = await db.fetch_all(
+        "SELECT DISTINCT m.* FROM members m JOIN plan_offers o ON o.member_id = m.id "
+        "WHERE m.instance_id = ? ORDER BY m.id",
+        (instance_id,),
+    )
+    return [_member(row) for row in rows]
+
+
+async def withdraw_offer(
+    conn: aiosqlite.Connection, member_id: int, platform: str, user_id: str
+) -> bool:
+    """Remove the offer of roster entry ``member_id`` to this account; False if there was none."""
+    cursor = await conn.execute(
+        "DELETE FROM plan_offers WHERE member_id = ? AND platform = ? AND user_id = ?",
+        (member_id, platform, user_id),
+    )
+    return cursor.rowcount == 1
+
+
+async def accounts_organized_by(db: Database, platform: str, user_id: str) -> set[tuple[str, str]]:
+    """The accounts bound in the plans this account organises (a plan still waiting for
+    acceptances does not count): its organizer may name them in a new plan directly."""
+    rows = await db.fetch_all(
+        "SELECT DISTINCT i.platform, i.user_id FROM identities i "
+        "JOIN members m ON m.id = i.member_id "
+        "WHERE m.instance_id IN (SELECT o.instance_id FROM members o "
+        "  JOIN identities oi ON oi.member_id = o.id "
+        "  WHERE oi.platform = ? AND oi.user_id = ? AND ',' || o.roles || ',' LIKE '%,organizer,%' "
+        "  AND NOT EXISTS (SELECT 1 FROM plan_offers po JOIN members pm ON pm.id = po.member_id "
+        "                  WHERE pm.instance_id = o.instance_id))",
+        (platform, user_id),
+    )
+    return {(row[0], row[1]) for row in rows}
+
+
+async def current_plan(db: Database, platform: str, user_id: str) -> int | None:
+    """The plan this person chose for their private commands (None: never chose)."""
+    row = await db.fetch_one(
+        "SELECT instance_id FROM current_plans WHERE platform = ? AND user_id = ?",
+        (platform, user_id),
+    )
     return int(row[0]) if row else None
+
+
+async def set_current_plan(
+    conn: aiosqlite.Connection, platform: str, user_id: str, instance_id: int, now: datetime
+) -> None:
+    await conn.execute(
+        "INSERT INTO current_plans (platform, user_id, instance_id, chosen_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (platform, user_id) DO UPDATE SET instance_id = excluded.instance_id, "
+        "chosen_at = excluded.chosen_at",
+        (platform, user_id, instance_id, to_db(now)),
+    )
+
+
+async def keep_current_plan(
+    conn: aiosqlite.Connection, platform: str, user_id: str, now: datetime
+) -> None:
+    """Before this account joins another plan, remember the one it uses now (if it has one
+    and chose none): being named in a new plan does not switch a person's plan."""
+    async with conn.execute(
+        "SELECT m.instance_id FROM members m JOIN identities i ON i.member_id = m.id "
+        "JOIN plan_instances p ON p.id = m.instance_id "
+        "WHERE i.platform = ? AND i.user_id = ? "
+        "AND NOT EXISTS (SELECT 1 FROM current_plans c WHERE c.platform = i.platform AND c.user_id = i.user_id) "
+        "ORDER BY p.status = 'finished', m.instance_id DESC LIMIT 1",
+        (platform, user_id),
+    ) as cursor:
+        row = await cursor.fetchone()
+    if row is not None:
+        await set_current_plan(conn, platform, user_id, int(row[0]), now)

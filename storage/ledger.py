@@ -8,8 +8,9 @@ from datetime import datetime
 
 import aiosqlite
 
+from storage.assignments import LegacyFile, as_copy
 from storage.db import Database
-from storage.records import EvidenceRecord, LedgerItemRecord
+from storage.records import EvidenceRecord, FileCopy, LedgerItemRecord
 from storage.timefmt import from_db, maybe_from_db, to_db
 
 SOURCES = ("opinion", "meeting", "self-review")
@@ -103,14 +104,27 @@ async def add_evidence(
     now: datetime,
     *,
     text: str | None = None,
-    file: tuple[str, str, str | None, str | None, int | None, bytes | None] | None = None,
+    file: FileCopy | LegacyFile | None = None,
 ) -> None:
-    """A text, or a file as (platform, file ref, name, mime type, size, content)."""
-    platform, file_ref, name, mime, size, content = file or (None, None, None, None, None, None)
+    """A text, or a file (kept in the files folder, or as bytes)."""
+    copy = as_copy(file) if file is not None else FileCopy("", "", None, None, None)
     await conn.execute(
         "INSERT INTO rectification_evidence (item_id, member_id, text, platform, file_ref, "
-        "file_name, mime_type, size, content, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (item_id, member_id, text, platform, file_ref, name, mime, size, content, to_db(now)),
+        "file_name, mime_type, size, content, sha256, added_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            item_id,
+            member_id,
+            text,
+            copy.platform or None,
+            copy.file_ref or None,
+            copy.file_name,
+            copy.mime_type,
+            copy.size,
+            copy.content,
+            copy.sha256,
+            to_db(now),
+        ),
     )
     await conn.execute(
         "UPDATE rectification_items SET updated_at = ? WHERE id = ?", (to_db(now), item_id)

@@ -53,7 +53,23 @@ class FileRecord:
     file_name: str | None
     mime_type: str | None
     size: int | None
-    content: bytes | None
+    content: bytes | None  # rows from before the files folder; else None
+    sha256: str | None = None  # our copy in the files folder (storage.files)
+
+
+@dataclass(frozen=True)
+class FileCopy:
+    """A file a member sent, to be recorded: the platform's reference, and our copy in the
+    files folder (``sha256``; None when it could not be fetched) or, as rows from before the
+    files folder, its bytes."""
+
+    platform: str
+    file_ref: str
+    file_name: str | None
+    mime_type: str | None
+    size: int | None
+    sha256: str | None = None
+    content: bytes | None = None
 
 
 @dataclass(frozen=True)

@@ -259,3 +259,146 @@ async def test_each_role_on_the_board_may_do_what_the_readme_says(
     documented = readme_board_rows()
     assert list(documented) == [action.name for action in BOARD_ACTIONS]
     assert await board_outcomes(template, tmp_path) == documented
+
+
+# --- a person on two plans; a plan that only offers itself (issue 22) ----------------------
+
+
+def second_plan(title: str, organizer_id: str, member_id: str) -> str:
+    """A small plan: ``organizer_id`` organises it and ``member_id`` is a plain member."""
+    text = seed_plan_text().replace('title = "领导班子专题民主生活会"', f'title = "{title}"', 1)
+    text = text.replace('roles = ["organizer", "member"]', 'roles = ["member"]', 1)
+    head, sep, tail = text.partition("\n[[roster]]")
+    extra = (
+        f'\n[[roster]]\nid = "boss"\nname = "新组织者"\nroles = ["organizer"]\n'
+        f'telegram_id = {organizer_id}\nlocale = "en"\n'
+        f'\n[[roster]]\nid = "plain"\nname = "普通成员"\nroles = ["member"]\n'
+        f'telegram_id = {member_id}\nlocale = "en"\n'
+    )
+    return head + extra + sep + tail
+
+
+async def say(app: Huiwu, sender: str, text: str, *, button: str | None = None) -> list[str]:
+    """Dispatch a private command (or a button press) and return the texts it queued."""
+    before = await app.db.fetch_one("SELECT COALESCE(MAX(id), 0) FROM outbox")
+    command = text[1:].split()[0] if text.startswith("/") else None
+    event = Event(
+        platform="telegram",
+        chat_id=sender,
+        chat_type=ChatType.PRIVATE,
+        user_id=sender,
+        user_name="someone",
+        language="en",
+        text=text,
+        command=command,
+        button=button,
+    )
+    await dispatch(app, event)
+    rows = await app.db.fetch_all(
+        "SELECT payload FROM outbox WHERE chat_id = ? AND id > ?", (sender, before[0])
+    )
+    return [OutgoingMessage.from_json(row[0]).text for row in rows]
+
+
+async def test_private_commands_act_on_the_chosen_plan_and_name_it(
+    template: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "two-plans.sqlite3"
+    shutil.copy(template, path)
+    db = await Database.open(str(path))
+    try:
+        app = Huiwu(db, ManualClock(NOW), default_locale="zh_CN")
+        organizer = user_id(Role.ORGANIZER.value)
+        [first] = await db.fetch_all("SELECT id FROM plan_instances")
+        # The operator loads a second plan where the first plan's organizer is a plain member.
+        text = second_plan("第二个方案", STRANGER_ID, organizer)
+        async with db.transaction() as conn:
+            second = await store_plan(conn, load_plan_text(text), text, loaded_by="cli", now=NOW)
+        # Being named in a new plan does not switch the person's plan: /invites still works.
+        [answer] = await say(app, organizer, "/invites")
+        assert answer.startswith("Plan: 领导班子专题民主生活会 (/plans switches)\n"), answer
+        assert "no invite is needed" in answer  # no platform runs: the answer of plan 1
+        listed = await say(app, organizer, "/plans")
+        assert "▶ 领导班子专题民主生活会" in listed[0] and "第二个方案" in listed[0]
+        await say(app, organizer, "", button=f"plans:use:{second}")
+        [refused] = await say(app, organizer, "/invites")
+        assert refused.startswith("Plan: 第二个方案 (/plans switches)\n"), refused
+        assert "Only the plan's organizer can use /invites." in refused
+        assert "Another of your plans allows it: /plans switches." in refused
+        # Someone else's plan cannot be chosen; a forged 40-digit id is just an invalid button.
+        assert await say(app, organizer, "", button="plans:use:99") == [
+            "This button is no longer valid."
+        ]
+        assert await say(app, organizer, "", button="plans:use:" + "9" * 40) == [
+            "This button is no longer valid."
+        ]
+        await say(app, organizer, "", button=f"plans:use:{first[0]}")
+        [allowed] = await say(app, organizer, "/invites")
+        assert "no invite is needed" in allowed
+    finally:
+        await db.close()
+
+
+async def test_a_plan_that_only_offers_itself_gives_its_named_people_nothing(
+    template: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "offered.sqlite3"
+    shutil.copy(template, path)
+    db = await Database.open(str(path))
+    try:
+        app = Huiwu(db, ManualClock(NOW), default_locale="zh_CN")
+        organizer, member = user_id(Role.ORGANIZER.value), user_id(Role.MEMBER.value)
+        text = second_plan("紧急通知：请点击链接", STRANGER_ID, organizer)
+        async with db.transaction() as conn:
+            offered = await store_plan(
+                conn,
+                load_plan_text(text),
+                text,
+                loaded_by=f"telegram:{STRANGER_ID}",
+                now=NOW,
+                binds=lambda platform, account: account == STRANGER_ID,
+            )
+        for sender in (organizer, member):
+            for command in ("/status", "/plan", "/invites", "/mytasks", "/help"):
+                for answer in await say(app, sender, command):
+                    assert "紧急通知" not in answer and "Plan:" not in answer, (command, answer)
+        # The organizer of the real plan is offered the plan; only /plans shows it, on request.
+        [listed] = await say(app, organizer, "/plans")
+        assert "Offered to you, not accepted:" in listed and f"No. {offered}" in listed
+        members = await instances.members_for_user(db, "telegram", organizer)
+        assert offered not in {m.instance_id for m in members}
+    finally:
+        await db.close()
+
+
+FORGED = "9" * 40  # an id no SQLite integer holds
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        f"submit:{FORGED}",
+        f"review:ok:{FORGED}",
+        f"talk:rec:{FORGED}",
+        f"talk:ok:{FORGED}",
+        f"cast:{FORGED}",
+        f"vote:1:2:{FORGED}",
+        f"op:to:1:{FORGED}",
+        f"item:done:{FORGED}",
+        f"plans:yes:{FORGED}",
+    ],
+)
+async def test_a_forged_button_with_a_huge_id_is_refused_and_changes_nothing(
+    data: str, template: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "forged.sqlite3"
+    shutil.copy(template, path)
+    db = await Database.open(str(path))
+    try:
+        app = Huiwu(db, ManualClock(NOW), default_locale="zh_CN")
+        before = await dump_tables(db, exclude=("outbox",))
+        answers = await say(app, user_id(Role.ORGANIZER.value), "", button=data)
+        assert answers == ["This button is no longer valid."]
+        assert await dump_tables(db, exclude=("outbox",)) == before
+    finally:
+        await db.close()

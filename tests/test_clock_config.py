@@ -15,6 +15,7 @@ import bot.core.clock
 from bot.core.clock import ManualClock, SimulatedClock, SystemClock
 from bot.core.config import ConfigError, load_settings
 from bot.core.i18n import use_locale
+from bot.core.policy import MIB, PlanLoaders, Quotas
 
 START = datetime(2013, 12, 2, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
@@ -335,3 +336,31 @@ def test_wecom_next_to_a_telegram_webhook_is_refused_but_next_to_polling_is_fine
         load_settings(
             environ={**both, "HUIWU_WEBHOOK_URL": "https://bot.example/telegram"}, env_file=None
         )
+
+
+def test_who_loads_plans_and_the_quotas_are_settings() -> None:
+    defaults = load_settings(environ={}, env_file=None)
+    assert defaults.plan_loaders is PlanLoaders.ORGANIZERS
+    assert defaults.quotas == Quotas()
+    assert (defaults.quotas.file_bytes, defaults.quotas.handin_files) == (20 * MIB, 10)
+    chosen = load_settings(
+        environ={
+            "HUIWU_PLAN_LOADERS": "nobody",
+            "HUIWU_MAX_FILE_MB": "5",
+            "HUIWU_MAX_HANDIN_FILES": "3",
+            "HUIWU_MAX_HANDIN_MB": "8",
+            "HUIWU_MAX_MEMBER_MB": "30",
+            "HUIWU_MAX_HANDIN_TEXT": "9000",
+        },
+        env_file=None,
+    )
+    assert chosen.plan_loaders is PlanLoaders.NOBODY
+    assert chosen.quotas == Quotas(5 * MIB, 3, 8 * MIB, 30 * MIB, 9000)
+    for name, value in (
+        ("HUIWU_PLAN_LOADERS", "everyone"),
+        ("HUIWU_MAX_FILE_MB", "0"),
+        ("HUIWU_MAX_HANDIN_FILES", "-1"),
+        ("HUIWU_MAX_MEMBER_MB", "lots"),
+    ):
+        with pytest.raises(ConfigError, match=name):
+            load_settings(environ={name: value}, env_file=None)

@@ -151,3 +151,20 @@ async def test_token_bucket_wait_is_one_sleep_with_an_exact_clock() -> None:
 async def test_no_limits_never_waits(fake: FakeTime, limiter: RateLimiter) -> None:
     assert await limiter.acquire([]) == 0.0
     assert fake.sleeps == []
+
+
+async def test_a_send_in_flight_holds_its_slot_until_it_completes() -> None:
+    """``reserve`` counts a send as "now" while it is in flight, then from when it finished."""
+    fake = FakeTime()
+    limiter = RateLimiter(clock=fake, sleep=fake.sleep)
+    limits = [("window", "k", Limit(1, 10.0))]
+    first = await limiter.reserve(limits)
+    waiting = asyncio.create_task(limiter.reserve(limits))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert not waiting.done() and fake.sleeps == []  # held by the send in flight, no sleep
+    fake.now += 5.0  # the send took five seconds
+    first.complete()
+    second = await waiting
+    assert fake.sleeps == [pytest.approx(10.0)]  # a whole window from when it finished
+    assert second.waited == pytest.approx(10.0) and limiter.waits == 1

@@ -4,9 +4,12 @@ if the button had been pressed there."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from bot.board.views import Viewer
 from bot.core.app import Huiwu
 from bot.core.messaging import ChatType, Event
+from bot.tasks.buttons import IN_LIST, Review
 from handlers import review
 from handlers.router import dispatch
 from storage import conversations
@@ -29,8 +32,8 @@ async def review_submission(
     app: Huiwu, viewer: Viewer, submission_id: int, *, approve: bool, comment: str = ""
 ) -> str:
     """Approve, or return with ``comment``; returns the answer the chat gave."""
-    verdict = "ok" if approve else "ret"
-    pressed = _event(viewer, button=f"review:{verdict}:{submission_id}:{review.IN_LIST}")
+    verdict: Literal["ok", "ret"] = "ok" if approve else "ret"
+    pressed = _event(viewer, button=Review(verdict, submission_id, IN_LIST).pack())
     if approve:
         answers = await dispatch(app, pressed)
         return "\n".join(a.text for a in answers if a.updates is None)

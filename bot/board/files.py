@@ -49,6 +49,11 @@ async def file_content(app: Huiwu, record: FileRecord) -> bytes | None:
     """The stored copy, or the platform's (when the bot could not keep one); None if gone."""
     if record.content is not None:
         return record.content
+    if record.sha256:
+        try:
+            return await asyncio.to_thread(app.files.read, record.sha256)
+        except OSError:
+            logger.warning("a submitted file is missing from the files folder")
     if record.platform not in app.platforms:
         return None
     try:

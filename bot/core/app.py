@@ -1,7 +1,9 @@
 """The application core: one database, one clock, the plans, and the platforms' senders.
 
-Adapters hand every event to ``Huiwu.handle``; handlers and the core reach users only
-through ``bot.delivery.addressing``, which writes to the outbox, and the senders deliver.
+Adapters hand every event to ``handlers.router.dispatch(app, event)``; handlers and the core
+reach users only through ``bot.delivery.addressing``, which writes to the outbox, and the
+senders deliver. What the reminder engine reminds of is registered by whoever builds the app
+(``bot.run.runtime``: ``bot.run.scheduler.REMINDER_SOURCES``).
 """
 
 from __future__ import annotations
@@ -10,12 +12,18 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bot.core.clock import Clock
-from bot.core.messaging import IncomingFile
+from bot.core.messaging import ByteSink, IncomingFile
+from bot.core.policy import PlanLoaders, Quotas
 from bot.delivery.sender import OutboxSender
 from bot.plan.cache import PlanCache
 from storage.db import Database
+from storage.files import FileStore
+
+if TYPE_CHECKING:  # the sources import the core: a type here, never an import at run time
+    from bot.reminders.sources import ReminderSource
 
 logger = logging.getLogger(__name__)
 
@@ -34,10 +42,14 @@ class Huiwu:
     clock: Clock
     default_locale: str = "zh_CN"
     platforms: dict[str, PlatformInfo] = field(default_factory=dict)
+    plan_loaders: PlanLoaders = PlanLoaders.ORGANIZERS
+    quotas: Quotas = field(default_factory=Quotas)
+    reminder_sources: tuple[ReminderSource, ...] = ()
     board_url: str | None = None  # the plan board's public address (HUIWU_BOARD_URL), if served
 
     def __post_init__(self) -> None:
         self.plans = PlanCache(self.db)
+        self.files = FileStore.beside(self.db.path)
         # Set when something moves the plan's schedule (a group bound, a phase advanced).
         self.schedule_changed = asyncio.Event()
 
@@ -47,6 +59,15 @@ class Huiwu:
     async def download(self, platform: str, file: IncomingFile) -> bytes:
         """The content of a file a user sent on a running platform."""
         return await self.platforms[platform].sender.messenger.download(file)
+
+    async def download_to(self, platform: str, file: IncomingFile, sink: ByteSink) -> None:
+        """Write a file a user sent into ``sink`` as it arrives."""
+        await self.platforms[platform].sender.messenger.download_to(file, sink)
+
+    def download_limit(self, platform: str) -> int | None:
+        """The largest file this platform lets the bot fetch (None: no limit of its own)."""
+        info = self.platforms.get(platform)
+        return None if info is None else info.sender.messenger.max_download_bytes
 
     def wake_senders(self) -> None:
         for info in self.platforms.values():

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,6 +17,7 @@ from dotenv import dotenv_values
 
 from bot.core.clock import Clock, SimulatedClock, SystemClock
 from bot.core.i18n import SUPPORTED_LOCALES, _
+from bot.core.policy import MIB, PlanLoaders, Quotas
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -46,6 +47,8 @@ class Settings:
     wecom_path: str
     http_host: str
     http_port: int
+    plan_loaders: PlanLoaders = PlanLoaders.ORGANIZERS
+    quotas: Quotas = field(default_factory=Quotas)
     board_url: str | None = None
 
     def make_clock(self) -> Clock:
@@ -175,6 +178,25 @@ def load_settings(environ: dict[str, str] | None = None, env_file: str | None = 
                 board_url,
             )
 
+    raw_loaders = get("HUIWU_PLAN_LOADERS", "organizers") or "organizers"
+    if raw_loaders not in set(PlanLoaders):
+        raise _bad("HUIWU_PLAN_LOADERS", " / ".join(PlanLoaders), raw_loaders)
+
+    def count(name: str, default: int, *, per: int = 1) -> int:
+        raw = get(name, str(default)) or str(default)
+        if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= 1_000_000:
+            raise _bad(name, _("a whole number from 1 to 1000000"), raw)
+        return int(raw) * per
+
+    defaults = Quotas()
+    quotas = Quotas(
+        file_bytes=count("HUIWU_MAX_FILE_MB", defaults.file_bytes // MIB, per=MIB),
+        handin_files=count("HUIWU_MAX_HANDIN_FILES", defaults.handin_files),
+        handin_bytes=count("HUIWU_MAX_HANDIN_MB", defaults.handin_bytes // MIB, per=MIB),
+        member_bytes=count("HUIWU_MAX_MEMBER_MB", defaults.member_bytes // MIB, per=MIB),
+        handin_text=count("HUIWU_MAX_HANDIN_TEXT", defaults.handin_text),
+    )
+
     return Settings(
         board_url=board_url,
         db_path=Path(get("HUIWU_DB", "./huiwu.sqlite3") or "./huiwu.sqlite3"),
@@ -197,4 +219,6 @@ def load_settings(environ: dict[str, str] | None = None, env_file: str | None = 
         wecom_path=wecom_path,
         http_host=get("HUIWU_HTTP_HOST", "127.0.0.1") or "127.0.0.1",
         http_port=int(raw_port),
+        plan_loaders=PlanLoaders(raw_loaders),
+        quotas=quotas,
     )

@@ -88,3 +88,14 @@ def _longest_prefix(line: str, limit: int, measure: Callable[[str], int]) -> int
         else:
             high = middle - 1
     return low
+
+
+def file_size(count: int) -> str:
+    """A size as people read it: 20 MB, 340 KB, 512 bytes (binary units, as the quotas)."""
+    if count >= 1024 * 1024:
+        value = f"{count / (1024 * 1024):.1f}".removesuffix(".0")
+        return f"{value} MB"
+    if count >= 1024:
+        value = f"{count / 1024:.1f}".removesuffix(".0")
+        return f"{value} KB"
+    return _("{count} bytes").format(count=count)

@@ -162,13 +162,26 @@ class PermanentSendError(SendError):
     """The platform refuses this message for good (it is kept with the reason)."""
 
 
+class ByteSink(Protocol):
+    """Where a file is written as it is downloaded (``storage.files.FileSink``)."""
+
+    def write(self, chunk: bytes) -> None:
+        """Take the next piece; raises ``storage.files.FileTooLarge`` past its limit."""
+
+
 class Messenger(Protocol):
     """What the core needs of a platform to deliver messages and fetch files."""
 
     platform: str
+    # The largest file the platform lets a bot fetch (None: no limit of its own).
+    max_download_bytes: int | None
 
     async def send(self, chat_id: str, message: OutgoingMessage) -> None:
         """Deliver one message, or raise a SendError subclass."""
 
     async def download(self, file: IncomingFile) -> bytes:
-        """The content of a file a user sent."""
+        """The content of a file a user sent (small files: a plan)."""
+
+    async def download_to(self, file: IncomingFile, sink: ByteSink) -> None:
+        """Write a file a user sent into ``sink`` piece by piece (memory stays flat); a file
+        the platform will not hand out for its size raises ``storage.files.FileTooLarge``."""

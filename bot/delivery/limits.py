@@ -1,20 +1,28 @@
-"""Rate limits that make a sender wait instead of being refused.
+"""Rate limits that make a sender wait instead of being refused: the one limiter every
+platform uses (the outbox sender for each platform's documented limits, and the WeCom
+client's own guard).
 
-A limit is "at most N sends per window seconds" for a key (everything, one chat, one
-group), kept as a sliding window; with ``burst`` it is a token bucket instead (N per window
-on average, up to ``burst`` at once), as Telegram's per-chat limit is. ``acquire`` waits
-until every limit that applies has room, then records the send.
-Time here is real time (``time.monotonic``): platform flood limits do not speed up with the
-simulated clock.
+A limit is "at most N sends per window seconds" for a key (everything, one chat, one group),
+kept as a sliding window; with ``burst`` it is a token bucket instead (N per window on
+average, up to ``burst`` at once), as Telegram's per-chat limit is.
+
+``acquire`` waits until every limit that applies has room, then counts the send from now.
+``reserve`` does the same but counts the send as happening "now" for as long as it is in
+flight, and from the moment it finished once ``Reservation.complete`` is called: a platform
+that counts arrivals (WeCom) then never sees more than the limit in a window, however long
+a send took. Time here is real time (``time.monotonic``) unless injected: platform flood
+limits do not speed up with the simulated clock.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -22,6 +30,10 @@ class Limit:
     count: int
     window: float  # seconds
     burst: float | None = None  # a token bucket holding this many sends
+
+    def __post_init__(self) -> None:
+        if self.count < 1 or self.window <= 0:
+            raise ValueError("a limit is count >= 1 sends per window > 0 seconds")
 
 
 class TokenBucket:
@@ -33,33 +45,63 @@ class TokenBucket:
         self.tokens = self.capacity
         self.updated: float | None = None
 
-    def wait_needed(self, now: float) -> float:
+    def wait_needed(self, now: float) -> tuple[float, bool]:
         if self.updated is not None:
             self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
         self.updated = now
         # A hair of tolerance: float refills after an exact wait land a rounding error short.
-        return 0.0 if self.tokens >= 1 - 1e-9 else (1 - self.tokens) / self.rate
+        return (0.0 if self.tokens >= 1 - 1e-9 else (1 - self.tokens) / self.rate), False
 
-    def record(self, now: float) -> None:
+    def record(self, now: float) -> _Slot | None:
         self.tokens -= 1
+        return None
+
+
+class _Slot:
+    """One send in a sliding window: in flight (counts as now) until done, then from ``t``."""
+
+    __slots__ = ("done", "t")
+
+    def __init__(self, t: float) -> None:
+        self.t = t
+        self.done = False
 
 
 class SlidingWindow:
-    """Timestamps of recent sends under one limit."""
+    """The sends of one key under one limit, in flight or done."""
 
     def __init__(self, limit: Limit) -> None:
         self.limit = limit
-        self.sent: deque[float] = deque()
+        self.slots: list[_Slot] = []
 
-    def wait_needed(self, now: float) -> float:
-        while self.sent and now - self.sent[0] >= self.limit.window:
-            self.sent.popleft()
-        if len(self.sent) < self.limit.count:
-            return 0.0
-        return self.sent[0] + self.limit.window - now
+    def wait_needed(self, now: float) -> tuple[float, bool]:
+        """(seconds until there is room, whether a send in flight holds the window)."""
+        window = self.limit.window
+        self.slots = [s for s in self.slots if not s.done or s.t > now - window]
+        if len(self.slots) < self.limit.count:
+            return 0.0, False
+        ordered = sorted(self.slots, key=lambda s: s.t if s.done else now)
+        oldest = ordered[len(ordered) - self.limit.count]
+        if not oldest.done:
+            return 0.0, True
+        return oldest.t + window - now, False
 
-    def record(self, now: float) -> None:
-        self.sent.append(now)
+    def record(self, now: float) -> _Slot:
+        slot = _Slot(now)
+        self.slots.append(slot)
+        return slot
+
+
+class Reservation:
+    """The slots one send holds; ``complete`` dates them to when the send finished."""
+
+    def __init__(self, limiter: RateLimiter, slots: list[_Slot], waited: float) -> None:
+        self._limiter = limiter
+        self._slots = slots
+        self.waited = waited
+
+    def complete(self) -> None:
+        self._limiter._complete(self._slots)
 
 
 class RateLimiter:
@@ -75,6 +117,9 @@ class RateLimiter:
         self._sleep = sleep
         self._windows: dict[tuple[str, str], SlidingWindow | TokenBucket] = {}
         self._lock = asyncio.Lock()
+        self._completed: asyncio.Event | None = None
+        self.waits = 0  # how often a send had to wait, and for how long in all
+        self.total_waited = 0.0
 
     def _window(self, name: str, key: str, limit: Limit) -> SlidingWindow | TokenBucket:
         window = self._windows.get((name, key))
@@ -84,16 +129,47 @@ class RateLimiter:
         return window
 
     async def acquire(self, limits: list[tuple[str, str, Limit]]) -> float:
-        """Wait until each (name, key, limit) has room; return the seconds waited."""
+        """Wait until each (name, key, limit) has room and count the send from now; return
+        the seconds waited."""
+        reservation = await self.reserve(limits, in_flight=False)
+        return reservation.waited
+
+    async def reserve(
+        self, limits: list[tuple[str, str, Limit]], *, in_flight: bool = True
+    ) -> Reservation:
+        """Wait until each (name, key, limit) has room and take it; the send counts as in
+        flight until the reservation is completed."""
         waited = 0.0
         while True:
             async with self._lock:
                 now = self._clock()
                 windows = [self._window(name, key, limit) for name, key, limit in limits]
-                delay = max((w.wait_needed(now) for w in windows), default=0.0)
-                if delay <= 0:
-                    for window in windows:
-                        window.record(now)
-                    return waited
-            await self._sleep(delay)
+                needs = [w.wait_needed(now) for w in windows]
+                held = any(busy for _delay, busy in needs)
+                delay = max((d for d, _busy in needs), default=0.0)
+                if not held and delay <= 0:
+                    slots = [slot for w in windows if (slot := w.record(now)) is not None]
+                    reservation = Reservation(self, slots, waited)
+                    if not in_flight:
+                        reservation.complete()
+                    return reservation
+                if held and self._completed is None:
+                    self._completed = asyncio.Event()
+                completed = self._completed
+            if held and completed is not None:
+                await completed.wait()
+                continue
+            logger.debug("send limit reached; waiting %.2f s", delay)
+            self.waits += 1
+            self.total_waited += delay
             waited += delay
+            await self._sleep(delay)
+
+    def _complete(self, slots: list[_Slot]) -> None:
+        now = self._clock()
+        for slot in slots:
+            slot.t = max(slot.t, now)
+            slot.done = True
+        if self._completed is not None:
+            self._completed.set()
+            self._completed = None

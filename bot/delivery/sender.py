@@ -49,20 +49,6 @@ class SendPolicy:
     cost: Callable[[OutgoingMessage], int] | None = None
 
 
-TELEGRAM_POLICY = SendPolicy(
-    # Telegram: ~30 messages a second overall, ~1 a second per chat with a short burst
-    # allowed, 20 a minute per group. Three in a row to one chat, then one a second on
-    # average; we stay a little under each so that network jitter never tips us over.
-    # Overall, sends are paced evenly: 29 at once and 29 more a second later arrive bunched,
-    # and Telegram, counting arrivals, answers 429 (tests/crash, bench/fanout.py). A bucket
-    # of one and a quarter, not one, lets a send that woke a little late be made up for, and
-    # no second holds more than 29.25: room for a send arriving early by network jitter.
-    overall=Limit(28, 1.0, burst=1.25),
-    per_private_chat=(Limit(19, 20.0, burst=3),),
-    per_group_chat=(Limit(19, 20.0, burst=3), Limit(19, 60.0)),
-)
-
-
 @dataclass
 class SenderStats:
     sent: int = 0

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from bot.core.i18n import _
 from bot.core.messaging import Button, OutgoingMessage
+from bot.ledger.buttons import ItemAction
 from bot.ledger.texts import item_reminder, short_description
 from bot.plan import Plan
 from bot.reminders.planner import Kind, Planned
@@ -70,4 +71,6 @@ class LedgerReminders:
         )
 
     def button(self, plan: Plan, item: Remindable) -> Button:
-        return Button(_("Update #{id}").format(id=item.ref), data=f"item:show:{item.ref}")
+        return Button(
+            _("Update #{id}").format(id=item.ref), data=ItemAction("show", item.ref).pack()
+        )

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from bot.core.formatting import date_text, days_left_text
 from bot.core.i18n import _
 from bot.core.messaging import Button, OutgoingMessage
+from bot.ledger.buttons import ItemAction
 from bot.ledger.rules import (
     CATEGORY_LABELS,
     SOURCE_LABELS,
@@ -97,10 +98,10 @@ def item_detail(
 def item_buttons(item: LedgerItemRecord) -> tuple[tuple[Button, ...], ...]:
     row = []
     if item.status != "in_progress":
-        row.append(Button(_("In progress"), data=f"item:progress:{item.id}"))
+        row.append(Button(_("In progress"), data=ItemAction("progress", item.id).pack()))
     if item.status != "done":
-        row.append(Button(_("Done"), data=f"item:done:{item.id}"))
-    return (tuple(row), (Button(_("Add evidence"), data=f"item:evidence:{item.id}"),))
+        row.append(Button(_("Done"), data=ItemAction("done", item.id).pack()))
+    return (tuple(row), (Button(_("Add evidence"), data=ItemAction("evidence", item.id).pack()),))
 
 
 def item_reminder(item: LedgerItemRecord, now: datetime, zone: ZoneInfo) -> OutgoingMessage:

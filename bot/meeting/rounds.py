@@ -7,12 +7,13 @@ machinery pushes the revised task, reminds, summarises and shows it in /plan unc
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from bot.core.i18n import _, use_locale
 from bot.plan import Plan, Survey, Task
+from bot.plan.toml_writer import dump_toml
 
 # Offsets from the first day of the round's phase (it starts after the last phase ends).
 MEETING_AFTER = timedelta(days=6)  # the reconvened meeting, at 09:00
@@ -54,48 +55,37 @@ def plan_next_round(plan: Plan, survey: Survey, number: int, closed_at: datetime
     )
 
 
-def _value(value: object) -> str:
-    # JSON strings and lists of strings are valid TOML values.
-    return json.dumps(value, ensure_ascii=False)
-
-
 def round_phase_toml(plan: Plan, survey: Survey, rate: str, next_round: NextRound) -> str:
     """The ``[[phases]]`` block of the round, written in the plan's language."""
     with use_locale(plan.locale):
         title = _(
             "Round {round}: the meeting is held again, the rectification plan revised and the survey repeated"
         ).format(round=next_round.number)
-        lines = [
-            "",
-            f"# Appended by Huiwu: “{survey.title}” did not reach its threshold ({rate}).",
-            "[[phases]]",
-            f"id = {_value(next_round.phase_id)}",
-            f"title = {_value(title)}",
-            f'start = "{next_round.start.isoformat()}"',
-            f'end = "{next_round.end.isoformat()}"',
-        ]
+        phase: dict[str, Any] = {
+            "id": next_round.phase_id,
+            "title": title,
+            "start": next_round.start.isoformat(),
+            "end": next_round.end.isoformat(),
+        }
         task = next_round.revised_task
         if task is not None:
             description = _(
                 "The satisfaction rate of the previous round was {rate}, below the threshold. After the reconvened meeting, revise the plan and hand it in again."
             ).format(rate=rate)
-            lines += [
-                "",
-                "[[phases.tasks]]",
-                f"id = {_value(f'{task.id}-round-{next_round.number}')}",
-                "title = "
-                + _value(
-                    _("{title} (revised, round {round})").format(
-                        title=task.title, round=next_round.number
-                    )
+            revised: dict[str, Any] = {
+                "id": f"{task.id}-round-{next_round.number}",
+                "title": _("{title} (revised, round {round})").format(
+                    title=task.title, round=next_round.number
                 ),
-                f"kind = {_value(task.kind)}",
-                f"description = {_value(description)}",
-                f"assignees = {_value(list(task.assignee_ids))}",
-                f'due = "{next_round.revised_due.strftime("%Y-%m-%dT%H:%M")}"',
-                f"submission = {_value(task.submission.value)}",
-                f"collective = {'true' if task.collective else 'false'}",
-            ]
+                "kind": task.kind,
+                "description": description,
+                "assignees": list(task.assignee_ids),
+                "due": next_round.revised_due.strftime("%Y-%m-%dT%H:%M"),
+                "submission": task.submission.value,
+                "collective": task.collective,
+            }
             if task.reviewer_ids:
-                lines.append(f"reviewer = {_value(list(task.reviewer_ids))}")
-    return "\n".join(lines) + "\n"
+                revised["reviewer"] = list(task.reviewer_ids)
+            phase["tasks"] = [revised]
+    comment = f"Appended by Huiwu: “{survey.title}” did not reach its threshold ({rate})."
+    return "\n" + dump_toml({"phases": [phase]}, [comment])

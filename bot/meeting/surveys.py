@@ -15,6 +15,7 @@ from bot.core.i18n import _
 from bot.core.messaging import Button, OutgoingFile, OutgoingMessage
 from bot.delivery import addressing as delivery
 from bot.meeting import results, rounds
+from bot.meeting.buttons import Cast, Vote
 from bot.plan import Plan, Survey
 from bot.reports import pictures as summary_pictures
 from bot.tasks import phases
@@ -48,7 +49,7 @@ def ballot_prompt(
         )
     )
     buttons = tuple(
-        Button(choice, data=f"vote:{survey_round.id}:{item}:{index}")
+        Button(choice, data=Vote(survey_round.id, item, index).pack())
         for index, choice in enumerate(survey.scale)
     )
     return OutgoingMessage("\n".join(lines), (buttons,), title=survey.title)
@@ -59,7 +60,7 @@ def cast_prompt(survey: Survey, survey_round: SurveyRound) -> OutgoingMessage:
         _(
             "All {total} items are answered. Press Cast to hand in your ballot; to change an answer, press another choice above first."
         ).format(total=len(survey.items)),
-        ((Button(_("Cast ballot"), data=f"cast:{survey_round.id}"),),),
+        ((Button(_("Cast ballot"), data=Cast(survey_round.id).pack()),),),
     )
 
 

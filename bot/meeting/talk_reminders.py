@@ -10,6 +10,7 @@ from datetime import datetime
 from bot.core.formatting import days_left_text, due_text
 from bot.core.i18n import _
 from bot.core.messaging import Button, OutgoingMessage
+from bot.meeting.buttons import TalkAnswer, TalkWith
 from bot.meeting.talks import PairState, talk_pairs_in
 from bot.plan import Plan, load_plan_text
 from bot.reminders.planner import Kind, Planned
@@ -107,6 +108,9 @@ class TalkReminders:
         name = self._partner(plan, item)
         if item.key.startswith(CONFIRM + ":"):
             return Button(
-                _("Confirm the talk with {name}").format(name=name), data=f"talk:ok:{item.ref}"
+                _("Confirm the talk with {name}").format(name=name),
+                data=TalkAnswer("ok", item.ref).pack(),
             )
-        return Button(_("Record a talk with {name}").format(name=name), data=f"talk:rec:{item.ref}")
+        return Button(
+            _("Record a talk with {name}").format(name=name), data=TalkWith(item.ref).pack()
+        )

@@ -19,6 +19,7 @@ from bot.core.messaging import OutgoingMessage
 from bot.delivery import addressing as delivery
 from bot.meeting.talks import PairState, talk_pairs_in
 from bot.plan import Plan, Task
+from bot.tasks.handin import hand_in
 from storage import assignments, instances
 from storage import talks as talk_store
 from storage.talks import TalkRecord
@@ -50,10 +51,7 @@ async def complete_if_all_confirmed(
         if record.task_id != task.id:
             continue
         if record.status in OPEN_STATUSES:
-            await assignments.add_submission(
-                conn, record.id, text=None, files=(), now=now, late=now > record.due_at
-            )
-            await assignments.set_assignment_status(conn, record, "submitted")
+            await hand_in(conn, record, text=None, files=(), now=now)
             changed += 1
         member = await instances.get_member(app.db, record.member_id)
         assert member is not None

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from bot.reminders.policy import ReminderPolicy
+from bot.plan.reminder_policy import ReminderPolicy
 
 # Work-plan documents bot.plan.importer reads (defined here, so that recognising one does
 # not load the importer and its name dictionaries: they double the bot's start-up and memory).
@@ -86,6 +86,7 @@ class Task:
     window_end: datetime | None = (
         None  # a rule the plan also states, e.g. "within 15 days of the meeting"
     )
+    department: str | None = None  # the unit that answers for it (责任单位), as the plan names it
 
     @property
     def needs_review(self) -> bool:

@@ -22,19 +22,15 @@ import aiosqlite
 from bot.core.app import Huiwu
 from bot.core.messaging import OutgoingMessage
 from bot.delivery import addressing as delivery
-from bot.ledger.reminders import LedgerReminders
-from bot.meeting.talk_reminders import TalkReminders
 from bot.plan import Plan, Role
+from bot.plan.reminder_policy import start_of_next_day
 from bot.reminders import planner, texts
 from bot.reminders.planner import Kind, Planned
-from bot.reminders.policy import start_of_next_day
-from bot.reminders.sources import Remindable, ReminderSource, TaskReminders
+from bot.reminders.sources import Remindable, ReminderSource
 from storage import instances, reminders
 from storage.records import InstanceRecord, MemberRecord
 
 logger = logging.getLogger(__name__)
-
-SOURCES: tuple[ReminderSource, ...] = (TaskReminders(), TalkReminders(), LedgerReminders())
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,9 +56,7 @@ class Survey:
             self.next_at = moment
 
 
-def live_sources(
-    status: str, sources: tuple[ReminderSource, ...] = SOURCES
-) -> tuple[ReminderSource, ...]:
+def live_sources(status: str, sources: tuple[ReminderSource, ...]) -> tuple[ReminderSource, ...]:
     """The sources reminded of in a plan instance with ``status``: all while it runs, those
     that outlive it once it is finished, none before it is set up."""
     if status == "active":
@@ -89,10 +83,12 @@ async def survey(
     instance_id: int,
     plan: Plan,
     now: datetime,
-    sources: tuple[ReminderSource, ...] = SOURCES,
+    sources: tuple[ReminderSource, ...] | None = None,
 ) -> Survey:
-    """Plan one instance from the database, without writing anything."""
+    """Plan one instance from the database, without writing anything (by default from the
+    sources the app was given)."""
     result = Survey()
+    sources = app.reminder_sources if sources is None else sources
     policy = plan.reminders
     if not policy.enabled:
         return result
@@ -123,9 +119,9 @@ async def outlook(
     member: MemberRecord,
     *,
     limit: int = 10,
-    sources: tuple[ReminderSource, ...] = SOURCES,
 ) -> tuple[bool, list[tuple[str, Planned]]]:
     """For /reminders: whether the member's reminders are paused, and the next ones coming."""
+    sources = app.reminder_sources
     plan = await app.plans.get(member.instance_id)
     pauses = await reminders.pauses(app.db, member.instance_id)
     if not plan.reminders.enabled or member.id in pauses.members:
@@ -147,8 +143,10 @@ async def outlook(
     return False, coming[:limit]
 
 
-async def run_due(app: Huiwu, sources: tuple[ReminderSource, ...] = SOURCES) -> datetime | None:
-    """Queue every reminder due now; return when the next one falls due."""
+async def run_due(app: Huiwu) -> datetime | None:
+    """Queue every reminder due now, from the sources the app was given (registered by the
+    runtime: ``bot.run.scheduler.REMINDER_SOURCES``); return when the next one falls due."""
+    sources = app.reminder_sources
     now = app.clock.now()
     next_at: datetime | None = None
     for record in await _reminded_instances(app, sources):

@@ -10,6 +10,7 @@ from bot.core.i18n import _
 from bot.core.messaging import Button, OutgoingMessage
 from bot.plan import Plan, Task
 from bot.reminders.planner import Kind, Planned
+from bot.tasks.buttons import Submit
 
 
 def moment_text(moment: datetime, zone: ZoneInfo) -> str:
@@ -36,7 +37,7 @@ def task_reminder(
         )
     return OutgoingMessage(
         text,
-        buttons=((Button(_("Submit"), data=f"submit:{assignment_id}"),),),
+        buttons=((Button(_("Submit"), data=Submit(assignment_id).pack()),),),
         title=_("Reminder: {title}").format(title=task.title),
     )
 

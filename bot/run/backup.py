@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.core.i18n import _
 from storage.db import bundled_migrations
+from storage.files import PART_SUFFIX, FileStore
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 
@@ -64,7 +66,37 @@ def backup_database(source: Path, target: Path) -> BackupInfo:
     with contextlib.closing(sqlite3.connect(partial)) as copy:
         info = _describe(copy, partial)
     os.replace(partial, target)
+    # After the snapshot: every file its rows name was kept before the row was written.
+    copy_files(source, target)
     return BackupInfo(target, info.schema_version, target.stat().st_size, info.tables)
+
+
+def copy_files(source_db: Path, target_db: Path) -> int:
+    """Copy the files folder of ``source_db`` beside ``target_db`` (``<file>.files``): the
+    files handed in, kept outside the database. Content-addressed, so a file already there
+    is the same and is skipped; returns how many were copied."""
+    source, target = FileStore.beside(source_db), FileStore.beside(target_db)
+    if not source.root.is_dir():
+        return 0
+    copied = 0
+    for path in sorted(source.root.glob("*/*")):
+        if path.name.endswith(PART_SUFFIX) or not path.is_file():
+            continue
+        destination = target.path_of(path.name)
+        if destination.exists():
+            continue
+        for folder in (target.root, destination.parent):
+            folder.mkdir(mode=0o700, exist_ok=True)
+            folder.chmod(0o700)
+        partial = destination.with_name(destination.name + PART_SUFFIX)
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as out, path.open("rb") as handle:
+            shutil.copyfileobj(handle, out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(partial, destination)
+        copied += 1
+    return copied
 
 
 def restore_database(backup: Path, target: Path, *, force: bool = False) -> BackupInfo:
@@ -85,4 +117,5 @@ def restore_database(backup: Path, target: Path, *, force: bool = False) -> Back
             raise BackupError(_("{file} exists; pass --force to replace it").format(file=target))
         with contextlib.closing(sqlite3.connect(target, timeout=30)) as restored:
             source.backup(restored)
+    copy_files(backup, target)
     return info

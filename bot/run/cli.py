@@ -372,6 +372,8 @@ async def _run(settings: Settings) -> int:
         settings.locale,
         telegram=telegram,
         wecom=wecom,
+        plan_loaders=settings.plan_loaders,
+        quotas=settings.quotas,
         board=board,
     )
     await runtime.start()

@@ -18,6 +18,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot.adapters.telegram import adapter as telegram_adapter
+from bot.adapters.telegram.adapter import TELEGRAM_POLICY
 from bot.adapters.telegram.webhook import MAX_BODY as HTTP_MAX_BODY
 from bot.adapters.telegram.webhook import TelegramWebhook
 from bot.adapters.wecom.client import DEFAULT_API_BASE_URL, WeComClient, WeComSendError
@@ -31,9 +32,10 @@ from bot.core.app import Huiwu, PlatformInfo
 from bot.core.clock import Clock
 from bot.core.i18n import _, use_locale
 from bot.core.messaging import Event
+from bot.core.policy import PlanLoaders, Quotas
 from bot.delivery.limits import RateLimiter
-from bot.delivery.sender import TELEGRAM_POLICY, OutboxSender, SendPolicy
-from bot.run.scheduler import PlanScheduler
+from bot.delivery.sender import OutboxSender, SendPolicy
+from bot.run.scheduler import REMINDER_SOURCES, PlanScheduler
 from handlers.router import dispatch
 from storage.db import Database
 
@@ -96,6 +98,8 @@ class Runtime:
     telegram: TelegramOptions | None = None
     wecom: WeComOptions | None = None
     board: BoardOptions | None = None
+    plan_loaders: PlanLoaders = PlanLoaders.ORGANIZERS
+    quotas: Quotas = field(default_factory=Quotas)
     app: Huiwu = field(init=False)
     scheduler: PlanScheduler = field(init=False)
     telegram_application: Application | None = field(init=False, default=None)
@@ -106,10 +110,17 @@ class Runtime:
 
     async def start(self) -> None:
         db = await Database.open(self.db_path)
-        self.app = Huiwu(db, self.clock, self.default_locale)
+        self.app = Huiwu(
+            db,
+            self.clock,
+            self.default_locale,
+            plan_loaders=self.plan_loaders,
+            quotas=self.quotas,
+            reminder_sources=REMINDER_SOURCES,
+        )
         if self.board is not None:
             self.app.board_url = self.board.public_url.rstrip("/")
-        # One HTTP server, one port: the WeCom callbacks and the board.
+        # One HTTP server, one port: the Telegram webhook, the WeCom callbacks and the board.
         http = web.Application(client_max_size=HTTP_MAX_BODY)
         if self.telegram is not None:
             await self._start_telegram(self.telegram, http)

@@ -1,6 +1,8 @@
 """Wakes the core when the clock reaches the next step of any running plan.
 
-``tick`` runs what is due (phases, then reminders) and says when the next thing is due.
+``tick`` runs the clock's steps in order (``CLOCK_STEPS``: phases start and end, then the
+meeting's schedule closes opinion windows and survey rounds, then the reminder engine queues
+what is due from ``REMINDER_SOURCES``) and says when the next thing is due.
 APScheduler (``AsyncIOScheduler``) holds the one wake-up job: the next due instant on the
 injected clock (real, simulated or manual) is converted to real seconds with
 ``Clock.real_seconds_until`` and the job is replaced after every tick and whenever
@@ -23,7 +25,11 @@ from apscheduler.triggers.date import DateTrigger
 
 from bot.core.app import Huiwu
 from bot.core.clock import ManualClock
+from bot.ledger.reminders import LedgerReminders
+from bot.meeting import schedule as meeting_schedule
+from bot.meeting.talk_reminders import TalkReminders
 from bot.reminders import engine
+from bot.reminders.sources import ReminderSource, TaskReminders
 from bot.tasks import phases
 
 logger = logging.getLogger(__name__)
@@ -34,9 +40,22 @@ MIN_WAIT_SECONDS = 0.05  # never spin, even if something is due at once again
 WAKE_JOB = "huiwu-wake"
 
 
+# What can be reminded of: tasks, heart-to-heart talk pairs, rectification items.
+REMINDER_SOURCES: tuple[ReminderSource, ...] = (TaskReminders(), TalkReminders(), LedgerReminders())
+
+# The clock's steps, in order: each runs what is due and returns when it next has work.
+# Phases first (a phase that starts gives the tasks the reminders then count), then the
+# meeting's schedule (closing a last survey round may finish the plan), then reminders.
+CLOCK_STEPS: tuple[Callable[[Huiwu], Awaitable[datetime | None]], ...] = (
+    phases.tick,
+    meeting_schedule.tick,
+    engine.run_due,
+)
+
+
 async def tick(app: Huiwu) -> datetime | None:
     """Run what the clock says is due; return when the next step or reminder is due."""
-    times = [await phases.tick(app), await engine.run_due(app)]
+    times = [await step(app) for step in CLOCK_STEPS]
     return min((t for t in times if t is not None), default=None)
 
 

@@ -188,13 +188,6 @@ async def tick(app: Huiwu) -> datetime | None:
                     next_due = min(next_due or end_at, end_at)
                     break
                 await end_phase(app, record.id, phase)
-    # The meeting's steps (closing opinion windows and survey rounds) end phases themselves
-    # when a plan finishes, so that module imports this one and is imported here on use.
-    from bot.meeting import schedule
-
-    meeting_due = await schedule.tick(app)
-    if meeting_due is not None:
-        next_due = min(next_due or meeting_due, meeting_due)
     return next_due
 
 

@@ -12,6 +12,7 @@ from bot.core.formatting import date_text, days_left_text, due_text, names_text
 from bot.core.i18n import N_, _
 from bot.core.messaging import Button, OutgoingMessage
 from bot.plan import Phase, Plan, SubmissionKind, Task
+from bot.tasks.buttons import MyTasks, Submit
 from bot.tasks.progress import MemberState, TaskProgress
 
 SUBMISSION_WHAT = {
@@ -91,8 +92,8 @@ def assignment_push(plan: Plan, task: Task, assignment_id: int, now: datetime) -
         "\n".join(lines),
         buttons=(
             (
-                Button(_("Submit"), data=f"submit:{assignment_id}"),
-                Button(_("My tasks"), data="mytasks"),
+                Button(_("Submit"), data=Submit(assignment_id).pack()),
+                Button(_("My tasks"), data=MyTasks().pack()),
             ),
         ),
         title=_("New task: {title}").format(title=task.title),
@@ -202,7 +203,7 @@ def my_tasks_text(plan: Plan, rows: list[tuple[Task, MemberState, int]], now: da
 
 def submit_button(title: str, assignment_id: int) -> Button:
     """A button that hands in one named task (where several tasks are offered at once)."""
-    return Button(_("Submit: {title}").format(title=title), data=f"submit:{assignment_id}")
+    return Button(_("Submit: {title}").format(title=title), data=Submit(assignment_id).pack())
 
 
 def reminder(plan: Plan, task: Task, assignment_id: int, now: datetime) -> OutgoingMessage:
@@ -212,6 +213,6 @@ def reminder(plan: Plan, task: Task, assignment_id: int, now: datetime) -> Outgo
         _("Reminder: “{title}” is due {due} ({left}).").format(
             title=task.title, due=due_text(task.due, zone), left=days_left_text(task.due, now, zone)
         ),
-        buttons=((Button(_("Submit"), data=f"submit:{assignment_id}"),),),
+        buttons=((Button(_("Submit"), data=Submit(assignment_id).pack()),),),
         title=_("Reminder: {title}").format(title=task.title),
     )

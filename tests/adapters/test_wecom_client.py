@@ -14,13 +14,13 @@ from aiohttp import web
 
 from bot.adapters.wecom.client import (
     DEFAULT_API_BASE_URL,
-    SlidingWindowLimiter,
     WeComClient,
     WeComSendError,
     button_interaction_card,
 )
 from bot.adapters.wecom.messenger import WeComMessenger
 from bot.core.messaging import Button, OutgoingMessage, RetryAfter, TransientSendError
+from bot.delivery.limits import Limit, RateLimiter
 from bot.sandbox.wecom.api import WeComEmulator
 
 CORP_ID = "ww0123456789abcdef"
@@ -310,22 +310,22 @@ async def test_group_limiter_keeps_under_200_a_minute(
     assert sum(clock.sleeps) >= 60
 
 
-async def test_sliding_window_limiter_unit(clock: FakeClock) -> None:
-    limiter = SlidingWindowLimiter(
-        [(2, 10.0), (3, 100.0)], clock=clock, sleep=clock.sleep, margin=0
-    )
+async def test_the_guard_counts_sends_per_member_in_each_window(clock: FakeClock) -> None:
+    """The client's guard is the delivery layer's limiter with WeCom's windows."""
+    limiter = RateLimiter(clock=clock, sleep=clock.sleep)
+    limits = [("minute", "k", Limit(2, 10.0)), ("hour", "k", Limit(3, 100.0))]
     for _ in range(2):
-        (await limiter.acquire(["k"])).complete()
+        (await limiter.reserve(limits)).complete()
     assert clock.sleeps == []
-    third = await limiter.acquire(["k"])  # minute-style window full: wait 10 s
+    third = await limiter.reserve(limits)  # minute-style window full: wait 10 s
     third.complete()
     assert clock.sleeps == [10.0] and third.waited == 10.0
-    await limiter.acquire(["k"])  # the 100 s window holds 3: wait for the first to leave
+    await limiter.reserve(limits)  # the 100 s window holds 3: wait for the first to leave
     assert clock.sleeps[-1] == pytest.approx(90.0)
-    await limiter.acquire(["other"])  # keys are independent
+    await limiter.reserve([("minute", "other", Limit(2, 10.0))])  # keys are independent
     assert len(clock.sleeps) == 2
     with pytest.raises(ValueError):
-        SlidingWindowLimiter([(0, 1.0)])
+        Limit(0, 1.0)
 
 
 def test_button_interaction_card_shape() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.delivery.sender import TELEGRAM_POLICY
+from bot.adapters.telegram.adapter import TELEGRAM_POLICY
 from bot.sandbox.crash_harness import (
     GROUP_ID,
     PHASE_START,

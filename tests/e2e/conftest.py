@@ -24,6 +24,7 @@ import pytest
 from bot.core.app import Huiwu
 from bot.core.clock import ManualClock
 from bot.core.i18n import _, use_locale
+from bot.core.policy import PlanLoaders, Quotas
 from bot.plan import load_plan_text
 from bot.plan.loading import store_plan
 from bot.run import scheduler
@@ -156,7 +157,14 @@ class World(PlanDatabaseViews):
         """Stop the bot and start a new one on the same database file."""
         await self.app.drain()
         await self.runtime.stop()
-        self.runtime = Runtime(self.db_path, self.clock, telegram=self.options, board=self.board)
+        self.runtime = Runtime(
+            self.db_path,
+            self.clock,
+            telegram=self.options,
+            plan_loaders=self.app.plan_loaders,
+            quotas=self.app.quotas,
+            board=self.board,
+        )
         await self.runtime.start()
 
     # --- database ------------------------------------------------------------------
@@ -213,6 +221,8 @@ async def make_world(
         faults: FaultPlan | None = None,
         edit_plan: PlanEditor | None = None,
         webhook_secret: str | None = None,
+        plan_loaders: PlanLoaders = PlanLoaders.ORGANIZERS,
+        quotas: Quotas | None = None,
         board: bool = False,
     ) -> World:
         """A world with the seed plan loaded and bound to its group; with ``webhook_secret``
@@ -247,7 +257,14 @@ async def make_world(
         if board:
             port = free_port()
             board_options = BoardOptions(f"http://127.0.0.1:{port}/board", listen_port=port)
-        runtime = Runtime(db_path, clock, telegram=options, board=board_options)
+        runtime = Runtime(
+            db_path,
+            clock,
+            telegram=options,
+            plan_loaders=plan_loaders,
+            quotas=quotas or Quotas(),
+            board=board_options,
+        )
         await runtime.start()
         text = seed_plan_text()
         if edit_plan is not None:

@@ -85,13 +85,15 @@ async def test_items_are_added_updated_with_evidence_and_shown_in_the_group(worl
         "item:finish", expect=contains(zh("Thank you: the evidence of item #{id} is stored.", id=1))
     )
     evidence = await world.rows(
-        "SELECT text, file_name, content FROM rectification_evidence ORDER BY id"
+        "SELECT text, file_name, content, sha256 FROM rectification_evidence ORDER BY id"
     )
     assert [(e["text"], e["file_name"]) for e in evidence] == [
         ("已在3个县区建立联系点", None),
         (None, "联系点名单.xlsx"),
     ]
-    assert evidence[1]["content"] == b"PK\x03\x04 list"
+    # Kept in the files folder beside the database, not in it.
+    assert evidence[1]["content"] is None
+    assert world.app.files.read(evidence[1]["sha256"]) == b"PK\x03\x04 list"
     mine = await tang.say("/myitems")
     assert "建立领导干部基层联系点制度" in mine.text and "精简会议文件" not in mine.text
     mark = len(world.emulator.transcript(world.user_ids["方磊"]))

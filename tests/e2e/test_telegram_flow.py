@@ -120,7 +120,9 @@ async def test_member_binds_by_invite_submits_is_returned_resubmits_and_is_appro
         "SELECT * FROM submission_files WHERE submission_id = ?", (v1["id"],)
     )
     assert stored["file_name"] == "个人整改措施.docx"
-    assert bytes(stored["content"]) == content
+    # Our copy is in the files folder beside the database, named by its SHA-256.
+    assert stored["content"] is None
+    assert world.app.files.read(stored["sha256"]) == content
     assert stored["size"] == len(content)
 
     # The lead returns it with a comment; 唐军 reads the comment.

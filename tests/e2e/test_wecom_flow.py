@@ -114,7 +114,7 @@ async def test_pushes_submission_with_text_and_file_review_and_group_summary(
         "唐军-对照检查材料.docx",
         len(content),
     )
-    assert stored["content"] == content
+    assert stored["content"] is None and world.app.files.read(stored["sha256"]) == content
 
     # A picture is a file too.
     fang = world.people["方磊"]
@@ -127,7 +127,7 @@ async def test_pushes_submission_with_text_and_file_review_and_group_summary(
         "WHERE s.assignment_id = ?",
         (study,),
     )
-    assert photo["content"] == b"\xff\xd8\xff\xe0 a photo of the minutes"
+    assert world.app.files.read(photo["sha256"]) == b"\xff\xd8\xff\xe0 a photo of the minutes"
 
     # The phase ends: its summary goes to the group chat through appchat/send.
     await world.at("2013-12-20T18:00+08:00")

@@ -8,8 +8,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from bot.adapters.telegram import adapter as telegram_adapter
+from bot.adapters.telegram.adapter import TELEGRAM_POLICY
 from bot.core.clock import Clock
-from bot.delivery.sender import TELEGRAM_POLICY, OutboxSender
+from bot.delivery.sender import OutboxSender
 from bot.sandbox.telegram.api import TelegramEmulator
 from bot.sandbox.telegram.limits import FaultPlan
 from storage.db import Database

@@ -22,11 +22,12 @@ from babel.messages.pofile import read_po
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.adapters.telegram.adapter import TELEGRAM_POLICY
 from bot.core.app import Huiwu, PlatformInfo
 from bot.core.clock import ManualClock
 from bot.core.i18n import _, use_locale
-from bot.core.messaging import ChatType, Event, IncomingFile, OutgoingMessage
-from bot.delivery.sender import TELEGRAM_POLICY, OutboxSender
+from bot.core.messaging import ByteSink, ChatType, Event, IncomingFile, OutgoingMessage
+from bot.delivery.sender import OutboxSender
 from bot.plan import Role, load_plan_text
 from bot.plan.loading import store_plan
 from bot.sandbox.demo.telegram import seed_plan_text
@@ -68,6 +69,7 @@ class FileShelf:
     """The files users "sent", by reference: the platform side of a download."""
 
     platform = "telegram"
+    max_download_bytes: int | None = None
 
     def __init__(self) -> None:
         self.files: dict[str, bytes] = {}
@@ -77,6 +79,9 @@ class FileShelf:
 
     async def download(self, file: IncomingFile) -> bytes:
         return self.files[file.file_ref]
+
+    async def download_to(self, file: IncomingFile, sink: ByteSink) -> None:
+        sink.write(self.files[file.file_ref])
 
 
 @pytest.fixture(scope="module")

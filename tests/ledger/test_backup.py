@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import stat
 from datetime import datetime
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from bot.run.backup import BackupError, backup_database, restore_database
 from bot.run.snapshot import SnapshotError, export_instance, restore_instance
 from storage import assignments, instances
 from storage.db import Database
+from storage.files import FileSink, FileStore
 from tests.ledger.conftest import NOW, fill
 
 WRITERS = 3
@@ -174,3 +176,25 @@ def _without_ids(tables: dict[str, list[dict[str, object]]]) -> dict[str, list[d
         )
         for table, rows in tables.items()
     }
+
+
+async def test_backup_and_restore_carry_the_files_kept_beside_the_database(
+    tmp_path: Path,
+) -> None:
+    live = tmp_path / "live.sqlite3"
+    db = await Database.open(live)
+    await db.close()
+    store = FileStore.beside(live)
+
+    async def fetch(sink: FileSink) -> None:
+        sink.write(b"%PDF a hand-in kept outside the database")
+
+    kept = await store.store(fetch, limit=1000)
+    backup = await asyncio.to_thread(backup_database, live, tmp_path / "copy.sqlite3")
+    copied = FileStore.beside(backup.path).path_of(kept.sha256)
+    assert copied.read_bytes() == b"%PDF a hand-in kept outside the database"
+    assert stat.S_IMODE(copied.stat().st_mode) == 0o600
+    restored = tmp_path / "elsewhere" / "restored.sqlite3"
+    restored.parent.mkdir()
+    await asyncio.to_thread(restore_database, backup.path, restored)
+    assert FileStore.beside(restored).read(kept.sha256) == copied.read_bytes()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.reminders.calendar import WorkingDays, covered_years
+from bot.plan.working_days import WorkingDays, covered_years
 
 SPRING_FESTIVAL_2027 = frozenset(date(2027, 2, day) for day in range(5, 12))  # Fri 5 .. Thu 11
 MAKE_UP_SUNDAY_2027 = date(2027, 2, 14)

@@ -17,9 +17,10 @@ on top of it:
 * **a timeout on every request**, the token fetch and media download included;
 * **WeCom's send limits are respected by queueing, never dropping.** WeCom silently drops an
   app's messages beyond 30 a minute or 1,000 an hour to one member, and group messages beyond
-  200 a minute. A sliding-window limiter (one window per member; one shared window for group
-  chats, which also keeps every group member under WeCom's per-member 200/minute) makes a send
-  wait for a free slot. Clock and sleep are injectable.
+  200 a minute. The delivery layer's ``RateLimiter`` (sliding windows per member; one shared
+  window for group chats, which also keeps every group member under WeCom's per-member
+  200/minute), counting each send from when it finished, makes a send wait for a free slot.
+  Clock and sleep are injectable.
 
 Errors that remain after the retries raise :class:`WeComSendError` (``errcode``,
 ``errmsg``). Secrets never reach a log line: the corp secret and access tokens are redacted
@@ -35,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
+import json
 import logging
 import re
 import time
@@ -49,13 +51,16 @@ from wechatpy.enterprise.client import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 from wechatpy.session.memorystorage import MemoryStorage
 
+from bot.core.messaging import ByteSink
+from bot.delivery.limits import Limit, RateLimiter
+from storage.files import FileTooLarge
+
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "APP_MESSAGE_LIMITS",
     "DEFAULT_API_BASE_URL",
     "GROUP_MESSAGE_LIMITS",
-    "SlidingWindowLimiter",
     "WeComClient",
     "WeComSendError",
     "button_interaction_card",
@@ -63,15 +68,35 @@ __all__ = [
 
 DEFAULT_API_BASE_URL = "https://qyapi.weixin.qq.com/cgi-bin/"
 
-#: WeCom's documented limits: (messages, window seconds).
-APP_MESSAGE_LIMITS: tuple[tuple[int, float], ...] = ((30, 60.0), (1000, 3600.0))
-GROUP_MESSAGE_LIMITS: tuple[tuple[int, float], ...] = ((200, 60.0),)
+#: WeCom's documented limits (30 a minute and 1,000 an hour to one member, 200 a minute to
+#: groups), each window a second longer for clock skew.
+APP_MESSAGE_LIMITS: tuple[Limit, ...] = (Limit(30, 61.0), Limit(1000, 3601.0))
+GROUP_MESSAGE_LIMITS: tuple[Limit, ...] = (Limit(200, 61.0),)
 GROUP_KEY = "appchat"
 
 TOKEN_ERRORS = frozenset({40014, 42001})
 FREQUENCY_ERRORS = frozenset({45009, 45033})
 
 T = TypeVar("T")
+
+DOWNLOAD_CHUNK = 64 * 1024
+MAX_WHOLE_DOWNLOAD = 20 * 1024 * 1024  # WeCom's own limit for a file's temporary media
+MAX_JSON_ANSWER = 64 * 1024
+
+
+class _BytesSink:
+    """A sink that keeps the pieces in memory (for files read whole), up to ``limit``."""
+
+    def __init__(self, limit: int) -> None:
+        self.buffer = bytearray()
+        self.limit = limit
+
+    def write(self, chunk: bytes) -> None:
+        if len(self.buffer) + len(chunk) > self.limit:
+            raise FileTooLarge(None, self.limit)
+        self.buffer += chunk
+
+
 Sleep = Callable[[float], Awaitable[None]]
 
 _SECRET_QUERY_RE = re.compile(r"(corpsecret|access_token)=[^&\s\"']+")
@@ -124,124 +149,6 @@ class _HttpFailure(Exception):
         super().__init__(message)
         self.message = message
         self.http_status = http_status
-
-
-# -- rate limiting ---------------------------------------------------------------------------
-
-
-class _Slot:
-    __slots__ = ("done", "t")
-
-    def __init__(self, t: float) -> None:
-        self.t = t
-        self.done = False
-
-
-class _Reservation:
-    """Slots taken for one send; :meth:`complete` dates them to when the send finished."""
-
-    def __init__(self, limiter: SlidingWindowLimiter, slots: list[_Slot], waited: float) -> None:
-        self._limiter = limiter
-        self._slots = slots
-        self.waited = waited
-
-    def complete(self) -> None:
-        self._limiter._complete(self._slots)
-
-
-class SlidingWindowLimiter:
-    """Per-key sliding windows, e.g. 30 per 60 s and 1,000 per 3,600 s for every member.
-
-    :meth:`acquire` waits until *every* key has a free slot in *every* window, then takes
-    them all at once. While a send is in flight its slot counts as "now" (WeCom may receive it
-    any moment); once :meth:`_Reservation.complete` is called it counts from the time the send
-    finished -- never earlier than WeCom received it -- so WeCom never sees more than the limit
-    in a window. A waiter sleeps (injected ``sleep``) until the oldest slot leaves the window,
-    or, when in-flight sends hold the window, until one of them completes. ``margin`` seconds
-    are added to each window for clock skew.
-    """
-
-    def __init__(
-        self,
-        limits: Sequence[tuple[int, float]],
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Sleep = asyncio.sleep,
-        margin: float = 1.0,
-    ) -> None:
-        if not limits or any(n < 1 or w <= 0 for n, w in limits):
-            raise ValueError("limits must be (count >= 1, window > 0) pairs")
-        self.limits = tuple((n, w + margin) for n, w in limits)
-        self._longest = max(w for _, w in self.limits)
-        self._clock = clock
-        self._sleep = sleep
-        self._slots: dict[str, list[_Slot]] = {}
-        self._completed: asyncio.Event | None = None
-        self.total_waited = 0.0
-        self.waits = 0
-
-    def _complete(self, slots: list[_Slot]) -> None:
-        now = self._clock()
-        for slot in slots:
-            slot.t = max(slot.t, now)
-            slot.done = True
-        if self._completed is not None:
-            self._completed.set()
-            self._completed = None
-
-    def _wait_for(self, key: str, now: float) -> tuple[float, bool]:
-        """(seconds until ``key`` has a free slot, whether an in-flight send holds it)."""
-        slots = self._slots.get(key)
-        if not slots:
-            return 0.0, False
-        slots[:] = [s for s in slots if not s.done or s.t > now - self._longest]
-        if not slots:
-            del self._slots[key]
-            return 0.0, False
-        wait, in_flight = 0.0, False
-        ordered = sorted(slots, key=lambda s: s.t if s.done else now)
-        for limit, window in self.limits:
-            recent = [s for s in ordered if not s.done or s.t > now - window]
-            if len(recent) >= limit:
-                # the oldest slots must leave the window until one is free
-                oldest = recent[len(recent) - limit]
-                if not oldest.done:
-                    in_flight = True
-                else:
-                    wait = max(wait, oldest.t + window - now)
-        return wait, in_flight
-
-    async def acquire(self, keys: Iterable[str]) -> _Reservation:
-        """Wait for a free slot for every key and take them; return the reservation."""
-        wanted = list(dict.fromkeys(keys))
-        waited = 0.0
-        while True:
-            now = self._clock()
-            needs = [self._wait_for(key, now) for key in wanted]
-            if any(in_flight for _, in_flight in needs):
-                if self._completed is None:
-                    self._completed = asyncio.Event()
-                await self._completed.wait()
-                continue
-            wait = max((w for w, _ in needs), default=0.0)
-            if wait <= 0:
-                break
-            logger.debug("WeCom send limit reached; queueing for %.1f s", wait)
-            self.waits += 1
-            self.total_waited += wait
-            waited += wait
-            await self._sleep(wait)
-        slots = []
-        for key in wanted:
-            slot = _Slot(now)
-            self._slots.setdefault(key, []).append(slot)
-            slots.append(slot)
-        return _Reservation(self, slots, waited)
-
-    def in_window(self, key: str, window: float) -> int:
-        """How many slots ``key`` holds in the last ``window`` seconds (in-flight included)."""
-        now = self._clock()
-        return sum(1 for s in self._slots.get(key, []) if not s.done or s.t > now - window)
 
 
 # -- wechatpy with a configurable host ------------------------------------------------------
@@ -411,13 +318,13 @@ class WeComClient:
             corp_id, corp_secret, api_base_url=api_base_url, timeout=timeout, session=session
         )
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wecom-api")
-        self.member_limiter: SlidingWindowLimiter | None = None
-        self.group_limiter: SlidingWindowLimiter | None = None
+        # The guard counts sends from when they finished (WeCom counts arrivals): one limiter
+        # for members, one for the groups.
+        self.member_limiter: RateLimiter | None = None
+        self.group_limiter: RateLimiter | None = None
         if rate_limit:
-            self.member_limiter = SlidingWindowLimiter(APP_MESSAGE_LIMITS, clock=clock, sleep=sleep)
-            self.group_limiter = SlidingWindowLimiter(
-                GROUP_MESSAGE_LIMITS, clock=clock, sleep=sleep
-            )
+            self.member_limiter = RateLimiter(clock=clock, sleep=sleep)
+            self.group_limiter = RateLimiter(clock=clock, sleep=sleep)
         self._backoff_sleep = backoff_sleep or sleep
         self.max_token_retries = max_token_retries
         self.max_backoff_retries = max_backoff_retries
@@ -511,13 +418,16 @@ class WeComClient:
     async def _send_limited(
         self,
         what: str,
-        limiter: SlidingWindowLimiter | None,
+        limiter: RateLimiter | None,
         keys: Iterable[str],
+        limits: tuple[Limit, ...],
         fn: Callable[[], T],
     ) -> T:
         if limiter is None:
             return await self._call(what, fn, idempotent=False)
-        reservation = await limiter.acquire(keys)
+        reservation = await limiter.reserve(
+            [(f"window{i}", key, limit) for key in keys for i, limit in enumerate(limits)]
+        )
         try:
             return await self._call(what, fn, idempotent=False)
         finally:
@@ -532,7 +442,7 @@ class WeComClient:
         fn = functools.partial(self._client.message.send, self.agent_id, users, msg=msg)
         keys = [f"user:{u}" for u in users]
         result: dict[str, Any] = await self._send_limited(
-            f"message/send {msg['msgtype']}", self.member_limiter, keys, fn
+            f"message/send {msg['msgtype']}", self.member_limiter, keys, APP_MESSAGE_LIMITS, fn
         )
         if result.get("invaliduser"):
             logger.warning("WeCom: recipients not reachable: %s", result["invaliduser"])
@@ -541,7 +451,7 @@ class WeComClient:
     async def _send_chat_message(self, chatid: str, msgtype: str, **kwargs: Any) -> dict[str, Any]:
         fn = functools.partial(self._client.appchat.send, chatid, msgtype, **kwargs)
         result: dict[str, Any] = await self._send_limited(
-            f"appchat/send {msgtype}", self.group_limiter, [GROUP_KEY], fn
+            f"appchat/send {msgtype}", self.group_limiter, [GROUP_KEY], GROUP_MESSAGE_LIMITS, fn
         )
         return result
 
@@ -653,33 +563,79 @@ class WeComClient:
 
     # -- media and menu ----------------------------------------------------------------------
 
-    def _download(self, media_id: str) -> tuple[str, bytes]:
-        """Runs in the worker: GET media/get; a JSON answer is a WeCom error."""
+    def _media_response(self, media_id: str) -> requests.Response:
+        """Runs in the worker: GET media/get, streamed (the body is not read yet); a JSON
+        answer is a WeCom error."""
         try:
             res = self._client._http.get(
                 self.api_base_url + "media/get",
                 params={"access_token": self._client.access_token, "media_id": media_id},
                 timeout=self._client.timeout,
+                stream=True,
             )
         except requests.RequestException as exc:
             raise _HttpFailure(f"media/get: {type(exc).__name__}", None) from None
         if res.status_code >= 400:
+            res.close()
             raise _HttpFailure(f"media/get: HTTP {res.status_code}", res.status_code)
         content_type = res.headers.get("Content-Type", "")
         if content_type.startswith(("application/json", "text/plain")):
             try:
-                payload = res.json()
+                payload = json.loads(res.raw.read(MAX_JSON_ANSWER, decode_content=True))
             except ValueError:
                 payload = None
+            finally:
+                res.close()
             if isinstance(payload, dict) and payload.get("errcode"):
                 raise WeChatClientException(int(payload["errcode"]), payload.get("errmsg", ""))
-        filename = _filename_from_disposition(res.headers.get("Content-Disposition"))
-        return filename or media_id, res.content
+            raise _HttpFailure("media/get: an answer that is not a file", None)
+        return res
+
+    def _media_info(self, media_id: str) -> tuple[str, int | None]:
+        """Runs in the worker: the file's name and size from media/get's headers; the body
+        is not fetched."""
+        res = self._media_response(media_id)
+        try:
+            filename = _filename_from_disposition(res.headers.get("Content-Disposition"))
+            length = res.headers.get("Content-Length", "")
+            return filename or media_id, int(length) if length.isdigit() else None
+        finally:
+            res.close()
+
+    def _download_into(self, media_id: str, sink: ByteSink) -> str:
+        """Runs in the worker: media/get's body, piece by piece, into ``sink``; returns the
+        file's name."""
+        res = self._media_response(media_id)
+        try:
+            for chunk in res.iter_content(DOWNLOAD_CHUNK):
+                sink.write(chunk)
+            return _filename_from_disposition(res.headers.get("Content-Disposition")) or media_id
+        except requests.RequestException as exc:
+            raise _HttpFailure(f"media/get: {type(exc).__name__}", None) from None
+        finally:
+            res.close()
+
+    def _download(self, media_id: str) -> tuple[str, bytes]:
+        """Runs in the worker: the whole file, up to MAX_WHOLE_DOWNLOAD bytes."""
+        sink = _BytesSink(MAX_WHOLE_DOWNLOAD)
+        name = self._download_into(media_id, sink)
+        return name, bytes(sink.buffer)
 
     async def download_media(self, media_id: str) -> tuple[str, bytes]:
         """Download a temporary media file; returns (filename, bytes)."""
         fn = functools.partial(self._download, media_id)
         return await self._call("media/get", fn, idempotent=True)
+
+    async def media_info(self, media_id: str) -> tuple[str, int | None]:
+        """A temporary media file's name and size, without its content."""
+        fn = functools.partial(self._media_info, media_id)
+        return await self._call("media/get", fn, idempotent=True)
+
+    async def download_media_into(self, media_id: str, sink: ByteSink) -> None:
+        """Stream a temporary media file into ``sink``. Not retried once the body has begun:
+        the sink would hold the first try's pieces too (the member is asked to send again)."""
+        fn = functools.partial(self._download_into, media_id, sink)
+        await self._call("media/get", fn, idempotent=False)
 
     async def oauth_userid(self, code: str) -> str | None:
         """The member who signed in with WeCom's OAuth2 web login (``auth/getuserinfo``);

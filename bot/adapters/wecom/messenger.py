@@ -27,7 +27,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import secrets
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from bot.adapters.wecom.client import (
@@ -42,6 +41,7 @@ from bot.core.formatting import split_text
 from bot.core.i18n import _, current_locale
 from bot.core.messaging import (
     Button,
+    ByteSink,
     Event,
     IncomingFile,
     OutgoingFile,
@@ -55,6 +55,7 @@ from bot.core.messaging import (
 from bot.delivery.limits import Limit
 from bot.delivery.sender import SendPolicy
 from handlers.commands import APP_MENU, BY_NAME
+from storage.files import FileTooLarge
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ CARD_TITLE_CHARS = 36
 CARD_TEXT_CHARS = 112  # sub_title_text
 CARD_BUTTONS = 6
 REPLACE_NAME_CHARS = 24  # the text that replaces a pressed card's buttons
-MEDIA_CACHE_BYTES = 32 * 1024 * 1024
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024  # WeCom keeps no larger file as temporary media
 IMAGE_MAX_BYTES = 10 * 1024 * 1024
 
 UNREACHABLE_ERRORS = frozenset({60011, 60111, 81013, 86003})
@@ -172,6 +173,7 @@ class WeComMessenger:
     """Delivers the core's messages with ``WeComClient``; maps WeCom's errors to the core's."""
 
     platform = PLATFORM
+    max_download_bytes: int | None = MAX_DOWNLOAD_BYTES
 
     def __init__(
         self, client: WeComClient, *, retry_after: float = 2.0, max_retry_after: float = 60.0
@@ -180,8 +182,6 @@ class WeComMessenger:
         self.retry_after = retry_after
         self.max_retry_after = max_retry_after
         self._next_retry_after = retry_after
-        self._media: OrderedDict[str, bytes] = OrderedDict()
-        self._media_bytes = 0
 
     # -- sending -----------------------------------------------------------------------------
 
@@ -259,39 +259,35 @@ class WeComMessenger:
     # -- files sent by members -----------------------------------------------------------------
 
     async def prepare(self, event: Event) -> Event:
-        """Fetch the files of an incoming event now, to learn their names and sizes (WeCom's
-        callback carries only a MediaId); the bytes are kept for ``download``."""
+        """Learn the names and sizes of an incoming event's files (WeCom's callback carries
+        only a MediaId) from media/get's headers; the content is fetched when it is kept."""
         files = []
         for file in event.files:
             try:
-                name, content = await self.client.download_media(file.file_ref)
+                name, size = await self.client.media_info(file.file_ref)
             except WeComSendError as exc:
                 logger.warning("WeCom media/get failed (%s); the MediaId is kept", exc)
                 files.append(file)
                 continue
-            self._remember(file.file_ref, content)
             known_name = None if name == file.file_ref else name
             files.append(
-                dataclasses.replace(file, file_name=file.file_name or known_name, size=len(content))
+                dataclasses.replace(
+                    file, file_name=file.file_name or known_name, size=size or file.size
+                )
             )
         return dataclasses.replace(event, files=tuple(files))
 
     async def download(self, file: IncomingFile) -> bytes:
-        cached = self._media.pop(file.file_ref, None)
-        if cached is not None:
-            self._media_bytes -= len(cached)
-            return cached
         try:
             _name, content = await self.client.download_media(file.file_ref)
         except WeComSendError as exc:
             raise TransientSendError(str(exc)) from exc
         return content
 
-    def _remember(self, media_id: str, content: bytes) -> None:
-        if len(content) > MEDIA_CACHE_BYTES:
-            return
-        self._media[media_id] = content
-        self._media_bytes += len(content)
-        while self._media_bytes > MEDIA_CACHE_BYTES:
-            _key, dropped = self._media.popitem(last=False)
-            self._media_bytes -= len(dropped)
+    async def download_to(self, file: IncomingFile, sink: ByteSink) -> None:
+        if file.size is not None and file.size > MAX_DOWNLOAD_BYTES:
+            raise FileTooLarge(file.size, MAX_DOWNLOAD_BYTES)
+        try:
+            await self.client.download_media_into(file.file_ref, sink)
+        except WeComSendError as exc:
+            raise TransientSendError(str(exc)) from exc

@@ -103,6 +103,10 @@ class TelegramEmulator:
         self._bot_ids = itertools.count(6_000_000_001)
         self._callback_query_ids = itertools.count(4_300_000_000_000_000_001)
 
+    def inject_faults(self, faults: FaultPlan | None) -> None:
+        """From now on, answer requests with the faults of ``faults`` (None: no faults)."""
+        self._faults = FaultInjector(faults) if faults is not None else None
+
     # --- lifecycle -----------------------------------------------------------------------
 
     async def start(self) -> None:
