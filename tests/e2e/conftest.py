@@ -254,8 +254,8 @@ async def make_world(
             )
         db_path = str(tmp_path / f"huiwu-{len(opened)}.sqlite3")
         board_options = None
-        if board:
-            port = free_port()
+        if board:  # on the webhook's port when there is one: one server, one port
+            port = options.listen_port if webhook_secret is not None else free_port()
             board_options = BoardOptions(f"http://127.0.0.1:{port}/board", listen_port=port)
         runtime = Runtime(
             db_path,

@@ -360,6 +360,12 @@ async def test_wecom_signs_in_by_oauth_and_refuses_a_bad_code(
     world = await make_wecom_world(board=True)
     base = world.runtime.app.board_url
     assert base is not None
+    # One server, one port: WeCom's callbacks are answered where the board is served.
+    assert world.runtime.wecom_server is not None
+    assert world.runtime.wecom_server.port == world.runtime.http_port
+    assert base.startswith(f"http://127.0.0.1:{world.runtime.http_port}/")
+    answers = await world.people["唐军"].say("/board")
+    assert any(f"{base}/link/" in str(message.content) for message in answers), answers
     world.emulator.signed_in = "TangJun"
     session = client()
     async with session.get(f"{base}/wecom") as response:
@@ -381,3 +387,17 @@ async def test_wecom_signs_in_by_oauth_and_refuses_a_bad_code(
     async with session.get(f"{base}/wecom/oauth?code={code}&state={state.group(1)}") as response:
         assert response.status == 403  # and only once
     await session.close()
+
+
+async def test_the_telegram_webhook_and_the_board_share_one_port(make_world: WorldFactory) -> None:
+    world = await make_world(webhook_secret="webhook-secret", board=True)
+    assert world.options.webhook_url == f"http://127.0.0.1:{world.runtime.http_port}/telegram"
+    assert world.board_url == f"http://127.0.0.1:{world.runtime.http_port}/board"
+    answer = await world.people["方磊"].say("/board")  # by webhook
+    found = re.search(r"(http://\S+/board/link/\S+)", answer.text)
+    assert found is not None
+    session = client()
+    async with session.get(found.group(1)) as response:
+        assert response.status == 200 and PLAN_TITLE in await response.text()
+    await session.close()
+    assert world.emulator.stats.requests_by_method["getUpdates"] == 0
