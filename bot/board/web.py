@@ -128,9 +128,12 @@ class Board:
             )
         return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
 
-    def _refuse(self, locale: str, reason: str, status: int = 403) -> web.Response:
-        """A clear page instead of the board: what went wrong and how to get in."""
-        return self._render("refused.html", locale, status, reason=reason)
+    def _refuse(
+        self, locale: str, reason: str, status: int = 403, *, back: bool = False
+    ) -> web.Response:
+        """A clear page instead of the board: what went wrong and how to get in (``back``: the
+        viewer is signed in, and may go back to the board)."""
+        return self._render("refused.html", locale, status, reason=reason, back=back)
 
     def _locale(self, *candidates: str | None) -> str:
         found = next((c for c in candidates if c), None)
@@ -313,7 +316,7 @@ class Board:
             return found
         instance_id = int(request.match_info["iid"])
         if found.member(instance_id) is None:
-            return self._refuse(found.locale, _("You are not on this plan's roster."))
+            return self._refuse(found.locale, _("You are not on this plan's roster."), back=True)
         return found, instance_id
 
     async def index(self, request: web.Request) -> web.StreamResponse:
@@ -355,7 +358,9 @@ class Board:
         viewer, instance_id = found
         assignment_id = int(request.match_info["aid"])
         if not await views.may_see_assignment(self.app, viewer, instance_id, assignment_id):
-            return self._refuse(viewer.locale, _("You may not see this member's submissions."))
+            return self._refuse(
+                viewer.locale, _("You may not see this member's submissions."), back=True
+            )
         with use_locale(viewer.locale):
             data = await views.assignment_page(self.app, instance_id, assignment_id)
         return self._render("assignment.html", viewer.locale, page=data)
@@ -369,11 +374,15 @@ class Board:
         if stored_file is None or not await views.may_see_assignment(
             self.app, viewer, instance_id, stored_file[1]
         ):
-            return self._refuse(viewer.locale, _("You may not see this member's submissions."))
+            return self._refuse(
+                viewer.locale, _("You may not see this member's submissions."), back=True
+            )
         stored = stored_file[0]
         content = await files.file_content(self.app, stored)
         if content is None:
-            return self._refuse(viewer.locale, _("This file could not be fetched any more."), 410)
+            return self._refuse(
+                viewer.locale, _("This file could not be fetched any more."), 410, back=True
+            )
         return _attachment(content, files.safe_name(stored.file_name or "file"), stored.mime_type)
 
     async def review(self, request: web.Request) -> web.StreamResponse:
@@ -385,7 +394,9 @@ class Board:
         if not auth.csrf_matches(viewer.csrf, str(form.get("csrf", ""))):
             logger.warning("board: a form without its CSRF token was refused")
             return self._refuse(
-                viewer.locale, _("This form has expired. Please reload the board and try again.")
+                viewer.locale,
+                _("This form has expired. Please reload the board and try again."),
+                back=True,
             )
         verdict = str(form.get("verdict", ""))
         comment = str(form.get("comment", "")).strip()
@@ -428,7 +439,7 @@ class Board:
         kind = request.match_info["kind"]
         if not viewer.may(access.DOCUMENTS, instance_id):
             return self._refuse(
-                viewer.locale, _("Only the plan's organizer can download the documents.")
+                viewer.locale, _("Only the plan's organizer can download the documents."), back=True
             )
         if kind not in DOCUMENT_KINDS:
             raise web.HTTPNotFound()
@@ -445,7 +456,9 @@ class Board:
         viewer, instance_id = found
         if not viewer.may(access.ZIP, instance_id):
             return self._refuse(
-                viewer.locale, _("Only the plan's organizer can download every submitted file.")
+                viewer.locale,
+                _("Only the plan's organizer can download every submitted file."),
+                back=True,
             )
         content = await files.submissions_zip(self.app, instance_id)
         plan = await self.app.plans.get(instance_id)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from urllib.parse import urlsplit
 
 from aiohttp import web
 from telegram import Update
@@ -20,6 +19,7 @@ from telegram.ext import Application
 logger = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+PATH = "/telegram"  # where the server listens, whatever public address a proxy maps to it
 MAX_BODY = 1024 * 1024  # an update is a few KB; a long message with entities stays far below
 
 
@@ -27,7 +27,7 @@ class TelegramWebhook:
     def __init__(self, application: Application, webhook_url: str, secret: str | None) -> None:
         self.application = application
         self.webhook_url = webhook_url
-        self.path = urlsplit(webhook_url).path or "/telegram"
+        self.path = PATH
         self.secret = secret
 
     def install(self, http: web.Application) -> None:
