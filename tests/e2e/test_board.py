@@ -401,3 +401,34 @@ async def test_the_telegram_webhook_and_the_board_share_one_port(make_world: Wor
         assert response.status == 200 and PLAN_TITLE in await response.text()
     await session.close()
     assert world.emulator.stats.requests_by_method["getUpdates"] == 0
+
+
+async def test_survey_results_show_only_after_close_with_enough_ballots(world: World) -> None:
+    from bot.meeting.surveys import close_survey, open_survey
+    from storage import surveys as survey_store
+
+    plan = await world.app.plans.get(world.instance_id)
+    survey = plan.survey("evaluation")
+    voters = [await world.member_id(name) for name in ("方磊", "唐军", "孟平", "党组书记")]
+    answers = [survey.scale[0]] * len(survey.items)
+    heading = f"<h3>{survey.title}"
+
+    async def round_with(ballots: int) -> str:
+        opened = await open_survey(world.app, world.instance_id, survey, None)
+        assert opened is not None
+        async with world.app.db.transaction() as conn:
+            for member_id in voters[:ballots]:
+                assert await survey_store.cast(conn, opened.id, member_id, answers)
+        open_html, _headers = await page(world, "唐军")
+        assert heading not in open_html  # an open round shows nothing
+        await close_survey(world.app, opened)
+        html, _headers = await page(world, "唐军")
+        return html
+
+    assert survey.min_ballots > 2
+    assert heading not in await round_with(2)  # closed, but too few ballots to be shown
+    html = await round_with(survey.min_ballots)
+    assert heading in html
+    assert zh("{count} ballots", count=survey.min_ballots) in html
+    for name in ("方磊", "孟平", "党组书记"):  # nothing that could link a voter
+        assert name not in html.split('id="surveys"', 1)[1]
