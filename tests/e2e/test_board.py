@@ -337,12 +337,9 @@ async def test_the_mini_app_signs_in_with_fresh_signed_init_data_only(
 
 
 async def test_the_menu_button_and_status_open_the_mini_app(world: World) -> None:
-    bot = (
-        next(iter(world.emulator.state.bots.values())) if hasattr(world.emulator, "state") else None
-    )
-    if bot is not None:
-        assert bot.menu_button["type"] == "web_app"
-        assert bot.menu_button["web_app"]["url"] == f"{world.board_url}/tg"
+    menu = world.emulator.menu_button()
+    assert menu["type"] == "web_app" and menu["web_app"]["url"] == f"{world.board_url}/tg"
+    assert menu["text"] == zh("Plan board")
     answer = await world.people["方磊"].say("/status")
     assert (zh("Open the plan board"), f"{world.board_url}/tg") in answer.buttons[0]
     board = await world.people["唐军"].say("/board")
