@@ -24,6 +24,7 @@ import pytest
 
 from tests.e2e.board_world import MEASURES, board_world, init_data, link
 from tests.e2e.conftest import World, WorldFactory, contains, zh
+from tests.e2e.wecom_world import WeComWorldFactory, wecom_worlds
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTEFACTS = Path(__file__).resolve().parents[1] / "artefacts"
@@ -160,4 +161,27 @@ async def test_a_forged_mini_app_sign_in_gets_the_refusal_page(
     await page.wait_for_selector("#reason")
     assert "Telegram" in await page.locator("#reason").inner_text()
     assert await page.locator("table.matrix").count() == 0
+    assert problems == []
+
+
+@pytest.fixture
+async def make_wecom_world(tmp_path: Path) -> AsyncIterator[WeComWorldFactory]:
+    async for factory in wecom_worlds(tmp_path):
+        yield factory
+
+
+async def test_the_wecom_homepage_signs_in_through_oauth(
+    make_wecom_world: WeComWorldFactory, browser: Browser
+) -> None:
+    world = await make_wecom_world(board=True)
+    base = world.runtime.app.board_url
+    assert base is not None
+    world.emulator.signed_in = "FangLei"  # who WeCom's in-app browser is signed in as
+    problems: list[str] = []
+    page = await open_page(browser, PHONE, problems)
+    await page.goto(f"{base}/wecom")  # the app's homepage
+    await page.wait_for_url(f"**/board/{world.instance_id}*")
+    assert "code=" not in page.url and "FangLei" not in page.url
+    assert await page.locator("#downloads").count() == 1  # the organizer's page
+    await shot(page, "wecom-organizer-phone")
     assert problems == []
