@@ -17,7 +17,7 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 INIT_DATA_MAX_AGE = timedelta(hours=1)
 INIT_DATA_MAX_LENGTH = 4096
@@ -40,8 +40,6 @@ def sign_init_data(fields: dict[str, str], bot_token: str) -> str:
     check = "\n".join(f"{key}={fields[key]}" for key in sorted(fields))
     secret = hmac.new(b"WebAppData", bot_token.encode(), hashlib.sha256).digest()
     signature = hmac.new(secret, check.encode(), hashlib.sha256).hexdigest()
-    from urllib.parse import urlencode
-
     return urlencode({**fields, "hash": signature})
 
 

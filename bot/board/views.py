@@ -10,7 +10,7 @@ chat's rule); nothing about who voted is read.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time
 
 from bot.board import access
 from bot.core.app import Huiwu
@@ -20,9 +20,10 @@ from bot.meeting.talks import PairState, talk_pairs
 from bot.plan import Plan, Role
 from bot.reports.gather import SurveyResult, survey_results
 from bot.tasks import phases
-from bot.tasks.progress import MemberProgress, MemberState, plan_progress
+from bot.tasks.progress import MemberProgress, MemberState, member_state, plan_progress
 from bot.tasks.texts import state_label
 from handlers.review import Waiting, waiting_for
+from handlers.tasks import reviewers_for
 from storage import assignments, instances, ledger
 from storage.records import MemberRecord
 
@@ -130,10 +131,8 @@ def _timeline(plan: Plan, current: str | None, columns: dict[str, int]) -> list[
     return lines
 
 
-def _midday(day: object, plan: Plan) -> datetime:
-    from datetime import date, time
-
-    assert isinstance(day, date)
+def _midday(day: date, plan: Plan) -> datetime:
+    """A phase's day as a moment, for the date formatter (midday: the same day in any zone)."""
     return datetime.combine(day, time(12), plan.timezone)
 
 
@@ -310,8 +309,6 @@ async def may_see_assignment(
         return False
     if viewer.may(access.WHOLE, instance_id) or record.member_id == me.id:
         return True
-    from handlers.tasks import reviewers_for
-
     plan = await app.plans.get(instance_id)
     submitter = await instances.get_member(app.db, record.member_id)
     assert submitter is not None
@@ -344,8 +341,6 @@ async def assignment_page(app: Huiwu, instance_id: int, assignment_id: int) -> A
                 reviews,
             )
         )
-    from bot.tasks.progress import member_state
-
     return AssignmentPage(
         instance_id,
         members.get(record.member_id, ""),

@@ -443,7 +443,7 @@ class Board:
             )
         if kind not in DOCUMENT_KINDS:
             raise web.HTTPNotFound()
-        from bot.reports.export import export_documents
+        from bot.reports.export import export_documents  # matplotlib: loaded when first used
 
         rendered = await export_documents(self.app, instance_id)
         chosen = rendered[DOCUMENT_KINDS.index(kind)]
