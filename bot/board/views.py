@@ -29,6 +29,8 @@ from storage.records import MemberRecord
 
 ROWS_PER_PAGE = 50  # members per page of the matrix: a 1,000-member plan stays light
 PREVIEW = 200  # characters of a submission's text in the review queue
+EVIDENCE_SHOWN = 3  # an item's latest pieces of evidence on the page
+EVIDENCE_PREVIEW = 80
 
 SYMBOLS = {
     MemberState.APPROVED: "✓",
@@ -223,7 +225,7 @@ async def board_page(app: Huiwu, viewer: Viewer, instance_id: int, page: int = 1
         items = [item for item in items if item.member_id == me.id]
     summary = summarize(items, now)
     owners = {m.id: m.name for m in await instances.members_of(app.db, instance_id)}
-    evidence = await ledger.evidence_counts(app.db, instance_id)
+    evidence = await ledger.evidence_notes(app.db, instance_id)
     ledger_rows: list[dict[str, object]] = [
         {
             "id": item.id,
@@ -233,7 +235,11 @@ async def board_page(app: Huiwu, viewer: Viewer, instance_id: int, page: int = 1
             "status": label(STATUS_LABELS, item.status),
             "overdue": is_overdue(item, now),
             "due": date_text(item.due_at, plan.timezone) if item.due_at else "",
-            "evidence": evidence.get(item.id, 0),
+            "evidence": len(evidence.get(item.id, [])),
+            "notes": [
+                (_preview(text, EVIDENCE_PREVIEW) if text else "", name or "")
+                for text, name in evidence.get(item.id, [])[-EVIDENCE_SHOWN:]
+            ],
         }
         for item in items
     ]
@@ -274,9 +280,9 @@ async def board_page(app: Huiwu, viewer: Viewer, instance_id: int, page: int = 1
     )
 
 
-def _preview(text: str | None) -> str:
+def _preview(text: str | None, limit: int = PREVIEW) -> str:
     text = (text or "").strip()
-    return text[:PREVIEW] + ("…" if len(text) > PREVIEW else "")
+    return text[:limit] + ("…" if len(text) > limit else "")
 
 
 @dataclass(frozen=True)

@@ -429,3 +429,37 @@ async def test_survey_results_show_only_after_close_with_enough_ballots(world: W
     assert zh("{count} ballots", count=survey.min_ballots) in html
     for name in ("方磊", "孟平", "党组书记"):  # nothing that could link a voter
         assert name not in html.split('id="surveys"', 1)[1]
+
+
+async def test_the_ledger_shows_marks_evidence_and_the_rate(world: World) -> None:
+    from storage import ledger
+
+    now = world.clock.now()
+    tang, meng = await world.member_id("唐军"), await world.member_id("孟平")
+    async with world.app.db.transaction() as conn:
+        done = await ledger.add_item(
+            conn,
+            world.instance_id,
+            ledger.NewItem("改进调研", "meeting", "immediate", tang),
+            None,
+            now,
+        )
+        doing = await ledger.add_item(
+            conn,
+            world.instance_id,
+            ledger.NewItem("完善制度", "meeting", "deadline", meng),
+            None,
+            now,
+        )
+        assert done is not None and doing is not None
+        await ledger.set_status(conn, done, "done", tang, now)
+        await ledger.add_evidence(conn, done, tang, now, text="已召开专题调研会。")
+        await ledger.set_status(conn, doing, "in_progress", meng, now)
+    html, _headers = await page(world, "方磊")
+    section = html.split('id="ledger"', 1)[1].split("</section>", 1)[0]
+    assert zh("Completion: {rate}% of {total} items", rate=50, total=2) in section
+    assert 'class="m-green"' in section and 'class="m-yellow"' in section
+    assert "已召开专题调研会。" in section
+    mine, _headers = await page(world, "孟平")  # a member: their own items only
+    section = mine.split('id="ledger"', 1)[1].split("</section>", 1)[0]
+    assert "完善制度" in section and "改进调研" not in section
