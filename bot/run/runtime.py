@@ -298,7 +298,7 @@ class Runtime:
             await self.robot_connection.start()
         if options.create_menu:
             with use_locale(self.default_locale):
-                menu = app_menu()
+                menu = app_menu(self.app.board_url)
             try:
                 await client.create_menu(menu)
             except WeComSendError as exc:  # the text commands work without a menu

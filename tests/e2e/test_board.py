@@ -363,6 +363,10 @@ async def test_wecom_signs_in_by_oauth_and_refuses_a_bad_code(
     assert base.startswith(f"http://127.0.0.1:{world.runtime.http_port}/")
     answers = await world.people["唐军"].say("/board")
     assert any(f"{base}/link/" in str(message.content) for message in answers), answers
+    menu = world.emulator.menu()
+    assert menu is not None
+    entry = menu["button"][-1]["sub_button"][-1]
+    assert entry == {"type": "view", "name": zh("Plan board"), "url": f"{base}/wecom"}
     world.emulator.signed_in = "TangJun"
     session = client()
     async with session.get(f"{base}/wecom") as response:
