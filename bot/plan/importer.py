@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.core.i18n import _
+from bot.core.oserrors import os_error_reason
 from bot.plan.cn_dates import (
     DateSpan,
     HolidayEve,
@@ -178,14 +179,22 @@ def load_roster(path: str | Path) -> list[dict[str, Any]]:
     try:
         raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
-        raise PlanImportError(f"{path}: cannot read the roster: {exc.strerror}") from exc
+        raise PlanImportError(
+            _("{file}: cannot read the roster: {reason}").format(
+                file=path, reason=os_error_reason(exc)
+            )
+        ) from exc
     except tomllib.TOMLDecodeError as exc:
-        raise PlanImportError(f"{path}: the roster is not valid TOML: {exc}") from exc
+        raise PlanImportError(
+            _("{file}: the roster is not valid TOML: {problem}").format(file=path, problem=exc)
+        ) from exc
     entries = raw.get("roster")
     if not isinstance(entries, list) or not all(
         isinstance(entry, dict) and entry.get("id") and entry.get("name") for entry in entries
     ):
-        raise PlanImportError(f"{path}: needs [[roster]] entries, each with an id and a name")
+        raise PlanImportError(
+            _("{file}: needs [[roster]] entries, each with an id and a name").format(file=path)
+        )
     return [dict(entry) for entry in entries]
 
 
@@ -1061,7 +1070,9 @@ class _Importer:
             plan = load_plan_text(toml_text, source=self.source)
         except PlanError as exc:
             raise PlanImportError(
-                f"{self.source}: the imported plan does not check: {exc}"
+                _("{file}: the imported plan does not check: {problem}").format(
+                    file=self.source, problem=exc
+                )
             ) from exc
         for warning in plan.warnings:
             self._record(self._line_named_in(warning), warning)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 from telegram import MenuButtonWebApp, WebAppInfo
-from telegram.error import TelegramError
+from telegram import error as tg_error
 from telegram.ext import Application
 
 from bot.adapters.telegram import adapter as telegram_adapter
@@ -40,10 +40,17 @@ from bot.core.messaging import Event, Messenger
 from bot.core.policy import PlanLoaders, Quotas
 from bot.delivery.limits import RateLimiter
 from bot.delivery.sender import OutboxSender, SendPolicy
+from bot.run.failures import (
+    listen_error,
+    open_database,
+    telegram_token_rejected,
+    until_reachable,
+    wecom_credentials_rejected,
+)
 from bot.run.scheduler import REMINDER_SOURCES, PlanScheduler
+from handlers import menus
 from handlers.router import dispatch
 from storage import outbox
-from storage.db import Database
 
 logger = logging.getLogger(__name__)
 
@@ -139,7 +146,10 @@ class Runtime:
     robot_messenger: RobotMessenger | None = field(init=False, default=None)
 
     async def start(self) -> None:
-        db = await Database.open(self.db_path)
+        """Start everything, or stop what started and raise (``OperatorError`` for the
+        operator's failures). A platform that cannot be reached is tried again until it
+        answers; cancel the start to give up."""
+        db = await open_database(self.db_path)
         self.app = Huiwu(
             db,
             self.clock,
@@ -152,18 +162,24 @@ class Runtime:
             self.app.board_url = self.board.public_url.rstrip("/")
         # One HTTP server, one port: the Telegram webhook, the WeCom callbacks and the board.
         http = web.Application(client_max_size=HTTP_MAX_BODY)
-        if self.telegram is not None:
-            await self._start_telegram(self.telegram, http)
-        if self.wecom is not None:
-            await self._start_wecom(self.wecom, http)
-        if self.board is not None:
-            self._install_board(self.board, http)
-        if http.router.routes():
-            await self._serve_http(http)
-        for info in self.app.platforms.values():
-            await info.sender.start()
-        self.scheduler = PlanScheduler(self.app)
-        await self.scheduler.start()
+        try:
+            if self.telegram is not None:
+                await self._start_telegram(self.telegram, http)
+            if self.wecom is not None:
+                await self._start_wecom(self.wecom, http)
+            if self.board is not None:
+                self._install_board(self.board, http)
+            if http.router.routes():
+                await self._serve_http(http)
+            for info in self.app.platforms.values():
+                await info.sender.start()
+            self.scheduler = PlanScheduler(self.app)
+            await self.scheduler.start()
+            for platform in self.app.platforms:  # roles may have changed while stopped
+                self.app.in_background(menus.refresh_everyone(self.app, platform))
+        except BaseException:
+            await self.stop()
+            raise
         logger.info("Huiwu started with platforms: %s", ", ".join(self.app.platforms) or "none")
 
     async def handle(self, event: Event) -> None:
@@ -174,7 +190,15 @@ class Runtime:
             options.token, base_url=options.base_url, base_file_url=options.base_file_url
         )
         telegram_adapter.install(application, self.handle)
-        await application.initialize()
+        self.telegram_application = application
+        try:
+            await until_reachable(
+                "Telegram",
+                application.initialize,
+                lambda exc: isinstance(exc, tg_error.NetworkError),
+            )
+        except tg_error.InvalidToken:
+            raise telegram_token_rejected() from None
         if options.register_commands:
             await telegram_adapter.register_commands(application)
         messenger = telegram_adapter.TelegramMessenger(application)
@@ -190,6 +214,12 @@ class Runtime:
             PlatformInfo(
                 sender,
                 invite_link=telegram_adapter.invite_link(application.bot.username),
+                set_menu=(
+                    telegram_adapter.chat_menu_setter(application)
+                    if options.register_commands
+                    else None
+                ),
+                chat_action=telegram_adapter.chat_action_sender(application),
             ),
         )
         if self.board is not None and self.board.set_menu_button:
@@ -203,9 +233,11 @@ class Runtime:
             await webhook.register()
         else:
             await application.updater.start_polling(
-                poll_interval=0.0, timeout=30, drop_pending_updates=False
+                poll_interval=0.0,
+                timeout=30,
+                drop_pending_updates=False,
+                error_callback=_polling_failed,
             )
-        self.telegram_application = application
 
     async def _telegram_menu_button(self, application: Application, options: BoardOptions) -> None:
         """Every private chat's menu button opens the board as a Mini App."""
@@ -216,7 +248,7 @@ class Runtime:
             await application.bot.set_chat_menu_button(
                 menu_button=MenuButtonWebApp(text, WebAppInfo(url))
             )
-        except TelegramError as exc:  # the commands work without it
+        except tg_error.TelegramError as exc:  # the commands work without it
             logger.warning("could not set the Telegram menu button: %s", exc)
 
     def _install_board(self, options: BoardOptions, http: web.Application) -> None:
@@ -241,8 +273,11 @@ class Runtime:
             host, port = self.telegram.listen_host, self.telegram.listen_port
         runner = web.AppRunner(http, access_log=None)  # an access log would hold the links
         await runner.setup()
-        await web.TCPSite(runner, host, port).start()
         self.http_runner = runner
+        try:
+            await web.TCPSite(runner, host, port).start()
+        except OSError as exc:
+            raise listen_error(host, port, exc) from None
         self.http_port = int(runner.addresses[0][1])
         if self.wecom_server is not None:
             self.wecom_server.host, self.wecom_server.port = host, self.http_port
@@ -259,6 +294,14 @@ class Runtime:
             sleep=options.rate_sleep,
         )
         self.wecom_client = client
+        try:
+            await until_reachable(
+                "WeCom",
+                client.check_credentials,
+                lambda exc: isinstance(exc, WeComSendError) and exc.errcode is None,
+            )
+        except WeComSendError as exc:
+            raise wecom_credentials_rejected(exc.errcode) from None
         app_messenger = WeComMessenger(client, retry_after=options.retry_after)
         messenger: Messenger = app_messenger
         policy = WECOM_POLICY
@@ -347,6 +390,10 @@ class Runtime:
         await self.app.drain(seconds)
 
     async def stop(self) -> None:
+        """Stop what is running; also after a start that failed halfway."""
+        if hasattr(self, "app"):
+            for task in list(self.app.background):  # menus being set: not needed any more
+                task.cancel()
         if self.http_runner is not None:
             await self.http_runner.cleanup()
             self.http_runner = None
@@ -356,7 +403,8 @@ class Runtime:
             await self.wecom_server.stop()
         if self.robot_receiver is not None:
             await self.robot_receiver.stop()
-        await self.scheduler.stop()
+        if hasattr(self, "scheduler"):
+            await self.scheduler.stop()
         application = self.telegram_application
         if application is not None:
             if application.updater and application.updater.running:
@@ -367,8 +415,14 @@ class Runtime:
             await info.sender.stop()
         if application is not None:
             await application.shutdown()
+            await application.bot.shutdown()  # its HTTP clients, if initialize() failed
         if self.wecom_client is not None:
             await self.wecom_client.close()
         if self.robot_messenger is not None:
             await self.robot_messenger.close()
         await self.app.db.close()
+
+
+def _polling_failed(exc: tg_error.TelegramError) -> None:
+    """One line per failed getUpdates (python-telegram-bot tries again by itself)."""
+    logger.warning("Telegram polling failed (%s: %s); trying again", type(exc).__name__, exc)
