@@ -43,8 +43,12 @@ SETTINGS_HELP: tuple[tuple[str, str], ...] = (
     ("WECOM_AES_KEY", "the callback EncodingAESKey (43 characters)"),
     ("WECOM_API_BASE_URL", "WeCom API base URL (default https://qyapi.weixin.qq.com/cgi-bin/)"),
     ("HUIWU_WECOM_PATH", "path of the WeCom callback (default /wecom/callback)"),
-    ("HUIWU_HTTP_HOST", "where the webhook / callback server listens (default 127.0.0.1)"),
+    (
+        "HUIWU_HTTP_HOST",
+        "where the one HTTP server listens: webhook, callbacks, board (default 127.0.0.1)",
+    ),
     ("HUIWU_HTTP_PORT", "its port (default 8080)"),
+    ("HUIWU_BOARD_URL", "the plan board's public address, ending in /board (unset: no board)"),
     ("WECOM_BOT_ID", "the WeCom robot's BotId (long connection, with WECOM_BOT_SECRET)"),
     ("WECOM_BOT_SECRET", "the WeCom robot's Secret"),
     ("WECOM_BOT_TOKEN", "the robot's callback Token (callback mode, with WECOM_BOT_AES_KEY)"),
