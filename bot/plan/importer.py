@@ -991,6 +991,28 @@ class _Importer:
             return None
         return self.meeting.starts_at.date() + timedelta(days=task.due.days)
 
+    def _due_after_the_meeting(self, task: _Task) -> None:
+        """A task due "会后N天内" whose stated 时限 is not after the meeting (the seed's report:
+        "会后15天内" with "12月底前", the meeting on 12-31) is due N days after the meeting: the
+        stated date is when the meeting is held, and a report on it cannot be due before it."""
+        if task.window is None or task.window.days <= 0 or not isinstance(task.due, date):
+            return
+        if self.meeting is None or self.meeting.starts_at is None:
+            return
+        meeting_day = self.meeting.starts_at.date()
+        if task.due > meeting_day:
+            return
+        self.issue(
+            task.line,
+            "the deadline {due} is not after the meeting ({meeting}), but the task is due within "
+            "{days} days after it; it is due on {day}",
+            due=task.due,
+            meeting=meeting_day,
+            days=task.window.days,
+            day=meeting_day + timedelta(days=task.window.days),
+        )
+        task.due, task.window = task.window, None
+
     def _settle_phase_ends(self) -> None:
         for phase in self.phases:
             for task in list(phase.tasks):
@@ -1002,6 +1024,7 @@ class _Importer:
                         rule=task.window.as_plan_value(),
                     )
                     task.window = None
+                self._due_after_the_meeting(task)
                 day = self._due_day(task)
                 if day is None:
                     self.issue(
