@@ -12,6 +12,7 @@ from bot.core.i18n import N_, _
 from bot.plan import Role
 from handlers import (
     agenda,
+    board,
     export,
     group,
     ledger,
@@ -58,6 +59,7 @@ ROUTERS: tuple[Router, ...] = (
     plans.router,
     tasks.router,
     group.router,
+    board.router,
     organizer.router,
     ledger.router,
     ledger_add.router,

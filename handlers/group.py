@@ -8,6 +8,7 @@ from bot.plan import Role
 from bot.tasks import phases
 from bot.tasks.progress import plan_progress
 from bot.tasks.texts import status_text, summary_text, timeline_text
+from handlers.board import board_button
 from handlers.context import HandlerContext
 from handlers.routing import BOTH, GROUP, KNOWN, ORGANIZER, Router
 from storage import instances
@@ -73,7 +74,8 @@ async def status(ctx: HandlerContext) -> None:
         return
     plan = await ctx.app.plans.get(instance_id)
     progress = await plan_progress(ctx.app, instance_id, plan)
-    ctx.reply(status_text(plan, progress, ctx.app.clock.now()))
+    button = board_button(ctx)
+    ctx.reply(status_text(plan, progress, ctx.app.clock.now()), ((button,),) if button else ())
 
 
 async def summary(ctx: HandlerContext) -> None:

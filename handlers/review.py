@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from bot.core.app import Huiwu
 from bot.core.i18n import N_, _
 from bot.core.messaging import Button, OutgoingMessage
 from bot.delivery import addressing as delivery
@@ -148,22 +149,36 @@ def _outcome(
 PREVIEW = 300  # characters of a submission's text shown in the /reviews list
 
 
-async def pending(ctx: HandlerContext) -> None:
-    """/reviews: every latest submission the sender may review and has not reviewed."""
-    app = ctx.app
-    lines: list[str] = []
-    rows: list[tuple[Button, ...]] = []
-    for member in ctx.memberships:
-        plan = await ctx.plan_of(member)
+@dataclass(frozen=True)
+class Waiting:
+    """A latest submission waiting for the review of ``reviewer``."""
+
+    submission: SubmissionRecord
+    submitter: MemberRecord
+    task: Task
+    reviewer: MemberRecord
+
+
+async def waiting_for(app: Huiwu, memberships: list[MemberRecord]) -> list[Waiting]:
+    """Every latest submission these memberships may review and have not reviewed (what
+    /reviews lists and the board shows)."""
+    found: list[Waiting] = []
+    for member in memberships:
+        plan = await app.plans.get(member.instance_id)
+        reviewed = {t.id: t for t in plan.tasks if member.member_key in t.reviewer_ids}
+        if not reviewed:  # most people review nothing: no need to read the whole plan
+            continue
         latest = await assignments.latest_submissions(app.db, member.instance_id)
+        members = {m.id: m for m in await instances.members_of(app.db, member.instance_id)}
         seen_collective: set[str] = set()
         for record in await assignments.assignments_of_instance(app.db, member.instance_id):
-            task = plan.task(record.task_id)
+            task = reviewed.get(record.task_id)
+            if task is None:
+                continue
             submission = latest.get(record.id)
             if record.status != "submitted" or submission is None:
                 continue
-            submitter = await instances.get_member(app.db, record.member_id)
-            assert submitter is not None
+            submitter = members[record.member_id]
             if member.member_key not in reviewers_for(task, submitter.member_key):
                 continue
             if task.collective and task.id in seen_collective:
@@ -171,26 +186,36 @@ async def pending(ctx: HandlerContext) -> None:
             seen_collective.add(task.id)
             if await assignments.reviews_of(app.db, submission.id):
                 continue
-            text = (submission.text or "").strip()
-            preview = text[:PREVIEW] + ("…" if len(text) > PREVIEW else "")
-            lines.append(
-                _("• {name}: “{title}”, version {version}").format(
-                    name=submitter.name, title=task.title, version=submission.version
-                )
-                + (f"\n  {preview}" if preview else "")
+            found.append(Waiting(submission, submitter, task, member))
+    return found
+
+
+async def pending(ctx: HandlerContext) -> None:
+    """/reviews: every latest submission the sender may review and has not reviewed."""
+    lines: list[str] = []
+    rows: list[tuple[Button, ...]] = []
+    for waiting in await waiting_for(ctx.app, ctx.memberships):
+        submission, submitter, task = waiting.submission, waiting.submitter, waiting.task
+        text = (submission.text or "").strip()
+        preview = text[:PREVIEW] + ("…" if len(text) > PREVIEW else "")
+        lines.append(
+            _("• {name}: “{title}”, version {version}").format(
+                name=submitter.name, title=task.title, version=submission.version
             )
-            rows.append(
-                (
-                    Button(
-                        _("Approve: {name}").format(name=submitter.name),
-                        data=Review("ok", submission.id, IN_LIST).pack(),
-                    ),
-                    Button(
-                        _("Return: {name}").format(name=submitter.name),
-                        data=Review("ret", submission.id, IN_LIST).pack(),
-                    ),
-                )
+            + (f"\n  {preview}" if preview else "")
+        )
+        rows.append(
+            (
+                Button(
+                    _("Approve: {name}").format(name=submitter.name),
+                    data=Review("ok", submission.id, IN_LIST).pack(),
+                ),
+                Button(
+                    _("Return: {name}").format(name=submitter.name),
+                    data=Review("ret", submission.id, IN_LIST).pack(),
+                ),
             )
+        )
     if not lines:
         ctx.reply(_("Nothing is waiting for your review."))
         return

@@ -24,8 +24,9 @@ logger = logging.getLogger(__name__)
 MAX_TEXT = MAX_MESSAGE_TEXT  # what one stored text part may hold; longer input is refused, not cut
 
 
-async def dispatch(app: Huiwu, event: Event) -> None:
-    """Handle one event from any platform."""
+async def dispatch(app: Huiwu, event: Event, *, announce: bool = True) -> list[OutgoingMessage]:
+    """Handle one event from any platform; returns the answers. ``announce=False`` keeps
+    them out of the chat (the board asks for a step's prompt in its own form instead)."""
     unreadable: Exception | None = None
     try:
         ctx = await _context(app, event)
@@ -54,11 +55,13 @@ async def dispatch(app: Huiwu, event: Event) -> None:
                     )
         if ctx.replies and ctx.current_plan_title is not None:
             _name_the_plan(ctx, ctx.current_plan_title)
-        if ctx.replies:
-            await _answer(app, event, ctx.outgoing())
-            ctx.replies.clear()
+        answers = ctx.outgoing()
+        if answers and announce:
+            await _answer(app, event, answers)
         if ctx.menus_changed:
             menus.refresh_soon(app, event.platform, ctx.menus_changed, event.language)
+        ctx.replies.clear()
+    return answers
 
 
 def _busy(app: Huiwu, error: Exception) -> OutgoingMessage:

@@ -235,24 +235,46 @@ async def latest_submissions(db: Database, instance_id: int) -> dict[int, Submis
     return {row["assignment_id"]: _submission(row) for row in rows}
 
 
+async def latest_versions(db: Database, instance_id: int) -> dict[int, int]:
+    """assignment id -> its latest version number, for every assignment that has one."""
+    rows = await db.fetch_all(
+        "SELECT s.assignment_id, MAX(s.version) FROM submissions s "
+        "JOIN assignments a ON a.id = s.assignment_id WHERE a.instance_id = ? "
+        "GROUP BY s.assignment_id",
+        (instance_id,),
+    )
+    return {int(row[0]): int(row[1]) for row in rows}
+
+
+def _file(r: aiosqlite.Row) -> FileRecord:
+    return FileRecord(
+        r["id"],
+        r["submission_id"],
+        r["platform"],
+        r["file_ref"],
+        r["file_name"],
+        r["mime_type"],
+        r["size"],
+        r["content"],
+        r["sha256"],
+    )
+
+
 async def files_of(db: Database, submission_id: int) -> list[FileRecord]:
     rows = await db.fetch_all(
         "SELECT * FROM submission_files WHERE submission_id = ? ORDER BY id", (submission_id,)
     )
-    return [
-        FileRecord(
-            r["id"],
-            r["submission_id"],
-            r["platform"],
-            r["file_ref"],
-            r["file_name"],
-            r["mime_type"],
-            r["size"],
-            r["content"],
-            r["sha256"],
-        )
-        for r in rows
-    ]
+    return [_file(r) for r in rows]
+
+
+async def get_file(db: Database, file_id: int) -> tuple[FileRecord, int] | None:
+    """A submitted file and the assignment it was handed in for."""
+    row = await db.fetch_one(
+        "SELECT f.*, s.assignment_id FROM submission_files f "
+        "JOIN submissions s ON s.id = f.submission_id WHERE f.id = ?",
+        (file_id,),
+    )
+    return (_file(row), int(row["assignment_id"])) if row else None
 
 
 async def add_review(

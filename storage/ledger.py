@@ -182,6 +182,21 @@ async def evidence_of(db: Database, item_id: int) -> list[EvidenceRecord]:
     ]
 
 
+async def evidence_notes(
+    db: Database, instance_id: int
+) -> dict[int, list[tuple[str | None, str | None]]]:
+    """item id -> its evidence as (text, file name), oldest first, without the files' content."""
+    rows = await db.fetch_all(
+        "SELECT e.item_id, e.text, e.file_name FROM rectification_evidence e "
+        "JOIN rectification_items r ON r.id = e.item_id WHERE r.instance_id = ? ORDER BY e.id",
+        (instance_id,),
+    )
+    found: dict[int, list[tuple[str | None, str | None]]] = {}
+    for row in rows:
+        found.setdefault(int(row[0]), []).append((row[1], row[2]))
+    return found
+
+
 async def evidence_counts(db: Database, instance_id: int) -> dict[int, int]:
     rows = await db.fetch_all(
         "SELECT e.item_id, COUNT(*) AS n FROM rectification_evidence e "

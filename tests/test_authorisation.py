@@ -182,6 +182,85 @@ async def test_each_role_in_each_chat_is_allowed_or_refused_as_documented(
                 assert after == before, case  # a refusal changes nothing
 
 
+# --- the plan board: every action × every role, over HTTP ------------------------------------
+
+
+def readme_board_rows() -> dict[str, dict[str, bool]]:
+    """The README's board table, as documented: action -> role column -> ✓."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"<!-- board:start.*?-->\n(.*?)\n<!-- board:end -->", readme, re.S)
+    assert block is not None
+    lines = [line.strip("|").split("|") for line in block.group(1).strip().splitlines()]
+    header = [cell.strip() for cell in lines[0]]
+    assert header[1 : 1 + len(ROLE_COLUMNS)] == list(ROLE_COLUMNS)
+    return {
+        cells[0].strip(): {
+            column: cells[1 + index].strip() == "✓" for index, column in enumerate(ROLE_COLUMNS)
+        }
+        for cells in lines[2:]
+    }
+
+
+async def board_outcomes(template: Path, tmp_path: Path) -> dict[str, dict[str, bool]]:
+    """What each role column could do on a running board: action -> column -> allowed."""
+    import aiohttp
+    from aiohttp import web
+
+    from bot.board.links import one_time_link
+    from bot.board.web import Board, BoardSettings
+    from bot.tasks import phases
+
+    path = tmp_path / "board.sqlite3"
+    shutil.copy(template, path)
+    db = await Database.open(str(path))
+    http = web.Application()
+    runner = web.AppRunner(http, access_log=None)
+    outcomes: dict[str, dict[str, bool]] = {}
+    try:
+        app = Huiwu(db, ManualClock(NOW), default_locale="zh_CN")
+        [instance] = await instances.list_instances(db)
+        plan = await app.plans.get(instance.id)
+        await phases.start_phase(app, instance.id, plan.phases[0])
+        Board(app, BoardSettings("http://127.0.0.1/board")).install(http)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        origin = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        base = f"{origin}/board"
+        for column in ROLE_COLUMNS:
+            link = await one_time_link(db, base, "telegram", user_id(column), instance.id, NOW)
+            jar = aiohttp.CookieJar(unsafe=True)
+            async with aiohttp.ClientSession(cookie_jar=jar) as session:
+                async with session.get(link) as response:
+                    opened = response.status == 200
+                    html = await response.text()
+                statuses = {}
+                for action, url in (("documents", "documents/ledger"), ("zip", "files.zip")):
+                    async with session.get(f"{base}/{instance.id}/{url}") as response:
+                        statuses[action] = response.status == 200
+            for action, allowed in (
+                ("open", opened),
+                ("whole", opened and 'data-scope="whole"' in html),
+                ("review", opened and 'id="review"' in html),
+                *statuses.items(),
+            ):
+                outcomes.setdefault(action, {})[column] = allowed
+    finally:
+        await runner.cleanup()
+        await db.close()
+    return outcomes
+
+
+async def test_each_role_on_the_board_may_do_what_the_readme_says(
+    template: Path, tmp_path: Path
+) -> None:
+    from bot.board.access import BOARD_ACTIONS
+
+    documented = readme_board_rows()
+    assert list(documented) == [action.name for action in BOARD_ACTIONS]
+    assert await board_outcomes(template, tmp_path) == documented
+
+
 # --- a person on two plans; a plan that only offers itself (issue 22) ----------------------
 
 

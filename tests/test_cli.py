@@ -288,3 +288,22 @@ def test_plan_import_of_the_seed_matches_the_shipped_plan(tmp_path: Path, db: Pa
         i["presenters"] for i in shipped["meeting"]["agenda"]
     ]
     assert imported["surveys"] == shipped["surveys"]
+
+
+def test_board_link_prints_a_one_time_link_for_the_organizer(db: Path) -> None:
+    assert run_cli("plan", "load", SHIPPED, db=db).returncode == 0
+    unset = run_cli("board-link", "1", db=db)
+    assert unset.returncode == 2 and "HUIWU_BOARD_URL" in unset.stderr
+    board = {"HUIWU_BOARD_URL": "https://huiwu.example.org/board"}
+    result = run_cli("board-link", "1", db=db, env=board)
+    assert result.returncode == 0, result.stderr
+    link = result.stdout.strip()
+    assert re.fullmatch(r"https://huiwu\.example\.org/board/link/[\w-]+\.[0-9a-f]{32}", link)
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT platform, user_id, used_at, digest FROM board_links").fetchall()
+    assert [row[:3] for row in rows] == [("wecom", "FangLei", None)]  # the organizer
+    assert link.split("/")[-1].split(".")[0] not in rows[0][3]  # only its digest is stored
+    unknown = run_cli("board-link", "1", "--member", "nobody", db=db, env=board)
+    assert unknown.returncode == 2 and "nobody" in unknown.stderr
+    unbound = run_cli("board-link", "1", "--member", "city-leader", db=db, env=board)
+    assert unbound.returncode == 2 and "has not opened the bot yet" in unbound.stderr

@@ -328,14 +328,20 @@ def test_incomplete_wecom_settings_name_what_is_missing(left_out: str) -> None:
     assert "a" * 43 not in str(caught.value)
 
 
-def test_wecom_next_to_a_telegram_webhook_is_refused_but_next_to_polling_is_fine() -> None:
+def test_wecom_a_telegram_webhook_and_the_board_share_the_one_http_server() -> None:
     both = {**WECOM_COMPLETE, "TELEGRAM_BOT_TOKEN": "1:a"}
     settings = load_settings(environ=both, env_file=None)
-    assert settings.telegram_enabled and settings.wecom_enabled
-    with pytest.raises(ConfigError, match="HUIWU_WEBHOOK_URL"):
-        load_settings(
-            environ={**both, "HUIWU_WEBHOOK_URL": "https://bot.example/telegram"}, env_file=None
-        )
+    assert settings.telegram_enabled and settings.wecom_enabled and settings.board_url is None
+    every = {
+        **both,
+        "HUIWU_WEBHOOK_URL": "https://bot.example/telegram",
+        "HUIWU_BOARD_URL": "https://bot.example/board/",
+    }
+    settings = load_settings(environ=every, env_file=None)
+    assert settings.webhook_url and settings.board_url == "https://bot.example/board"
+    for bad in ("bot.example/board", "https://bot.example/", "ftp://bot.example/board"):
+        with pytest.raises(ConfigError, match="HUIWU_BOARD_URL"):
+            load_settings(environ={**every, "HUIWU_BOARD_URL": bad}, env_file=None)
 
 
 def test_who_loads_plans_and_the_quotas_are_settings() -> None:

@@ -55,6 +55,7 @@ class Huiwu:
     reminder_sources: tuple[ReminderSource, ...] = ()
     # Seals drafts (a ballot being filled in, an opinion being written): see storage.sealing.
     sealer: Sealer = field(default_factory=Sealer.ephemeral)
+    board_url: str | None = None  # the plan board's public address (HUIWU_BOARD_URL), if served
 
     def __post_init__(self) -> None:
         self.plans = PlanCache(self.db)

@@ -43,8 +43,12 @@ SETTINGS_HELP: tuple[tuple[str, str], ...] = (
     ("WECOM_AES_KEY", "the callback EncodingAESKey (43 characters)"),
     ("WECOM_API_BASE_URL", "WeCom API base URL (default https://qyapi.weixin.qq.com/cgi-bin/)"),
     ("HUIWU_WECOM_PATH", "path of the WeCom callback (default /wecom/callback)"),
-    ("HUIWU_HTTP_HOST", "where the webhook / callback server listens (default 127.0.0.1)"),
+    (
+        "HUIWU_HTTP_HOST",
+        "where the one HTTP server listens: webhook, callbacks, board (default 127.0.0.1)",
+    ),
     ("HUIWU_HTTP_PORT", "its port (default 8080)"),
+    ("HUIWU_BOARD_URL", "the plan board's public address, ending in /board (unset: no board)"),
     ("WECOM_BOT_ID", "the WeCom robot's BotId (long connection, with WECOM_BOT_SECRET)"),
     ("WECOM_BOT_SECRET", "the WeCom robot's Secret"),
     ("WECOM_BOT_TOKEN", "the robot's callback Token (callback mode, with WECOM_BOT_AES_KEY)"),
@@ -93,6 +97,7 @@ class Settings:
     http_port: int
     plan_loaders: PlanLoaders = PlanLoaders.ORGANIZERS
     quotas: Quotas = field(default_factory=Quotas)
+    board_url: str | None = None
 
     def make_clock(self) -> Clock:
         """The one clock for the whole application."""
@@ -247,12 +252,17 @@ def load_settings(environ: dict[str, str] | None = None, env_file: str | None = 
                 "The WeCom settings are incomplete: set {missing} too (or none of the WECOM_* settings)."
             ).format(missing=", ".join(wecom_missing))
         )
-    if not wecom_missing and get("HUIWU_WEBHOOK_URL"):
-        raise ConfigError(
-            _(
-                "HUIWU_WEBHOOK_URL and WeCom would both listen on HUIWU_HTTP_PORT: run Telegram with long polling (no HUIWU_WEBHOOK_URL) next to WeCom."
+    board_url = get("HUIWU_BOARD_URL")
+    if board_url is not None:
+        board_url = board_url.rstrip("/")
+        if not board_url.startswith(("https://", "http://")) or not board_url.endswith("/board"):
+            raise _bad(
+                "HUIWU_BOARD_URL",
+                _(
+                    "the board's public address, ending in /board, e.g. https://huiwu.example.org/board"
+                ),
+                board_url,
             )
-        )
 
     raw_loaders = get("HUIWU_PLAN_LOADERS", "organizers") or "organizers"
     if raw_loaders not in set(PlanLoaders):
@@ -276,6 +286,7 @@ def load_settings(environ: dict[str, str] | None = None, env_file: str | None = 
     robot = _robot_settings(get, wecom_complete=not wecom_missing)
 
     return Settings(
+        board_url=board_url,
         db_path=Path(get("HUIWU_DB", "./huiwu.sqlite3") or "./huiwu.sqlite3"),
         timezone=zone,
         locale=locale,

@@ -119,12 +119,37 @@ def _extract_file(path: Path, relative: str) -> list[tuple[int, object, list[str
     ]
 
 
+TEMPLATE_DIRS = ("bot/board/templates",)  # Jinja2 pages: ``{{ _("...") }}``
+
+
+def _extract_template(path: Path) -> list[tuple[int, object, list[str], object]]:
+    from jinja2.ext import babel_extract
+
+    with path.open("rb") as handle:
+        # ``_("… {n}", n=...)``: the keyword arguments come as Nones after the msgid.
+        return [
+            (lineno, message[0] if isinstance(message, tuple) else message, list(comments), None)
+            for lineno, _function, message, comments in babel_extract(
+                handle, ("_",), list(COMMENT_TAGS), {"trim_blocks": "true"}
+            )
+        ]
+
+
 def extract_messages(root: Path = ROOT) -> dict[str, Extracted]:
-    """msgid -> where it is used, for every ``_()`` / ``N_()`` string literal in the sources."""
+    """msgid -> where it is used, for every ``_()`` / ``N_()`` string literal in the sources
+    and the board's templates."""
     found: dict[str, Extracted] = {}
-    for path in source_files(root):
+    sources = [
+        (path, _extract_file(path, path.relative_to(root).as_posix()))
+        for path in source_files(root)
+    ]
+    for folder in TEMPLATE_DIRS:
+        sources += [
+            (path, _extract_template(path)) for path in sorted((root / folder).glob("*.html"))
+        ]
+    for path, extracted in sources:
         relative = path.relative_to(root).as_posix()
-        for lineno, message, comments, _context in _extract_file(path, relative):
+        for lineno, message, comments, _context in extracted:
             if not isinstance(message, str) or not message:
                 continue
             entry = found.setdefault(message, Extracted(message))

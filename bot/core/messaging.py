@@ -60,6 +60,7 @@ class Button:
     label: str
     data: str | None = None  # pressed: comes back as Event.button
     url: str | None = None  # opens a link instead
+    web_app: bool = False  # the link opens inside the chat app (Telegram Mini App) where it can
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,11 @@ class OutgoingMessage:
             data["updates"] = self.updates
         if self.buttons:
             data["buttons"] = [
-                [{"label": b.label, "data": b.data, "url": b.url} for b in row]
+                [
+                    {"label": b.label, "data": b.data, "url": b.url}
+                    | ({"web_app": True} if b.web_app else {})
+                    for b in row
+                ]
                 for row in self.buttons
             ]
         if self.file:
@@ -117,7 +122,10 @@ class OutgoingMessage:
                 raw.get("is_photo", False),
             )
         buttons = tuple(
-            tuple(Button(b["label"], b.get("data"), b.get("url")) for b in row)
+            tuple(
+                Button(b["label"], b.get("data"), b.get("url"), b.get("web_app", False))
+                for b in row
+            )
             for row in data.get("buttons", [])
         )
         return cls(

@@ -216,6 +216,15 @@ async def survey_rounds(app: Huiwu, instance_id: int, plan: Plan) -> list[Survey
     return results
 
 
+async def survey_results(app: Huiwu, instance_id: int, plan: Plan) -> list[SurveyResult]:
+    """The latest closed round of each survey, when it has the ballots to be shown (fewer
+    than ``min_ballots`` stay hidden, as in the group): what the board shows."""
+    latest: dict[str, SurveyResult] = {}
+    for result in await survey_rounds(app, instance_id, plan):
+        latest[result.key] = result  # rounds come in order: the last one stays
+    return [result for result in latest.values() if result.shown]
+
+
 async def _collected(app: Huiwu, instance_id: int) -> list[OpinionSection]:
     found: list[Opinion] = []
     for window in await opinion_store.windows_of(app.db, instance_id):

@@ -23,7 +23,7 @@ from bot.tasks.texts import timeline_text
 
 if TYPE_CHECKING:
     from bot.adapters.wecom.client import WeComClient
-    from bot.run.runtime import RobotOptions, TelegramOptions, WeComOptions
+    from bot.run.runtime import BoardOptions, RobotOptions, TelegramOptions, WeComOptions
 
 EXIT_INVALID = 2
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -102,6 +102,14 @@ def _parser() -> argparse.ArgumentParser:
     restore.add_argument("file", help="a backup file (from huiwu backup) or a JSON export")
     restore.add_argument("--force", action="store_true", help="replace an existing database")
 
+    link = commands.add_parser(
+        "board-link", help="a one-time link that opens a plan's board in a browser (10 minutes)"
+    )
+    link.add_argument("instance", type=int, help="the plan instance number")
+    link.add_argument(
+        "--member", help="whose board (member id in the plan; default: the organizer)"
+    )
+
     demo = commands.add_parser("demo", help="run the seed plan end to end on the built-in emulator")
     demo.add_argument("--platform", choices=["telegram", "wecom"], default="telegram")
     demo.add_argument("--quiet", action="store_true", help="print only the summary figures")
@@ -146,6 +154,8 @@ def _command(args: argparse.Namespace, settings: Settings) -> int:
         return _plan_import(args.file, args.output, args.roster)
     if args.command == "run":
         return asyncio.run(_run(settings))
+    if args.command == "board-link":
+        return asyncio.run(_board_link(settings, args.instance, args.member))
     if args.command in ("backup", "export", "restore"):
         from bot.run import cli_data
 
@@ -326,9 +336,62 @@ async def _wecom_create_chat(settings: Settings, plan: int | None, chatid: str |
     return 0
 
 
+async def _board_link(settings: Settings, instance_id: int, member_key: str | None) -> int:
+    """Print a one-time board link for a member (the plan's organizer by default)."""
+    from bot.board.links import one_time_link
+    from bot.plan import Role
+    from storage import instances
+    from storage.db import Database
+
+    if not settings.board_url:
+        print(_("Set HUIWU_BOARD_URL (where the board is reached) first."), file=sys.stderr)
+        return EXIT_INVALID
+    db = await Database.open(settings.db_path)
+    try:
+        members = await instances.members_of(db, instance_id)
+        chosen = next(
+            (
+                m
+                for m in members
+                if (m.member_key == member_key if member_key else Role.ORGANIZER.value in m.roles)
+            ),
+            None,
+        )
+        if chosen is None:
+            print(
+                _("Plan instance {id} has no member {member}.").format(
+                    id=instance_id, member=member_key or Role.ORGANIZER.value
+                ),
+                file=sys.stderr,
+            )
+            return EXIT_INVALID
+        identities = await instances.identities_of(db, chosen.id)
+        if not identities:
+            print(
+                _("{name} has not opened the bot yet, so the board cannot act as them.").format(
+                    name=chosen.name
+                ),
+                file=sys.stderr,
+            )
+            return EXIT_INVALID
+        identity = identities[0]
+        link = await one_time_link(
+            db,
+            settings.board_url,
+            identity.platform,
+            identity.user_id,
+            instance_id,
+            settings.make_clock().now(),
+        )
+    finally:
+        await db.close()
+    print(link)
+    return 0
+
+
 async def _run(settings: Settings) -> int:
     from bot.run.lock import DatabaseInUse, DatabaseLock
-    from bot.run.runtime import TelegramOptions, WeComOptions
+    from bot.run.runtime import BoardOptions, TelegramOptions, WeComOptions
 
     if not settings.telegram_enabled and not settings.wecom_enabled:
         print(
@@ -362,6 +425,11 @@ async def _run(settings: Settings) -> int:
             path=settings.wecom_path,
             robot=_robot_options(settings),
         )
+    board = None
+    if settings.board_url:
+        board = BoardOptions(
+            settings.board_url, listen_host=settings.http_host, listen_port=settings.http_port
+        )
     lock = None
     try:
         lock = DatabaseLock.take(settings.db_path)
@@ -376,14 +444,17 @@ async def _run(settings: Settings) -> int:
         )
         return EXIT_INVALID
     try:
-        return await _run_locked(settings, telegram, wecom)
+        return await _run_locked(settings, telegram, wecom, board)
     finally:
         if lock is not None:
             lock.release()
 
 
 async def _run_locked(
-    settings: Settings, telegram: TelegramOptions | None, wecom: WeComOptions | None
+    settings: Settings,
+    telegram: TelegramOptions | None,
+    wecom: WeComOptions | None,
+    board: BoardOptions | None,
 ) -> int:
     from bot.run.runtime import Runtime
 
@@ -395,6 +466,7 @@ async def _run_locked(
         wecom=wecom,
         plan_loaders=settings.plan_loaders,
         quotas=settings.quotas,
+        board=board,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

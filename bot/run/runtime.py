@@ -13,12 +13,16 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from aiohttp import web
+from telegram import MenuButtonWebApp, WebAppInfo
 from telegram import error as tg_error
 from telegram.ext import Application
 
-from bot.adapters.guarded_site import ConnectionLimits
+from bot.adapters.guarded_site import ConnectionLimits, GuardedSite
 from bot.adapters.telegram import adapter as telegram_adapter
 from bot.adapters.telegram.adapter import TELEGRAM_POLICY
+from bot.adapters.telegram.webhook import MAX_BODY as HTTP_MAX_BODY
+from bot.adapters.telegram.webhook import TelegramWebhook
 from bot.adapters.wecom.client import DEFAULT_API_BASE_URL, WeComClient, WeComSendError
 from bot.adapters.wecom.events import PLATFORM as WECOM
 from bot.adapters.wecom.journal import StoredJournal
@@ -28,9 +32,11 @@ from bot.adapters.wecom.robot.connection import DEFAULT_GATEWAY_URL, RobotConnec
 from bot.adapters.wecom.robot.messenger import ChannelMessenger, RobotMessenger, robot_limits
 from bot.adapters.wecom.robot.receiver import ResponseUrls, RobotReceiver
 from bot.adapters.wecom.server import WeComCallbackServer
+from bot.board.links import TELEGRAM_ENTRY
+from bot.board.web import WECOM_AUTHORIZE_URL, Board, BoardSettings
 from bot.core.app import Huiwu, PlatformInfo
 from bot.core.clock import Clock
-from bot.core.i18n import use_locale
+from bot.core.i18n import _, use_locale
 from bot.core.messaging import Event, Messenger
 from bot.core.policy import PlanLoaders, Quotas
 from bot.delivery.limits import RateLimiter
@@ -61,8 +67,8 @@ class TelegramOptions:
     webhook_secret: str | None = None
     listen_host: str = "127.0.0.1"
     listen_port: int = 8080
-    # The webhook server's header, idle and body time limits (its connection cap is not
-    # configurable: python-telegram-bot runs tornado's server).
+    # The HTTP server's header, idle and body time limits and its connection cap (the one
+    # server carries the webhook, WeCom's callbacks and the board).
     connection_limits: ConnectionLimits = field(default_factory=ConnectionLimits)
     register_commands: bool = True
     # Telegram's limits; a benchmark measuring the core's own speed may lift them.
@@ -112,6 +118,17 @@ class WeComOptions:
 
 
 @dataclass
+class BoardOptions:
+    """The plan board on the bot's HTTP server (``HUIWU_BOARD_URL``, ``HUIWU_HTTP_PORT``)."""
+
+    public_url: str  # where people open it, e.g. https://huiwu.example.org/board
+    listen_host: str = "127.0.0.1"
+    listen_port: int = 8080
+    wecom_authorize_url: str = WECOM_AUTHORIZE_URL
+    set_menu_button: bool = True  # Telegram: the chat's menu button opens the Mini App
+
+
+@dataclass
 class Runtime:
     """A running Huiwu: ``await runtime.start()`` … ``await runtime.stop()``."""
 
@@ -120,6 +137,7 @@ class Runtime:
     default_locale: str = "zh_CN"
     telegram: TelegramOptions | None = None
     wecom: WeComOptions | None = None
+    board: BoardOptions | None = None
     plan_loaders: PlanLoaders = PlanLoaders.ORGANIZERS
     quotas: Quotas = field(default_factory=Quotas)
     app: Huiwu = field(init=False)
@@ -127,6 +145,8 @@ class Runtime:
     telegram_application: Application | None = field(init=False, default=None)
     wecom_client: WeComClient | None = field(init=False, default=None)
     wecom_server: WeComCallbackServer | None = field(init=False, default=None)
+    http_site: GuardedSite | None = field(init=False, default=None)
+    http_port: int | None = field(init=False, default=None)
     robot_receiver: RobotReceiver | None = field(init=False, default=None)
     robot_connection: RobotConnection | None = field(init=False, default=None)
     robot_messenger: RobotMessenger | None = field(init=False, default=None)
@@ -148,11 +168,19 @@ class Runtime:
             reminder_sources=REMINDER_SOURCES,
             sealer=Sealer.from_secrets(*secrets),
         )
+        if self.board is not None:
+            self.app.board_url = self.board.public_url.rstrip("/")
+        # One HTTP server, one port: the Telegram webhook, the WeCom callbacks and the board.
+        http = web.Application(client_max_size=HTTP_MAX_BODY)
         try:
             if self.telegram is not None:
-                await self._start_telegram(self.telegram)
+                await self._start_telegram(self.telegram, http)
             if self.wecom is not None:
-                await self._start_wecom(self.wecom)
+                await self._start_wecom(self.wecom, http)
+            if self.board is not None:
+                self._install_board(self.board, http)
+            if http.router.routes():
+                await self._serve_http(http)
             for info in self.app.platforms.values():
                 await info.sender.start()
             self.scheduler = PlanScheduler(self.app)
@@ -167,7 +195,7 @@ class Runtime:
     async def handle(self, event: Event) -> None:
         await dispatch(self.app, event)
 
-    async def _start_telegram(self, options: TelegramOptions) -> None:
+    async def _start_telegram(self, options: TelegramOptions, http: web.Application) -> None:
         application = telegram_adapter.build_application(
             options.token, base_url=options.base_url, base_file_url=options.base_file_url
         )
@@ -204,20 +232,15 @@ class Runtime:
                 chat_action=telegram_adapter.chat_action_sender(application),
             ),
         )
+        if self.board is not None and self.board.set_menu_button:
+            await self._telegram_menu_button(application, self.board)
         await application.start()
         assert application.updater is not None
         if options.webhook_url:
-            _limit_webhook_connections(options.connection_limits)
-            try:
-                await application.updater.start_webhook(
-                    listen=options.listen_host,
-                    port=options.listen_port,
-                    url_path="telegram",
-                    webhook_url=options.webhook_url,
-                    secret_token=options.webhook_secret,
-                )
-            except OSError as exc:
-                raise listen_error(options.listen_host, options.listen_port, exc) from None
+            # Served by the bot's one HTTP server (with WeCom's callbacks and the board).
+            webhook = TelegramWebhook(application, options.webhook_url, options.webhook_secret)
+            webhook.install(http)
+            await webhook.register()
         else:
             await application.updater.start_polling(
                 poll_interval=0.0,
@@ -226,7 +249,54 @@ class Runtime:
                 error_callback=_polling_failed,
             )
 
-    async def _start_wecom(self, options: WeComOptions) -> None:
+    async def _telegram_menu_button(self, application: Application, options: BoardOptions) -> None:
+        """Every private chat's menu button opens the board as a Mini App."""
+        with use_locale(self.default_locale):
+            text = _("Plan board")
+        url = options.public_url.rstrip("/") + TELEGRAM_ENTRY
+        try:
+            await application.bot.set_chat_menu_button(
+                menu_button=MenuButtonWebApp(text, WebAppInfo(url))
+            )
+        except tg_error.TelegramError as exc:  # the commands work without it
+            logger.warning("could not set the Telegram menu button: %s", exc)
+
+    def _install_board(self, options: BoardOptions, http: web.Application) -> None:
+        settings = BoardSettings(
+            public_url=options.public_url,
+            telegram_token=self.telegram.token if self.telegram else None,
+            wecom_users=self.wecom_client,
+            wecom_corp_id=self.wecom.corp_id if self.wecom else None,
+            wecom_agent_id=self.wecom.agent_id if self.wecom else None,
+            wecom_authorize_url=options.wecom_authorize_url,
+        )
+        Board(self.app, settings).install(http)
+
+    async def _serve_http(self, http: web.Application) -> None:
+        # The settings give every part the same HUIWU_HTTP_HOST / HUIWU_HTTP_PORT.
+        if self.board is not None:
+            host, port = self.board.listen_host, self.board.listen_port
+        elif self.wecom is not None:
+            host, port = self.wecom.listen_host, self.wecom.listen_port
+        else:
+            assert self.telegram is not None
+            host, port = self.telegram.listen_host, self.telegram.listen_port
+        # Bounded connections (issue 22: slow or idle clients are timed out, at most 256 at
+        # once); no access log, which would hold the board's links.
+        limits = self.telegram.connection_limits if self.telegram else ConnectionLimits()
+        site = GuardedSite(http, host, port, limits, "HTTP server")
+        try:
+            await site.start()
+        except OSError as exc:
+            await site.runner.cleanup()
+            raise listen_error(host, port, exc) from None
+        self.http_site = site
+        self.http_port = site.port
+        if self.wecom_server is not None:
+            self.wecom_server.host, self.wecom_server.port = host, self.http_port
+        logger.info("HTTP server on http://%s:%d", host, self.http_port)
+
+    async def _start_wecom(self, options: WeComOptions, http: web.Application) -> None:
         client = WeComClient(
             corp_id=options.corp_id,
             corp_secret=options.secret,
@@ -275,11 +345,8 @@ class Runtime:
                 path=robot.path,
             )
             server.extra_routes.append(endpoint.install)
+        server.install(http)
         self.wecom_server = server
-        try:
-            await server.start()
-        except OSError as exc:
-            raise listen_error(options.listen_host, options.listen_port, exc) from None
         await server.resume()
         if self.robot_receiver is not None:
             await self.robot_receiver.resume()
@@ -287,7 +354,7 @@ class Runtime:
             await self.robot_connection.start()
         if options.create_menu:
             with use_locale(self.default_locale):
-                menu = app_menu()
+                menu = app_menu(self.app.board_url)
             try:
                 await client.create_menu(menu)
             except WeComSendError as exc:  # the text commands work without a menu
@@ -345,6 +412,9 @@ class Runtime:
         if hasattr(self, "app"):
             for task in list(self.app.background):  # menus being set: not needed any more
                 task.cancel()
+        if self.http_site is not None:
+            await self.http_site.stop()
+            self.http_site = None
         if self.robot_connection is not None:
             await self.robot_connection.stop()
         if self.wecom_server is not None:
@@ -370,20 +440,6 @@ class Runtime:
         if self.robot_messenger is not None:
             await self.robot_messenger.close()
         await self.app.db.close()
-
-
-def _limit_webhook_connections(limits: ConnectionLimits) -> None:
-    """python-telegram-bot builds tornado's ``HTTPServer`` with tornado's defaults (an hour
-    for a connection's headers or between requests, no body time limit): ``configure`` sets
-    the limits for every ``HTTPServer`` this process makes, and PTB's webhook is the only one."""
-    from tornado.httpserver import HTTPServer
-
-    HTTPServer.configure(
-        None,
-        idle_connection_timeout=limits.header_seconds,
-        body_timeout=limits.body_seconds,
-        max_body_size=1024 * 1024,  # an update is a few KiB; Telegram's largest well under this
-    )
 
 
 def _polling_failed(exc: tg_error.TelegramError) -> None:

@@ -29,7 +29,7 @@ from bot.core.policy import PlanLoaders, Quotas
 from bot.plan import load_plan_text
 from bot.plan.loading import store_plan
 from bot.run import scheduler
-from bot.run.runtime import Runtime, TelegramOptions
+from bot.run.runtime import BoardOptions, Runtime, TelegramOptions
 from bot.sandbox.demo.telegram import hand_in, seed_plan_text
 from bot.sandbox.telegram.api import TelegramEmulator
 from bot.sandbox.telegram.limits import FaultPlan
@@ -118,6 +118,12 @@ class World(PlanDatabaseViews):
     db_path: str
     options: TelegramOptions
     user_ids: dict[str, int] = field(default_factory=dict)
+    board: BoardOptions | None = None
+
+    @property
+    def board_url(self) -> str:
+        assert self.board is not None
+        return self.board.public_url
 
     @property
     def app(self) -> Huiwu:
@@ -158,6 +164,7 @@ class World(PlanDatabaseViews):
             telegram=self.options,
             plan_loaders=self.app.plan_loaders,
             quotas=self.app.quotas,
+            board=self.board,
         )
         await self.runtime.start()
 
@@ -218,6 +225,7 @@ async def make_world(
         webhook_limits: ConnectionLimits | None = None,
         plan_loaders: PlanLoaders = PlanLoaders.ORGANIZERS,
         quotas: Quotas | None = None,
+        board: bool = False,
     ) -> World:
         """A world with the seed plan loaded and bound to its group; with ``webhook_secret``
         the bot takes updates by webhook (on a free loopback port) instead of polling."""
@@ -248,12 +256,17 @@ async def make_world(
                 connection_limits=webhook_limits or ConnectionLimits(),
             )
         db_path = str(tmp_path / f"huiwu-{len(opened)}.sqlite3")
+        board_options = None
+        if board:  # on the webhook's port when there is one: one server, one port
+            port = options.listen_port if webhook_secret is not None else free_port()
+            board_options = BoardOptions(f"http://127.0.0.1:{port}/board", listen_port=port)
         runtime = Runtime(
             db_path,
             clock,
             telegram=options,
             plan_loaders=plan_loaders,
             quotas=quotas or Quotas(),
+            board=board_options,
         )
         await runtime.start()
         text = seed_plan_text()
@@ -267,7 +280,16 @@ async def make_world(
             code = await instances.create_invite(conn, organizer.id, clock.now())
         people = {name: SimulatedPerson(emulator, uid, name) for name, uid in user_ids.items()}
         world = World(
-            emulator, runtime, clock, people, group, instance_id, db_path, options, user_ids
+            emulator,
+            runtime,
+            clock,
+            people,
+            group,
+            instance_id,
+            db_path,
+            options,
+            user_ids,
+            board_options,
         )
         opened[-1] = (emulator, world)
         await people["方磊"].say(f"/start {code}", expect=contains("方磊", PLAN_TITLE))

@@ -25,14 +25,14 @@ from bot.core.clock import ManualClock
 from bot.plan import load_plan_text
 from bot.plan.loading import store_plan
 from bot.run import scheduler
-from bot.run.runtime import RobotOptions, Runtime, WeComOptions
+from bot.run.runtime import BoardOptions, RobotOptions, Runtime, WeComOptions
 from bot.sandbox.demo.telegram import seed_plan_text
 from bot.sandbox.demo.wecom import USERIDS, options_on_emulator, with_city_leader_on_wecom
 from bot.sandbox.wecom.api import WeComEmulator
 from bot.sandbox.wecom.callbacks import WeComCallbackClient
 from bot.sandbox.wecom.people import VirtualTime, WeComPerson, card_text
 from bot.sandbox.wecom.robot import RobotEmulator, RobotMessage
-from tests.e2e.conftest import PlanDatabaseViews
+from tests.e2e.conftest import PlanDatabaseViews, free_port
 
 CORP_ID = "ww5f3e2d1c0b0a0987"
 CORP_SECRET = "huiwu-e2e-corp-secret-" + "x" * 21
@@ -148,7 +148,11 @@ async def wecom_worlds(tmp_path: Path) -> AsyncIterator[WeComWorldFactory]:
     robots: list[RobotEmulator] = []
 
     async def factory(
-        *, bind_group: bool = True, robot: str | None = None, redeliver: int = 0
+        *,
+        bind_group: bool = True,
+        robot: str | None = None,
+        redeliver: int = 0,
+        board: bool = False,
     ) -> WeComWorld:
         """``robot``: None (the app only), "long" (the robot's long connection) or
         "callback" (the robot's callback URL)."""
@@ -196,7 +200,15 @@ async def wecom_worlds(tmp_path: Path) -> AsyncIterator[WeComWorldFactory]:
             robot=robot_options,
         )
         db_path = str(tmp_path / f"huiwu-wecom-{len(opened)}.sqlite3")
-        runtime = Runtime(db_path, clock, wecom=options)
+        board_options = None
+        if board:
+            port = free_port()
+            board_options = BoardOptions(
+                f"http://127.0.0.1:{port}/board",
+                listen_port=port,
+                wecom_authorize_url=emulator.oauth_authorize_url,
+            )
+        runtime = Runtime(db_path, clock, wecom=options, board=board_options)
         await runtime.start()
         text = with_city_leader_on_wecom(seed_plan_text())
         async with runtime.app.db.transaction() as conn:

@@ -24,6 +24,7 @@ from telegram import (
     InputFile,
     Message,
     Update,
+    WebAppInfo,
 )
 from telegram import error as tg_error
 from telegram.constants import MessageEntityType
@@ -222,7 +223,9 @@ def _markup(message: OutgoingMessage) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(b.label, url=b.url)
+                InlineKeyboardButton(b.label, web_app=WebAppInfo(b.url))
+                if b.url and b.web_app
+                else InlineKeyboardButton(b.label, url=b.url)
                 if b.url
                 else InlineKeyboardButton(b.label, callback_data=b.data)
                 for b in row

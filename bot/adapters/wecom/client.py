@@ -651,6 +651,18 @@ class WeComClient:
         fn = functools.partial(self._download_into, media_id, sink)
         await self._call("media/get", fn, idempotent=False)
 
+    async def oauth_userid(self, code: str) -> str | None:
+        """The member who signed in with WeCom's OAuth2 web login (``auth/getuserinfo``);
+        None for a bad, used or expired code, or someone outside the corp."""
+        fn = functools.partial(self._client.get, "auth/getuserinfo", params={"code": code})
+        try:
+            result: dict[str, Any] = await self._call("auth/getuserinfo", fn, idempotent=False)
+        except WeComSendError as exc:
+            logger.warning("WeCom OAuth code refused: %s", exc)
+            return None
+        userid = result.get("userid") or result.get("UserId")
+        return str(userid) if userid else None
+
     async def create_menu(self, menu: dict[str, Any]) -> None:
         """Create (replace) the app's menu: ``{"button": [...]}``."""
         fn = functools.partial(self._client.menu.create, self.agent_id, menu)

@@ -191,12 +191,15 @@ def _menu_entry(name: str) -> dict[str, object]:
     return {"type": "click", "name": label, "key": name}
 
 
-def app_menu() -> dict[str, object]:
+def app_menu(board_url: str | None = None) -> dict[str, object]:
     """The app's menu (menu/create) from the command table, in the current locale; a click
-    comes back as a callback with the command's name as its key."""
+    comes back as a callback with the command's name as its key. With ``board_url`` the last
+    sub-menu also opens the plan board (a "view" entry: WeCom's web login signs the member in)."""
     buttons: list[dict[str, object]] = [_menu_entry(group[0]) for group in APP_MENU[:-1]]
-    more = APP_MENU[-1]
-    buttons.append({"name": _("More"), "sub_button": [_menu_entry(name) for name in more]})
+    more = [_menu_entry(name) for name in APP_MENU[-1]]
+    if board_url:
+        more.append({"type": "view", "name": _("Plan board"), "url": board_url + "/wecom"})
+    buttons.append({"name": _("More"), "sub_button": more})
     return {"button": buttons}
 
 

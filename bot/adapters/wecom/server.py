@@ -130,11 +130,16 @@ class WeComCallbackServer:
 
     def application(self) -> web.Application:
         app = web.Application(client_max_size=self.max_body)
+        self.install(app)
+        return app
+
+    def install(self, app: web.Application) -> None:
+        """Add the callback routes to ``app`` (the bot's one HTTP server, shared with the
+        board); whoever runs ``app`` then sets ``port``."""
         app.router.add_get(self.path, self._verify_url)
         app.router.add_post(self.path, self._receive)
         for install in self.extra_routes:
             install(app)
-        return app
 
     async def start(self) -> None:
         self.site = GuardedSite(
@@ -221,6 +226,8 @@ class WeComCallbackServer:
     async def _receive(self, request: web.Request) -> web.Response:
         try:
             signature, timestamp, nonce = self._signed_params(request)
+            if (request.content_length or 0) > self.max_body:
+                raise _Rejected(413, "body too large")
             try:
                 body = await read_body(request, self.limits)
             except web.HTTPRequestEntityTooLarge:
@@ -231,6 +238,8 @@ class WeComCallbackServer:
                 self.stats.dropped += 1
                 logger.info("WeCom callback: the client went away mid-request (%s)", gone)
                 return web.Response(status=400)
+            if len(body) > self.max_body:  # on the shared server the limit is the largest part's
+                raise _Rejected(413, "body too large")
             fields = self.decrypt_callback(body, signature, timestamp, nonce)
             await self.accept(fields)
         except _Rejected as exc:

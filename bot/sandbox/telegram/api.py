@@ -404,6 +404,10 @@ class TelegramEmulator:
         self._methods.notify_update(bot)
         return update
 
+    def menu_button(self) -> JsonDict:
+        """The bot's chat menu button as ``setChatMenuButton`` last set it."""
+        return self._bot().menu_button
+
     def _bot(self) -> BotAccount:
         if self._primary_bot is None:
             raise RuntimeError("add_bot() must be called before simulating users")

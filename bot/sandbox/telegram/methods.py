@@ -115,6 +115,8 @@ class BotApiMethods:
                 "setMyCommands": self.set_my_commands,
                 "getMyCommands": self.get_my_commands,
                 "deleteMyCommands": self.delete_my_commands,
+                "setChatMenuButton": self.set_chat_menu_button,
+                "getChatMenuButton": self.get_chat_menu_button,
                 "sendMessage": self.send_message,
                 "editMessageText": self.edit_message_text,
                 "editMessageReplyMarkup": self.edit_message_reply_markup,
@@ -318,6 +320,22 @@ class BotApiMethods:
     async def delete_my_commands(self, bot: BotAccount, params: RequestParams) -> bool:
         bot.commands.pop(self._commands_key(params), None)
         return True
+
+    async def set_chat_menu_button(self, bot: BotAccount, params: RequestParams) -> bool:
+        """The default menu button (a per-chat one is not emulated)."""
+        button = params.json("menu_button") or {"type": "default"}
+        kind = button.get("type") if isinstance(button, dict) else None
+        if kind not in ("commands", "web_app", "default"):
+            raise bad_request("menu_button type is invalid")
+        if kind == "web_app":
+            url = str((button.get("web_app") or {}).get("url", ""))
+            if not url.startswith(("https://", "http://")) or not button.get("text"):
+                raise bad_request("BUTTON_URL_INVALID")
+        bot.menu_button = button
+        return True
+
+    async def get_chat_menu_button(self, bot: BotAccount, params: RequestParams) -> JsonDict:
+        return bot.menu_button
 
     # --- chats ---------------------------------------------------------------------------
 

@@ -329,6 +329,7 @@ class BotAccount:
     webhook: WebhookConfig | None = None
     webhook_last_error: tuple[int, str] | None = None
     commands: dict[tuple[str, str], list[JsonDict]] = field(default_factory=dict)
+    menu_button: JsonDict = field(default_factory=lambda: {"type": "commands"})
     chat_actions: list[tuple[int, str]] = field(default_factory=list)  # (chat id, action)
     polling_generation: int = 0
     updates_signal: _Signal = field(default_factory=_Signal)
@@ -480,6 +481,14 @@ def button_rows(markup: JsonDict | None) -> list[list[Button]]:
     if not markup:
         return []
     return [
-        [(button["text"], button.get("callback_data", button.get("url"))) for button in row]
+        [
+            (
+                button["text"],
+                button.get(
+                    "callback_data", button.get("url", button.get("web_app", {}).get("url"))
+                ),
+            )
+            for button in row
+        ]
         for row in markup.get("inline_keyboard", [])
     ]

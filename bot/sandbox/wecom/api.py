@@ -77,6 +77,7 @@ ERRMSG: dict[int, str] = {
     40007: "invalid media_id",
     40008: "invalid message type",
     40013: "invalid corpid",
+    40029: "invalid code",
     40014: "invalid access_token",
     40056: "invalid agentid",
     40058: "invalid parameter",
@@ -109,6 +110,10 @@ def _errmsg(errcode: int, detail: str | None = None) -> str:
         f"{base}, hint: [{secrets.token_hex(6)}], from ip: 127.0.0.1, "
         f"more info at https://open.work.weixin.qq.com/devtool/query?e={errcode}"
     )
+
+
+OAUTH_AUTHORIZE_PATH = "/connect/oauth2/authorize"
+OAUTH_CODE_TTL = 300.0
 
 
 def _json(payload: dict[str, Any], status: int = 200) -> web.Response:
@@ -242,6 +247,9 @@ class WeComEmulator:
         self.media: dict[str, _Media] = {}
         self.task_ids: set[str] = set()
         self.response_codes: dict[str, _ResponseCode] = {}
+        # OAuth2 web login: code -> (userid, expiry); who the emulated phone is signed in as.
+        self.oauth_codes: dict[str, tuple[str, float]] = {}
+        self.signed_in: str | None = None
         self._tokens: dict[str, float] = {}  # token -> expiry (clock time)
         self._current_token: str | None = None
         self._injections: list[_Injection] = []
@@ -272,6 +280,8 @@ class WeComEmulator:
         app.router.add_post("/cgi-bin/media/upload", self._media_upload)
         app.router.add_get("/cgi-bin/media/get", self._media_get)
         app.router.add_post("/cgi-bin/menu/create", self._menu_create)
+        app.router.add_get("/cgi-bin/auth/getuserinfo", self._auth_getuserinfo)
+        app.router.add_get(OAUTH_AUTHORIZE_PATH, self._oauth_authorize)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         self._site = web.TCPSite(self._runner, self.host, self.port)
@@ -353,6 +363,39 @@ class WeComEmulator:
         """The menu last created for ``agent_id`` (default: the emulated app)."""
         return self.menus.get(self.agent_id if agent_id is None else agent_id)
 
+    # -- OAuth2 web login (the board's WeCom sign-in) -----------------------------------------
+
+    @property
+    def oauth_authorize_url(self) -> str:
+        return f"http://{self.host}:{self.port}{OAUTH_AUTHORIZE_PATH}"
+
+    def oauth_code(self, userid: str) -> str:
+        """A code as WeCom hands the page after the member's web login: usable once, 5 minutes."""
+        code = secrets.token_urlsafe(24)
+        self.oauth_codes[code] = (userid, self.clock() + OAUTH_CODE_TTL)
+        return code
+
+    async def _oauth_authorize(self, request: web.Request) -> web.StreamResponse:
+        """WeCom's authorize page as the app's in-app browser sees it: back at once to
+        ``redirect_uri`` with a code for ``signed_in`` (and the caller's ``state``)."""
+        query = request.query
+        if query.get("appid") != self.corp_id or not query.get("redirect_uri"):
+            return web.Response(status=400, text="appid or redirect_uri wrong")
+        if self.signed_in is None:
+            return web.Response(status=403, text="nobody is signed in to WeCom here")
+        back = query["redirect_uri"]
+        separator = "&" if "?" in back else "?"
+        target = f"{back}{separator}code={self.oauth_code(self.signed_in)}"
+        if "state" in query:
+            target += "&state=" + urllib.parse.quote(query["state"], safe="")
+        raise web.HTTPFound(target)
+
+    async def _auth_getuserinfo(self, request: web.Request) -> web.Response:
+        found = self.oauth_codes.pop(request.query.get("code", ""), None)
+        if found is None or self.clock() > found[1]:
+            raise _ApiError(40029)
+        return _json({"errcode": 0, "errmsg": "ok", "userid": found[0], "user_ticket": ""})
+
     # -- plumbing ----------------------------------------------------------------------------
 
     @web.middleware
@@ -369,7 +412,7 @@ class WeComEmulator:
             if injected < 0:
                 return web.Response(status=-injected, text="injected server error")
             return _error(injected)
-        if path != "gettoken":
+        if path != "gettoken" and path != OAUTH_AUTHORIZE_PATH:
             token_error = self._check_token(request.query.get("access_token"))
             if token_error:
                 return _error(token_error)
