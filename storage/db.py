@@ -26,6 +26,7 @@ from typing import Any
 
 import aiosqlite
 
+from storage.changes import InstanceChanges
 from storage.readcache import ReadCache
 
 logger = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ class Database:
         self.path = path
         self._write_lock = asyncio.Lock()
         self.reads = ReadCache(connection)
+        self.changes = InstanceChanges(connection)
 
     @classmethod
     async def open(
@@ -83,6 +85,7 @@ class Database:
             database = cls(connection, str(path))
             await database.migrate(bundled_migrations() if migrations is None else list(migrations))
             await database.reads.watch()
+            await database.changes.watch()
         except BaseException:
             await connection.close()
             raise

@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.core.clock import Clock
@@ -51,6 +52,12 @@ class Huiwu:
         self.files = FileStore.beside(self.db.path)
         # Set when something moves the plan's schedule (a group bound, a phase advanced).
         self.schedule_changed = asyncio.Event()
+        # What the clock's steps planned per plan instance, with the instance's version
+        # (``storage.changes``): step name -> instance id ->
+        # (version, next due time, planned at, valid until).
+        self.memo: dict[
+            str, dict[int, tuple[tuple[int, int], datetime | None, datetime, datetime]]
+        ] = {}
 
     def add_platform(self, name: str, info: PlatformInfo) -> None:
         self.platforms[name] = info
