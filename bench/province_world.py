@@ -92,7 +92,9 @@ def running_plan_toml(spec: PlanSpec, accounts: list[int | str]) -> str:
         roles = '["organizer", "member"]' if number == 0 else '["member"]'
         lines += ["[[roster]]", f'id = "m{number}"', f'name = "成员{number}"', f"roles = {roles}"]
         lines.append(
-            f"telegram_id = {account}" if isinstance(account, int) else f'wecom_userid = "{account}"'
+            f"telegram_id = {account}"
+            if isinstance(account, int)
+            else f'wecom_userid = "{account}"'
         )
     lines += [
         "[[phases]]",
@@ -161,9 +163,7 @@ async def _create_schema(path: Path) -> None:
     await db.close()
 
 
-def _insert_members(
-    conn: sqlite3.Connection, instance_id: int, count: int
-) -> list[int]:
+def _insert_members(conn: sqlite3.Connection, instance_id: int, count: int) -> list[int]:
     rows = [
         (instance_id, f"m{n}", f"成员{n}", "member,organizer" if n == 0 else "member", None)
         for n in range(count)

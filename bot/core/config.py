@@ -49,6 +49,7 @@ class Settings:
     http_port: int
     plan_loaders: PlanLoaders = PlanLoaders.ORGANIZERS
     quotas: Quotas = field(default_factory=Quotas)
+    retention_days: int = 180
 
     def make_clock(self) -> Clock:
         """The one clock for the whole application."""
@@ -214,4 +215,5 @@ def load_settings(environ: dict[str, str] | None = None, env_file: str | None = 
         http_port=int(raw_port),
         plan_loaders=PlanLoaders(raw_loaders),
         quotas=quotas,
+        retention_days=count("HUIWU_RETENTION_DAYS", 180),
     )

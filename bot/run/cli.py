@@ -306,6 +306,7 @@ async def _run(settings: Settings) -> int:
         wecom=wecom,
         plan_loaders=settings.plan_loaders,
         quotas=settings.quotas,
+        retention_days=settings.retention_days,
     )
     await runtime.start()
     stop = asyncio.Event()

@@ -7,6 +7,7 @@ tests exercise is what runs in production.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -28,6 +29,7 @@ from bot.core.messaging import Event
 from bot.core.policy import PlanLoaders, Quotas
 from bot.delivery.limits import RateLimiter
 from bot.delivery.sender import OutboxSender, SendPolicy
+from bot.run.retention import prune_daily
 from bot.run.scheduler import REMINDER_SOURCES, PlanScheduler
 from handlers.router import dispatch
 from storage.db import Database
@@ -81,11 +83,13 @@ class Runtime:
     wecom: WeComOptions | None = None
     plan_loaders: PlanLoaders = PlanLoaders.ORGANIZERS
     quotas: Quotas = field(default_factory=Quotas)
+    retention_days: int | None = None  # None: keep everything (tests, the demo)
     app: Huiwu = field(init=False)
     scheduler: PlanScheduler = field(init=False)
     telegram_application: Application | None = field(init=False, default=None)
     wecom_client: WeComClient | None = field(init=False, default=None)
     wecom_server: WeComCallbackServer | None = field(init=False, default=None)
+    pruner: asyncio.Task[None] | None = field(init=False, default=None)
 
     async def start(self) -> None:
         db = await Database.open(self.db_path)
@@ -105,6 +109,10 @@ class Runtime:
             await info.sender.start()
         self.scheduler = PlanScheduler(self.app)
         await self.scheduler.start()
+        if self.retention_days is not None:
+            self.pruner = asyncio.create_task(
+                prune_daily(self.app, self.retention_days), name="retention"
+            )
         logger.info("Huiwu started with platforms: %s", ", ".join(self.app.platforms) or "none")
 
     async def handle(self, event: Event) -> None:
@@ -197,6 +205,10 @@ class Runtime:
         if self.wecom_server is not None:
             await self.wecom_server.stop()
         await self.scheduler.stop()
+        if self.pruner is not None:
+            self.pruner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.pruner
         application = self.telegram_application
         if application is not None:
             if application.updater and application.updater.running:
