@@ -8,7 +8,7 @@ The world on Monday 9 December 2013, a few seconds before 09:00 (Beijing time):
   digest message each), and the week goes on with a reminder each morning. Plans alternate
   between Telegram and WeCom; each has its group bound. Timezones and calendars differ:
   most plans are in Beijing time (Asia/Shanghai, Asia/Hong_Kong, Asia/Macau, Asia/Taipei, all
-  UTC+8, with the Chinese working-day calendar or none), every tenth in Asia/Urumqi (UTC+6),
+  UTC+8, with the Chinese working-day calendar or none), one in ten in Asia/Urumqi (UTC+6),
   whose 09:00 comes two hours later and is not part of the burst;
 * ``finished`` plans of last year, each with its submissions, reviews, sent outbox rows and
   reminder log, and two rectification items still open with deadlines in March (reminded of
@@ -72,7 +72,7 @@ class World:
 
 def plan_spec(index: int) -> PlanSpec:
     platform = "telegram" if index % 2 == 0 else "wecom"
-    timezone = LATE_ZONE if index % 10 == 9 else ZONES_UTC8[index % len(ZONES_UTC8)]
+    timezone = LATE_ZONE if index % 20 in (8, 9) else ZONES_UTC8[index % len(ZONES_UTC8)]
     calendar = "cn" if index % 3 != 2 else None
     return PlanSpec(index, platform, timezone, calendar)
 
@@ -143,9 +143,14 @@ def _due_at(day: str, timezone: str) -> str:
     return to_db(datetime.fromisoformat(f"{day}T23:59:59").replace(tzinfo=ZoneInfo(timezone)))
 
 
-def build(path: Path, *, plans: int, members_per_plan: int, finished: int) -> World:
+async def build(path: Path, *, plans: int, members_per_plan: int, finished: int) -> World:
     """Write the world into a new SQLite file at ``path``."""
-    asyncio.run(_create_schema(path))
+    db = await Database.open(str(path))  # the schema, migrated
+    await db.close()
+    return await asyncio.to_thread(_fill, path, plans, members_per_plan, finished)
+
+
+def _fill(path: Path, plans: int, members_per_plan: int, finished: int) -> World:
     rng = random.Random(21)
     world = World([plan_spec(i) for i in range(plans)], members_per_plan, finished, {})
     conn = sqlite3.connect(path)
@@ -156,11 +161,6 @@ def build(path: Path, *, plans: int, members_per_plan: int, finished: int) -> Wo
     finally:
         conn.close()
     return world
-
-
-async def _create_schema(path: Path) -> None:
-    db = await Database.open(str(path))
-    await db.close()
 
 
 def _insert_members(conn: sqlite3.Connection, instance_id: int, count: int) -> list[int]:

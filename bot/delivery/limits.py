@@ -24,6 +24,9 @@ from dataclasses import dataclass
 
 logger = logging.getLogger(__name__)
 
+YIELD_TO_URGENT = 0.005  # seconds a send steps back while an urgent one waits for a slot
+URGENT_AHEAD = 0.1  # an urgent send this close to its slot makes the others step back
+
 
 @dataclass(frozen=True)
 class Limit:
@@ -118,6 +121,7 @@ class RateLimiter:
         self._windows: dict[tuple[str, str], SlidingWindow | TokenBucket] = {}
         self._lock = asyncio.Lock()
         self._completed: asyncio.Event | None = None
+        self._urgent = 0  # urgent sends waiting
         self.waits = 0  # how often a send had to wait, and for how long in all
         self.total_waited = 0.0
 
@@ -128,17 +132,32 @@ class RateLimiter:
             self._windows[(name, key)] = window
         return window
 
-    async def acquire(self, limits: list[tuple[str, str, Limit]]) -> float:
+    async def acquire(self, limits: list[tuple[str, str, Limit]], *, urgent: bool = False) -> float:
         """Wait until each (name, key, limit) has room and count the send from now; return
-        the seconds waited."""
-        reservation = await self.reserve(limits, in_flight=False)
+        the seconds waited. An ``urgent`` send (an answer someone waits for) goes before
+        the others waiting."""
+        reservation = await self.reserve(limits, in_flight=False, urgent=urgent)
         return reservation.waited
 
     async def reserve(
-        self, limits: list[tuple[str, str, Limit]], *, in_flight: bool = True
+        self, limits: list[tuple[str, str, Limit]], *, in_flight: bool = True, urgent: bool = False
     ) -> Reservation:
         """Wait until each (name, key, limit) has room and take it; the send counts as in
         flight until the reservation is completed."""
+        announced = [False]  # an urgent send announced while it is about to go
+        try:
+            return await self._reserve(limits, in_flight, urgent, announced)
+        finally:
+            if announced[0]:
+                self._urgent -= 1
+
+    async def _reserve(
+        self,
+        limits: list[tuple[str, str, Limit]],
+        in_flight: bool,
+        urgent: bool,
+        announced: list[bool],
+    ) -> Reservation:
         waited = 0.0
         while True:
             async with self._lock:
@@ -147,6 +166,13 @@ class RateLimiter:
                 needs = [w.wait_needed(now) for w in windows]
                 held = any(busy for _delay, busy in needs)
                 delay = max((d for d, _busy in needs), default=0.0)
+                if not urgent and self._urgent and not held:
+                    delay = max(delay, YIELD_TO_URGENT)  # an urgent send takes this slot
+                # Announced only when about to go: one held back by its own chat's limit must
+                # not hold back everyone else meanwhile.
+                if urgent and (delay <= URGENT_AHEAD) != announced[0]:
+                    announced[0] = not announced[0]
+                    self._urgent += 1 if announced[0] else -1
                 if not held and delay <= 0:
                     slots = [slot for w in windows if (slot := w.record(now)) is not None]
                     reservation = Reservation(self, slots, waited)

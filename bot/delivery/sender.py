@@ -30,6 +30,7 @@ from storage.records import OutboxRecord
 logger = logging.getLogger(__name__)
 
 MAX_IN_MEMORY = 1000  # claimed rows held in memory at once; the rest wait in the outbox
+ANSWERS_BEYOND_DEPTH = 100  # answers claimed while the claimed pushes fill the depth
 # A row whose sending raised something unexpected (a bug, a payload we cannot read) is tried
 # again later, this many times in all, then kept as failed with the error for a person to see.
 MAX_UNEXPECTED_ATTEMPTS = 5
@@ -45,6 +46,10 @@ class SendPolicy:
     max_backoff: float = 30.0
     first_backoff: float = 0.2
     concurrency: int = 8  # sends in flight at once, across chats
+    # Rows claimed and held in memory at once. Rows go out in the order they were claimed
+    # (answers first, plans taking turns), give or take this many: a platform with an overall
+    # limit keeps a few seconds' worth, so a plan's turn is not lost in a long queue.
+    claim_depth: int = MAX_IN_MEMORY
     # How many platform messages one outgoing message becomes (each counts against the limits).
     cost: Callable[[OutgoingMessage], int] | None = None
 
@@ -128,10 +133,18 @@ class OutboxSender:
         await asyncio.sleep(pause)
         while True:
             self._wakeup.clear()
-            room = MAX_IN_MEMORY - sum(len(queue) for queue in self._queues.values())
-            batch = []
+            room = self.policy.claim_depth - sum(len(queue) for queue in self._queues.values())
             if room > 0:
                 batch = await outbox.claim_due(self.db, self.platform, self.clock.now(), limit=room)
+            else:  # full of pushes: an answer still goes ahead (bounded all the same)
+                batch = await outbox.claim_due(
+                    self.db,
+                    self.platform,
+                    self.clock.now(),
+                    ANSWERS_BEYOND_DEPTH,
+                    answers_only=True,
+                )
+                room = ANSWERS_BEYOND_DEPTH
             for record in batch:
                 self._queues.setdefault(record.chat_id, deque()).append(record)
                 if record.chat_id not in self._workers:
@@ -217,8 +230,10 @@ class OutboxSender:
         backoff = self.policy.first_backoff
         while True:
             limits = self._limits(record.chat_id, message)
+            # An answer to someone waiting takes the next free slot ahead of pushes.
+            urgent = record.dedupe_key is None
             for _slot in range(self.policy.cost(message) if self.policy.cost else 1):
-                await self.limiter.acquire(limits)
+                await self.limiter.acquire(limits, urgent=urgent)
             try:
                 # Only the request and recording it take a slot (waits for limits and backoff
                 # do not): marking within the slot bounds what a crash can send twice to the

@@ -173,6 +173,9 @@ async def run_due(app: Huiwu) -> datetime | None:
                 memo[instance_id] = (version, found.next_at, now, _valid_until(now, found.next_at))
         if found.next_at is not None and (next_at is None or found.next_at < next_at):
             next_at = found.next_at
+    # Once every plan has queued what is due: the senders then take the plans in turns
+    # (``storage.outbox.claim_due``) instead of sending the first plans' while the last queue.
+    app.wake_senders()
     return next_at
 
 
@@ -221,7 +224,6 @@ async def _queue(app: Huiwu, instance_id: int, plan: Plan, due: list[Due], now: 
         if escalated:
             queued += await _escalate(conn, app, plan, members, escalated)
     logger.info("instance %d: %d reminder message(s) queued", instance_id, queued)
-    app.wake_senders()
 
 
 def _digest_key(entries: list[Due]) -> str:
