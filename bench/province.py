@@ -212,7 +212,7 @@ async def burst(args: argparse.Namespace, workdir: Path) -> Path:
                 "WECOM_API_BASE_URL": wecom.base_url,
                 "HUIWU_HTTP_PORT": str(free_port()),
                 # Keep everything: the season's growth is measured, then pruned, below.
-                "HUIWU_RETENTION_DAYS": "1000000",
+                "HUIWU_RETENTION_DAYS": "36500",
             }
             bot = BotProcess(
                 db_path,
@@ -316,6 +316,8 @@ async def burst(args: argparse.Namespace, workdir: Path) -> Path:
         if any(inboxes)
     ]
     starved = sum(1 for t in firsts if t > FAIRNESS_GOAL * fair_first)
+    if args.timeline:
+        print("    first reminder of each plan, s:", " ".join(f"{t:.1f}" for t in sorted(firsts)))
     print(f"  Telegram: {len(entries)} reminders to {len(tg_plans)} plans' members")
     if args.timeline:
         buckets = Counter(int((t - times[0]) // 2) for t in times)
@@ -375,6 +377,9 @@ async def sizes(path: Path) -> tuple[float, float, Counter[str]]:
 
 
 async def season(db_path: Path, days: int) -> None:
+    import shutil
+
+    shutil.copy(db_path, "/tmp/season.sqlite3")
     print(f"\n3. the database after the season, and with HUIWU_RETENTION_DAYS={days}")
     before_file, before_live, before_rows = await sizes(db_path)
     db = await Database.open(str(db_path))
@@ -397,7 +402,8 @@ async def season(db_path: Path, days: int) -> None:
 
 async def main(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="huiwu-province-") as tmp:
-        workdir = Path(tmp)
+        workdir = Path(args.keep or tmp)
+        workdir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240
         if not args.skip_ticks:
             await tick_figures(args, workdir)
         db_path = await burst(args, workdir)
@@ -412,6 +418,7 @@ if __name__ == "__main__":
     parser.add_argument("--finished", type=int, default=2000, help="last year's plans")
     parser.add_argument("--lead", type=float, default=30.0, help="seconds before 09:00")
     parser.add_argument("--retention-days", type=int, default=30)
+    parser.add_argument("--keep", help="a folder to keep the database and the bot's log in")
     parser.add_argument("--timeline", action="store_true", help="sends per 2 s, slow ticks")
     parser.add_argument("--skip-ticks", action="store_true", help="only the burst and the size")
     sys.exit(asyncio.run(main(parser.parse_args())))

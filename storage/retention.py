@@ -25,7 +25,10 @@ from storage.timefmt import to_db
 
 async def prune(db: Database, now: datetime, days: int) -> dict[str, int]:
     """Delete what is older than ``days`` days; returns how many rows, by table."""
-    cutoff = to_db(now - timedelta(days=days))
+    try:
+        cutoff = to_db(now - timedelta(days=days))
+    except OverflowError:  # before the first year: nothing is that old
+        return {"outbox": 0, "reminder_log": 0, "wecom_callbacks": 0}
     pruned = {}
     async with db.transaction() as conn:
         cursor = await conn.execute(

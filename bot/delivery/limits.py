@@ -17,15 +17,13 @@ limits do not speed up with the simulated clock.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 logger = logging.getLogger(__name__)
-
-YIELD_TO_URGENT = 0.005  # seconds a send steps back while an urgent one waits for a slot
-URGENT_AHEAD = 0.1  # an urgent send this close to its slot makes the others step back
 
 
 @dataclass(frozen=True)
@@ -121,7 +119,9 @@ class RateLimiter:
         self._windows: dict[tuple[str, str], SlidingWindow | TokenBucket] = {}
         self._lock = asyncio.Lock()
         self._completed: asyncio.Event | None = None
-        self._urgent = 0  # urgent sends waiting
+        self._tickets = itertools.count()
+        self._ready: set[tuple[int, int]] = set()  # sends waiting only for the shared limit
+        self._turn: asyncio.Event | None = None  # set when the first of them changes
         self.waits = 0  # how often a send had to wait, and for how long in all
         self.total_waited = 0.0
 
@@ -143,38 +143,42 @@ class RateLimiter:
         self, limits: list[tuple[str, str, Limit]], *, in_flight: bool = True, urgent: bool = False
     ) -> Reservation:
         """Wait until each (name, key, limit) has room and take it; the send counts as in
-        flight until the reservation is completed."""
-        announced = [False]  # an urgent send announced while it is about to go
+        flight until the reservation is completed.
+
+        A limit with the empty key (everything the platform sends) is shared: the sends
+        whose own limits (their chat's) have room take its slots in turns, urgent ones
+        first, then in the order they came. Left to a race, a send could lose it again and
+        again while others came and went (seconds late in a burst: ``bench/province.py``)."""
+        ticket = (0 if urgent else 1, next(self._tickets))
         try:
-            return await self._reserve(limits, in_flight, urgent, announced)
+            return await self._reserve(limits, in_flight, ticket)
         finally:
-            if announced[0]:
-                self._urgent -= 1
+            self._leave(ticket)
 
     async def _reserve(
-        self,
-        limits: list[tuple[str, str, Limit]],
-        in_flight: bool,
-        urgent: bool,
-        announced: list[bool],
+        self, limits: list[tuple[str, str, Limit]], in_flight: bool, ticket: tuple[int, int]
     ) -> Reservation:
         waited = 0.0
+        shares = any(not key for _name, key, _limit in limits)
         while True:
+            turn: asyncio.Event | None = None
             async with self._lock:
                 now = self._clock()
-                windows = [self._window(name, key, limit) for name, key, limit in limits]
-                needs = [w.wait_needed(now) for w in windows]
-                held = any(busy for _delay, busy in needs)
-                delay = max((d for d, _busy in needs), default=0.0)
-                if not urgent and self._urgent and not held:
-                    delay = max(delay, YIELD_TO_URGENT)  # an urgent send takes this slot
-                # Announced only when about to go: one held back by its own chat's limit must
-                # not hold back everyone else meanwhile.
-                if urgent and (delay <= URGENT_AHEAD) != announced[0]:
-                    announced[0] = not announced[0]
-                    self._urgent += 1 if announced[0] else -1
-                if not held and delay <= 0:
-                    slots = [slot for w in windows if (slot := w.record(now)) is not None]
+                windows = [(key, self._window(name, key, limit)) for name, key, limit in limits]
+                needs = [(key, *w.wait_needed(now)) for key, w in windows]
+                held = any(busy for _key, _delay, busy in needs)
+                own = max((d for key, d, _busy in needs if key), default=0.0)
+                shared = max((d for key, d, _busy in needs if not key), default=0.0)
+                delay = max(own, shared)
+                if shares and not held and own <= 0:
+                    self._ready.add(ticket)
+                    if min(self._ready) != ticket:  # an earlier (or urgent) send goes first
+                        turn = self._turn_event()
+                elif ticket in self._ready:
+                    self._leave(ticket)  # held back by its own chat: no turn meanwhile
+                if turn is None and not held and delay <= 0:
+                    self._leave(ticket)
+                    slots = [slot for _key, w in windows if (slot := w.record(now)) is not None]
                     reservation = Reservation(self, slots, waited)
                     if not in_flight:
                         reservation.complete()
@@ -182,6 +186,9 @@ class RateLimiter:
                 if held and self._completed is None:
                     self._completed = asyncio.Event()
                 completed = self._completed
+            if turn is not None:
+                await turn.wait()
+                continue
             if held and completed is not None:
                 await completed.wait()
                 continue
@@ -190,6 +197,19 @@ class RateLimiter:
             self.total_waited += delay
             waited += delay
             await self._sleep(delay)
+
+    def _turn_event(self) -> asyncio.Event:
+        if self._turn is None:
+            self._turn = asyncio.Event()
+        return self._turn
+
+    def _leave(self, ticket: tuple[int, int]) -> None:
+        """The send no longer waits for a turn: the next one may have it."""
+        if ticket in self._ready:
+            self._ready.discard(ticket)
+            if self._turn is not None:
+                self._turn.set()
+                self._turn = None
 
     def _complete(self, slots: list[_Slot]) -> None:
         now = self._clock()
