@@ -65,6 +65,10 @@ class HandlerContext:
         """Answer with a whole message (e.g. one carrying a file or a photo)."""
         self.replies.append(message)
 
+    def uses_invites(self) -> bool:
+        """Whether members bind themselves with invites here (see ``_uses_invites``)."""
+        return self._uses_invites()
+
     def _uses_invites(self) -> bool:
         """Whether members bind themselves with invites here (Telegram), or are known by the
         account id the roster names (WeCom)."""

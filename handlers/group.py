@@ -46,11 +46,18 @@ async def setup(ctx: HandlerContext) -> None:
         await instances.set_status(conn, instance_id, "active")
     plan = await app.plans.get(instance_id)
     ctx.group_instance_id = instance_id
-    ctx.reply(
-        _(
-            "This group now follows the plan “{plan}”. Members: open a private chat with me and send /start, so that I can send you your tasks."
-        ).format(plan=plan.title)
-    )
+    if ctx.uses_invites():
+        ctx.reply(
+            _(
+                "This group now follows the plan “{plan}”. Members: open a private chat with me and send /start, so that I can send you your tasks."
+            ).format(plan=plan.title)
+        )
+    else:  # WeCom: members are known by their account; tasks come through the app
+        ctx.reply(
+            _(
+                "This group now follows the plan “{plan}”. Each member's tasks and reminders come privately through the app; @-mention me here for /status, /summary, /agenda and the other group commands."
+            ).format(plan=plan.title)
+        )
     app.schedule_changed.set()
 
 

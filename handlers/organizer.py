@@ -194,7 +194,8 @@ async def _import_document(
 ) -> tuple[str, list[str]] | None:
     """The plan the importer reads from a document, and what to tell about it (what it
     could not read, with line and text; roster entries to complete); None if unreadable."""
-    from bot.plan.importer import PlanImportError, document_text, import_plan_text  # heavy
+    from bot.plan.document import document_text
+    from bot.plan.importer import PlanImportError, import_plan_text  # heavy
 
     try:
         document = await asyncio.to_thread(document_text, content, name)

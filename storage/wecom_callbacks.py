@@ -1,6 +1,7 @@
 """The journal of WeCom callbacks (``wecom_callbacks``): recorded before they are answered,
 marked when handled. It recognises WeCom's retries across restarts and gives back, at start-up,
-what was answered but never handled."""
+what was answered but never handled. A ``channel`` keeps the app's callbacks ("app") and the
+robot's messages ("robot", migration 0008) apart: each resumes only its own."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ async def write(
     records: list[tuple[str, dict[str, str]]],
     handled: list[str],
     now: datetime,
+    channel: str = "app",
 ) -> list[bool]:
     """In one transaction: keep new callbacks (key, fields) and mark others handled. Returns,
     per record, False if one with its key was kept before (a retry)."""
@@ -25,9 +27,9 @@ async def write(
     async with db.transaction() as conn:
         for key, fields in records:
             cursor = await conn.execute(
-                "INSERT OR IGNORE INTO wecom_callbacks (dedupe_key, fields, received_at) "
-                "VALUES (?, ?, ?)",
-                (key, json.dumps(fields, ensure_ascii=False), to_db(now)),
+                "INSERT OR IGNORE INTO wecom_callbacks (dedupe_key, fields, received_at, channel) "
+                "VALUES (?, ?, ?, ?)",
+                (key, json.dumps(fields, ensure_ascii=False), to_db(now), channel),
             )
             recorded.append(cursor.rowcount == 1)
         if handled:
@@ -38,10 +40,12 @@ async def write(
     return recorded
 
 
-async def unhandled(db: Database) -> list[tuple[str, dict[str, str]]]:
-    """Callbacks recorded but not handled, oldest first."""
+async def unhandled(db: Database, channel: str = "app") -> list[tuple[str, dict[str, str]]]:
+    """Callbacks of ``channel`` recorded but not handled, oldest first."""
     rows = await db.fetch_all(
-        "SELECT dedupe_key, fields FROM wecom_callbacks WHERE handled_at IS NULL ORDER BY id"
+        "SELECT dedupe_key, fields FROM wecom_callbacks WHERE handled_at IS NULL AND channel = ?"
+        " ORDER BY id",
+        (channel,),
     )
     return [(row[0], json.loads(row[1])) for row in rows]
 

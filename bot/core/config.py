@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
@@ -19,6 +21,7 @@ from bot.core.clock import Clock, SimulatedClock, SystemClock
 from bot.core.i18n import SUPPORTED_LOCALES, _
 from bot.core.policy import MIB, PlanLoaders, Quotas
 
+DEFAULT_GATEWAY_URL = "wss://openws.work.weixin.qq.com"  # the robot's long connection
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -45,6 +48,12 @@ class Settings:
     wecom_aes_key: str | None
     wecom_api_base_url: str
     wecom_path: str
+    wecom_bot_id: str | None
+    wecom_bot_secret: str | None
+    wecom_bot_token: str | None
+    wecom_bot_aes_key: str | None
+    wecom_bot_path: str
+    wecom_bot_gateway_url: str
     http_host: str
     http_port: int
     plan_loaders: PlanLoaders = PlanLoaders.ORGANIZERS
@@ -65,6 +74,14 @@ class Settings:
     def wecom_enabled(self) -> bool:
         return self.wecom_agent_id is not None and all(
             (self.wecom_corp_id, self.wecom_secret, self.wecom_token, self.wecom_aes_key)
+        )
+
+    @property
+    def wecom_robot_enabled(self) -> bool:
+        """The WeCom robot is configured (long connection or callback mode)."""
+        return bool(
+            (self.wecom_bot_id and self.wecom_bot_secret)
+            or (self.wecom_bot_token and self.wecom_bot_aes_key)
         )
 
 
@@ -192,6 +209,8 @@ def load_settings(environ: dict[str, str] | None = None, env_file: str | None = 
         handin_text=count("HUIWU_MAX_HANDIN_TEXT", defaults.handin_text),
     )
 
+    robot = _robot_settings(get, wecom_complete=not wecom_missing)
+
     return Settings(
         db_path=Path(get("HUIWU_DB", "./huiwu.sqlite3") or "./huiwu.sqlite3"),
         timezone=zone,
@@ -211,9 +230,63 @@ def load_settings(environ: dict[str, str] | None = None, env_file: str | None = 
         wecom_api_base_url=get("WECOM_API_BASE_URL", "https://qyapi.weixin.qq.com/cgi-bin/")
         or "https://qyapi.weixin.qq.com/cgi-bin/",
         wecom_path=wecom_path,
+        **robot,
         http_host=get("HUIWU_HTTP_HOST", "127.0.0.1") or "127.0.0.1",
         http_port=int(raw_port),
         plan_loaders=PlanLoaders(raw_loaders),
         quotas=quotas,
         retention_days=count("HUIWU_RETENTION_DAYS", 180),
     )
+
+
+def _robot_settings(get: Callable[..., str | None], *, wecom_complete: bool) -> dict[str, Any]:
+    """The robot's settings: WECOM_BOT_ID + WECOM_BOT_SECRET (long connection) or
+    WECOM_BOT_TOKEN + WECOM_BOT_AES_KEY (callback mode), beside a complete WeCom app."""
+    long_names = ("WECOM_BOT_ID", "WECOM_BOT_SECRET")
+    callback_names = ("WECOM_BOT_TOKEN", "WECOM_BOT_AES_KEY")
+    for names in (long_names, callback_names):
+        given = [name for name in names if get(name)]
+        if len(given) == 1:
+            missing = next(name for name in names if name not in given)
+            raise ConfigError(
+                _("The WeCom robot settings are incomplete: set {missing} too.").format(
+                    missing=missing
+                )
+            )
+    long_connection = all(get(name) for name in long_names)
+    callback = all(get(name) for name in callback_names)
+    if long_connection and callback:
+        raise ConfigError(
+            _(
+                "Set either WECOM_BOT_ID and WECOM_BOT_SECRET (long connection) or WECOM_BOT_TOKEN and WECOM_BOT_AES_KEY (callback URL) for the WeCom robot, not both."
+            )
+        )
+    if (long_connection or callback) and not wecom_complete:
+        raise ConfigError(
+            _(
+                "The WeCom robot works beside the WeCom app: set the WECOM_CORP_ID, WECOM_AGENT_ID, WECOM_SECRET, WECOM_TOKEN and WECOM_AES_KEY settings too."
+            )
+        )
+    aes_key = get("WECOM_BOT_AES_KEY")
+    if aes_key is not None and len(aes_key) != 43:
+        raise _bad(
+            "WECOM_BOT_AES_KEY",
+            _("the 43-character EncodingAESKey from the robot's API settings"),
+            "***",
+        )
+    path = get("WECOM_BOT_PATH", "/wecom/robot") or "/wecom/robot"
+    if not path.startswith("/"):
+        raise _bad("WECOM_BOT_PATH", _("a URL path starting with /"), path)
+    if path == (get("HUIWU_WECOM_PATH", "/wecom/callback") or "/wecom/callback"):
+        raise _bad("WECOM_BOT_PATH", _("a path other than HUIWU_WECOM_PATH"), path)
+    gateway = get("WECOM_BOT_GATEWAY_URL", DEFAULT_GATEWAY_URL) or DEFAULT_GATEWAY_URL
+    if not gateway.startswith(("wss://", "ws://")):
+        raise _bad("WECOM_BOT_GATEWAY_URL", _("a WebSocket URL (wss://...)"), gateway)
+    return {
+        "wecom_bot_id": get("WECOM_BOT_ID"),
+        "wecom_bot_secret": get("WECOM_BOT_SECRET"),
+        "wecom_bot_token": get("WECOM_BOT_TOKEN"),
+        "wecom_bot_aes_key": aes_key,
+        "wecom_bot_path": path,
+        "wecom_bot_gateway_url": gateway,
+    }

@@ -52,6 +52,9 @@ class SendPolicy:
     claim_depth: int = MAX_IN_MEMORY
     # How many platform messages one outgoing message becomes (each counts against the limits).
     cost: Callable[[OutgoingMessage], int] | None = None
+    # Limits of a particular chat (chat id, to a group?) instead of the per-chat ones above,
+    # None for the usual: a WeCom robot's chats are limited apart from the app's.
+    chat_limits: Callable[[str, bool], tuple[Limit, ...] | None] | None = None
 
 
 @dataclass
@@ -213,7 +216,12 @@ class OutboxSender:
         limits: list[tuple[str, str, Limit]] = []
         if self.policy.overall:
             limits.append(("overall", "", self.policy.overall))
-        if message.to_group:
+        own = (
+            self.policy.chat_limits(chat_id, message.to_group) if self.policy.chat_limits else None
+        )
+        if own is not None:
+            limits.extend((f"chat{i}", chat_id, limit) for i, limit in enumerate(own))
+        elif message.to_group:
             limits.extend(
                 (f"group{i}", chat_id, limit) for i, limit in enumerate(self.policy.per_group_chat)
             )

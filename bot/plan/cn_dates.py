@@ -6,7 +6,9 @@ Documents name deadlines like "12月6日前", "12月底前", "2014年2月底前"
 says, and ``infer_year`` picks the year that puts the date in (or nearest to) the phase.
 
 Readings: "X日前" is due on day X itself; "上旬 / 中旬 / 下旬" are due on the 10th, the 20th
-and the month's last day; "底 / 末" is the last day. "6月前" (a month with 前) is ambiguous
+and the month's last day; "底 / 末" is the last day; "第2周" of a month is its days 8–14;
+"春节前", "元旦前", "国庆节前" are due on the eve of the holiday (its first day off, from
+``chinesecalendar`` for the lunar ones); "节前" alone names no holiday and is not read. "6月前" (a month with 前) is ambiguous
 (end of May or end of June?) and is not read.
 """
 
@@ -23,8 +25,23 @@ _FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９：", "0123456
 _DATE = re.compile(
     rf"(?:(?P<year>\d{{4}}|[零〇一二三四五六七八九]{{4}})\s*年)?\s*"
     rf"(?P<month>{NUMBER})\s*月份?\s*"
-    rf"(?:(?P<day>{NUMBER})\s*[日号]|(?P<part>上旬|中旬|下旬|底|末))?"
+    rf"(?:(?P<day>{NUMBER})\s*[日号]|(?P<part>上旬|中旬|下旬|月?底|月?末|第[1-5一二三四五]周))?"
 )
+_HOLIDAY_EVE = re.compile(
+    r"(?P<name>春节|元旦|国庆节?|五一|劳动节|清明节?|端午节?|中秋节?)\s*(?:假期|放假)?\s*(?:前|以前|之前)"
+)
+# The holidays' names in ``chinesecalendar``, and the day of those that have a fixed one.
+_HOLIDAY_NAMES = {
+    "元旦": "New Year's Day",
+    "国庆": "National Day",
+    "五一": "Labour Day",
+    "劳动": "Labour Day",
+    "春节": "Spring Festival",
+    "清明": "Tomb-sweeping Day",
+    "端午": "Dragon Boat Festival",
+    "中秋": "Mid-autumn Festival",
+}
+_FIXED_HOLIDAYS = {"元旦": (1, 1), "国庆": (10, 1), "五一": (5, 1), "劳动": (5, 1)}
 _RANGE_SEPARATOR = re.compile(r"^\s*(?:至|到|—+|–|－|-|~|～)\s*$")
 _BEFORE = re.compile(r"^\s*(?:以前|之前|前|止|为止)")
 _AFTER_MEETING = re.compile(
@@ -78,7 +95,16 @@ class PartialDate:
             return date(year, self.month, 21)
         if self.part == "底":
             return date(year, self.month, _last_day(year, self.month))
+        if self.week is not None:
+            return date(year, self.month, (self.week - 1) * 7 + 1)
         return date(year, self.month, 1)
+
+    @property
+    def week(self) -> int | None:
+        """N of "第N周" (days 7N-6 to 7N of the month), else None."""
+        if self.part and self.part.startswith("第"):
+            return cn_number(self.part[1:-1])
+        return None
 
     def last_day(self, year: int) -> date:
         """The last day this text can mean, in ``year`` (a deadline, the end of a phase)."""
@@ -86,6 +112,8 @@ class PartialDate:
             return date(year, self.month, self.day)
         if self.part in _XUN_DAYS:
             return date(year, self.month, _XUN_DAYS[self.part][1])
+        if self.week is not None:
+            return date(year, self.month, min(self.week * 7, _last_day(year, self.month)))
         return date(year, self.month, _last_day(year, self.month))
 
     def is_valid_in(self, year: int) -> bool:
@@ -106,6 +134,56 @@ class MeetingOffset:
 
 
 @dataclass(frozen=True)
+class HolidayEve:
+    """A deadline "before the holiday": "春节前" is due on the day before its first day off."""
+
+    holiday: str
+
+    def day(self, year: int) -> date | None:
+        """The eve of the holiday that falls in ``year``: the day before its break starts
+        (in 2023 the Mid-Autumn Festival joined National Day, so "国庆节前" is 09-28).
+        A fixed-day holiday in a year ``chinesecalendar`` does not know is taken alone;
+        a lunar one there is not read (None)."""
+        key = self.holiday if self.holiday == "春节" else self.holiday.removesuffix("节")
+        import chinese_calendar  # only for documents that name a holiday
+
+        wanted = _HOLIDAY_NAMES[key]
+        fixed = _FIXED_HOLIDAYS.get(key)
+        first = date(year, *fixed) if fixed else date(year, 1, 1)
+        try:
+            for offset in range(366):
+                today = first + timedelta(days=offset)
+                if today.year != year:
+                    return None
+                off, name = chinese_calendar.get_holiday_detail(today)
+                if off and name == wanted:  # a make-up working day carries the name too
+                    return _break_start(today) - timedelta(days=1)
+        except NotImplementedError:
+            if fixed:
+                return date(year, *fixed) - timedelta(days=1)
+        return None
+
+    def nearest(self, near: tuple[date, date]) -> date | None:
+        """The eve nearest the span ``near`` (a phase), of the years around it."""
+        start, end = near
+        days = [d for year in range(start.year - 1, end.year + 2) if (d := self.day(year))]
+        return min(days, key=lambda d: (_distance(d, start, end), d)) if days else None
+
+
+def _break_start(day: date) -> date:
+    """The first day of the official break ``day`` is in (named holidays, back to back)."""
+    import chinese_calendar
+
+    for _ in range(15):
+        before = day - timedelta(days=1)
+        off, name = chinese_calendar.get_holiday_detail(before)
+        if not (off and name):
+            break
+        day = before
+    return day
+
+
+@dataclass(frozen=True)
 class DateSpan:
     """A span of days; ``start`` is None when the text only says "before" the end."""
 
@@ -121,6 +199,8 @@ def _match_to_partial(match: re.Match[str]) -> PartialDate | None:
     except ValueError:
         return None
     part = match["part"]
+    if part is not None:
+        part = part.removeprefix("月")  # "12月月底" as "12月底"
     if part == "末":
         part = "底"
     partial = PartialDate(year=year, month=month, day=day, part=part)
@@ -150,7 +230,7 @@ def find_meeting_offset(text: str) -> MeetingOffset | None:
     return None
 
 
-def parse_deadline(text: str) -> PartialDate | MeetingOffset | None:
+def parse_deadline(text: str) -> PartialDate | MeetingOffset | HolidayEve | None:
     """The deadline a 时限 field names, or None when it cannot be read without guessing.
 
     A date wins over a meeting offset ("会后15天内（12月底前）" is due on 12月底); of two dates
@@ -161,6 +241,9 @@ def parse_deadline(text: str) -> PartialDate | MeetingOffset | None:
         return None
     dates = find_dates(text)
     if not dates:
+        holiday = _HOLIDAY_EVE.search(text)
+        if holiday:
+            return HolidayEve(holiday["name"])
         return find_meeting_offset(text)
     match, deadline = dates[-1]
     if deadline.year is None and dates[0][1].year is not None:

@@ -31,6 +31,7 @@ def plan_to_data(plan: Plan) -> dict[str, Any]:
                         "title": task.title,
                         "kind": task.kind,
                         "assignees": plan.names(task.assignee_ids),
+                        "department": task.department,
                         "due": task.due.astimezone(zone).isoformat(),
                         "submission": task.submission.value,
                         "reviewers": plan.names(task.reviewer_ids),

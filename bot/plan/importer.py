@@ -1,24 +1,32 @@
 """Import a plan from the Chinese work-plan document people already have (.txt or .docx).
 
-The document is read line by line (a .docx paragraph is a line):
+The document is read line by line (a .docx paragraph is a line, a row of a task table too;
+``bot.plan.document``), with the genre's grammar in ``bot.plan.cn_layout``:
 
-* **phases** from headings such as "（一）会前准备阶段（2013年12月3日至12月20日）"; a phase that
-  only says "（2013年12月31日前）" starts the day after the previous one ends;
-* **tasks** from "一是…二是…" paragraphs or numbered items ("1." "1、" "（1）"): the leading
-  clause is the title, the rest the description; the responsible people and the deadline come
-  from fields such as "（责任人：方 磊  时限：12月6日前）" (责任单位, 牵头领导, 牵头单位,
-  完成时限, 时间 …). 牵头领导 is an assignee, or the reviewer when a 责任人/责任单位 is named too;
-* the **meeting** from the phase whose title says the meeting is held ("会议进行阶段"): its
-  date (the phase's last day at 09:00 unless the text names one), chair, participants,
-  invited superiors, attendees and the numbered agenda with presenters;
+* **people** first: the 参加人员 paragraph ("局党组书记、局长张建华，党组成员、副局长李明、王芳")
+  gives one roster entry per person with their titles (``bot.plan.cn_people``); the first
+  secretary is chair, lead and member; a title anywhere else ("会议由局党组书记张建华主持",
+  "责任人：党组书记") is that person, never a second entry;
+* **phases** from headings such as "（一）会前准备阶段（2013年12月3日至12月20日）", "一、…阶段（…）",
+  "第一阶段：…（…）"; a phase that only says "（2013年12月31日前）" starts the day after the
+  previous one ends; a phase after the meeting starts the day after the meeting;
+* **tasks** from "一是…" paragraphs or numbered items ("1." "1、" "（1）" "①", "（一）" under a
+  "一、" phase): the leading clause is the title, the rest the description; the fields
+  "（牵头领导：… 责任人：… 责任单位：… 完成时限：…）" give the owners (the leader who answers
+  for it first, then the people), the department (a unit is no person: with nobody named the
+  organizer holds the task and the import asks for the unit's contact) and the deadline;
+* the **meeting** from the phase whose title says the meeting is held, or that has an agenda:
+  its date (the phase's last day at 09:00 unless the text names one), chair, participants,
+  invited superiors, attendees and the agenda ("会议议程：" / "主要议程：", numbered or one
+  item a line) with presenters;
 * **surveys**: "民主测评" on the agenda is an evaluation survey; a "满意度测评" task is a
-  satisfaction survey, with the threshold ("满意率未达到80%") and "重新召开" as reconvene
-  (a failed round revises the team's rectification plan task);
-* **talks**: the "交流谈心" task's "主要负责人同…成员之间" and "相互之间" become ``[talks]``;
+  satisfaction survey, with the threshold ("满意率未达到80%", "百分之八十五", "不足九成") and
+  "重新召开" as reconvene (a failed round revises the team's rectification plan task);
+* **talks**: the "交流谈心" task's "书记同/与…成员之间" and "相互之间" become ``[talks]``;
 * "召开15天前…报送…" outside the phases is a task for the organizer due "meeting-15d".
 
-The organizer is the person most often named responsible, unless the roster names one.
-Offices the text names (党组书记, 市政府分管领导, 支部书记代表 …) become placeholder roster
+The organizer is the person most often named 责任人 (leaders do not count), unless the roster
+names one. Offices the text names (市政府分管领导, 支部书记代表 …) become placeholder roster
 entries. Whatever cannot be read is reported as an ``ImportIssue`` with its line and text, and
 the finished plan is checked with ``load_plan_text``: its warnings (a deadline before its
 phase, a report due after the meeting dated on the meeting's day …) are reported too.
@@ -29,7 +37,6 @@ from __future__ import annotations
 import re
 import tomllib
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -38,6 +45,7 @@ from typing import Any
 from bot.core.i18n import _
 from bot.plan.cn_dates import (
     DateSpan,
+    HolidayEve,
     MeetingOffset,
     cn_number,
     find_dates,
@@ -47,64 +55,62 @@ from bot.plan.cn_dates import (
     parse_deadline,
     parse_span,
 )
+from bot.plan.cn_layout import (
+    AGENDA_HEADING,
+    AGENDA_MARKER,
+    ATTENDING,
+    CHAIR,
+    DEADLINE_LABELS,
+    EXPLICIT_YEAR,
+    HEADING,
+    INLINE_AGENDA,
+    INLINE_ITEM,
+    INVITED,
+    ITEM_MARKER,
+    LEADER_LABELS,
+    MEETING_PHASE,
+    MEETING_WHEN,
+    OTHER_LABELS,
+    PARTICIPANTS,
+    PERSON_LABELS,
+    PHASE_HEADING,
+    PRESENTER,
+    RECIPIENT,
+    REVIEW_BY,
+    REVIEWER_FIRST,
+    SEND_TO_SUPERIOR,
+    SPLIT_TITLE,
+    THRESHOLD,
+    THRESHOLD_CN,
+    THRESHOLD_TENTHS,
+    UNIT_LABELS,
+    Item,
+    Line,
+    clean_office,
+    has_fields,
+    sentences,
+    split_fields,
+    strip_marker,
+    title_and_description,
+)
 from bot.plan.cn_names import (
     Group,
     group_of,
     is_unit,
     leading_group,
-    member_id_for,
     preferred_title,
     split_names,
     split_superiors,
     strip_spaces,
     superior_bodies,
 )
+from bot.plan.cn_people import Holder, is_title, read_holders, split_title
+from bot.plan.document import TABLE_MARK, PlanImportError, read_document
+from bot.plan.import_roster import Roster
 from bot.plan.loader import PlanError, load_plan_text
-from bot.plan.model import DOCUMENT_SUFFIXES
 from bot.plan.toml_writer import dump_toml
 
 MEETING_TIME = time(9, 0)
-TABLE_MARK = "【表格】"
-_CN_NUMERAL = "一二三四五六七八九十"
-_ASSIGNEE_LABELS = ("责任人", "负责人", "责任单位", "责任部门", "牵头单位", "牵头部门")
-_LEADER_LABELS = ("牵头领导", "责任领导", "分管领导")
-_DEADLINE_LABELS = ("完成时限", "完成时间", "截止时间", "时限", "时间")
-_OTHER_LABELS = ("配合单位", "协助单位", "参与单位")
-_LABEL = "|".join(
-    sorted(_ASSIGNEE_LABELS + _LEADER_LABELS + _DEADLINE_LABELS + _OTHER_LABELS, key=len)[::-1]
-)
-_FIELDS_IN_PARENS = re.compile(rf"[（(](?P<fields>\s*(?:{_LABEL})\s*[：:][^（()）]*)[）)]")
-_FIELDS_TRAILING = re.compile(rf"(?P<fields>(?:{_LABEL})\s*[：:].*)$")
-_FIELD = re.compile(
-    rf"(?P<label>{_LABEL})\s*[：:]\s*(?P<value>.*?)\s*[；;，,。]?\s*(?=(?:{_LABEL})\s*[：:]|$)"
-)
-_ITEM_MARKER = re.compile(rf"^\s*(?:[{_CN_NUMERAL}]+是|[（(]\d+[）)]|\d+\s*[.．、)）](?!\d))\s*")
-_INLINE_ITEM = re.compile(rf"(?<=[。；;])\s*(?=[{_CN_NUMERAL}]+是)")
-_HEADING = re.compile(
-    rf"^(?:[（(][{_CN_NUMERAL}]+[）)]|第[{_CN_NUMERAL}]+(?:阶段|步)[：:、]?|[{_CN_NUMERAL}]+[、.．])"
-)
-_PHASE_HEADING = re.compile(
-    rf"^(?P<marker>[（(][{_CN_NUMERAL}]+[）)]|第[{_CN_NUMERAL}]+(?:阶段|步)[：:、]?"
-    rf"|[{_CN_NUMERAL}]+[、.．])\s*(?P<title>[^（(。]*?)\s*"
-    r"(?:[（(](?P<dates>[^（()）]*)[）)])?\s*[。：:]?$"
-)
-_EXPLICIT_YEAR = re.compile(r"\d{4}\s*年|[〇零一二三四五六七八九]{4}\s*年")
-_MEETING_PHASE = re.compile(r"会议(?:进行|召开|举行)|召开.*会|进行阶段")
-_CHAIR = re.compile(r"会议由(?P<who>[^，。；,;]+?)主持")
-_ATTENDING = re.compile(r"(?P<who>[^，。；：,;:]+?)列席(?:会议)?(?=[。；;，,]|$)")
-_INVITED = re.compile(r"邀请(?P<who>[^，。；,;]+?)(?:参加|出席|列席|指导)")
-_PARTICIPANTS = re.compile(r"(?:参会对象|参会人员|参加人员|与会人员)[：:](?P<who>[^；;。]+)")
-_MEETING_WHEN = re.compile(r"(?:定于|会议时间[：:])\s*(?P<when>[^，。；,;]+)")
-_AGENDA_HEADING = re.compile(r"^(?:\d+\s*[.．、]\s*)?(?:会议)?议程[：:]?$")
-_PRESENTER = re.compile(r"(?:^(?:由|请)?|由|请)(?P<who>[\u4e00-\u9fff 、]{2,20}?)同志")
-_OFFICE_PREFIX = re.compile(r"^(?:本委|我委|委|本单位|本局|我局|本部门|各)")
-_REVIEW_BY = re.compile(r"^(?P<object>.*?)由(?P<who>.+?)(?:负责)?(?:审阅|审核|审定)")
-_REVIEWER_FIRST = re.compile(r"^(?P<who>[^，,]+?)负责(?:审阅|审核|审定)(?P<object>.*)$")
-_SPLIT_TITLE = re.compile(r"^(?P<verb>制定|撰写|起草|形成|制订)(?P<a>.+?)和(?P<b>.+)$")
-_THRESHOLD = re.compile(r"满意率[^，。；]*?(?P<number>\d+(?:\.\d+)?)\s*[%％]")
-_THRESHOLD_CN = re.compile(r"满意率[^，。；]*?百分之(?P<number>[零一二三四五六七八九十]+)")
-_SEND_TO_SUPERIOR = re.compile(r"(?P<verb>报送|上报|提交)(?P<object>[^，。；]+)")
-_SENTENCE_END = re.compile(r"(?<=[。；;！!])")
 _TASK_KINDS: tuple[tuple[str, str, str, str], ...] = (
     # (pattern in the title, id, kind, submission)
     ("满意度测评|满意度调查", "satisfaction", "survey", "none"),
@@ -129,7 +135,6 @@ _PHASE_IDS = (
 _EVALUATION_SCALE = ["好", "较好", "一般", "差"]
 _SATISFACTION_SCALE = ["满意", "基本满意", "不满意"]
 _SATISFACTION_PASS = ["满意", "基本满意"]
-_ROLE_ORDER = ("organizer", "member", "chair", "lead", "superior", "attendee")
 
 
 @dataclass(frozen=True)
@@ -154,10 +159,6 @@ class ImportResult:
     new_members: tuple[str, ...]
 
 
-class PlanImportError(Exception):
-    """The document or roster cannot be read at all (wrong format, unreadable file)."""
-
-
 def import_plan(path: str | Path, *, roster_path: str | Path | None = None) -> ImportResult:
     """Import a .txt (UTF-8 or GB18030) or .docx work-plan document."""
     roster = load_roster(roster_path) if roster_path is not None else None
@@ -170,61 +171,6 @@ def import_plan_text(
 ) -> ImportResult:
     """Import a work-plan document's text; ``roster`` entries are used as they are."""
     return _Importer(text, roster or [], source).run()
-
-
-def read_document(path: str | Path) -> str:
-    """The text of a .txt or .docx document, one paragraph a line."""
-    path = Path(path)
-    if path.suffix.lower() not in (*DOCUMENT_SUFFIXES, ""):
-        raise PlanImportError(
-            f"{path}: only .txt and .docx documents can be imported (save .doc as .docx)"
-        )
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise PlanImportError(f"{path}: cannot read the file: {exc.strerror}") from exc
-    return document_text(data, path.name, source=str(path))
-
-
-def document_text(data: bytes, file_name: str, *, source: str | None = None) -> str:
-    """The text of a document's bytes (a file sent in chat): .docx by content, else text."""
-    if file_name.lower().endswith(".docx"):
-        return _read_docx(data, source or file_name)
-    return _decode(data)
-
-
-def _decode(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise PlanImportError("the text is neither UTF-8 nor GB18030")
-
-
-def _read_docx(data: bytes, source: str) -> str:
-    import io
-    import zipfile
-
-    import docx  # python-docx
-    from docx.opc.exceptions import PackageNotFoundError
-    from docx.table import Table
-    from docx.text.paragraph import Paragraph
-
-    try:
-        document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as exc:
-        raise PlanImportError(f"{source}: not a readable .docx document") from exc
-    lines: list[str] = []
-    for block in document.element.body.iterchildren():
-        tag = block.tag.rsplit("}", 1)[-1]
-        if tag == "p":
-            lines.append(Paragraph(block, document).text)
-        elif tag == "tbl":
-            rows = Table(block, document).rows
-            first_row = "  ".join(cell.text.strip() for cell in rows[0].cells) if rows else ""
-            lines.append(TABLE_MARK + first_row)
-    return "\n".join(lines)
 
 
 def load_roster(path: str | Path) -> list[dict[str, Any]]:
@@ -246,39 +192,26 @@ def load_roster(path: str | Path) -> list[dict[str, Any]]:
 # --- the document as lines and items ------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Line:
-    number: int
-    text: str
-
-
-@dataclass
-class _Item:
-    """A task or agenda item: a numbered paragraph and its continuation lines."""
-
-    line: _Line
-    text: str
-
-
 @dataclass
 class _Task:
-    line: _Line
+    line: Line
     title: str
     description: str
     assignees: list[str]
     due: date | MeetingOffset
     window: MeetingOffset | None = None
     reviewers: list[str] = field(default_factory=list)
+    department: str | None = None
     collective: bool = False
     survey: str | None = None
 
 
 @dataclass
 class _Phase:
-    line: _Line
+    line: Line
     title: str
     dates_text: str | None
-    lines: list[_Line] = field(default_factory=list)
+    lines: list[Line] = field(default_factory=list)
     start: date = date.min
     end: date = date.min
     end_known: bool = True
@@ -296,7 +229,7 @@ class _AgendaItem:
 
 @dataclass
 class _Meeting:
-    line: _Line
+    line: Line
     starts_at: datetime | None = None
     chair: list[str] = field(default_factory=list)
     participants: list[str] = field(default_factory=list)
@@ -304,41 +237,6 @@ class _Meeting:
     invited: list[str] = field(default_factory=list)
     attendees: list[str] = field(default_factory=list)
     agenda: list[_AgendaItem] = field(default_factory=list)
-
-
-def _strip_marker(text: str) -> str:
-    return _ITEM_MARKER.sub("", text, count=1).strip()
-
-
-def _split_fields(text: str) -> tuple[str, list[tuple[str, str]]]:
-    """The text without its field group, and the (label, value) fields, in order."""
-    match = _FIELDS_IN_PARENS.search(text) or _FIELDS_TRAILING.search(text)
-    if not match:
-        return text.strip(), []
-    body = (text[: match.start()] + text[match.end() :]).strip()
-    fields = [
-        (found["label"], found["value"].strip(" ；;，,。"))
-        for found in _FIELD.finditer(match["fields"].strip())
-    ]
-    return body, fields
-
-
-def _has_fields(text: str) -> bool:
-    return bool(_FIELDS_IN_PARENS.search(text) or _FIELDS_TRAILING.search(text))
-
-
-def _title_and_description(body: str) -> tuple[str, str]:
-    """The leading clause is the title; the rest of the paragraph is the description."""
-    title = re.split(r"[。；;！!：:]", body, maxsplit=1)[0]
-    rest = body[len(title) + 1 :].strip()
-    title = title.strip()
-    if len(title) > 24 and "，" in title:
-        return title.split("，", 1)[0], body
-    return title, (rest or body)
-
-
-def _sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
 
 
 def _task_style(title: str) -> tuple[str, str, str]:
@@ -356,90 +254,28 @@ def _unique(base: str, taken: set[str]) -> str:
     return candidate
 
 
-def _clean_office(phrase: str) -> str:
-    return _OFFICE_PREFIX.sub("", strip_spaces(phrase))
-
-
-# --- the roster ------------------------------------------------------------------------------
-
-
-class _Roster:
-    """The given roster plus the entries the document adds (people, units, placeholders)."""
-
-    def __init__(self, given: list[dict[str, Any]]):
-        self.entries = [dict(entry) for entry in given]
-        self.added: list[dict[str, Any]] = []
-
-    @property
-    def all(self) -> list[dict[str, Any]]:
-        return self.entries + self.added
-
-    def names(self) -> list[str]:
-        return [str(entry["name"]) for entry in self.all]
-
-    def find(self, name: str) -> dict[str, Any] | None:
-        wanted = strip_spaces(name)
-        for entry in self.all:
-            if strip_spaces(str(entry["name"])) == wanted:
-                return entry
-        return None
-
-    def add(self, name: str, roles: Iterable[str]) -> str:
-        """The id of the entry called ``name``, adding it with ``roles`` when it is new."""
-        existing = self.find(name)
-        if existing is not None:
-            return str(existing["id"])
-        entry_id = member_id_for(name, (str(entry["id"]) for entry in self.all))
-        self.added.append({"id": entry_id, "name": strip_spaces(name), "roles": list(roles)})
-        return entry_id
-
-    def roles_of(self, entry: dict[str, Any]) -> list[str]:
-        roles = entry.get("roles", ["member"])
-        return [roles] if isinstance(roles, str) else list(roles)
-
-    def has_role(self, role: str) -> bool:
-        return any(role in self.roles_of(entry) for entry in self.all)
-
-    def give_role(self, entry_id: str, role: str) -> None:
-        for entry in self.all:
-            if entry["id"] == entry_id and role not in self.roles_of(entry):
-                entry["roles"] = [role, *self.roles_of(entry)]
-
-    def is_added(self, entry_id: str) -> bool:
-        return any(entry["id"] == entry_id for entry in self.added)
-
-    def ordered(self) -> list[dict[str, Any]]:
-        """Given entries first, then people, then placeholders by their main role."""
-
-        def rank(entry: dict[str, Any]) -> int:
-            roles = self.roles_of(entry)
-            main = next((r for r in _ROLE_ORDER if r in roles), "member")
-            person = roles in (["member"], ["organizer", "member"])
-            return 0 if person else 1 + _ROLE_ORDER.index(main)
-
-        return self.entries + sorted(self.added, key=rank)
-
-
 # --- the importer ------------------------------------------------------------------------------
 
 
 class _Importer:
     def __init__(self, text: str, roster: list[dict[str, Any]], source: str):
-        self.lines = [_Line(number, raw.strip()) for number, raw in enumerate(text.splitlines(), 1)]
+        self.lines = [Line(number, raw.strip()) for number, raw in enumerate(text.splitlines(), 1)]
         self.title_line = next((line for line in self.lines if line.text), None)
         self.source = source
-        self.roster = _Roster(roster)
+        self.roster = Roster(roster)
         self.issues: list[ImportIssue] = []
         self.phases: list[_Phase] = []
-        self.loose_lines: list[_Line] = []
+        self.loose_lines: list[Line] = []
         self.loose_tasks: list[_Task] = []
         self.needed_roles: list[str] = []
         self._phase_ids: dict[str, _Phase] = {}
-        self._task_lines: dict[str, _Line] = {}
+        self._task_lines: dict[str, Line] = {}
         self.meeting: _Meeting | None = None
         self.surveys: list[dict[str, Any]] = []
         self.voters: list[str] = []
-        self.invited_bodies: list[tuple[str, _Line]] = []
+        self.invited_bodies: list[tuple[str, Line]] = []
+        self.leaders: set[str] = set()  # named as a task's leader (牵头领导): not the organizer
+        self.holders = self._read_holders()
         self.title_words = self._leader_titles()
         self.chair_name = self._chair_office()
         self.attendee_name = self._attendee_office()
@@ -447,19 +283,50 @@ class _Importer:
 
     # -- reporting
 
-    def issue(self, line: _Line | None, msgid: str, **values: object) -> None:
+    def issue(self, line: Line | None, msgid: str, **values: object) -> None:
         """Report something at a line (None: the whole document), in the current locale."""
         self._record(line, _(msgid).format(**values))
 
-    def _record(self, line: _Line | None, message: str) -> None:
+    def _record(self, line: Line | None, message: str) -> None:
         found = ImportIssue(line.number if line else 0, line.text if line else "", message)
         if found not in self.issues:
             self.issues.append(found)
 
     # -- whole-document facts read first
 
-    def _body_lines(self) -> list[_Line]:
+    def _body_lines(self) -> list[Line]:
         return [line for line in self.lines if line.text]
+
+    def _read_holders(self) -> list[Holder]:
+        """The people attendee paragraphs name with their titles, in the roster at once: the
+        first secretary chairs and leads, everyone named is a member."""
+        holders: list[Holder] = []
+        for line in self._body_lines():
+            match = PARTICIPANTS.search(line.text)
+            if match:
+                holders.extend(h for h in read_holders(match["who"]) if h not in holders)
+        leader = next((holder for holder in holders if holder.leads), None)
+        for holder in holders:
+            roles = ["chair", "lead", "member"] if holder is leader else ["member"]
+            self.roster.add(holder.name, roles)
+        return holders
+
+    def _holders_of(self, title: str) -> list[Holder]:
+        """The people holding a title: "党组书记" is held by whoever is "局党组书记"."""
+        compact = strip_spaces(title)
+        if len(compact) < 2:
+            return []
+        exact = [h for h in self.holders if compact in h.titles]
+        if exact:
+            return exact
+        return [
+            h
+            for h in self.holders
+            if any(t.endswith(compact) and len(compact) >= 3 for t in h.titles)
+        ]
+
+    def _lead_holder(self) -> Holder | None:
+        return next((holder for holder in self.holders if holder.leads), None)
 
     def _leader_titles(self) -> dict[str, list[str]]:
         titles: dict[str, list[str]] = {}
@@ -470,17 +337,17 @@ class _Importer:
 
     def _chair_office(self) -> str:
         for line in self._body_lines():
-            match = _CHAIR.search(line.text)
+            match = CHAIR.search(line.text)
             if match and group_of(match["who"]) is Group.LEAD:
-                return _clean_office(match["who"])
+                return clean_office(match["who"])
         return "主要领导"
 
     def _attendee_office(self) -> str:
         for line in self._body_lines():
-            match = _ATTENDING.search(line.text)
+            match = ATTENDING.search(line.text)
             if match:
-                first = re.split(r"[、，,和及]", _clean_office(match["who"]))[0]
-                return _clean_office(first) + "代表"
+                first = re.split(r"[、，,和及]", clean_office(match["who"]))[0]
+                return clean_office(first) + "代表"
         return "列席代表"
 
     def _document_year(self) -> int:
@@ -497,7 +364,11 @@ class _Importer:
         return self.roster.add(name, ["member"])
 
     def group(self, group: Group, *, presenting: bool = False) -> str:
-        """The plan's "@role" for a group; missing roles get placeholders at the end."""
+        """The plan's "@role" for a group (or the person who leads, when the document names
+        them); missing roles get placeholders at the end."""
+        leader = self._lead_holder()
+        if group is Group.LEAD and leader is not None:
+            return self.person(leader.name)
         role = group.value.removesuffix("s")
         if group is Group.LEAD:
             role = "chair" if presenting else "lead"
@@ -524,17 +395,32 @@ class _Importer:
         title = preferred_title(self.title_words.get(body, []))
         return self.roster.add(body + title, ["superior"])
 
-    def refs(self, value: str, line: _Line, *, presenting: bool = False) -> list[str]:
+    def refs(self, value: str, line: Line, *, presenting: bool = False) -> list[str]:
         """Members and groups a field or phrase names; what is no name is reported."""
         bodies, rest = split_superiors(value)
         found = [self.superior(body) for body, _title in bodies]
-        for chunk in re.split(r"[、，,；;/／]+", rest):
-            found.extend(self._chunk_refs(chunk.strip(), line, presenting=presenting))
+        chunks = [chunk.strip() for chunk in re.split(r"[、，,；;/／]+", rest)]
+        for chunk, following in zip(chunks, [*chunks[1:], ""], strict=True):
+            if is_title(chunk) and self._names_a_person(following):
+                continue  # "党组成员、副院长邱敏": the titles are 邱敏's, not a group
+            found.extend(self._chunk_refs(chunk, line, presenting=presenting))
         return list(dict.fromkeys(found))
 
-    def _chunk_refs(self, chunk: str, line: _Line, *, presenting: bool) -> list[str]:
+    def _names_a_person(self, chunk: str) -> bool:
+        title, name = split_title(chunk)
+        return bool(title) or any(holder.name == name for holder in self.holders)
+
+    def _chunk_refs(self, chunk: str, line: Line, *, presenting: bool) -> list[str]:
         if not chunk:
             return []
+        title, name = split_title(chunk)
+        if title:  # "局长张建华": the title is the person's office, not another person
+            return [self.person(name)]
+        holders = self._holders_of(chunk) if is_title(chunk) else []
+        if len(holders) > 1 and chunk.endswith(("成员", "委员", "常委")):
+            return [self.group(Group.MEMBERS)]  # "党组成员": the body's members, as a group
+        if holders:
+            return [self.person(holder.name) for holder in holders]
         group = group_of(chunk)
         if group is not None:
             return [self.group(group, presenting=presenting)]
@@ -561,6 +447,7 @@ class _Importer:
                 phase.tasks.extend(self._read_tasks(phase.lines, phase))
         self._read_loose_lines()
         self._settle_meeting_date()
+        self._start_after_the_meeting()
         self._place_loose_tasks()
         self._settle_phase_ends()
         self._ensure_roles()
@@ -570,29 +457,48 @@ class _Importer:
 
     def _split_phases(self) -> None:
         current: _Phase | None = None
+        in_agenda = False
+        nested = False  # the phase is headed "一、…" or "第一阶段": "（一）…" are its items
         for line in self.lines:
             if not line.text or line is self.title_line:
                 continue
-            heading = _PHASE_HEADING.match(line.text)
-            if heading and self._is_phase_heading(line.text, heading):
+            heading = PHASE_HEADING.match(line.text)
+            is_phase = bool(heading and self._is_phase_heading(line.text, heading))
+            if current is not None and AGENDA_HEADING.match(strip_marker(line.text)):
+                in_agenda = True
+            elif (
+                current is not None
+                and in_agenda
+                and not is_phase
+                and AGENDA_MARKER.match(line.text)
+            ):
+                current.lines.append(line)  # an agenda item numbered （一）, not a heading
+                continue
+            if current is not None and nested and not is_phase and AGENDA_MARKER.match(line.text):
+                current.lines.append(line)
+            elif heading and is_phase:
+                in_agenda = False
+                nested = not heading["marker"].startswith(("（", "("))
                 title = heading["title"] or heading["marker"].rstrip("：:、")
                 current = _Phase(line, title.strip(), heading["dates"])
                 self.phases.append(current)
-            elif _HEADING.match(line.text):
-                current = None
+            elif HEADING.match(line.text):
+                current, in_agenda = None, False
                 self.loose_lines.append(line)
             elif current is not None:
                 current.lines.append(line)
             else:
                 self.loose_lines.append(line)
         for phase in self.phases:
-            agenda = any(_AGENDA_HEADING.match(_strip_marker(line.text)) for line in phase.lines)
-            phase.is_meeting = bool(_MEETING_PHASE.search(phase.title)) or agenda
+            agenda = any(AGENDA_HEADING.match(strip_marker(line.text)) for line in phase.lines)
+            phase.is_meeting = bool(MEETING_PHASE.search(phase.title)) or agenda
         if not self.phases:
             self.issue(None, "no phase headings such as “（一）会前准备阶段（…）” were found")
 
     @staticmethod
     def _is_phase_heading(text: str, heading: re.Match[str]) -> bool:
+        if has_fields(text):
+            return False  # a task numbered like a heading, with its 责任人 / 时限
         dates = heading["dates"] or ""
         return "阶段" in text or bool(dates and find_dates(dates))
 
@@ -623,7 +529,7 @@ class _Importer:
             return None
         year = previous_end.year if previous_end else self.year
         span = parse_span(phase.dates_text, default_year=year)
-        explicit = _EXPLICIT_YEAR.search(phase.dates_text)
+        explicit = EXPLICIT_YEAR.search(phase.dates_text)
         if span and previous_end and not explicit and span.end < previous_end:
             span = parse_span(phase.dates_text, default_year=year + 1)
         return span
@@ -636,54 +542,60 @@ class _Importer:
 
     # -- tasks
 
-    def _read_tasks(self, lines: list[_Line], phase: _Phase | None) -> list[_Task]:
+    def _read_tasks(self, lines: list[Line], phase: _Phase | None) -> list[_Task]:
         tasks: list[_Task] = []
         for item in self._items(lines):
             tasks.extend(self._tasks_from_item(item, phase))
         return tasks
 
-    def _items(self, lines: list[_Line]) -> list[_Item]:
-        items: list[_Item] = []
-        current: _Item | None = None
+    def _items(self, lines: list[Line]) -> list[Item]:
+        items: list[Item] = []
+        current: Item | None = None
         for line in lines:
             if line.text.startswith(TABLE_MARK):
-                self.issue(line, "tables are not read; write their rows as numbered paragraphs")
+                self.issue(
+                    line,
+                    "a table without a task column and 责任人 / 完成时限 columns is not read; "
+                    "write its rows as numbered paragraphs",
+                )
                 continue
-            for piece in _INLINE_ITEM.split(line.text):
-                starts_item = _ITEM_MARKER.match(piece) or (
-                    _has_fields(piece) and (current is None or _has_fields(current.text))
+            for piece in INLINE_ITEM.split(line.text):
+                starts_item = (
+                    ITEM_MARKER.match(piece)
+                    or AGENDA_MARKER.match(piece)
+                    or (has_fields(piece) and (current is None or has_fields(current.text)))
                 )
                 if starts_item:
-                    current = _Item(line, piece)
+                    current = Item(line, piece)
                     items.append(current)
                 elif current is not None:
                     current.text += piece
         return items
 
-    def _tasks_from_item(self, item: _Item, phase: _Phase | None) -> list[_Task]:
-        body, fields = _split_fields(_strip_marker(item.text))
-        title, description = _title_and_description(body)
-        assignees, leaders = self._responsible(fields, item.line)
+    def _tasks_from_item(self, item: Item, phase: _Phase | None) -> list[_Task]:
+        body, fields = split_fields(strip_marker(item.text))
+        title, description = title_and_description(body)
+        assignees, department = self._responsible(fields, item.line, title)
         due, window = self._deadline(fields, body, item.line, phase)
         reviews = self._reviews(body, item.line)
-        extra = [f"{label}：{value}" for label, value in fields if label in _OTHER_LABELS]
+        extra = [f"{label}：{value}" for label, value in fields if label in OTHER_LABELS]
         description = "".join([description, *extra])
-        split = _SPLIT_TITLE.match(title)
+        split = SPLIT_TITLE.match(title)
         if split and "个人" in split["a"] and "班子" in split["b"]:
             tasks = self._personal_and_team(item, split, description, assignees, due, reviews)
             for task in tasks:
-                task.window = window
-                task.reviewers = list(dict.fromkeys(leaders + task.reviewers))
+                task.window, task.department = window, department
             return tasks
         task = _Task(item.line, title, description, assignees, due, window)
-        task.reviewers = list(dict.fromkeys(leaders + [ref for _obj, ref in reviews]))
+        task.department = department
+        task.reviewers = list(dict.fromkeys(ref for _obj, ref in reviews))
         if re.search(r"满意度测评|满意度调查", body):
             task.survey = self._satisfaction_survey(title, body)
         return [task]
 
     def _personal_and_team(
         self,
-        item: _Item,
+        item: Item,
         split: re.Match[str],
         description: str,
         assignees: list[str],
@@ -699,24 +611,43 @@ class _Importer:
         return [personal, team]
 
     def _responsible(
-        self, fields: list[tuple[str, str]], line: _Line
-    ) -> tuple[list[str], list[str]]:
-        """Assignees, and the leaders who review (牵头领导 beside a 责任人 or 责任单位)."""
-        named = [value for label, value in fields if label in _ASSIGNEE_LABELS]
-        leaders = [value for label, value in fields if label in _LEADER_LABELS]
-        if not named:
-            named, leaders = leaders, []
-        assignees = [ref for value in named for ref in self.refs(value, line)]
-        reviewers = [ref for value in leaders for ref in self.refs(value, line)]
-        if not assignees:
+        self, fields: list[tuple[str, str]], line: Line, title: str
+    ) -> tuple[list[str], str | None]:
+        """Who answers for a task (its leader first, then the people named) and its unit.
+
+        A unit (责任单位 / 责任部门, or an office named as 责任人) is no person: it is the task's
+        department, and when no person is named the organizer holds the task until the
+        unit's contact is named."""
+        leaders: list[str] = []
+        people: list[str] = []
+        units: list[str] = []
+        for label, value in fields:
+            answers = label in LEADER_LABELS + PERSON_LABELS
+            if label in UNIT_LABELS or (answers and is_unit(value)):
+                units.extend(u for u in re.split(r"[、，,/／]+", strip_spaces(value)) if u)
+            elif label in LEADER_LABELS:
+                leaders.extend(self.refs(value, line))
+            elif answers:
+                people.extend(self.refs(value, line))
+        self.leaders.update(leaders)
+        assignees = leaders + people
+        department = units[0] if units else None
+        if not assignees and department:
+            self.issue(
+                line,
+                "“{title}”: {unit} is a unit, not a person; the task is given to the organizer "
+                "until you name the person who answers for {unit}",
+                title=title,
+                unit=department,
+            )
+        elif not assignees:
             self.issue(line, "no responsible person is named; the task is given to the organizer")
-            assignees = ["@organizer"]
-        return list(dict.fromkeys(assignees)), reviewers
+        return list(dict.fromkeys(assignees)) or ["@organizer"], department
 
     def _deadline(
-        self, fields: list[tuple[str, str]], body: str, line: _Line, phase: _Phase | None
+        self, fields: list[tuple[str, str]], body: str, line: Line, phase: _Phase | None
     ) -> tuple[date | MeetingOffset, MeetingOffset | None]:
-        stated = next((value for label, value in fields if label in _DEADLINE_LABELS), None)
+        stated = next((value for label, value in fields if label in DEADLINE_LABELS), None)
         offset = find_meeting_offset(body)
         fallback = phase.end if phase else date(self.year, 12, 31)
         if stated is None:
@@ -738,14 +669,25 @@ class _Importer:
         if isinstance(deadline, MeetingOffset):
             return deadline, None
         near = (phase.start, phase.end) if phase else (date(self.year, 1, 1), fallback)
+        if isinstance(deadline, HolidayEve):
+            eve = deadline.nearest(near)
+            if eve is None:
+                self.issue(
+                    line,
+                    "cannot tell when “{value}” is in that year; it is set to the phase's end, {end}",
+                    value=stated,
+                    end=fallback,
+                )
+                return fallback, None
+            return eve, None
         window = offset if offset is not None and offset.days > 0 else None
         return infer_year(deadline, near), window
 
-    def _reviews(self, body: str, line: _Line) -> list[tuple[str, str]]:
+    def _reviews(self, body: str, line: Line) -> list[tuple[str, str]]:
         """(what is reviewed, who reviews) from "X由Y负责审阅" or "Y负责审阅X"."""
         found: list[tuple[str, str]] = []
         for sentence in re.split(r"[。；;]", body):
-            match = _REVIEW_BY.search(sentence) or _REVIEWER_FIRST.search(sentence)
+            match = REVIEW_BY.search(sentence) or REVIEWER_FIRST.search(sentence)
             if match:
                 for ref in self.refs(match["who"], line):
                     found.append((match["object"], ref))
@@ -758,23 +700,35 @@ class _Importer:
         meeting.chair = [self.group(Group.LEAD, presenting=True)]
         meeting.participants = [self.group(Group.MEMBERS)]
         in_agenda = False
-        agenda_items: list[_Item] = []
-        task_lines: list[_Line] = []
+        numbered: bool | None = None  # whether the agenda's items are numbered
+        agenda_items: list[Item] = []
+        task_lines: list[Line] = []
         for line in phase.lines:
             text = line.text
             if not in_agenda and self._read_meeting_people(line, meeting):
                 continue
-            if _AGENDA_HEADING.match(_strip_marker(text)):
+            marked = bool(ITEM_MARKER.match(text) or AGENDA_MARKER.match(text))
+            inline = INLINE_AGENDA.match(strip_marker(text))
+            if inline and not has_fields(text):  # "主要议程：一是…；二是…；三是…。"
+                in_agenda, numbered = True, True
+                for piece in re.split(r"[；;]", inline["items"]):
+                    if piece.strip(" 。"):
+                        agenda_items.append(Item(line, piece.strip()))
+            elif AGENDA_HEADING.match(strip_marker(text)):
                 in_agenda = True
-            elif chair := _CHAIR.search(text):
+            elif chair := CHAIR.search(text):
                 meeting.chair = self.refs(chair["who"], line, presenting=True)
-            elif in_agenda and _ITEM_MARKER.match(text) and not _has_fields(text):
-                agenda_items.append(_Item(line, text))
-            elif in_agenda and agenda_items and not _ITEM_MARKER.match(text):
+            elif in_agenda and marked and not has_fields(text):
+                numbered = True if numbered is None else numbered
+                agenda_items.append(Item(line, text))
+            elif in_agenda and numbered is not True and not has_fields(text):
+                numbered = False  # unnumbered lines under "主要议程：", one item each
+                agenda_items.append(Item(line, text))
+            elif in_agenda and agenda_items and not marked:
                 agenda_items[-1].text += text
-            elif _MEETING_WHEN.search(text):
+            elif MEETING_WHEN.search(text):
                 continue
-            elif _has_fields(text) or task_lines:
+            elif has_fields(text) or task_lines:
                 task_lines.append(line)
             else:
                 self.issue(line, "this line of the meeting phase was not read")
@@ -783,21 +737,22 @@ class _Importer:
         if not meeting.agenda:
             self.issue(phase.line, "the meeting phase has no numbered agenda （1）（2）…")
 
-    def _read_meeting_people(self, line: _Line, meeting: _Meeting) -> bool:
+    def _read_meeting_people(self, line: Line, meeting: _Meeting) -> bool:
         text = line.text
-        participants = _PARTICIPANTS.search(text)
-        invited = _INVITED.search(text)
-        attending = _ATTENDING.search(text)
+        participants = PARTICIPANTS.search(text)
+        invited = INVITED.search(text)
+        attending = ATTENDING.search(text)
         if participants:
             meeting.participants = self._participants(participants["who"], line)
         if invited:
-            who = invited["who"] if invited["who"].endswith("领导") else invited["who"] + "领导"
+            named = invited["who"] or invited["guide"]
+            who = named if named.endswith("领导") else named + "领导"
             for body, _title in superior_bodies(who):
                 self.invited_bodies.append((body, line))
             meeting.invited = [self.group(Group.SUPERIOR)] if self.invited_bodies else []
         if attending:
             meeting.attendees = [self.group(Group.ATTENDEE)]
-            others = re.split(r"[、，,和及]", _clean_office(attending["who"]))[1:]
+            others = re.split(r"[、，,和及]", clean_office(attending["who"]))[1:]
             if others:
                 self.issue(
                     line,
@@ -808,10 +763,15 @@ class _Importer:
                 )
         return bool(participants or invited or attending)
 
-    def _participants(self, who: str, line: _Line) -> list[str]:
+    def _participants(self, who: str, line: Line) -> list[str]:
         plain = re.sub(r"[（(][^）)]*[）)]", "", who)
         refs: list[str] = []
+        held = {holder.name for holder in self.holders}
         for chunk in re.split(r"[、，,及和与]", plain):
+            _title, name = split_title(chunk)
+            if name in held or (is_title(chunk) and self._holders_of(chunk)):
+                refs.append(self.group(Group.MEMBERS))  # named people are the members
+                continue
             group = group_of(chunk)
             if group is not None:
                 refs.append(self.group(group))
@@ -821,19 +781,19 @@ class _Importer:
                     "参会对象 “{who}” is no roster role; add them to the roster if they take part",
                     who=chunk.strip(),
                 )
-        return refs or [self.group(Group.MEMBERS)]
+        return list(dict.fromkeys(refs)) or [self.group(Group.MEMBERS)]
 
-    def _agenda_item(self, item: _Item) -> _AgendaItem:
-        text = _strip_marker(item.text)
-        first = _sentences(text)[0].rstrip("。；;！!") if text else ""
+    def _agenda_item(self, item: Item) -> _AgendaItem:
+        text = AGENDA_MARKER.sub("", strip_marker(item.text), count=1).strip()
+        first = sentences(text)[0].rstrip("。；;！!") if text else ""
         agenda = _AgendaItem(first, self._presenters(first, item.line))
         agenda.speaking_order = bool(re.search(r"互相批评|相互批评", first))
         if "民主测评" in text:
             agenda.survey = self._evaluation_survey(text, item.line)
         return agenda
 
-    def _presenters(self, first_sentence: str, line: _Line) -> list[str]:
-        people = _PRESENTER.search(first_sentence)
+    def _presenters(self, first_sentence: str, line: Line) -> list[str]:
+        people = PRESENTER.search(first_sentence)
         if people:
             return self.refs(people["who"], line)
         bodies = superior_bodies(first_sentence)
@@ -859,9 +819,27 @@ class _Importer:
         elif phase is not None:
             self.meeting.starts_at = datetime.combine(phase.end, MEETING_TIME)
 
+    def _start_after_the_meeting(self) -> None:
+        """A phase after the meeting's starts the day after the meeting: "2024年1月至3月"
+        for rectification after a meeting on 01-18 is 01-19 to 03-31, never overlapping it."""
+        phase = self._meeting_phase()
+        if phase is None or self.meeting is None or self.meeting.starts_at is None:
+            return
+        meeting_day = self.meeting.starts_at.date()
+        for later in self.phases[self.phases.index(phase) + 1 :]:
+            if later.start <= meeting_day < later.end:
+                later.start = meeting_day + timedelta(days=1)
+                self.issue(
+                    later.line,
+                    "the phase would start before the meeting ({meeting}) is held; it starts the "
+                    "day after it, {start}",
+                    meeting=meeting_day,
+                    start=later.start,
+                )
+
     def _named_meeting_date(self) -> datetime | None:
         for line in self._body_lines():
-            match = _MEETING_WHEN.search(line.text)
+            match = MEETING_WHEN.search(line.text)
             if not match:
                 continue
             dates = [d for _m, d in find_dates(match["when"]) if d.day is not None]
@@ -882,7 +860,7 @@ class _Importer:
 
     # -- surveys
 
-    def _evaluation_survey(self, text: str, line: _Line) -> str:
+    def _evaluation_survey(self, text: str, line: Line) -> str:
         self.voters = self._voters(text, line)
         items = []
         if "准备" in text:
@@ -911,7 +889,7 @@ class _Importer:
         )
         return "evaluation"
 
-    def _voters(self, text: str, line: _Line) -> list[str]:
+    def _voters(self, text: str, line: Line) -> list[str]:
         match = re.search(r"(?:参与|参加)测评(?:的)?人员[^。]*?(?:包括|为|是)(?P<who>[^。]+)", text)
         if not match:
             return []
@@ -946,18 +924,21 @@ class _Importer:
 
     def _read_loose_lines(self) -> None:
         for line in self.loose_lines:
-            for sentence in _sentences(line.text):
+            for sentence in sentences(line.text):
                 self._read_loose_sentence(sentence, line)
-        field_lines = [line for line in self.loose_lines if _has_fields(line.text)]
+        field_lines = [line for line in self.loose_lines if has_fields(line.text)]
         for task in self._read_tasks(field_lines, None):
             self.loose_tasks.append(task)
 
-    def _read_loose_sentence(self, sentence: str, line: _Line) -> None:
+    def _read_loose_sentence(self, sentence: str, line: Line) -> None:
         offset = find_meeting_offset(sentence)
-        send = _SEND_TO_SUPERIOR.search(sentence)
-        if offset is None or offset.days >= 0 or send is None or _has_fields(sentence):
+        send = SEND_TO_SUPERIOR.search(sentence)
+        if offset is None or offset.days >= 0 or send is None or has_fields(sentence):
             return
+        recipient = RECIPIENT.search(sentence)
         to_superior = "向上级" if "上级" in sentence else ""
+        if not to_superior and recipient and len(recipient["to"]) <= 10:
+            to_superior = f"向{recipient['to']}"
         title = f"{to_superior}{send['verb']}{send['object'].strip()}"
         self.issue(
             line, "“{title}” names nobody responsible; it is given to the organizer", title=title
@@ -1040,7 +1021,7 @@ class _Importer:
             for phase in self.phases
             for task in phase.tasks
             for ref in task.assignees
-            if not ref.startswith("@") and "member" in self._roles(ref)
+            if not ref.startswith("@") and "member" in self._roles(ref) and ref not in self.leaders
         )
         if counts:
             organizer = counts.most_common(1)[0][0]
@@ -1097,7 +1078,7 @@ class _Importer:
             ),
         )
 
-    def _line_named_in(self, message: str) -> _Line | None:
+    def _line_named_in(self, message: str) -> Line | None:
         quoted = re.findall(r"['‘“「]([^'’”」]+)['’”」]", message)
         for task_id, line in self._task_lines.items():
             if task_id in quoted:
@@ -1170,6 +1151,8 @@ class _Importer:
             "description": task.description or task.title,
             "assignees": task.assignees,
         }
+        if task.department:
+            data["department"] = task.department
         if task.collective:
             data["collective"] = True
         due = (
@@ -1236,16 +1219,19 @@ def _distance(day: date, start: date, end: date) -> int:
 
 
 def _threshold(text: str) -> float | None:
-    match = _THRESHOLD.search(text)
+    match = THRESHOLD.search(text)
     if match:
         return float(match["number"]) / 100
-    match = _THRESHOLD_CN.search(text)
+    match = THRESHOLD_CN.search(text)
     if match:
         return cn_number(match["number"]) / 100
+    match = THRESHOLD_TENTHS.search(text)
+    if match:
+        return cn_number(match["number"]) / 10
     return None
 
 
-def _theme(lines: list[_Line]) -> str:
+def _theme(lines: list[Line]) -> str:
     for line in lines:
         match = re.search(r"主题(?:为|是)[：:]?(?P<theme>[^。]+)", line.text)
         if match:
@@ -1275,9 +1261,6 @@ def _outer_quotes_pair(text: str) -> bool:
     return depth == 0
 
 
-# --- TOML ------------------------------------------------------------------------------------
-
-
 def _talks_data(tasks: list[dict[str, Any]]) -> dict[str, Any] | None:
     """交流谈心: "主要负责人同班子成员之间" is the chair with every member, "相互之间" pairwise."""
     task = next((t for t in tasks if t["kind"] == "talks"), None)
@@ -1285,7 +1268,7 @@ def _talks_data(tasks: list[dict[str, Any]]) -> dict[str, Any] | None:
         return None
     text = task["description"]
     required = []
-    if re.search(r"(主要负责人|主要领导|书记)同.*成员", text):
+    if re.search(r"(主要负责人|主要领导|书记)(?:同|与|和)[^。；]*成员", text):
         required.append("chair-with-members")
     if "相互" in text:
         required.append("members-pairwise")

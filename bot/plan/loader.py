@@ -63,6 +63,7 @@ _KEYS = {
         "collective",
         "survey",
         "window",
+        "department",
     },
     "meeting": {
         "title",
@@ -589,6 +590,7 @@ def _build_task(
         collective=bool(raw_task.get("collective", False)),
         survey_id=survey_id,
         window_end=window_end,
+        department=_text(raw_task, "department", where, checker, required=False) or None,
     )
 
 

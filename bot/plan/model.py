@@ -86,6 +86,7 @@ class Task:
     window_end: datetime | None = (
         None  # a rule the plan also states, e.g. "within 15 days of the meeting"
     )
+    department: str | None = None  # the unit that answers for it (责任单位), as the plan names it
 
     @property
     def needs_review(self) -> bool:

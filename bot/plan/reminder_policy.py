@@ -11,8 +11,6 @@ from zoneinfo import ZoneInfo
 
 from bot.plan.working_days import WorkingDays
 
-CALENDARS = ("none", "cn")  # "cn": the Chinese working-day calendar (holidays, make-up days)
-
 
 @dataclass(frozen=True)
 class ReminderPolicy:
@@ -31,7 +29,7 @@ class ReminderPolicy:
     escalate_after_days: int = 2  # 0: no escalation
     quiet_start: time | None = time(22, 0)  # None: no quiet hours
     quiet_end: time | None = time(8, 0)
-    calendar: str = "none"
+    calendar: str = "none"  # see bot.plan.working_days: none, weekends, cn, "DE-BY" ...
     holidays: frozenset[date] = frozenset()  # the plan's own non-working days, over the calendar
     workdays: frozenset[date] = frozenset()  # the plan's own working days (make-up days, 调休)
 

@@ -12,8 +12,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from bot.core.i18n import _
-from bot.plan.reminder_policy import CALENDARS, ReminderPolicy
-from bot.plan.working_days import covered_years
+from bot.plan.reminder_policy import ReminderPolicy
+from bot.plan.working_days import UnknownCalendar, check_calendar, covered_years
 
 KEYS = {
     "enabled",
@@ -190,14 +190,9 @@ def build_policy(raw: Any, error: Report, warn: Report) -> ReminderPolicy:
                 ).format(where=WHERE)
             )
     if "calendar" in raw:
-        if raw["calendar"] in CALENDARS:
-            values["calendar"] = raw["calendar"]
-        else:
-            error(
-                _("{where}: 'calendar' must be one of: {choices}").format(
-                    where=WHERE, choices=", ".join(CALENDARS)
-                )
-            )
+        calendar = _calendar(raw["calendar"], error)
+        if calendar is not None:
+            values["calendar"] = calendar
     values.update(_own_days(raw, error))
     policy = dataclasses.replace(default, **values)
     if policy.is_quiet_time(policy.at):
@@ -207,6 +202,21 @@ def build_policy(raw: Any, error: Report, warn: Report) -> ReminderPolicy:
             ).format(where=WHERE, time=policy.at.strftime("%H:%M"))
         )
     return policy
+
+
+def _calendar(value: Any, error: Report) -> str | None:
+    """A calendar name, read without regard to case: "weekends", "cn", "de-by" as "DE-BY"."""
+    name = value.strip() if isinstance(value, str) else ""
+    name = name.lower() if name.lower() in ("none", "weekends", "cn") else name.upper()
+    try:
+        return check_calendar(name)
+    except UnknownCalendar:
+        error(
+            _(
+                '{where}: \'calendar\' must be "none", "weekends", "cn" or a country (or country and region) with public holidays, like "DE", "DE-BY", "US", "GB"; \'{calendar}\' is none of these'
+            ).format(where=WHERE, calendar=value)
+        )
+        return None
 
 
 def warn_unknown_years(policy: ReminderPolicy, days: Iterable[date], warn: Report) -> None:

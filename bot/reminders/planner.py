@@ -71,29 +71,37 @@ def schedule(due: datetime, policy: ReminderPolicy, zone: ZoneInfo, until: datet
     if not policy.enabled:
         return Schedule(Track.of([]), Track.of([]))
     due_day = due.astimezone(zone).date()
+    # Every reminder day is a working day: one before the deadline moves earlier, one after
+    # it later; "days" counts from the day it is sent, so the words stay true.
+    working_days = policy.working_days  # part of the policy, so of the cache's key
     by_day: dict[date, Planned] = {}
     for days in sorted(set(policy.days_before), reverse=True):
-        day = due_day - timedelta(days=days)
-        by_day[day] = Planned(_deferred(day, policy, zone), Kind.BEFORE, days)
+        day = working_days.on_or_before(due_day - timedelta(days=days))
+        by_day[day] = Planned(_deferred(day, policy, zone), Kind.BEFORE, (due_day - day).days)
     if policy.on_due_day:
-        working_days = policy.working_days  # part of the policy, so of the cache's key
         day = working_days.on_or_before(due_day)
-        moved_from = None if working_days.is_working_day(due_day) else due_day
+        moved_from = None if day == due_day else due_day
         # On the day it moves to, the due-day reminder replaces a "days before" one.
         by_day[day] = Planned(_deferred(day, policy, zone), Kind.DUE, 0, moved_from)
     before = [p for p in by_day.values() if p.send_at < due]
     after: list[Planned] = []
     if policy.overdue_every_days > 0:
-        days = policy.overdue_every_days
-        while (send_at := _deferred(due_day + timedelta(days=days), policy, zone)) < until:
-            after.append(Planned(send_at, Kind.OVERDUE, days))
+        days, last_day = policy.overdue_every_days, due_day
+        while True:
+            day = working_days.on_or_after(due_day + timedelta(days=days))
+            send_at = _deferred(day, policy, zone)
+            if send_at >= until:
+                break
+            if day > last_day:
+                after.append(Planned(send_at, Kind.OVERDUE, (day - due_day).days))
+                last_day = day
             days += policy.overdue_every_days
     escalation = []
     if policy.escalate_after_days > 0:
-        days = policy.escalate_after_days
-        send_at = _deferred(due_day + timedelta(days=days), policy, zone)
+        day = working_days.on_or_after(due_day + timedelta(days=policy.escalate_after_days))
+        send_at = _deferred(day, policy, zone)
         if send_at < until:
-            escalation.append(Planned(send_at, Kind.ESCALATION, days))
+            escalation.append(Planned(send_at, Kind.ESCALATION, (day - due_day).days))
     return Schedule(Track.of(before + after), Track.of(escalation))
 
 

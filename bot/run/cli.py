@@ -21,6 +21,7 @@ from bot.tasks.texts import timeline_text
 
 if TYPE_CHECKING:
     from bot.adapters.wecom.client import WeComClient
+    from bot.run.runtime import RobotOptions
 
 EXIT_INVALID = 2
 
@@ -297,6 +298,7 @@ async def _run(settings: Settings) -> int:
             listen_host=settings.http_host,
             listen_port=settings.http_port,
             path=settings.wecom_path,
+            robot=_robot_options(settings),
         )
     runtime = Runtime(
         str(settings.db_path),
@@ -319,6 +321,21 @@ async def _run(settings: Settings) -> int:
     finally:
         await runtime.stop()
     return 0
+
+
+def _robot_options(settings: Settings) -> RobotOptions | None:
+    from bot.run.runtime import RobotOptions
+
+    if not settings.wecom_robot_enabled:
+        return None
+    return RobotOptions(
+        bot_id=settings.wecom_bot_id,
+        secret=settings.wecom_bot_secret,
+        gateway_url=settings.wecom_bot_gateway_url,
+        token=settings.wecom_bot_token,
+        aes_key=settings.wecom_bot_aes_key,
+        path=settings.wecom_bot_path,
+    )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -21,17 +22,22 @@ from bot.adapters.wecom.client import DEFAULT_API_BASE_URL, WeComClient, WeComSe
 from bot.adapters.wecom.events import PLATFORM as WECOM
 from bot.adapters.wecom.journal import StoredJournal
 from bot.adapters.wecom.messenger import WECOM_POLICY, WeComMessenger, app_menu
+from bot.adapters.wecom.robot.callback import RobotCallbackEndpoint
+from bot.adapters.wecom.robot.connection import DEFAULT_GATEWAY_URL, RobotConnection
+from bot.adapters.wecom.robot.messenger import ChannelMessenger, RobotMessenger, robot_limits
+from bot.adapters.wecom.robot.receiver import ResponseUrls, RobotReceiver
 from bot.adapters.wecom.server import WeComCallbackServer
 from bot.core.app import Huiwu, PlatformInfo
 from bot.core.clock import Clock
 from bot.core.i18n import use_locale
-from bot.core.messaging import Event
+from bot.core.messaging import Event, Messenger
 from bot.core.policy import PlanLoaders, Quotas
 from bot.delivery.limits import RateLimiter
 from bot.delivery.sender import OutboxSender, SendPolicy
 from bot.run.retention import prune_daily
 from bot.run.scheduler import REMINDER_SOURCES, PlanScheduler
 from handlers.router import dispatch
+from storage import outbox
 from storage.db import Database
 
 logger = logging.getLogger(__name__)
@@ -55,6 +61,26 @@ class TelegramOptions:
 
 
 @dataclass
+class RobotOptions:
+    """The WeCom intelligent robot: ``bot_id`` + ``secret`` for the long connection, or
+    ``token`` + ``aes_key`` for callback mode at ``path`` on the WeCom HTTP server."""
+
+    bot_id: str | None = None
+    secret: str | None = None
+    gateway_url: str = DEFAULT_GATEWAY_URL
+    token: str | None = None
+    aes_key: str | None = None
+    path: str = "/wecom/robot"
+    heartbeat: float = 30.0
+    first_backoff: float = 0.5
+    max_backoff: float = 30.0
+
+    @property
+    def long_connection(self) -> bool:
+        return bool(self.bot_id and self.secret)
+
+
+@dataclass
 class WeComOptions:
     corp_id: str
     agent_id: int
@@ -70,6 +96,7 @@ class WeComOptions:
     # Send limits count real time; tests pass a virtual clock shared with the emulator.
     rate_clock: Callable[[], float] = time.monotonic
     rate_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    robot: RobotOptions | None = None
 
 
 @dataclass
@@ -90,6 +117,9 @@ class Runtime:
     wecom_client: WeComClient | None = field(init=False, default=None)
     wecom_server: WeComCallbackServer | None = field(init=False, default=None)
     pruner: asyncio.Task[None] | None = field(init=False, default=None)
+    robot_receiver: RobotReceiver | None = field(init=False, default=None)
+    robot_connection: RobotConnection | None = field(init=False, default=None)
+    robot_messenger: RobotMessenger | None = field(init=False, default=None)
 
     async def start(self) -> None:
         db = await Database.open(self.db_path)
@@ -168,9 +198,14 @@ class Runtime:
             sleep=options.rate_sleep,
         )
         self.wecom_client = client
-        messenger = WeComMessenger(client, retry_after=options.retry_after)
+        app_messenger = WeComMessenger(client, retry_after=options.retry_after)
+        messenger: Messenger = app_messenger
+        policy = WECOM_POLICY
+        if options.robot is not None:
+            messenger = self._build_robot(options.robot, app_messenger)
+            policy = dataclasses.replace(WECOM_POLICY, chat_limits=robot_limits)
         limiter = RateLimiter(clock=options.rate_clock, sleep=options.rate_sleep)
-        sender = OutboxSender(self.app.db, self.clock, messenger, WECOM_POLICY, limiter=limiter)
+        sender = OutboxSender(self.app.db, self.clock, messenger, policy, limiter=limiter)
         self.app.add_platform(WECOM, PlatformInfo(sender))
         server = WeComCallbackServer(
             corp_id=options.corp_id,
@@ -178,15 +213,28 @@ class Runtime:
             aes_key=options.aes_key,
             agent_id=options.agent_id,
             sink=self.handle,
-            prepare=messenger.prepare,
+            prepare=app_messenger.prepare,
             journal=StoredJournal(self.app.db, self.clock),
             path=options.path,
             host=options.listen_host,
             port=options.listen_port,
         )
+        robot = options.robot
+        if robot is not None and not robot.long_connection and self.robot_receiver is not None:
+            endpoint = RobotCallbackEndpoint(
+                token=robot.token or "",
+                aes_key=robot.aes_key or "",
+                receiver=self.robot_receiver,
+                path=robot.path,
+            )
+            server.extra_routes.append(endpoint.install)
         await server.start()
         self.wecom_server = server
         await server.resume()
+        if self.robot_receiver is not None:
+            await self.robot_receiver.resume()
+        if self.robot_connection is not None:
+            await self.robot_connection.start()
         if options.create_menu:
             with use_locale(self.default_locale):
                 menu = app_menu()
@@ -195,15 +243,55 @@ class Runtime:
             except WeComSendError as exc:  # the text commands work without a menu
                 logger.warning("could not set the WeCom app menu: %s", exc)
 
+    def _build_robot(self, options: RobotOptions, app_messenger: WeComMessenger) -> Messenger:
+        """The robot's receiver (and long connection) and the messenger that routes robot
+        chats to the robot, the rest to the app."""
+        response_urls = ResponseUrls(self.clock.now)
+        receiver = RobotReceiver(
+            sink=self.handle,
+            journal=StoredJournal(self.app.db, self.clock, channel="robot"),
+            response_urls=response_urls,
+            chat_seen=None if options.long_connection else self._robot_chat_seen,
+        )
+        self.robot_receiver = receiver
+        connection = None
+        if options.long_connection:
+            connection = RobotConnection(
+                bot_id=options.bot_id or "",
+                secret=options.secret or "",
+                on_frame=receiver.accept,
+                url=options.gateway_url,
+                heartbeat=options.heartbeat,
+                first_backoff=options.first_backoff,
+                max_backoff=options.max_backoff,
+            )
+            self.robot_connection = connection
+        self.robot_messenger = RobotMessenger(response_urls=response_urls, connection=connection)
+        return ChannelMessenger(app_messenger, self.robot_messenger)
+
+    async def _robot_chat_seen(self, chat_id: str) -> None:
+        """Callback mode: a chat that talks to the robot gives a fresh response_url, so what
+        waited for one is sent now."""
+        async with self.app.db.transaction() as conn:
+            released = await outbox.release_held(conn, WECOM, chat_id)
+        if released:
+            self.app.wake_senders()
+
     async def join(self, seconds: float = 30.0) -> None:
         """Wait until the platforms' received events are handled and what is due is sent."""
         if self.wecom_server is not None:
             await self.wecom_server.join(seconds)
+        if self.robot_receiver is not None:
+            await self.robot_receiver.join(seconds)
         await self.app.drain(seconds)
 
     async def stop(self) -> None:
+        if self.robot_connection is not None:
+            await self.robot_connection.stop()
         if self.wecom_server is not None:
             await self.wecom_server.stop()
+        if self.robot_receiver is not None:
+            await self.robot_receiver.stop()
         await self.scheduler.stop()
         if self.pruner is not None:
             self.pruner.cancel()
@@ -221,4 +309,6 @@ class Runtime:
             await application.shutdown()
         if self.wecom_client is not None:
             await self.wecom_client.close()
+        if self.robot_messenger is not None:
+            await self.robot_messenger.close()
         await self.app.db.close()

@@ -6,6 +6,7 @@ shown with its line and text. On the Telegram emulator, over real HTTP.
 from __future__ import annotations
 
 import io
+import os
 import re
 from pathlib import Path
 
@@ -22,7 +23,8 @@ from tests.e2e.conftest import World, WorldFactory, en, outgoing, zh
 from tests.plan.test_importer import phase_tasks
 
 REPO = Path(__file__).resolve().parents[2]
-SEED = REPO / "../shared/seed/000_d828633de8e0f4c1.txt"
+# shared/ sits beside the repository; HUIWU_SHARED names it where it is elsewhere (a worktree).
+SEED = Path(os.environ.get("HUIWU_SHARED", REPO / "../shared")) / "seed/000_d828633de8e0f4c1.txt"
 DOCUMENTS = REPO / "tests/plan/documents"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -145,3 +147,38 @@ async def test_a_document_with_nothing_of_a_plan_in_it_is_refused(world: World) 
     after = await world.row_counts()
     assert after.pop("outbox") - before.pop("outbox") == 1
     assert after == before
+
+
+async def test_another_office_s_docx_with_task_tables_is_loaded_with_its_people_and_units(
+    world: World,
+) -> None:
+    fang = world.people["方磊"]
+    document = DOCUMENTS / "genre/06-company-2021.docx"
+    answers = await send_document(fang, world, document.name, document.read_bytes(), DOCX)
+    preview = "\n".join(entry.text for entry in answers)
+    # A task only a unit answers for is named with its line, asking for the unit's contact.
+    with use_locale("zh_CN"):
+        unit = _(
+            "“{title}”: {unit} is a unit, not a person; the task is given to the organizer until you name the person who answers for {unit}"
+        ).format(title="报送会议情况报告", unit="党委办公室")
+    assert unit in preview
+    loaded = await fang.press("planload:ok", expect=contains("民主生活会"))
+    number = int(re.search(r"\d+", loaded.text.split("”", 1)[1])[0])  # type: ignore[index]
+    [stored] = await world.rows("SELECT plan_toml FROM plan_instances WHERE id = ?", (number,))
+    plan = load_plan_text(stored[0])
+    # One roster entry per person, the secretary as chair and lead; no office became a person.
+    names = [member.name for member in plan.members]
+    assert names.count("高建新") == 1 and "党委办公室" not in names
+    chair = next(member for member in plan.members if member.name == "高建新")
+    assert {"chair", "lead", "member"} <= set(chair.roles)
+    # Rows of the tables are tasks, with their owners and departments.
+    report = next(
+        task for phase in plan.phases for task in phase.tasks if task.title == "报送会议情况报告"
+    )
+    assert report.department == "党委办公室"
+    assert [task.title for task in plan.phases[0].tasks] == [
+        "开展专题学习",
+        "广泛征求意见",
+        "开展谈心谈话",
+        "撰写对照检查材料",
+    ]

@@ -6,7 +6,7 @@ reminded while the plan runs (past its last phase), not once it is finished."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date
 
 from bot.sandbox.telegram.people import contains
 from tests.e2e.conftest import World, zh
@@ -39,15 +39,17 @@ def late(days: int) -> str:
 
 
 # Item 1 is due on Tuesday 2014-09-30, three months after the last phase ends (06-30 18:00).
+# The plan's calendar is "cn": "3 days before" is Saturday 09-27 and comes on Friday 09-26;
+# National Day (10-01..10-07) holds the overdue reminders and the escalation until 10-08.
 ITEM_SCHEDULE = [
-    ("09-27 09:00", f"item 1: {zh('{days} day(s) left', days=3)}"),
+    ("09-26 09:00", f"item 1: {zh('{days} day(s) left', days=4)}"),
     ("09-29 09:00", f"item 1: {zh('{days} day(s) left', days=1)}"),
     ("09-30 09:00", f"item 1: {zh('due today')}"),
-    ("10-01 09:00", f"item 1: {late(1)}"),
-    ("10-02 09:00", f"item 1: {late(2)}"),
-    ("10-03 09:00", f"item 1: {late(3)}"),
+    ("10-08 09:00", f"item 1: {late(8)}"),
 ]
-ITEM_ESCALATION = ("10-02 09:00", f"escalation 整改事项第1项 {TANG_ITEM}：唐军")
+ITEM_ESCALATION = ("10-08 09:00", f"escalation 整改事项第1项 {TANG_ITEM}：唐军")
+# Working days from the first reminder on: Sunday 09-28 is a make-up working day.
+WORKING_DAYS = [date(2014, 9, day) for day in (26, 28, 29, 30)] + [date(2014, 10, 8)]
 
 
 async def add_items(world: World) -> None:
@@ -68,9 +70,9 @@ async def test_an_open_item_due_after_the_last_phase_is_reminded_and_escalated_o
     await world.bind("唐军", "孟平", "党组书记")
     await world.at("2014-06-25T10:00+08:00")  # the rectification phase, the plan's last
     await add_items(world)
-    await world.at("2014-09-26T10:00+08:00")
+    await world.at("2014-09-25T10:00+08:00")
     diary, record = diary_keeper(world, read=said)
-    await world.travel("2014-10-03T12:00+08:00", record)
+    await world.travel("2014-10-08T12:00+08:00", record)
 
     assert items_only(diary["唐军"]) == ITEM_SCHEDULE
     assert items_only(diary["孟平"]) == []  # done: never reminded
@@ -81,7 +83,7 @@ async def test_an_open_item_due_after_the_last_phase_is_reminded_and_escalated_o
     # months after the last phase ended.
     assert [(when, text) for when, text in diary["孟平"] if RECTIFY in text] == [
         (f"{day:%m-%d} 09:00", f"{RECTIFY} {late((day - RECTIFY_DUE).days)}")
-        for day in (date(2014, 9, 27) + timedelta(days=n) for n in range(7))
+        for day in WORKING_DAYS
     ]
     # 唐军's item and task reminders of one morning came as one digest.
     digests = [e for e in world.people["唐军"].inbox() if TANG_ITEM in e.text and RECTIFY in e.text]
@@ -105,12 +107,13 @@ async def test_after_the_plan_is_finished_items_are_still_reminded_and_tasks_are
     [status] = await world.rows("SELECT status FROM plan_instances")
     assert status[0] == "finished"
 
-    await world.at("2014-09-26T10:00+08:00")
+    await world.at("2014-09-25T10:00+08:00")
     coming = await world.people["唐军"].say("/reminders")
     assert TANG_ITEM in coming.text and RECTIFY not in coming.text
-    assert "2014年9月27日" in coming.text.splitlines()[1]
+    # /reminders shows the day the reminder is sent: the Friday, not Saturday 09-27.
+    assert "2014年9月26日" in coming.text.splitlines()[1]
     diary, record = diary_keeper(world, read=said)
-    await world.travel("2014-10-03T12:00+08:00", record)
+    await world.travel("2014-10-08T12:00+08:00", record)
 
     assert items_only(diary["唐军"]) == ITEM_SCHEDULE
     assert items_only(diary["孟平"]) == []
@@ -123,5 +126,5 @@ async def test_after_the_plan_is_finished_items_are_still_reminded_and_tasks_are
     # Done now: the reminders stop.
     await world.people["唐军"].press("item:done:1", expect=contains(zh("done")))
     diary, record = diary_keeper(world, read=said)
-    await world.travel("2014-10-10T12:00+08:00", record)
+    await world.travel("2014-10-15T12:00+08:00", record)
     assert all(lines == [] for lines in diary.values())

@@ -112,3 +112,24 @@ def test_clock(text: str, expected: time | None) -> None:
 )
 def test_numbers(text: str, value: int) -> None:
     assert cn_number(text) == value
+
+
+def test_weeks_of_a_month_and_holiday_eves() -> None:
+    from bot.plan.cn_dates import HolidayEve
+
+    week = parse_deadline("1月第2周")
+    assert week is not None and not isinstance(week, HolidayEve | MeetingOffset)
+    assert infer_year(week, (date(2024, 1, 1), date(2024, 1, 31))) == date(2024, 1, 14)
+    spring = parse_deadline("春节前")
+    assert spring == HolidayEve("春节")
+    assert spring.nearest((date(2024, 1, 1), date(2024, 2, 28))) == date(2024, 2, 9)
+    # 2023: Mid-Autumn joined National Day, the break started on 09-29.
+    national = parse_deadline("国庆节前")
+    assert isinstance(national, HolidayEve)
+    assert national.nearest((date(2023, 9, 1), date(2023, 11, 30))) == date(2023, 9, 28)
+    # A fixed-day holiday in a year the calendar does not know is taken alone; a lunar one
+    # is not read.
+    assert HolidayEve("元旦").day(2040) == date(2039, 12, 31)
+    assert HolidayEve("春节").day(2040) is None
+    assert parse_deadline("节前") is None  # names no holiday
+    assert parse_deadline("12月月底前") == parse_deadline("12月底前")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -21,7 +22,9 @@ from bot.plan.importer import (
 )
 
 REPO = Path(__file__).resolve().parents[2]
-SEED = REPO / "../shared/seed/000_d828633de8e0f4c1.txt"
+# shared/ sits beside the repository; HUIWU_SHARED names it where it is elsewhere (a worktree).
+SHARED = Path(os.environ.get("HUIWU_SHARED", REPO / "../shared"))
+SEED = SHARED / "seed/000_d828633de8e0f4c1.txt"
 SHIPPED = REPO / "bot/plans/democratic-life-meeting.toml"
 DOCUMENTS = Path(__file__).resolve().parent / "documents"
 
@@ -165,14 +168,20 @@ def test_units_leaders_and_parts_of_months() -> None:
     mobilise = plan.phases[0]
     assert (mobilise.start, mobilise.end) == (date(2014, 12, 1), date(2014, 12, 20))
     kickoff, study = mobilise.tasks
-    assert plan.names(kickoff.assignee_ids) == ["党政办公室"]
-    assert plan.names(kickoff.reviewer_ids) == ["刘建国"]
+    # 牵头领导 answers for the task; the 责任单位 is its department, not a person.
+    assert plan.names(kickoff.assignee_ids) == ["刘建国"]
+    assert (kickoff.department, kickoff.reviewer_ids) == ("党政办公室", ())
     assert kickoff.due.date() == date(2014, 12, 10)  # 上旬
     assert plan.names(study.assignee_ids) == ["陈晓红", "周伟"]
     assert study.due.date() == date(2014, 12, 20)  # 中旬前
-    assert plan.task("opinions").due.date() == date(2014, 12, 31)  # 下旬
-    assert "人事科" in result.new_members
-    assert result.warnings == ()
+    opinions = plan.task("opinions")
+    assert opinions.due.date() == date(2014, 12, 31)  # 下旬
+    # Only a unit is named: the organizer holds the task, and the report asks for a person.
+    assert (plan.names(opinions.assignee_ids), opinions.department) == (["陈晓红"], "人事科")
+    assert "人事科" not in result.new_members and "党政办公室" not in result.new_members
+    [unit] = result.warnings
+    assert unit.line == line_of(DOCUMENTS / "branch-units.txt", "1. 广泛征求意见")
+    assert "人事科 is a unit, not a person" in unit.message
 
 
 def test_deadline_across_the_year_end() -> None:
@@ -273,8 +282,40 @@ def test_docx_document_with_a_table(tmp_path: Path) -> None:
     from_text = plan_of(import_plan(DOCUMENTS / "branch-units.txt"))
     assert phase_tasks(plan_of(result)) == phase_tasks(from_text)
     table_line = len(text.splitlines()) + 1
-    issue = issue_at(result, table_line, "tables are not read")
+    issue = issue_at(result, table_line, "a table without a task column")
     assert "工作内容" in issue.text
+
+
+def test_a_task_table_is_read_row_by_row(tmp_path: Path) -> None:
+    docx = pytest.importorskip("docx")
+    document = docx.Document()
+    for line in ("某局2016年度民主生活会方案", "（一）准备阶段（2016年3月1日至3月31日）"):
+        document.add_paragraph(line)
+    rows = [
+        ("序号", "工作任务", "具体要求", "牵头领导", "责任单位", "完成时限"),
+        ("1", "组织学习", "集中学习三天", "张 华", "办公室", "3月上旬"),
+        ("2", "征求意见", "", "", "人事科", "3月20日前"),
+    ]
+    table = document.add_table(rows=len(rows), cols=len(rows[0]))
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            table.cell(r, c).text = value
+    path = tmp_path / "table.docx"
+    document.save(str(path))
+
+    result = import_plan(path)
+    plan = plan_of(result)
+    study, opinions = plan.phases[0].tasks
+    assert (study.title, study.description, study.department) == (
+        "组织学习",
+        "集中学习三天",
+        "办公室",
+    )
+    assert plan.names(study.assignee_ids) == ["张华"]
+    assert study.due.date() == date(2016, 3, 10)
+    assert (opinions.department, opinions.due.date()) == ("人事科", date(2016, 3, 20))
+    [unit] = [w for w in result.warnings if "unit" in w.message]
+    assert unit.line == 4 and unit.text == "2. 征求意见。（责任单位：人事科；完成时限：3月20日前）"
 
 
 def test_quotes_and_backslashes_survive_the_toml() -> None:

@@ -103,7 +103,7 @@ def test_each_error_is_named() -> None:
     found = problems(
         plan_with(
             'time = "9 o\'clock"\ndays_before = [3, 0]\noverdue_every_days = -1\n'
-            'escalate_after_days = "two"\ncalendar = "us"\ndue_day = "yes"\nsnooze = 5\n'
+            'escalate_after_days = "two"\ncalendar = "mars"\ndue_day = "yes"\nsnooze = 5\n'
         )
     )
     assert found == [
@@ -113,7 +113,9 @@ def test_each_error_is_named() -> None:
         "[reminders]: 'time' must be a time of day like 09:00, not '9 o'clock'",
         "[reminders]: 'overdue_every_days' must be a whole number of at least 0, not '-1'",
         "[reminders]: 'escalate_after_days' must be a whole number of at least 0, not 'two'",
-        "[reminders]: 'calendar' must be one of: none, cn",
+        '[reminders]: \'calendar\' must be "none", "weekends", "cn" or a country (or '
+        'country and region) with public holidays, like "DE", "DE-BY", "US", "GB"; '
+        "'mars' is none of these",
     ]
     assert problems(plan_with('quiet_hours = ["22:00"]\n')) == [
         '[reminders]: \'quiet_hours\' must be a start and an end, like ["22:00", "08:00"], or [] for none'
@@ -204,3 +206,23 @@ def test_an_overlong_day_list_is_refused_before_it_is_read() -> None:
     assert problems(plan_with(f"holidays = [{entries}]\n")) == [
         "[reminders]: 'holidays' lists 501 entries; at most 500"
     ]
+
+
+def test_calendars_for_everyone_are_read_whatever_their_case() -> None:
+    for written, read in (
+        ("weekends", "weekends"),
+        ("de-by", "DE-BY"),
+        ("US", "US"),
+        ("GB-SCT", "GB-SCT"),
+        ("CN", "cn"),
+    ):
+        plan = load_plan_text(plan_with(f'calendar = "{written}"'))
+        assert plan.reminders.calendar == read
+    # A country that has no such region, no country, a name: errors ("BY" is Belarus).
+    for wrong in ("DE-XX", "ZZ", "Germany"):
+        [problem] = problems(plan_with(f'calendar = "{wrong}"'))
+        assert problem.startswith("[reminders]: 'calendar' must be") and f"'{wrong}'" in problem
+    # A country calendar knows every year: no warning about one "cn" does not know.
+    later = plan_with('calendar = "DE"').replace("2013-12", "2040-12")
+    assert load_plan_text(later).warnings == ()
+    assert load_plan_text(later.replace('"DE"', '"cn"')).warnings != ()

@@ -69,8 +69,8 @@ def test_a_deadline_on_a_sunday_is_announced_on_the_friday_before_with_the_calen
     assert table(found.to_member, limit=4) == [
         ("12-12 09:00", "before:3"),
         ("12-13 09:00", "due:0"),
-        ("12-14 09:00", "before:1"),
         ("12-16 09:00", "overdue:1"),
+        ("12-17 09:00", "overdue:2"),
     ]
     assert found.to_member.planned[1].moved_from == date(2013, 12, 15)
     # Without the calendar the due-day reminder stays on the Sunday.
@@ -101,8 +101,10 @@ def test_a_moved_due_day_reminder_replaces_the_one_day_before() -> None:
     assert table(found.to_member, limit=3) == [
         ("12-18 09:00", "before:3"),
         ("12-20 09:00", "due:0"),
-        ("12-22 09:00", "overdue:1"),
+        ("12-23 09:00", "overdue:2"),
     ]
+    # The escalation, due Monday 12-23, is on a working day already.
+    assert table(found.escalation) == [("12-23 09:00", "escalation:2")]
 
 
 def test_quiet_hours_defer_reminders_to_their_end() -> None:
@@ -295,18 +297,21 @@ def test_plan_given_spring_festival_days_move_the_due_day_reminder_to_the_workin
 
 def test_a_plan_given_make_up_sunday_is_a_working_day_for_the_due_day_reminder() -> None:
     found = schedule(end_of("2027-02-14"), CN_2027, SHANGHAI, FAR_2027)
+    # "3 days before" falls in the festival and comes on its eve, "1 day before" on a
+    # Saturday and comes on the Friday; each counts the days from when it is sent.
     assert table(found.to_member, limit=3) == [
-        ("02-11 09:00", "before:3"),
-        ("02-13 09:00", "before:1"),
+        ("02-04 09:00", "before:10"),
+        ("02-12 09:00", "before:2"),
         ("02-14 09:00", "due:0"),
     ]
     assert found.to_member.planned[2].moved_from is None
-    # Without the plan's days the Sunday is a weekend: the reminder goes on the Friday.
+    # Without the plan's days the Sunday is a weekend: the reminder goes on the Friday,
+    # where it replaces "1 day before" (moved there from the Saturday).
     plain = schedule(end_of("2027-02-14"), CN, SHANGHAI, FAR_2027)
     assert table(plain.to_member, limit=3) == [
         ("02-11 09:00", "before:3"),
         ("02-12 09:00", "due:0"),
-        ("02-13 09:00", "before:1"),
+        ("02-15 09:00", "overdue:1"),
     ]
     assert plain.to_member.planned[1].moved_from == date(2027, 2, 14)
 
@@ -319,10 +324,63 @@ def test_a_plan_given_holiday_overrides_the_package_in_a_year_it_knows() -> None
     )
     closed = dataclasses.replace(CN, holidays=frozenset({date.fromisoformat(tuesday)}))
     found = schedule(end_of(tuesday), closed, SHANGHAI, FAR_2027)
-    # On the Monday the due-day reminder replaces the "1 day before" one.
+    # On the Monday the due-day reminder replaces the "1 day before" one; "3 days before"
+    # falls on Saturday 03-07 and comes on Friday 03-06.
     assert table(found.to_member, limit=3) == [
-        ("03-07 09:00", "before:3"),
+        ("03-06 09:00", "before:4"),
         ("03-09 09:00", "due:0"),
         ("03-11 09:00", "overdue:1"),
     ]
     assert found.to_member.planned[1].moved_from == date(2026, 3, 10)
+
+
+WEEKENDS = dataclasses.replace(DEFAULT, calendar="weekends")
+BAVARIA = dataclasses.replace(DEFAULT, calendar="DE-BY")
+FAR_BERLIN = datetime(2028, 1, 1, tzinfo=UTC)
+
+
+def test_every_reminder_day_of_a_weekends_calendar_is_a_weekday() -> None:
+    # Due Tuesday 2027-03-02: "3 days before" is Saturday → Friday; overdue skips the weekend.
+    found = schedule(end_of("2027-03-02", BERLIN), WEEKENDS, BERLIN, FAR_BERLIN)
+    assert table(found.to_member, BERLIN, limit=7) == [
+        ("02-26 09:00", "before:4"),
+        ("03-01 09:00", "before:1"),
+        ("03-02 09:00", "due:0"),
+        ("03-03 09:00", "overdue:1"),
+        ("03-04 09:00", "overdue:2"),
+        ("03-05 09:00", "overdue:3"),
+        ("03-08 09:00", "overdue:6"),
+    ]
+    # Escalation two days after a Thursday deadline falls on Saturday: it comes on Monday.
+    thursday = schedule(end_of("2027-03-04", BERLIN), WEEKENDS, BERLIN, FAR_BERLIN)
+    assert table(thursday.escalation, BERLIN) == [("03-08 09:00", "escalation:4")]
+
+
+def test_bavaria_across_easter_and_the_daylight_saving_change() -> None:
+    # Easter Monday 2027-03-29 is a public holiday in Germany; Good Friday 03-26 too; the
+    # clocks go forward on Sunday 03-28. Every reminder is on a working day at 09:00 local.
+    found = schedule(end_of("2027-03-29", BERLIN), BAVARIA, BERLIN, FAR_BERLIN)
+    planned = found.to_member.planned
+    assert table(found.to_member, BERLIN, limit=3) == [
+        ("03-25 09:00", "due:0"),
+        ("03-30 09:00", "overdue:1"),
+        ("03-31 09:00", "overdue:2"),
+    ]
+    assert planned[0].moved_from == date(2027, 3, 29)
+    assert [p.send_at.strftime("%H:%M") for p in planned[:2]] == ["08:00", "07:00"]  # UTC
+    assert table(found.escalation, BERLIN) == [("03-31 09:00", "escalation:2")]
+    # Epiphany (01-06) is a holiday in Bavaria but not in Berlin.
+    assert BAVARIA.working_days.is_working_day(date(2027, 1, 6)) is False
+    berlin = dataclasses.replace(DEFAULT, calendar="DE-BE")
+    assert berlin.working_days.is_working_day(date(2027, 1, 6)) is True
+
+
+def test_a_country_calendar_under_the_plan_s_own_days() -> None:
+    own = dataclasses.replace(
+        BAVARIA, holidays=frozenset({date(2027, 3, 25)}), workdays=frozenset({date(2027, 3, 29)})
+    )
+    found = schedule(end_of("2027-03-29", BERLIN), own, BERLIN, FAR_BERLIN)
+    assert table(found.to_member, BERLIN, limit=2) == [
+        ("03-24 09:00", "before:5"),
+        ("03-29 09:00", "due:0"),
+    ]

@@ -44,9 +44,10 @@ class StoredJournal:
     once its row is committed (it is answered after that).
     """
 
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, channel: str = "app") -> None:
         self.db = db
         self.clock = clock
+        self.channel = channel  # "app" or "robot": each resumes only its own
         self._records: list[tuple[str, dict[str, str], asyncio.Future[bool]]] = []
         self._marks: list[tuple[str, asyncio.Future[bool]]] = []
         self._writer: asyncio.Task[None] | None = None
@@ -65,7 +66,7 @@ class StoredJournal:
         await done
 
     async def unhandled(self) -> list[tuple[str, dict[str, str]]]:
-        return await wecom_callbacks.unhandled(self.db)
+        return await wecom_callbacks.unhandled(self.db, self.channel)
 
     async def close(self) -> None:
         """Wait for the writes under way."""
@@ -87,6 +88,7 @@ class StoredJournal:
                     [(key, fields) for key, fields, _done in records],
                     [key for key, _done in marks],
                     self.clock.now(),
+                    self.channel,
                 )
             except Exception as exc:
                 for done in waiting:

@@ -109,6 +109,8 @@ class WeComCallbackServer:
         self._idle = asyncio.Event()
         self._idle.set()
         self._runner: web.AppRunner | None = None
+        # Other endpoints on the same HTTP server (the robot's callback URL), added at start.
+        self.extra_routes: list[Callable[[web.Application], None]] = []
 
     def __repr__(self) -> str:  # never show the token or the AES key
         return f"WeComCallbackServer(corp_id={self.corp_id!r}, path={self.path!r})"
@@ -119,6 +121,8 @@ class WeComCallbackServer:
         app = web.Application(client_max_size=self.max_body)
         app.router.add_get(self.path, self._verify_url)
         app.router.add_post(self.path, self._receive)
+        for install in self.extra_routes:
+            install(app)
         return app
 
     async def start(self) -> None:

@@ -7,12 +7,16 @@ to the emulator. The plan's group chat is created as ``huiwu wecom create-chat``
 are known by their ``wecom_userid`` (no invites). WeCom's send limits (30 a minute per
 member) are kept on a virtual clock shared with the emulator, so they cost no wall time.
 The story is ``bot.sandbox.demo.story``, the same as on Telegram; this module is its WeCom side:
-buttons are template-card buttons, and as WeCom does not pass group messages to apps, the
-meeting's on-site evaluation is opened and closed from the app (results to the group).
+buttons are template-card buttons. The plan's group also has the WeCom intelligent robot in it
+(its long connection to the robot emulator's gateway): the organizer binds the group with /setup
+@-mentioning the robot, members ask /status and /summary there, and the chair runs the meeting
+item by item with /meeting and /next in the group, as on Telegram; group answers come from the
+robot, private pushes from the app.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import tempfile
@@ -25,7 +29,7 @@ from bot.adapters.wecom.group_chat import create_or_bind_chat
 from bot.core.clock import ManualClock
 from bot.plan import load_plan_text
 from bot.plan.loading import store_plan
-from bot.run.runtime import Runtime, WeComOptions
+from bot.run.runtime import RobotOptions, Runtime, WeComOptions
 from bot.sandbox.demo.story import (
     EVALUATION_BALLOTS,
     DemoPerson,
@@ -37,6 +41,7 @@ from bot.sandbox.demo.story import (
 from bot.sandbox.wecom.api import WeComEmulator
 from bot.sandbox.wecom.callbacks import WeComCallbackClient
 from bot.sandbox.wecom.people import VirtualTime, WeComPerson, buttons_of, card_text
+from bot.sandbox.wecom.robot import ROBOT_NAME, RobotEmulator
 
 CORP_ID = "ww0d3e6f5a4b3c2d1e"
 CORP_SECRET = "huiwu-demo-corp-secret-" + "d" * 20
@@ -50,6 +55,9 @@ USERIDS = {
     "党组书记": "DangZuShuJi",
     "市政府分管领导": "ShiLingDao",
 }
+ROBOT_ID = "aibHuiwuDemo01"
+ROBOT_SECRET = "huiwu-demo-robot-secret"
+ROBOT_GROUP = "wrkDemoGroup"  # the group the office made, with the robot added
 STAFF_USERIDS = {"县发改局干部": "XianFaGaiJu"}  # corp staff, not on the roster
 CITY_LEADER_ENTRY = 'id = "city-leader"\nname = "市政府分管领导"\nroles = ["superior"]\n'
 
@@ -89,7 +97,7 @@ class WeComDemoPerson:
 
 class WeComDemo(DemoPlatform):
     meeting_caption = (
-        "the meeting: the chair follows the agenda in the app, the on-site evaluation by cards"
+        "the meeting: the chair follows the agenda in the group (@robot), the evaluation by cards"
     )
 
     def __init__(
@@ -99,12 +107,32 @@ class WeComDemo(DemoPlatform):
         chatid: str,
         emulator: WeComEmulator,
         callbacks: WeComCallbackClient,
+        robot: RobotEmulator,
     ) -> None:
         super().__init__(runtime, clock)
         self.chatid = chatid
         self.emulator = emulator
         self.callbacks = callbacks
+        self.robot = robot
         self.members: dict[str, WeComPerson] = {}
+        self.group_log: list[tuple[str, str]] = []  # (who, text) in the robot's group
+        self._group_seen = 0
+
+    async def in_group(self, name: str, text: str) -> None:
+        """``name`` @-mentions the robot in the group; the robot's answers are logged."""
+        self._sync_group()
+        self.group_log.append((name, f"@{ROBOT_NAME} {text}"))
+        shown = len(self.robot.messages(ROBOT_GROUP))
+        await self.robot.mention(ROBOT_GROUP, USERIDS[name], text)
+        await self.robot.wait_for_messages(ROBOT_GROUP, shown + 1)
+        await self.settle()
+        self._sync_group()
+
+    def _sync_group(self) -> None:
+        messages = self.robot.messages(ROBOT_GROUP)
+        for message in messages[self._group_seen :]:
+            self.group_log.append(("robot", message.text))
+        self._group_seen = len(messages)
 
     def add_member(self, name: str, userid: str) -> WeComDemoPerson:
         member = self.members[name] = WeComPerson(
@@ -118,7 +146,9 @@ class WeComDemo(DemoPlatform):
         await self.runtime.join()
 
     async def first_days(self) -> None:
-        await self.members["方磊"].click("status")
+        await self.in_group("方磊", "/setup")
+        await self.in_group("方磊", "/status")
+        await self.in_group("唐军", "小结")
         await self.members["孟平"].say("我的任务")
 
     async def add_staff(self, name: str) -> DemoPerson:
@@ -151,18 +181,18 @@ class WeComDemo(DemoPlatform):
         await member.press("draft:send")
 
     async def meeting(self) -> None:
-        """WeCom does not pass group messages to apps, so the chair runs the meeting from the
-        app: /meeting and /next there announce each item in the group; the on-site evaluation
-        opens on item 6, members cast it with card buttons, and its results go to the group
-        when the chair moves on."""
-        chair = self.members["党组书记"]
-        await chair.say("开会")
+        """The chair runs the meeting in the group through the robot: /meeting and /next
+        announce each item there; the on-site evaluation opens on item 6, members cast it
+        with card buttons in the app, and its results go to the group when the chair moves
+        on."""
+        await self.in_group("党组书记", "/meeting")
         for _step in range(4 + 3 + 1):  # items 2-5, the three speakers after the chair, item 6
-            await chair.say("下一项")
+            await self.in_group("党组书记", "/next")
         for name, answers in EVALUATION_BALLOTS.items():
             await self.vote(name, *evaluation_choices(answers))
         for _step in range(1 + 3):  # item 7 closes the evaluation; items 8, 9; the end
-            await chair.say("下一项")
+            await self.in_group("党组书记", "/next")
+        await self.in_group("方磊", "/results")
 
 
 def options_on_emulator(
@@ -192,6 +222,8 @@ def options_on_emulator(
 async def run_wecom_demo(*, quiet: bool = False) -> int:
     started = time.perf_counter()
     virtual = VirtualTime()
+    robot = RobotEmulator(bot_id=ROBOT_ID, secret=ROBOT_SECRET)
+    await robot.start()
     with tempfile.TemporaryDirectory(prefix="huiwu-wecom-demo-") as folder:
         emulator = WeComEmulator(
             corp_id=CORP_ID, corp_secret=CORP_SECRET, agent_id=AGENT_ID, clock=virtual
@@ -200,22 +232,30 @@ async def run_wecom_demo(*, quiet: bool = False) -> int:
             for name, userid in USERIDS.items():
                 emulator.add_user(userid, name)
             clock = ManualClock(datetime.fromisoformat("2013-12-02T10:00+08:00"))
+            robot.clock = lambda: clock.now().timestamp()
+            robot_options = RobotOptions(
+                bot_id=ROBOT_ID, secret=ROBOT_SECRET, gateway_url=robot.ws_url
+            )
             runtime = Runtime(
                 str(Path(folder) / "demo.sqlite3"),
                 clock,
-                wecom=options_on_emulator(emulator, CORP_SECRET, CALLBACK_TOKEN, AES_KEY, virtual),
+                wecom=options_on_emulator(
+                    emulator, CORP_SECRET, CALLBACK_TOKEN, AES_KEY, virtual, robot=robot_options
+                ),
             )
             await runtime.start()
+            await asyncio.wait_for(robot.subscribed.wait(), 10)
             assert runtime.wecom_server is not None
             callbacks = WeComCallbackClient(
                 runtime.wecom_server.url, CALLBACK_TOKEN, AES_KEY, CORP_ID, AGENT_ID
             )
             try:
-                demo = await _set_up(runtime, clock, callbacks, emulator)
+                demo = await _set_up(runtime, clock, callbacks, emulator, robot)
                 await tell(demo)
             finally:
                 await callbacks.close()
                 await runtime.stop()
+                await robot.stop()
             elapsed = time.perf_counter() - started
             if not quiet:
                 _print_transcripts(emulator, demo)
@@ -227,11 +267,19 @@ async def run_wecom_demo(*, quiet: bool = False) -> int:
                 f"== WeCom messages delivered: {stats.delivered}; dropped over WeCom's limits: "
                 f"{stats.dropped_over_limit}; send-limit waits: {virtual.slept:.0f} virtual s"
             )
+            print(
+                f"== Robot: {robot.stats.responses} answers through response_url, "
+                f"{robot.stats.pushes} active pushes, {robot.stats.subscriptions} subscription(s)"
+            )
     return 0
 
 
 async def _set_up(
-    runtime: Runtime, clock: ManualClock, callbacks: WeComCallbackClient, emulator: WeComEmulator
+    runtime: Runtime,
+    clock: ManualClock,
+    callbacks: WeComCallbackClient,
+    emulator: WeComEmulator,
+    robot: RobotEmulator,
 ) -> WeComDemo:
     app = runtime.app
     text = with_city_leader_on_wecom(seed_plan_text())
@@ -241,7 +289,7 @@ async def _set_up(
         )
     assert runtime.wecom_client is not None
     bound = await create_or_bind_chat(app.db, runtime.wecom_client, clock, instance_id=instance_id)
-    demo = WeComDemo(runtime, clock, bound.chatid, emulator, callbacks)
+    demo = WeComDemo(runtime, clock, bound.chatid, emulator, callbacks, robot)
     for name, userid in USERIDS.items():
         demo.add_member(name, userid)
     demo.timeline.append(
@@ -259,6 +307,10 @@ def _print_transcripts(emulator: WeComEmulator, demo: WeComDemo) -> None:
     print(f"\n== Group chat: {chat.name} ({demo.chatid})")
     for message in emulator.chat_messages(demo.chatid):
         print(_indented("bot", card_text(message)))
+    demo._sync_group()
+    print(f"\n== The office's own group with the robot ({ROBOT_GROUP}): @-mentions answered")
+    for who, text in demo.group_log:
+        print(_indented(who, text))
     for person in demo.members.values():
         person.sync_log()
         print(f"\n== App chat with {person.name} ({person.userid})")

@@ -1,0 +1,128 @@
+"""The text of a work-plan document (.txt or .docx), one paragraph a line.
+
+A .txt is UTF-8 or GB18030. In a .docx, paragraphs and tables are read in their order; a
+table of tasks (a header such as 序号 | 工作任务 | 牵头领导 | 责任单位 | 完成时限) becomes one
+numbered line a row, its cells written as the fields the importer reads in paragraphs:
+
+    1. 集中学习研讨（牵头领导：张建华；责任单位：办公室；完成时限：12月下旬）
+
+A table whose header names no task and no field is kept as one marked line, which the
+importer reports as not read.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from bot.plan.model import DOCUMENT_SUFFIXES
+
+TABLE_MARK = "【表格】"
+# Header words of the column that says what is to be done, and of the fields beside it.
+_TASK_COLUMN = re.compile(
+    r"^(?:主要|具体|重点)?(?:工作|整改)?(?:任务|内容|事项|措施|项目)(?:名称)?$"
+)
+_DETAIL_COLUMN = re.compile(r"^(?:具体|工作)?(?:要求|措施|举措|内容|说明)$")
+FIELD_COLUMNS = (
+    "牵头领导",
+    "责任领导",
+    "分管领导",
+    "责任人",
+    "具体负责人",
+    "负责人",
+    "责任单位",
+    "责任部门",
+    "责任科室",
+    "牵头单位",
+    "牵头部门",
+    "配合单位",
+    "配合部门",
+    "协助单位",
+    "完成时限",
+    "完成时间",
+    "时间安排",
+    "时限",
+)
+
+
+class PlanImportError(Exception):
+    """The document or roster cannot be read at all (wrong format, unreadable file)."""
+
+
+def read_document(path: str | Path) -> str:
+    """The text of a .txt or .docx document, one paragraph a line."""
+    path = Path(path)
+    if path.suffix.lower() not in (*DOCUMENT_SUFFIXES, ""):
+        raise PlanImportError(
+            f"{path}: only .txt and .docx documents can be imported (save .doc as .docx)"
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PlanImportError(f"{path}: cannot read the file: {exc.strerror}") from exc
+    return document_text(data, path.name, source=str(path))
+
+
+def document_text(data: bytes, file_name: str, *, source: str | None = None) -> str:
+    """The text of a document's bytes (a file sent in chat): .docx by content, else text."""
+    if file_name.lower().endswith(".docx"):
+        return _read_docx(data, source or file_name)
+    return _decode(data)
+
+
+def _decode(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise PlanImportError("the text is neither UTF-8 nor GB18030")
+
+
+def _read_docx(data: bytes, source: str) -> str:
+    import io
+    import zipfile
+
+    import docx  # python-docx
+    from docx.opc.exceptions import PackageNotFoundError
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        raise PlanImportError(f"{source}: not a readable .docx document") from exc
+    lines: list[str] = []
+    for block in document.element.body.iterchildren():
+        tag = block.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            lines.append(Paragraph(block, document).text)
+        elif tag == "tbl":
+            rows = [
+                [cell.text.strip() for cell in row.cells] for row in Table(block, document).rows
+            ]
+            lines.extend(table_lines(rows))
+    return "\n".join(lines)
+
+
+def table_lines(rows: list[list[str]]) -> list[str]:
+    """A table as lines: a task table one numbered line a row, else one marked line."""
+    if not rows:
+        return []
+    header = ["".join(cell.split()) for cell in rows[0]]
+    task_column = next((i for i, name in enumerate(header) if _TASK_COLUMN.match(name)), None)
+    fields = {i: name for i, name in enumerate(header) if name in FIELD_COLUMNS}
+    if task_column is None or not fields:
+        return [TABLE_MARK + "  ".join(rows[0])]
+    details = [
+        i for i, name in enumerate(header) if i != task_column and _DETAIL_COLUMN.match(name)
+    ]
+    lines = []
+    for number, row in enumerate((row for row in rows[1:] if any(row)), 1):
+        cells = [" ".join(cell.split()) for cell in row] + [""] * len(header)
+        task = cells[task_column].rstrip("。；;")
+        detail = "".join(cells[i] for i in details if cells[i] and cells[i] != task)
+        written = "；".join(f"{name}：{cells[i]}" for i, name in fields.items() if cells[i])
+        body = f"{task}。{detail}" if detail else f"{task}。"
+        lines.append(f"{number}. {body}（{written}）" if written else f"{number}. {body}")
+    return lines
