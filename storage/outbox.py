@@ -88,15 +88,25 @@ async def claim_due(
     others. Rows of one plan to one chat keep their order. ``answers_only``: only answers
     (the sender's memory is full of pushes, but an answer must not wait behind them).
     """
+    due = "(not_before IS NULL OR not_before <= ?)"
+    if answers_only:
+        rows = await db.write(
+            "UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id IN ("
+            f" SELECT id FROM outbox WHERE platform = ? AND state = 'pending' AND {due}"
+            " AND dedupe_key IS NULL ORDER BY id LIMIT ?) RETURNING *",
+            (platform, to_db(now), limit),
+        )
+        return _send_order([_record(row) for row in rows])
+    # A plan's turn counts its rows since the oldest row still waiting, sent ones too: a plan
+    # served in the last claim does not start again at the first turn.
     rows = await db.write(
         "UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id IN ("
-        " SELECT id FROM (SELECT id, CASE WHEN dedupe_key IS NULL THEN 0 ELSE"
+        " SELECT id FROM (SELECT id, state, not_before, CASE WHEN dedupe_key IS NULL THEN 0 ELSE"
         "  ROW_NUMBER() OVER (PARTITION BY instance_id, dedupe_key IS NULL ORDER BY id) END AS turn"
-        "  FROM outbox WHERE platform = ? AND state = 'pending'"
-        "  AND (not_before IS NULL OR not_before <= ?)"
-        + (" AND dedupe_key IS NULL" if answers_only else "")
-        + ") ORDER BY turn, id LIMIT ?) RETURNING *",
-        (platform, to_db(now), limit),
+        "  FROM outbox WHERE platform = ? AND id >= (SELECT MIN(id) FROM outbox"
+        f"   WHERE platform = ? AND state = 'pending' AND {due}))"
+        f" WHERE state = 'pending' AND {due} ORDER BY turn, id LIMIT ?) RETURNING *",
+        (platform, platform, to_db(now), to_db(now), limit),
     )
     return _send_order([_record(row) for row in rows])
 

@@ -51,6 +51,37 @@ async def test_answers_first_then_the_plans_take_turns_each_in_its_own_order(
         assert order == sorted(order)
 
 
+async def test_a_plan_served_in_one_claim_waits_for_the_others_in_the_next(
+    db: Database,
+) -> None:
+    for _plan in range(4):
+        await prepare_database(db.path, fanout_plan([1, 2]), now=PHASE_START, group_id=None)  # type: ignore[arg-type]
+    first_rows = {}
+    async with db.transaction() as conn:
+        for plan in range(1, 5):
+            for n in range(3):
+                row = await outbox.enqueue(
+                    conn,
+                    platform="telegram",
+                    chat_id=f"{plan}-{n}",
+                    payload="{}",
+                    now=NOW,
+                    instance_id=plan,
+                    dedupe_key=f"reminder:{plan}:{n}",
+                )
+                if n == 0:
+                    first_rows[plan] = row
+    claims = []
+    for _ in range(3):
+        claimed = await outbox.claim_due(db, "telegram", NOW, limit=2)
+        for record in claimed:
+            await outbox.mark_sent(db, record.id, NOW)
+        claims.append({r.instance_id for r in claimed if r.id == first_rows[r.instance_id]})
+    assert claims[0] == {1, 2}
+    assert 3 in claims[1]  # not plans 1 and 2 again, whose second rows are older
+    assert 4 in claims[1] | claims[2]
+
+
 async def test_only_answers_when_the_sender_is_full(db: Database) -> None:
     async with db.transaction() as conn:
         await outbox.enqueue(
