@@ -98,12 +98,13 @@ async def claim_due(
         )
         return _send_order([_record(row) for row in rows])
     # A plan's turn counts its rows since the oldest row still waiting, sent ones too: a plan
-    # served in the last claim does not start again at the first turn.
+    # served in the last claim does not start again at the first turn. (`+platform`: read the
+    # rows by id from there on, not every row the platform ever had through the index.)
     rows = await db.write(
         "UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id IN ("
         " SELECT id FROM (SELECT id, state, not_before, CASE WHEN dedupe_key IS NULL THEN 0 ELSE"
         "  ROW_NUMBER() OVER (PARTITION BY instance_id, dedupe_key IS NULL ORDER BY id) END AS turn"
-        "  FROM outbox WHERE platform = ? AND id >= (SELECT MIN(id) FROM outbox"
+        "  FROM outbox WHERE +platform = ? AND id >= (SELECT MIN(id) FROM outbox"
         f"   WHERE platform = ? AND state = 'pending' AND {due}))"
         f" WHERE state = 'pending' AND {due} ORDER BY turn, id LIMIT ?) RETURNING *",
         (platform, platform, to_db(now), to_db(now), limit),
