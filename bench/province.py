@@ -264,6 +264,11 @@ async def burst(args: argparse.Namespace, workdir: Path) -> Path:
                     interval=0.05,
                 )
                 tasks.append(asyncio.create_task(ask_mytasks(telegram, askers, latencies, stop)))
+                cpu_before, own_before, burst_started = (
+                    bot.cpu_seconds(),
+                    time.process_time(),
+                    time.monotonic(),
+                )
                 await wait_until(
                     lambda: (
                         sum(len(telegram.bot_messages(u)) for a in tg_plans.values() for u in a)
@@ -277,6 +282,9 @@ async def burst(args: argparse.Namespace, workdir: Path) -> Path:
                     bot=bot,
                     interval=0.5,
                 )
+                burst_cpu = bot.cpu_seconds() - cpu_before
+                own_cpu = time.process_time() - own_before
+                burst_wall = time.monotonic() - burst_started
                 await asyncio.sleep(2.0)  # anything sent twice would arrive now
             finally:
                 stop.set()
@@ -308,6 +316,11 @@ async def burst(args: argparse.Namespace, workdir: Path) -> Path:
         f"  RSS peak                       {peak[0] / 1024:6.1f} MiB ({peak[0] / idle_rss:.2f} x idle)"
     )
 
+    print(
+        f"  CPU during the burst ({burst_wall:.0f} s): huiwu {burst_cpu:.1f} s "
+        f"({burst_cpu / burst_wall:.0%} of a core), the emulators {own_cpu:.1f} s "
+        f"({own_cpu / burst_wall:.0%})"
+    )
     entries = [m for inboxes in tg_inboxes.values() for inbox in inboxes for m in inbox]
     times = sorted(m.time for m in entries)
     wall = times[-1] - times[0]
