@@ -221,12 +221,14 @@ async def burst(args: argparse.Namespace, workdir: Path) -> Path:
                 # Keep everything: the season's growth is measured, then pruned, below.
                 "HUIWU_RETENTION_DAYS": "36500",
             }
+            profile = ("-m", "cProfile", "-o", str(args.profile)) if args.profile else ()
             bot = BotProcess(
                 db_path,
                 telegram,
                 workdir=workdir,
                 clock_start=BURST - timedelta(seconds=args.lead),
                 extra_env=settings,
+                command=(*profile, "-m", "bot.run.cli", "run"),
             )
             spawned = time.monotonic()
             await bot.start()
@@ -441,6 +443,7 @@ if __name__ == "__main__":
     parser.add_argument("--lead", type=float, default=30.0, help="seconds before 09:00")
     parser.add_argument("--retention-days", type=int, default=30)
     parser.add_argument("--keep", help="a folder to keep the database and the bot's log in")
+    parser.add_argument("--profile", help="write a cProfile of the bot process to this file")
     parser.add_argument("--timeline", action="store_true", help="sends per 2 s, slow ticks")
     parser.add_argument("--ticks-only", action="store_true", help="only the in-process ticks")
     parser.add_argument("--skip-ticks", action="store_true", help="only the burst and the size")

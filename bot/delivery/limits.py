@@ -17,6 +17,7 @@ limits do not speed up with the simulated clock.
 from __future__ import annotations
 
 import asyncio
+import heapq
 import itertools
 import logging
 import time
@@ -120,8 +121,10 @@ class RateLimiter:
         self._lock = asyncio.Lock()
         self._completed: asyncio.Event | None = None
         self._tickets = itertools.count()
-        self._ready: set[tuple[int, int]] = set()  # sends waiting only for the shared limit
-        self._turn: asyncio.Event | None = None  # set when the first of them changes
+        # Sends waiting only for the shared limit, each with the event that wakes it when its
+        # turn comes (waking them all at every slot cost a core in a burst: bench/province.py).
+        self._ready: dict[tuple[int, int], asyncio.Event] = {}
+        self._queue: list[tuple[int, int]] = []  # their tickets, a heap (stale ones included)
         self.waits = 0  # how often a send had to wait, and for how long in all
         self.total_waited = 0.0
 
@@ -171,9 +174,12 @@ class RateLimiter:
                 shared = max((d for key, d, _busy in needs if not key), default=0.0)
                 delay = max(own, shared)
                 if shares and not held and own <= 0:
-                    self._ready.add(ticket)
-                    if min(self._ready) != ticket:  # an earlier (or urgent) send goes first
-                        turn = self._turn_event()
+                    if ticket not in self._ready:
+                        self._ready[ticket] = asyncio.Event()
+                        heapq.heappush(self._queue, ticket)
+                    if self._head() != ticket:  # an earlier (or urgent) send goes first
+                        turn = self._ready[ticket]
+                        turn.clear()
                 elif ticket in self._ready:
                     self._leave(ticket)  # held back by its own chat: no turn meanwhile
                 if turn is None and not held and delay <= 0:
@@ -198,18 +204,18 @@ class RateLimiter:
             waited += delay
             await self._sleep(delay)
 
-    def _turn_event(self) -> asyncio.Event:
-        if self._turn is None:
-            self._turn = asyncio.Event()
-        return self._turn
+    def _head(self) -> tuple[int, int] | None:
+        """The first send waiting only for the shared limit (stale heap entries dropped)."""
+        while self._queue and self._queue[0] not in self._ready:
+            heapq.heappop(self._queue)
+        return self._queue[0] if self._queue else None
 
     def _leave(self, ticket: tuple[int, int]) -> None:
-        """The send no longer waits for a turn: the next one may have it."""
-        if ticket in self._ready:
-            self._ready.discard(ticket)
-            if self._turn is not None:
-                self._turn.set()
-                self._turn = None
+        """The send no longer waits for a turn: the next one (only it) is woken."""
+        if self._ready.pop(ticket, None) is not None:
+            head = self._head()
+            if head is not None:
+                self._ready[head].set()
 
     def _complete(self, slots: list[_Slot]) -> None:
         now = self._clock()
