@@ -26,6 +26,8 @@ class HandlerContext:
     memberships: list[MemberRecord]
     group_instance_id: int | None = None  # the plan bound to the group the event came from
     replies: list[OutgoingMessage] = field(default_factory=list)
+    # People on the event's platform whose command menu changed (set after the handler).
+    menus_changed: list[str] = field(default_factory=list)
     # In private, a command acts on one plan (the current one, ``handlers.plans``):
     # ``memberships`` then holds only that plan's; this keeps them all.
     every_membership: list[MemberRecord] = field(default_factory=list)

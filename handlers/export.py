@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.core.i18n import N_, _
 from bot.core.messaging import OutgoingMessage
+from bot.delivery import progress
 from bot.plan import Role
 from bot.reports.export import export_documents
 from handlers.context import HandlerContext
@@ -18,7 +19,9 @@ async def export(ctx: HandlerContext) -> None:
         ctx.reply(_("I found no plan of yours with that number."))
         return
     instance_id = organizer_of[0].instance_id
-    files = await export_documents(ctx.app, instance_id)
+    note = _("Preparing the documents…")
+    async with progress.working(ctx.app, ctx.event, progress.UPLOADING_DOCUMENT, note):
+        files = await export_documents(ctx.app, instance_id)
     ctx.reply(_("Here are the documents of the plan ({count} files).").format(count=len(files)))
     for file in files:
         ctx.reply_message(OutgoingMessage(file.name, file=file))

@@ -11,6 +11,7 @@ from typing import Any
 from bot.core.i18n import N_, _
 from bot.core.messaging import Button, OutgoingFile, OutgoingMessage
 from bot.delivery import addressing as delivery
+from bot.delivery import progress
 from bot.ledger.buttons import ItemAction, ItemFinish
 from bot.ledger.rules import STATUS_LABELS, completion_series, label, summarize
 from bot.ledger.texts import item_buttons, item_detail, item_line, ledger_text
@@ -52,12 +53,14 @@ async def show_ledger(ctx: HandlerContext) -> None:
     from bot.reports.charts import completion_chart  # matplotlib: loaded when first drawn
 
     series = completion_series(await ledger.history(app.db, instance_id), now, plan.timezone)
-    png = await asyncio.to_thread(
-        completion_chart,
-        _("Rectification ledger: completion over time"),
-        series,
-        _("items done"),
-    )
+    note = _("Drawing the chart…")
+    async with progress.working(app, ctx.event, progress.UPLOADING_PHOTO, note):
+        png = await asyncio.to_thread(
+            completion_chart,
+            _("Rectification ledger: completion over time"),
+            series,
+            _("items done"),
+        )
     ctx.reply_message(
         OutgoingMessage(text, file=OutgoingFile("ledger.png", png, "image/png", is_photo=True))
     )

@@ -61,7 +61,7 @@ async def invites(ctx: HandlerContext) -> None:
                     for i in identities.get(member.id, [])
                 )
                 state = _("bound") if reachable else _("bound, has not opened the bot yet")
-                lines.append(f"• {member.name}: {state}")
+                lines.append(_("• {name}: {state}").format(name=member.name, state=state))
                 continue
             code = await instances.open_invite_for(
                 app.db, member.id
@@ -78,7 +78,7 @@ async def advance(ctx: HandlerContext) -> None:
         ctx.reply(_("All phases of the plan have been run."))
     else:
         ctx.reply(
-            _("The phase “{phase}” has started; its tasks have been sent.").format(
+            _("The phase “{phase}” has started; /status shows who has been reached.").format(
                 phase=started.title
             )
         )
@@ -286,6 +286,11 @@ async def confirm_plan(ctx: HandlerContext, *, load: bool) -> None:
         )
         await instances.set_current_plan(conn, event.platform, event.user_id, instance_id, now)
         await conversations.clear(conn, event.platform, event.user_id)
+    identities = await instances.identities_of_instance(app.db, instance_id)
+    bound = [
+        i.user_id for found in identities.values() for i in found if i.platform == event.platform
+    ]
+    ctx.menus_changed.extend(bound)
     waiting = await instances.offered_members(app.db, instance_id)
     ctx.update_pressed(_("✓ Loaded."))
     loaded = _(

@@ -9,10 +9,10 @@ import dataclasses
 import logging
 
 from bot.core.app import Huiwu
-from bot.core.i18n import _, normalise_locale, use_locale
+from bot.core.i18n import _, normalise_locale, supported_locale, use_locale
 from bot.core.messaging import Event
 from bot.delivery import addressing as delivery
-from handlers import buttons, commands, conversation, plans
+from handlers import buttons, commands, conversation, menus, plans
 from handlers.context import MAX_MESSAGE_TEXT, HandlerContext
 from storage import instances
 
@@ -24,12 +24,7 @@ MAX_TEXT = MAX_MESSAGE_TEXT  # what one stored text part may hold; longer input 
 async def dispatch(app: Huiwu, event: Event) -> None:
     """Handle one event from any platform."""
     ctx = await _context(app, event)
-    locale = (
-        next((m.locale for m in ctx.memberships if m.locale), None)
-        or event.language
-        or app.default_locale
-    )
-    with use_locale(normalise_locale(locale, app.default_locale)):
+    with use_locale(await _locale_of(ctx)):
         try:
             await _route(ctx)
         except Exception:
@@ -46,6 +41,8 @@ async def dispatch(app: Huiwu, event: Event) -> None:
             await delivery.replies_to_chat(app, event, ctx.outgoing())
             ctx.replies.clear()
             app.wake_senders()
+        if ctx.menus_changed:
+            menus.refresh_soon(app, event.platform, ctx.menus_changed, event.language)
 
 
 async def _context(app: Huiwu, event: Event) -> HandlerContext:
@@ -56,6 +53,22 @@ async def _context(app: Huiwu, event: Event) -> HandlerContext:
         if group_instance_id is not None:
             memberships = [m for m in memberships if m.instance_id == group_instance_id]
     return HandlerContext(app, event, memberships, group_instance_id)
+
+
+async def _locale_of(ctx: HandlerContext) -> str:
+    """The member's own choice, else the platform's language if supported, else the plan's
+    (in a group, the group's plan), else the server's default."""
+    chosen = next((m.locale for m in ctx.memberships if m.locale), None)
+    if chosen:
+        return normalise_locale(chosen, ctx.app.default_locale)
+    if platform_language := supported_locale(ctx.event.language):
+        return platform_language
+    instance_id = ctx.group_instance_id
+    if instance_id is None and ctx.memberships:
+        instance_id = ctx.memberships[0].instance_id
+    if instance_id is not None:
+        return (await ctx.app.plans.get(instance_id)).locale
+    return ctx.app.default_locale
 
 
 def _name_the_plan(ctx: HandlerContext, title: str) -> None:

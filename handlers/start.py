@@ -68,6 +68,8 @@ async def start(ctx: HandlerContext) -> None:
                     count=released
                 )
             )
+    if memberships:  # their own menu: bound now, or their roles changed since
+        ctx.menus_changed.append(event.user_id)
     if newly_bound is not None:
         # Tasks of a phase that started before this member was bound follow the welcome.
         async with app.db.transaction() as conn:

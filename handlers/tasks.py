@@ -90,12 +90,15 @@ async def choose_task(ctx: HandlerContext, assignment_id: int) -> None:
     plan = await ctx.app.plans.get(record.instance_id)
     task = plan.task(record.task_id)
     await ctx.keep_conversation(COLLECTING, {"assignment": record.id, "texts": [], "files": []})
-    ctx.reply(
-        _(
+    if task.submission is SubmissionKind.NONE:
+        prompt = _(
+            "Handing in “{title}”: nothing needs to be uploaded. Press Submit to confirm it is done, or Cancel."
+        ).format(title=task.title)
+    else:
+        prompt = _(
             "Handing in “{title}”. Send {what} now; press Submit when you are done, or Cancel."
-        ).format(title=task.title, what=submission_what(task)),
-        _draft_buttons(),
-    )
+        ).format(title=task.title, what=submission_what(task))
+    ctx.reply(prompt, _draft_buttons())
 
 
 def _draft_buttons() -> tuple[tuple[Button, ...], ...]:
@@ -167,9 +170,7 @@ async def collect(ctx: HandlerContext, draft: dict[str, Any]) -> None:
             {**dataclasses.asdict(file), "size": kept.size, "sha256": kept.sha256}
         )
     await ctx.keep_conversation(COLLECTING, draft)
-    received = _(
-        "Received ({texts} text(s), {files} file(s) so far). Send more, or press Submit."
-    ).format(texts=len(draft["texts"]), files=len(draft["files"]))
+    received = received_text(len(draft["texts"]), len(draft["files"]))
     ctx.reply("\n".join([*refusals, received]), _draft_buttons())
 
 
@@ -183,6 +184,20 @@ async def _room(ctx: HandlerContext, draft: dict[str, Any], member_id: int) -> u
         handin_used=in_draft,
         member_left=quotas.member_bytes - handed_in - in_draft,
         member_used=handed_in + in_draft,
+    )
+
+
+def received_text(texts: int, files: int) -> str:
+    """What the draft holds so far, naming only what there is."""
+    parts = []
+    if texts:
+        parts.append(_("{count} text(s)").format(count=texts))
+    if files:
+        parts.append(_("{count} file(s)").format(count=files))
+    if not parts:
+        return _("Nothing is in this hand-in yet: send it now, or press Cancel.")
+    return _("Received so far: {parts}. Send more, or press Submit.").format(
+        parts=names_text(parts)
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from bot.core.formatting import due_text, names_text
 from bot.core.i18n import N_, _
+from bot.delivery import reach
 from bot.meeting import results, surveys
 from bot.meeting.buttons import Cast, Vote
 from bot.plan import Plan, Survey
@@ -171,11 +172,27 @@ async def _open(
     if opened is None:
         ctx.reply(_("“{title}” is open already.").format(title=survey.title))
         return
-    ctx.reply(
-        _("Opened “{title}”, round {round}; the voters have their ballots.").format(
-            title=survey.title, round=opened.round
+    voters = await surveys.voters_of(ctx.app, instance_id, survey)
+    not_reached = await reach.unreached(ctx.app, instance_id, voters)
+    if not_reached:
+        opened_text = _(
+            "Opened “{title}”, round {round}: {sent} of the {count} voters have been sent a ballot."
         )
-    )
+    else:
+        opened_text = _(
+            "Opened “{title}”, round {round}: all {count} voters have been sent a ballot."
+        )
+    lines = [
+        opened_text.format(
+            title=survey.title,
+            round=opened.round,
+            sent=len(voters) - len(not_reached),
+            count=len(voters),
+        )
+    ]
+    if not_reached:
+        lines.append(reach.unreached_line(not_reached))
+    ctx.reply("\n".join(lines))
 
 
 async def _overview(ctx: HandlerContext, instance_id: int, plan: Plan) -> str:

@@ -38,6 +38,15 @@ class SchemaTooNewError(RuntimeError):
     """The database was written by a newer version of Huiwu."""
 
 
+class DatabaseUnusableError(RuntimeError):
+    """The database file cannot be opened or is not a database (``reason`` is SQLite's)."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -73,11 +82,22 @@ class Database:
     async def open(
         cls, path: str | Path, migrations: Iterable[Migration] | None = None
     ) -> Database:
-        """Open (creating if needed) and migrate the database at ``path``."""
-        connection = await aiosqlite.connect(str(path), isolation_level=None)
+        """Open (creating if needed) and migrate the database at ``path``.
+
+        Raises :class:`DatabaseUnusableError` when the file cannot be opened or is not a
+        database, :class:`SchemaTooNewError` when a newer Huiwu wrote it.
+        """
+        try:
+            connection = await aiosqlite.connect(str(path), isolation_level=None)
+        except (sqlite3.Error, OSError) as exc:
+            raise DatabaseUnusableError(str(path), str(exc)) from None
         connection.row_factory = aiosqlite.Row
         try:
-            await connection.execute("PRAGMA journal_mode = WAL")
+            try:
+                # The first statement reads the file: a garbage file fails here.
+                await connection.execute("PRAGMA journal_mode = WAL")
+            except sqlite3.DatabaseError as exc:
+                raise DatabaseUnusableError(str(path), str(exc)) from None
             await connection.execute("PRAGMA synchronous = NORMAL")
             await connection.execute("PRAGMA foreign_keys = ON")
             await connection.execute("PRAGMA busy_timeout = 5000")

@@ -78,29 +78,35 @@ def check_json(path: str | Path, db: Path) -> dict[str, Any]:
     return data
 
 
-def test_plan_check_prints_the_timeline(db: Path) -> None:
-    result = run_cli("plan", "check", SHIPPED, db=db)
+def test_plan_check_prints_the_timeline_in_the_plans_language(db: Path) -> None:
+    result = run_cli("plan", "check", SHIPPED, db=db)  # the operator's locale is en
     assert result.returncode == 0, result.stderr
     out = result.stdout
     for title in PHASE_TITLES + TASK_TITLES:
         assert title in out
     # phases appear in order, each with its span
-    assert out.index("会前准备阶段 (2013-12-03 – 2013-12-20)") < out.index(
-        "会议进行阶段 (2013-12-21 – 2013-12-31)"
+    assert out.index("会前准备阶段（2013-12-03 至 2013-12-20）") < out.index(
+        "会议进行阶段（2013-12-21 至 2013-12-31）"
     )
-    assert "会后整改阶段 (2014-01-01 – 2014-06-30)" in out
-    # names and weekday dates, in English
-    assert "交流谈心 — 唐军, 孟平; due Sunday, 15 December 2013 23:59" in out
-    assert "组织学习 — 方磊; due Friday, 6 December 2013 23:59" in out
-    assert "撰写剖析材料 — 方磊, 唐军, 孟平, 党组书记; due Friday, 20 December 2013 23:59" in out
-    assert "due Monday, 30 June 2014 23:59" in out
-    assert "reviewed by 市政府分管领导" in out
-    assert "Meeting: 领导班子专题民主生活会, Tue 31 Dec 2013, 9 agenda items" in out
-    # the plan's two warnings go to stderr, naming the file
-    warnings = [line for line in result.stderr.splitlines() if ": warning: " in line]
-    assert len(warnings) == 2, result.stderr
-    assert all(line.startswith(f"{SHIPPED}: warning: task 'report'") for line in warnings)
-    assert "warning" not in out
+    assert "会后整改阶段（2014-01-01 至 2014-06-30）" in out
+    # names and weekday dates, in the plan's Chinese
+    assert "交流谈心——唐军、孟平；截止时间：2013年12月15日 星期日 23:59" in out
+    assert "组织学习——方磊；截止时间：2013年12月6日 星期五 23:59" in out
+    assert "报送民主生活会情况报告——方磊；截止时间：2014年1月15日 星期三 23:59" in out
+    assert "审阅人：市政府分管领导" in out
+    # the shipped plan runs clean: no warning at all
+    assert result.stderr == ""
+
+
+def test_plan_check_prints_an_english_plan_in_english(db: Path, tmp_path: Path) -> None:
+    english = tmp_path / "english.toml"
+    text = (REPO / SHIPPED).read_text(encoding="utf-8").replace('locale = "zh_CN"', 'locale = "en"')
+    english.write_text(text, encoding="utf-8")
+    result = run_cli("plan", "check", str(english), db=db, env={"HUIWU_LOCALE": "zh_CN"})
+    assert result.returncode == 0, result.stderr
+    assert "交流谈心 — 唐军, 孟平; due Sunday, 15 December 2013 23:59" in result.stdout
+    assert "reviewed by 市政府分管领导" in result.stdout
+    assert "Meeting: 领导班子专题民主生活会, Tue 31 Dec 2013, 9 agenda items" in result.stdout
 
 
 def test_plan_check_json_is_the_normalised_plan(db: Path) -> None:
@@ -129,7 +135,7 @@ def test_plan_check_json_is_the_normalised_plan(db: Path) -> None:
     assert surveys["satisfaction"]["threshold"] == 0.8
     assert surveys["satisfaction"]["on_fail"] == "reconvene"
     assert surveys["evaluation"]["scale"] == ["好", "较好", "一般", "差"]
-    assert len(data["warnings"]) == 2
+    assert data["warnings"] == []
 
 
 BROKEN = """title = "坏计划"

@@ -219,7 +219,7 @@ async def test_demo_on_wecom_runs_the_seed_plan_to_the_end(tmp_path: Path) -> No
     assert "已确认：您与党组书记的谈心计入完成。" in out
     # The on-site evaluation: ballots as cards with buttons, results in the group.
     assert "[好] [较好] [一般] [差]" in out
-    assert "1. 会前准备情况：好 3 (75.0%) · 较好 1 (25.0%)" in group
+    assert "1. 会前准备情况：好3票（75%） · 较好1票（25%）" in group
     # The satisfaction survey fails round 1 (60%) and passes round 2 (80%): plan complete.
-    assert "第1轮：60.0% — 未达到" in group and "第2轮：80.0% — 达到" in group
+    assert "第1轮：60% — 未达到" in group and "第2轮：80% — 达到" in group
     assert "“领导班子专题民主生活会”全部完成" in group

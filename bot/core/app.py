@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.core.clock import Clock
 from bot.core.messaging import ByteSink, IncomingFile
@@ -35,6 +35,10 @@ class PlatformInfo:
 
     sender: OutboxSender
     invite_link: Callable[[str], str] | None = None  # code -> link a member opens to bind
+    # (user id, [(command, description)]) -> that person's own command menu, where supported
+    set_menu: Callable[[str, list[tuple[str, str]]], Awaitable[None]] | None = None
+    # (chat id, action) -> show "typing" / "uploading" in a chat, where supported
+    chat_action: Callable[[str, str], Awaitable[None]] | None = None
 
 
 @dataclass
@@ -43,6 +47,8 @@ class Huiwu:
     clock: Clock
     default_locale: str = "zh_CN"
     platforms: dict[str, PlatformInfo] = field(default_factory=dict)
+    # Slow work answering someone says so after this many seconds (bot.delivery.progress).
+    progress_after: float = 1.0
     plan_loaders: PlanLoaders = PlanLoaders.ORGANIZERS
     quotas: Quotas = field(default_factory=Quotas)
     reminder_sources: tuple[ReminderSource, ...] = ()
@@ -58,6 +64,13 @@ class Huiwu:
         self.memo: dict[
             str, dict[int, tuple[tuple[int, int], datetime | None, datetime, datetime]]
         ] = {}
+        # Work started by a handler that it does not wait for (command menus).
+        self.background: set[asyncio.Task[Any]] = set()
+
+    def in_background(self, work: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
 
     def add_platform(self, name: str, info: PlatformInfo) -> None:
         self.platforms[name] = info
@@ -80,6 +93,8 @@ class Huiwu:
             info.sender.wake()
 
     async def drain(self, seconds: float = 30.0) -> None:
-        """Wait until every platform has sent what is due."""
+        """Wait until every platform has sent what is due (and background work is done)."""
+        if self.background:
+            await asyncio.wait(list(self.background), timeout=seconds)
         for info in self.platforms.values():
             await info.sender.drain(seconds)

@@ -24,6 +24,41 @@ from bot.core.policy import MIB, PlanLoaders, Quotas
 DEFAULT_GATEWAY_URL = "wss://openws.work.weixin.qq.com"  # the robot's long connection
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
+#: Every setting with one line of help (``huiwu --help``; .env.example says the same).
+SETTINGS_HELP: tuple[tuple[str, str], ...] = (
+    ("HUIWU_DB", "SQLite database file (default ./huiwu.sqlite3)"),
+    ("HUIWU_TZ", "default timezone, an IANA name (default Asia/Shanghai)"),
+    ("HUIWU_LOCALE", "default language: zh_CN or en (default zh_CN)"),
+    ("HUIWU_LOG_LEVEL", "DEBUG, INFO, WARNING, ERROR or CRITICAL (default INFO)"),
+    ("HUIWU_CLOCK_START", "simulated time: the start instant, e.g. 2013-12-02T09:00+08:00"),
+    ("HUIWU_CLOCK_SPEED", "simulated seconds per real second (needs HUIWU_CLOCK_START)"),
+    ("TELEGRAM_BOT_TOKEN", "the bot's token from @BotFather (enables Telegram)"),
+    ("TELEGRAM_API_BASE_URL", "another Bot API server, e.g. http://127.0.0.1:8081/bot"),
+    ("HUIWU_WEBHOOK_URL", "public HTTPS URL ending in /telegram for webhook mode"),
+    ("HUIWU_WEBHOOK_SECRET", "secret token Telegram sends with each webhook call"),
+    ("WECOM_CORP_ID", "WeCom CorpID (all five WECOM_* settings enable WeCom)"),
+    ("WECOM_AGENT_ID", "the WeCom app's AgentId (a number)"),
+    ("WECOM_SECRET", "the WeCom app's Secret"),
+    ("WECOM_TOKEN", "the callback Token"),
+    ("WECOM_AES_KEY", "the callback EncodingAESKey (43 characters)"),
+    ("WECOM_API_BASE_URL", "WeCom API base URL (default https://qyapi.weixin.qq.com/cgi-bin/)"),
+    ("HUIWU_WECOM_PATH", "path of the WeCom callback (default /wecom/callback)"),
+    ("HUIWU_HTTP_HOST", "where the webhook / callback server listens (default 127.0.0.1)"),
+    ("HUIWU_HTTP_PORT", "its port (default 8080)"),
+    ("WECOM_BOT_ID", "the WeCom robot's BotId (long connection, with WECOM_BOT_SECRET)"),
+    ("WECOM_BOT_SECRET", "the WeCom robot's Secret"),
+    ("WECOM_BOT_TOKEN", "the robot's callback Token (callback mode, with WECOM_BOT_AES_KEY)"),
+    ("WECOM_BOT_AES_KEY", "the robot's callback EncodingAESKey (43 characters)"),
+    ("WECOM_BOT_PATH", "path of the robot's callback (default /wecom/robot)"),
+    ("WECOM_BOT_GATEWAY_URL", "the robot's long-connection gateway"),
+    ("HUIWU_PLAN_LOADERS", "who may load a plan in chat (default organizers)"),
+    ("HUIWU_MAX_FILE_MB", "largest file a member may hand in, in MB (default 20)"),
+    ("HUIWU_MAX_HANDIN_FILES", "files in one hand-in (default 10)"),
+    ("HUIWU_MAX_HANDIN_MB", "all files of one hand-in, in MB (default 50)"),
+    ("HUIWU_MAX_MEMBER_MB", "all files one member hands in to a plan, in MB (default 200)"),
+    ("HUIWU_MAX_HANDIN_TEXT", "characters of text in one hand-in (default 20000)"),
+)
+
 
 class ConfigError(ValueError):
     """A setting with a value Huiwu cannot use."""
@@ -66,6 +101,20 @@ class Settings:
             return SystemClock()
         return SimulatedClock(self.clock_start, self.clock_speed)
 
+    def secrets(self) -> tuple[str, ...]:
+        """The values no log line may show."""
+        values = (
+            self.telegram_token,
+            self.webhook_secret,
+            self.wecom_secret,
+            self.wecom_token,
+            self.wecom_aes_key,
+            self.wecom_bot_secret,
+            self.wecom_bot_token,
+            self.wecom_bot_aes_key,
+        )
+        return tuple(value for value in values if value)
+
     @property
     def telegram_enabled(self) -> bool:
         return bool(self.telegram_token)
@@ -93,12 +142,22 @@ def _bad(name: str, expected: str, value: str) -> ConfigError:
     )
 
 
-def load_settings(environ: dict[str, str] | None = None, env_file: str | None = ".env") -> Settings:
-    """Read the settings; the process environment wins over ``.env``."""
+def _raw_values(environ: dict[str, str] | None, env_file: str | None) -> dict[str, str]:
     values: dict[str, str] = {}
     if env_file and Path(env_file).is_file():
         values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
     values.update(os.environ if environ is None else environ)
+    return values
+
+
+def configured_locale(environ: dict[str, str] | None = None, env_file: str | None = ".env") -> str:
+    """HUIWU_LOCALE as given (environment, then ``.env``), to tell settings errors in it."""
+    return _raw_values(environ, env_file).get("HUIWU_LOCALE", "").strip()
+
+
+def load_settings(environ: dict[str, str] | None = None, env_file: str | None = ".env") -> Settings:
+    """Read the settings; the process environment wins over ``.env``."""
+    values = _raw_values(environ, env_file)
 
     def get(name: str, default: str | None = None) -> str | None:
         value = values.get(name, "").strip()
@@ -145,6 +204,12 @@ def load_settings(environ: dict[str, str] | None = None, env_file: str | None = 
             "HUIWU_CLOCK_SPEED",
             _("a positive number (3600 = one simulated hour per second)"),
             raw_speed,
+        )
+    if clock_start is None and get("HUIWU_CLOCK_SPEED") is not None and clock_speed != 1:
+        raise ConfigError(
+            _(
+                "HUIWU_CLOCK_SPEED needs HUIWU_CLOCK_START: set the simulated start time too (or remove HUIWU_CLOCK_SPEED for real time)."
+            )
         )
 
     agent_id = None

@@ -24,7 +24,8 @@ def due_text(due: datetime, zone: ZoneInfo) -> str:
 def date_text(moment: datetime, zone: ZoneInfo) -> str:
     local = moment.astimezone(zone)
     locale = current_locale()
-    pattern = "y年M月d日（EEE）" if locale == "zh_CN" else "EEE d MMM y"
+    # No brackets around the weekday: the date often sits in brackets itself.
+    pattern = "y年M月d日 EEE" if locale == "zh_CN" else "EEE d MMM y"
     return _day(local.date(), pattern, locale)
 
 

@@ -37,6 +37,11 @@ def normalise_locale(value: str | None, fallback: str = DEFAULT_LOCALE) -> str:
     return fallback
 
 
+def supported_locale(value: str | None) -> str | None:
+    """The supported locale a platform's language tag names, or None ("de", no tag)."""
+    return normalise_locale(value, "") or None
+
+
 @cache
 def catalog(locale: str) -> dict[str, str]:
     """msgid -> translation for one locale (empty translations fall back to the msgid)."""

@@ -11,6 +11,7 @@ from bot.core.app import Huiwu
 from bot.core.i18n import _
 from bot.core.messaging import OutgoingMessage
 from bot.delivery import addressing as delivery
+from bot.delivery import reach
 from bot.plan import Plan, Role
 from storage import instances
 from storage import opinions as opinion_store
@@ -89,6 +90,21 @@ def render(plan: Plan, total: int, part: list[Entry], first: bool) -> OutgoingMe
     return OutgoingMessage("\n".join(lines))
 
 
+def _closed_text(count: int, not_reached: list[str]) -> OutgoingMessage:
+    if count == 0:
+        return OutgoingMessage(_("The call for opinions has closed; no opinions were handed in."))
+    if not not_reached:
+        text = _(
+            "The call for opinions has closed with {count} opinion(s); each member has been sent those addressed to them, word for word."
+        ).format(count=count)
+    else:
+        text = _(
+            "The call for opinions has closed with {count} opinion(s); the members have been sent those addressed to them, word for word, in private chat."
+        ).format(count=count)
+        text += "\n" + reach.unreached_line(not_reached)
+    return OutgoingMessage(text)
+
+
 async def close_window(app: Huiwu, window: OpinionWindow) -> bool:
     """Close and deliver; False if it was closed already."""
     instance_id = window.instance_id
@@ -96,6 +112,13 @@ async def close_window(app: Huiwu, window: OpinionWindow) -> bool:
     members = await instances.members_of(app.db, instance_id)
     team_keys = set(addressable_keys(plan))
     opinions = await opinion_store.opinions_of(app.db, window.id)
+    receivers = [
+        m
+        for m in members
+        if Role.ORGANIZER.value in m.roles
+        or (m.member_key in team_keys and _entries(m, members, opinions))
+    ]
+    not_reached = await reach.unreached(app, instance_id, receivers)
     async with app.db.transaction() as conn:
         if not await opinion_store.close_window(conn, window.id, app.clock.now()):
             return False
@@ -118,11 +141,7 @@ async def close_window(app: Huiwu, window: OpinionWindow) -> bool:
             conn,
             app,
             instance_id,
-            lambda: OutgoingMessage(
-                _(
-                    "The call for opinions has closed with {count} opinion(s); each member has received those addressed to them, word for word."
-                ).format(count=len(opinions))
-            ),
+            partial(_closed_text, len(opinions), not_reached),
             dedupe_key=f"opinions-closed:{window.id}",
         )
     app.wake_senders()

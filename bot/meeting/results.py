@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.core.formatting import names_text
 from bot.core.i18n import _
 from bot.plan import Survey
 from storage.surveys import SurveyRound
@@ -31,7 +32,9 @@ def count(survey: Survey, ballots: list[list[str]]) -> dict[str, Any]:
 
 
 def percent(share: float) -> str:
-    return f"{share * 100:.1f}%"
+    """80% / 66.7%: no ".0" on a whole number."""
+    value = round(share * 100, 1)
+    return f"{value:.0f}%" if value == int(value) else f"{value:.1f}%"
 
 
 def _labelled(label: str, text: str) -> str:
@@ -40,38 +43,42 @@ def _labelled(label: str, text: str) -> str:
 
 def result_text(survey: Survey, survey_round: SurveyRound) -> str:
     """The result of a round as the group reads it (hidden while open or below the minimum)."""
-    head = _("“{title}”, round {round}").format(title=survey.title, round=survey_round.round)
     result = survey_round.result
     if survey_round.status == "open" or result is None:
-        return _labelled(head, _("open; results are shown when it closes."))
+        return _("“{title}”, round {round}, is open; the results are shown when it closes.").format(
+            title=survey.title, round=survey_round.round
+        )
     total = result["ballots"]
     if total < survey.min_ballots:
-        return _labelled(
-            head,
-            _(
-                "{count} ballot(s); results are shown only with at least {minimum}, so they stay hidden."
-            ).format(count=total, minimum=survey.min_ballots),
+        return _(
+            "“{title}”, round {round}, has closed with {count} ballot(s); results are shown only with at least {minimum}, so they stay hidden."
+        ).format(
+            title=survey.title, round=survey_round.round, count=total, minimum=survey.min_ballots
         )
-    lines = [_labelled(head, _("{count} ballot(s).").format(count=total))]
+    lines = [
+        _("“{title}”, round {round}, has closed with {count} ballot(s).").format(
+            title=survey.title, round=survey_round.round, count=total
+        )
+    ]
     for number, (item, counts) in enumerate(zip(survey.items, result["counts"], strict=True), 1):
         cells = " · ".join(
-            f"{choice} {n} ({percent(n / total)})"
+            _("{choice} {count} ({share})").format(choice=choice, count=n, share=percent(n / total))
             for choice, n in zip(survey.scale, counts, strict=True)
         )
         lines.append(_labelled(f"{number}. {item}", cells))
-    if result["rate"] is not None:
+    if result["rate"] is not None and survey.pass_choices:
         lines.append(
-            _("Overall rate ({choices}): {rate}").format(
-                choices=" + ".join(survey.pass_choices), rate=percent(result["rate"])
+            _("{choices} together: {rate}").format(
+                choices=names_text(list(survey.pass_choices)), rate=percent(result["rate"])
             )
         )
     if result["passed"] is not None and survey.threshold is not None:
-        verdict = _("reached") if result["passed"] else _("not reached")
-        lines.append(
-            _("Threshold {threshold}: {verdict}.").format(
-                threshold=percent(survey.threshold), verdict=verdict
-            )
+        verdict = (
+            _("At least {threshold} is required: reached.")
+            if result["passed"]
+            else _("At least {threshold} is required: not reached.")
         )
+        lines.append(verdict.format(threshold=percent(survey.threshold)))
     return "\n".join(lines)
 
 

@@ -14,6 +14,7 @@ from bot.core.formatting import date_text, due_text, names_text
 from bot.core.i18n import _
 from bot.core.messaging import Button, OutgoingFile, OutgoingMessage
 from bot.delivery import addressing as delivery
+from bot.delivery import progress, reach
 from bot.meeting import results, rounds
 from bot.meeting.buttons import Cast, Vote
 from bot.plan import Plan, Survey
@@ -56,10 +57,16 @@ def ballot_prompt(
 
 
 def cast_prompt(survey: Survey, survey_round: SurveyRound) -> OutgoingMessage:
-    return OutgoingMessage(
-        _(
+    if len(survey.items) == 1:
+        text = _(
+            "The item is answered. Press Cast to hand in your ballot; to change the answer, press another choice above first."
+        )
+    else:
+        text = _(
             "All {total} items are answered. Press Cast to hand in your ballot; to change an answer, press another choice above first."
-        ).format(total=len(survey.items)),
+        ).format(total=len(survey.items))
+    return OutgoingMessage(
+        text,
         ((Button(_("Cast ballot"), data=Cast(survey_round.id).pack()),),),
     )
 
@@ -77,6 +84,7 @@ async def open_survey(
         return None
     plan = await app.plans.get(instance_id)
     voters = await voters_of(app, instance_id, survey)
+    not_reached = await reach.unreached(app, instance_id, voters)
     now = app.clock.now()
     async with app.db.transaction() as conn:
         survey_round = await survey_store.open_round(conn, instance_id, survey.id, now, closes_at)
@@ -92,7 +100,7 @@ async def open_survey(
             conn,
             app,
             instance_id,
-            partial(_opened_text, plan, survey, survey_round, len(voters)),
+            partial(_opened_text, plan, survey, survey_round, len(voters), not_reached),
             dedupe_key=f"survey-open:{survey_round.id}",
         )
     app.wake_senders()
@@ -101,11 +109,22 @@ async def open_survey(
 
 
 def _opened_text(
-    plan: Plan, survey: Survey, survey_round: SurveyRound, voters: int
+    plan: Plan, survey: Survey, survey_round: SurveyRound, voters: int, not_reached: list[str]
 ) -> OutgoingMessage:
-    text = _(
-        "“{title}” (round {round}) is open: each of the {count} voters has an anonymous ballot in private chat."
-    ).format(title=survey.title, round=survey_round.round, count=voters)
+    if not not_reached:
+        text = _(
+            "“{title}” (round {round}) is open: all {count} voters have been sent an anonymous ballot in private chat."
+        ).format(title=survey.title, round=survey_round.round, count=voters)
+    else:
+        text = _(
+            "“{title}” (round {round}) is open: {sent} of the {count} voters have been sent an anonymous ballot in private chat."
+        ).format(
+            title=survey.title,
+            round=survey_round.round,
+            sent=voters - len(not_reached),
+            count=voters,
+        )
+        text += "\n" + reach.unreached_line(not_reached)
     if survey_round.closes_at is not None:
         text += "\n" + _("It closes {when}.").format(
             when=due_text(survey_round.closes_at, plan.timezone)
@@ -163,6 +182,7 @@ async def close_survey(app: Huiwu, survey_round: SurveyRound) -> SurveyRound | N
     final = await survey_store.get_round(app.db, survey_round.id)
     assert final is not None
     history = await survey_store.rounds_of(app.db, instance_id, survey.id)
+    await progress.show_in_groups(app, instance_id, progress.UPLOADING_PHOTO)
     chart = await summary_pictures.survey_picture(plan, survey, final)
     async with app.db.transaction() as conn:
         await delivery.to_groups(
@@ -188,9 +208,7 @@ def _closed_text(
     next_round: rounds.NextRound | None,
     chart: OutgoingFile | None = None,
 ) -> OutgoingMessage:
-    lines = [
-        _("Closed: {result}").format(result=results.result_text(survey, survey_round)),
-    ]
+    lines = [results.result_text(survey, survey_round)]
     if len(history) > 1:
         lines += ["", _("All rounds:"), results.history_text(survey, history)]
     passed = (survey_round.result or {}).get("passed")

@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from bot.core.i18n import _
+from bot.core.oserrors import os_error_reason
 from bot.plan.model import DOCUMENT_SUFFIXES
 
 TABLE_MARK = "【表格】"
@@ -54,12 +56,18 @@ def read_document(path: str | Path) -> str:
     path = Path(path)
     if path.suffix.lower() not in (*DOCUMENT_SUFFIXES, ""):
         raise PlanImportError(
-            f"{path}: only .txt and .docx documents can be imported (save .doc as .docx)"
+            _(
+                "{file}: only .txt and .docx documents can be imported (save a .doc or .pdf as .docx)"
+            ).format(file=path)
         )
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise PlanImportError(f"{path}: cannot read the file: {exc.strerror}") from exc
+        raise PlanImportError(
+            _("{file}: cannot read the file: {reason}").format(
+                file=path, reason=os_error_reason(exc)
+            )
+        ) from exc
     return document_text(data, path.name, source=str(path))
 
 
@@ -67,16 +75,19 @@ def document_text(data: bytes, file_name: str, *, source: str | None = None) -> 
     """The text of a document's bytes (a file sent in chat): .docx by content, else text."""
     if file_name.lower().endswith(".docx"):
         return _read_docx(data, source or file_name)
-    return _decode(data)
+    return _decode(data, source or file_name)
 
 
-def _decode(data: bytes) -> str:
+def _decode(data: bytes, source: str) -> str:
+    not_text = _("{file}: not a text document (neither UTF-8 nor GB18030 text)")
+    if b"\x00" in data:  # a binary file (a .pdf, a .doc, an image) renamed
+        raise PlanImportError(not_text.format(file=source))
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise PlanImportError("the text is neither UTF-8 nor GB18030")
+    raise PlanImportError(not_text.format(file=source))
 
 
 def _read_docx(data: bytes, source: str) -> str:
@@ -91,7 +102,9 @@ def _read_docx(data: bytes, source: str) -> str:
     try:
         document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as exc:
-        raise PlanImportError(f"{source}: not a readable .docx document") from exc
+        raise PlanImportError(
+            _("{file}: not a readable .docx document").format(file=source)
+        ) from exc
     lines: list[str] = []
     for block in document.element.body.iterchildren():
         tag = block.tag.rsplit("}", 1)[-1]

@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.core.i18n import _
+from bot.core.oserrors import os_error_reason
 from bot.plan.cn_dates import (
     DateSpan,
     HolidayEve,
@@ -178,14 +179,22 @@ def load_roster(path: str | Path) -> list[dict[str, Any]]:
     try:
         raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
-        raise PlanImportError(f"{path}: cannot read the roster: {exc.strerror}") from exc
+        raise PlanImportError(
+            _("{file}: cannot read the roster: {reason}").format(
+                file=path, reason=os_error_reason(exc)
+            )
+        ) from exc
     except tomllib.TOMLDecodeError as exc:
-        raise PlanImportError(f"{path}: the roster is not valid TOML: {exc}") from exc
+        raise PlanImportError(
+            _("{file}: the roster is not valid TOML: {problem}").format(file=path, problem=exc)
+        ) from exc
     entries = raw.get("roster")
     if not isinstance(entries, list) or not all(
         isinstance(entry, dict) and entry.get("id") and entry.get("name") for entry in entries
     ):
-        raise PlanImportError(f"{path}: needs [[roster]] entries, each with an id and a name")
+        raise PlanImportError(
+            _("{file}: needs [[roster]] entries, each with an id and a name").format(file=path)
+        )
     return [dict(entry) for entry in entries]
 
 
@@ -982,6 +991,28 @@ class _Importer:
             return None
         return self.meeting.starts_at.date() + timedelta(days=task.due.days)
 
+    def _due_after_the_meeting(self, task: _Task) -> None:
+        """A task due "会后N天内" whose stated 时限 is not after the meeting (the seed's report:
+        "会后15天内" with "12月底前", the meeting on 12-31) is due N days after the meeting: the
+        stated date is when the meeting is held, and a report on it cannot be due before it."""
+        if task.window is None or task.window.days <= 0 or not isinstance(task.due, date):
+            return
+        if self.meeting is None or self.meeting.starts_at is None:
+            return
+        meeting_day = self.meeting.starts_at.date()
+        if task.due > meeting_day:
+            return
+        self.issue(
+            task.line,
+            "the deadline {due} is not after the meeting ({meeting}), but the task is due within "
+            "{days} days after it; it is due on {day}",
+            due=task.due,
+            meeting=meeting_day,
+            days=task.window.days,
+            day=meeting_day + timedelta(days=task.window.days),
+        )
+        task.due, task.window = task.window, None
+
     def _settle_phase_ends(self) -> None:
         for phase in self.phases:
             for task in list(phase.tasks):
@@ -993,6 +1024,7 @@ class _Importer:
                         rule=task.window.as_plan_value(),
                     )
                     task.window = None
+                self._due_after_the_meeting(task)
                 day = self._due_day(task)
                 if day is None:
                     self.issue(
@@ -1061,7 +1093,9 @@ class _Importer:
             plan = load_plan_text(toml_text, source=self.source)
         except PlanError as exc:
             raise PlanImportError(
-                f"{self.source}: the imported plan does not check: {exc}"
+                _("{file}: the imported plan does not check: {problem}").format(
+                    file=self.source, problem=exc
+                )
             ) from exc
         for warning in plan.warnings:
             self._record(self._line_named_in(warning), warning)

@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.core.i18n import SUPPORTED_LOCALES, _
+from bot.core.oserrors import os_error_reason
 from bot.plan.model import (
     AgendaItem,
     Meeting,
@@ -128,8 +129,10 @@ def load_plan(path: str | Path) -> Plan:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise PlanError(
-            source, [_("cannot read the file: {reason}").format(reason=exc.strerror)]
+            source, [_("cannot read the file: {reason}").format(reason=os_error_reason(exc))]
         ) from exc
+    except UnicodeDecodeError as exc:
+        raise PlanError(source, [_("not a plan: a plan is a TOML text file in UTF-8")]) from exc
     return load_plan_text(text, source=source)
 
 

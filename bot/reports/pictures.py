@@ -40,7 +40,7 @@ async def progress_picture(
     with use_locale(plan.locale):  # to_thread runs in a copy of this context
         title = _("Progress of the phase “{phase}”").format(phase=phase.title)
         png = await asyncio.to_thread(progress_chart, title, progress)
-    return _photo(f"{phase.id}-progress.png", png)
+    return _photo(f"{phase.title}.png", png)  # a name a reader can read, where one shows
 
 
 async def survey_picture(
@@ -61,7 +61,7 @@ async def survey_picture(
             survey.scale,
             counts_by_item(survey, result["counts"]),
         )
-    return _photo(f"{survey.id}-{survey_round.round}.png", png)
+    return _photo(f"{survey.title}-{survey_round.round}.png", png)
 
 
 async def more_pictures(

@@ -56,6 +56,16 @@ def backup_database(source: Path, target: Path) -> BackupInfo:
     """Copy the live database at ``source`` into the single file ``target`` (replaced whole)."""
     if not source.exists():
         raise BackupError(_("{file}: no such database").format(file=source))
+    if target.is_dir():
+        raise BackupError(
+            _("{file}: this is a folder; give the name of the backup file").format(file=target)
+        )
+    if not target.parent.is_dir():
+        raise BackupError(
+            _("{file}: the folder {folder} does not exist").format(
+                file=target, folder=target.parent
+            )
+        )
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
     with contextlib.closing(sqlite3.connect(source, timeout=30)) as live:

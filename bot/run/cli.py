@@ -7,16 +7,16 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.core.config import ConfigError, Settings, load_settings
-from bot.core.i18n import _, set_default_locale
+from bot.core.config import SETTINGS_HELP, ConfigError, Settings, configured_locale, load_settings
+from bot.core.i18n import _, set_default_locale, use_locale
 from bot.plan import PlanError, load_plan
 from bot.plan.export import plan_to_data
+from bot.run.failures import OperatorError, RedactingFormatter, open_database
 from bot.tasks.texts import timeline_text
 
 if TYPE_CHECKING:
@@ -24,28 +24,59 @@ if TYPE_CHECKING:
     from bot.run.runtime import RobotOptions
 
 EXIT_INVALID = 2
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("huiwu")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _settings_epilog() -> str:
+    lines = ["settings (environment variables, or lines NAME=value in ./.env):"]
+    lines += [f"  {name:<22} {text}" for name, text in SETTINGS_HELP]
+    return "\n".join(lines)
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="huiwu", description="Huiwu (会务): run a meeting work plan on Telegram and WeCom."
+        prog="huiwu",
+        description="Huiwu (会务): run a meeting work plan on Telegram and WeCom.",
+        epilog=_settings_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"huiwu {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     plan = commands.add_parser("plan", help="check, load or import a plan").add_subparsers(
         dest="plan_command", required=True
     )
     check = plan.add_parser("check", help="validate a plan and print its timeline")
-    check.add_argument("file")
+    check.add_argument("file", help="the plan (.toml)")
     check.add_argument("--json", action="store_true", help="print the normalised plan as JSON")
     load = plan.add_parser("load", help="store a plan in the database as a new plan instance")
-    load.add_argument("file")
+    load.add_argument("file", help="the plan (.toml), checked first")
     imp = plan.add_parser("import", help="turn a work-plan document (.txt / .docx) into a plan")
-    imp.add_argument("file")
+    imp.add_argument("file", help="the work-plan document (.txt in UTF-8 or GB18030, or .docx)")
     imp.add_argument("-o", "--output", required=True, help="where to write the plan (.toml)")
     imp.add_argument("--roster", help="a TOML file with [[roster]] entries to match names against")
 
-    commands.add_parser("run", help="run the bot on every platform whose settings are present")
+    commands.add_parser(
+        "run",
+        help="run the bot on every platform whose settings are present",
+        description=(
+            "Run the bot on every platform whose settings are present. Telegram long-polls,"
+            " or with HUIWU_WEBHOOK_URL takes its webhook at the path /telegram on"
+            " HUIWU_HTTP_HOST:HUIWU_HTTP_PORT (point HUIWU_WEBHOOK_URL at .../telegram);"
+            " WeCom's callback is HUIWU_WECOM_PATH on the same address. SIGTERM or Ctrl-C stops it."
+        ),
+        epilog=_settings_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
 
     wecom = commands.add_parser("wecom", help="WeCom (企业微信) set-up").add_subparsers(
         dest="wecom_command", required=True
@@ -66,7 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     restore = commands.add_parser(
         "restore", help="restore a backup file, or add a plan instance from its JSON export"
     )
-    restore.add_argument("file")
+    restore.add_argument("file", help="a backup file (from huiwu backup) or a JSON export")
     restore.add_argument("--force", action="store_true", help="replace an existing database")
 
     demo = commands.add_parser("demo", help="run the seed plan end to end on the built-in emulator")
@@ -78,19 +109,33 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     # Errors in the settings themselves are already told in the chosen language, if valid.
-    set_default_locale(os.environ.get("HUIWU_LOCALE"))
+    set_default_locale(configured_locale())
     try:
         settings = load_settings()
     except ConfigError as exc:
         print(_("Configuration error: {error}").format(error=exc), file=sys.stderr)
         return EXIT_INVALID
     set_default_locale(settings.locale)
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    _configure_logging(settings)
+    try:
+        return _command(args, settings)
+    except OperatorError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        return 130
+
+
+def _configure_logging(settings: Settings) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(RedactingFormatter(LOG_FORMAT, settings.secrets()))
+    logging.basicConfig(level=settings.log_level, handlers=[handler])
     # Every request and every rescheduled wake-up would otherwise fill the log at INFO.
     for chatty in ("httpx", "apscheduler"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
+
+
+def _command(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "plan":
         if args.plan_command == "check":
             return _plan_check(args.file, as_json=args.json)
@@ -139,21 +184,27 @@ def _plan_check(file: str, *, as_json: bool) -> int:
     if as_json:
         print(json.dumps(plan_to_data(plan), ensure_ascii=False, indent=2))
     else:
-        print(timeline_text(plan))
+        with use_locale(plan.locale):  # the timeline in the plan's own language
+            print(timeline_text(plan))
     for warning in plan.warnings:
         print(_("{file}: warning: {problem}").format(file=file, problem=warning), file=sys.stderr)
     return 0
 
 
 def _plan_import(file: str, output: str, roster: str | None) -> int:
-    from bot.plan.importer import import_plan
+    from bot.plan.importer import PlanImportError, import_plan
+    from bot.run.failures import os_error_text
 
     try:
         result = import_plan(file, roster_path=roster)
-    except (OSError, ValueError) as exc:
-        print(_("{file}: error: {problem}").format(file=file, problem=exc), file=sys.stderr)
+    except PlanImportError as exc:
+        print(_("error: {problem}").format(problem=exc), file=sys.stderr)
         return EXIT_INVALID
-    Path(output).write_text(result.toml_text, encoding="utf-8")
+    try:
+        Path(output).write_text(result.toml_text, encoding="utf-8")
+    except OSError as exc:
+        print(_("error: {problem}").format(problem=os_error_text(output, exc)), file=sys.stderr)
+        return EXIT_INVALID
     for issue in result.warnings:
         print(
             _("{file}:{line}: warning: {problem} — {text}").format(
@@ -173,7 +224,6 @@ def _plan_import(file: str, output: str, roster: str | None) -> int:
 async def _plan_load(settings: Settings, file: str) -> int:
     from bot.plan.loading import store_plan
     from storage import instances
-    from storage.db import Database
 
     try:
         plan = load_plan(file)
@@ -182,7 +232,7 @@ async def _plan_load(settings: Settings, file: str) -> int:
         return EXIT_INVALID
     text = await asyncio.to_thread(Path(file).read_text, encoding="utf-8")
     clock = settings.make_clock()
-    db = await Database.open(settings.db_path)
+    db = await open_database(settings.db_path)
     try:
         async with db.transaction() as conn:
             instance_id = await store_plan(conn, plan, text, loaded_by="cli", now=clock.now())
@@ -237,7 +287,6 @@ def _wecom_client(settings: Settings) -> WeComClient:
 async def _wecom_create_chat(settings: Settings, plan: int | None, chatid: str | None) -> int:
     from bot.adapters.wecom.client import WeComSendError
     from bot.adapters.wecom.group_chat import ChatSetupError, create_or_bind_chat
-    from storage.db import Database
 
     if not settings.wecom_enabled:
         print(
@@ -245,7 +294,7 @@ async def _wecom_create_chat(settings: Settings, plan: int | None, chatid: str |
             file=sys.stderr,
         )
         return EXIT_INVALID
-    db = await Database.open(settings.db_path)
+    db = await open_database(settings.db_path)
     try:
         async with _wecom_client(settings) as client:
             bound = await create_or_bind_chat(
@@ -310,12 +359,23 @@ async def _run(settings: Settings) -> int:
         quotas=settings.quotas,
         retention_days=settings.retention_days,
     )
-    await runtime.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
+    # A stop while starting (still trying to reach a platform) cancels the start, which
+    # closes what it opened.
+    starting = asyncio.create_task(runtime.start())
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    if not starting.done():
+        starting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await starting
+        return 0
+    stopping.cancel()
+    starting.result()  # an OperatorError is told by main()
     try:
         await stop.wait()
     finally:

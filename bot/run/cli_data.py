@@ -13,6 +13,7 @@ from bot.core.config import Settings
 from bot.core.i18n import _
 from bot.reports.export import export_documents
 from bot.run.backup import BackupError, backup_database, is_sqlite_file, restore_database
+from bot.run.failures import open_database, os_error_text
 from bot.run.snapshot import SnapshotError, export_instance, restore_instance
 from storage import instances
 from storage.db import Database
@@ -35,8 +36,10 @@ def _error(message: str) -> int:
 async def backup(settings: Settings, out: str) -> int:
     try:
         info = await asyncio.to_thread(backup_database, Path(settings.db_path), Path(out))
-    except (BackupError, OSError) as exc:
+    except BackupError as exc:
         return _error(str(exc))
+    except OSError as exc:
+        return _error(os_error_text(out, exc))
     print(
         _("Backed up {db} to {out} ({size} bytes, schema version {version}, {rows} rows).").format(
             db=settings.db_path,
@@ -50,27 +53,35 @@ async def backup(settings: Settings, out: str) -> int:
 
 
 async def export(settings: Settings, instance_id: int, out: str | None, as_json: bool) -> int:
-    db = await Database.open(settings.db_path)
+    if out is None and not as_json:
+        return _error(_("give --out DIR for the documents, or --json"))
+    db = await open_database(settings.db_path)
     try:
-        if await instances.get_instance(db, instance_id) is None:
-            return _error(_("there is no plan instance {id}").format(id=instance_id))
-        if as_json:
-            text = json.dumps(await export_instance(db, instance_id), ensure_ascii=False, indent=1)
-            if out is None:
-                print(text)
-                return 0
-            name = f"instance-{instance_id}.json"
-            target = await asyncio.to_thread(_write, out, name, text.encode("utf-8"))
-            print(_("Wrote {file}").format(file=target))
-        if out is not None:
-            app = Huiwu(db, settings.make_clock(), settings.locale)
-            for file in await export_documents(app, instance_id):
-                target = await asyncio.to_thread(_write, out, file.name, file.content)
-                print(_("Wrote {file}").format(file=target))
-        elif not as_json:
-            return _error(_("give --out DIR for the documents, or --json"))
+        return await _export(db, settings, instance_id, out, as_json)
+    except OSError as exc:
+        return _error(os_error_text(out or "", exc))
     finally:
         await db.close()
+
+
+async def _export(
+    db: Database, settings: Settings, instance_id: int, out: str | None, as_json: bool
+) -> int:
+    if await instances.get_instance(db, instance_id) is None:
+        return _error(_("there is no plan instance {id}").format(id=instance_id))
+    if as_json:
+        text = json.dumps(await export_instance(db, instance_id), ensure_ascii=False, indent=1)
+        if out is None:
+            print(text)
+            return 0
+        name = f"instance-{instance_id}.json"
+        target = await asyncio.to_thread(_write, out, name, text.encode("utf-8"))
+        print(_("Wrote {file}").format(file=target))
+    if out is not None:
+        app = Huiwu(db, settings.make_clock(), settings.locale)
+        for file in await export_documents(app, instance_id):
+            target = await asyncio.to_thread(_write, out, file.name, file.content)
+            print(_("Wrote {file}").format(file=target))
     return 0
 
 
@@ -79,14 +90,16 @@ async def restore(settings: Settings, source: str, force: bool) -> int:
     try:
         is_backup = await asyncio.to_thread(is_sqlite_file, path)
     except OSError as exc:
-        return _error(str(exc))
+        return _error(os_error_text(source, exc))
     if is_backup:
         try:
             info = await asyncio.to_thread(
                 restore_database, path, Path(settings.db_path), force=force
             )
-        except (BackupError, OSError) as exc:
+        except BackupError as exc:
             return _error(str(exc))
+        except OSError as exc:
+            return _error(os_error_text(settings.db_path, exc))
         print(
             _("Restored {db} from {file} ({rows} rows).").format(
                 db=settings.db_path, file=source, rows=sum(info.tables.values())
@@ -95,13 +108,19 @@ async def restore(settings: Settings, source: str, force: bool) -> int:
         return 0
     try:
         snapshot = json.loads(await asyncio.to_thread(path.read_text, encoding="utf-8"))
-        db = await Database.open(settings.db_path)
-        try:
-            result = await restore_instance(db, snapshot)
-        finally:
-            await db.close()
-    except (SnapshotError, ValueError, OSError) as exc:
+    except OSError as exc:
+        return _error(os_error_text(source, exc))
+    except ValueError:  # not JSON, or not UTF-8
+        return _error(
+            _("{file}: neither a Huiwu backup nor a plan instance export").format(file=source)
+        )
+    db = await open_database(settings.db_path)
+    try:
+        result = await restore_instance(db, snapshot)
+    except SnapshotError as exc:
         return _error(str(exc))
+    finally:
+        await db.close()
     print(
         _("Restored the plan instance from {file} as instance {id} ({rows} rows).").format(
             file=source, id=result.instance_id, rows=sum(result.rows.values())

@@ -14,6 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from telegram import error as tg_error
 from telegram.ext import Application
 
 from bot.adapters.telegram import adapter as telegram_adapter
@@ -34,11 +35,18 @@ from bot.core.messaging import Event, Messenger
 from bot.core.policy import PlanLoaders, Quotas
 from bot.delivery.limits import RateLimiter
 from bot.delivery.sender import OutboxSender, SendPolicy
+from bot.run.failures import (
+    listen_error,
+    open_database,
+    telegram_token_rejected,
+    until_reachable,
+    wecom_credentials_rejected,
+)
 from bot.run.retention import prune_daily
 from bot.run.scheduler import REMINDER_SOURCES, PlanScheduler
+from handlers import menus
 from handlers.router import dispatch
 from storage import outbox
-from storage.db import Database
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +130,10 @@ class Runtime:
     robot_messenger: RobotMessenger | None = field(init=False, default=None)
 
     async def start(self) -> None:
-        db = await Database.open(self.db_path)
+        """Start everything, or stop what started and raise (``OperatorError`` for the
+        operator's failures). A platform that cannot be reached is tried again until it
+        answers; cancel the start to give up."""
+        db = await open_database(self.db_path)
         self.app = Huiwu(
             db,
             self.clock,
@@ -131,18 +142,24 @@ class Runtime:
             quotas=self.quotas,
             reminder_sources=REMINDER_SOURCES,
         )
-        if self.telegram is not None:
-            await self._start_telegram(self.telegram)
-        if self.wecom is not None:
-            await self._start_wecom(self.wecom)
-        for info in self.app.platforms.values():
-            await info.sender.start()
-        self.scheduler = PlanScheduler(self.app)
-        await self.scheduler.start()
-        if self.retention_days is not None:
-            self.pruner = asyncio.create_task(
-                prune_daily(self.app, self.retention_days), name="retention"
-            )
+        try:
+            if self.telegram is not None:
+                await self._start_telegram(self.telegram)
+            if self.wecom is not None:
+                await self._start_wecom(self.wecom)
+            for info in self.app.platforms.values():
+                await info.sender.start()
+            self.scheduler = PlanScheduler(self.app)
+            await self.scheduler.start()
+            for platform in self.app.platforms:  # roles may have changed while stopped
+                self.app.in_background(menus.refresh_everyone(self.app, platform))
+            if self.retention_days is not None:
+                self.pruner = asyncio.create_task(
+                    prune_daily(self.app, self.retention_days), name="retention"
+                )
+        except BaseException:
+            await self.stop()
+            raise
         logger.info("Huiwu started with platforms: %s", ", ".join(self.app.platforms) or "none")
 
     async def handle(self, event: Event) -> None:
@@ -153,7 +170,15 @@ class Runtime:
             options.token, base_url=options.base_url, base_file_url=options.base_file_url
         )
         telegram_adapter.install(application, self.handle)
-        await application.initialize()
+        self.telegram_application = application
+        try:
+            await until_reachable(
+                "Telegram",
+                application.initialize,
+                lambda exc: isinstance(exc, tg_error.NetworkError),
+            )
+        except tg_error.InvalidToken:
+            raise telegram_token_rejected() from None
         if options.register_commands:
             await telegram_adapter.register_commands(application)
         messenger = telegram_adapter.TelegramMessenger(application)
@@ -169,23 +194,34 @@ class Runtime:
             PlatformInfo(
                 sender,
                 invite_link=telegram_adapter.invite_link(application.bot.username),
+                set_menu=(
+                    telegram_adapter.chat_menu_setter(application)
+                    if options.register_commands
+                    else None
+                ),
+                chat_action=telegram_adapter.chat_action_sender(application),
             ),
         )
         await application.start()
         assert application.updater is not None
         if options.webhook_url:
-            await application.updater.start_webhook(
-                listen=options.listen_host,
-                port=options.listen_port,
-                url_path="telegram",
-                webhook_url=options.webhook_url,
-                secret_token=options.webhook_secret,
-            )
+            try:
+                await application.updater.start_webhook(
+                    listen=options.listen_host,
+                    port=options.listen_port,
+                    url_path="telegram",
+                    webhook_url=options.webhook_url,
+                    secret_token=options.webhook_secret,
+                )
+            except OSError as exc:
+                raise listen_error(options.listen_host, options.listen_port, exc) from None
         else:
             await application.updater.start_polling(
-                poll_interval=0.0, timeout=30, drop_pending_updates=False
+                poll_interval=0.0,
+                timeout=30,
+                drop_pending_updates=False,
+                error_callback=_polling_failed,
             )
-        self.telegram_application = application
 
     async def _start_wecom(self, options: WeComOptions) -> None:
         client = WeComClient(
@@ -198,6 +234,14 @@ class Runtime:
             sleep=options.rate_sleep,
         )
         self.wecom_client = client
+        try:
+            await until_reachable(
+                "WeCom",
+                client.check_credentials,
+                lambda exc: isinstance(exc, WeComSendError) and exc.errcode is None,
+            )
+        except WeComSendError as exc:
+            raise wecom_credentials_rejected(exc.errcode) from None
         app_messenger = WeComMessenger(client, retry_after=options.retry_after)
         messenger: Messenger = app_messenger
         policy = WECOM_POLICY
@@ -228,8 +272,11 @@ class Runtime:
                 path=robot.path,
             )
             server.extra_routes.append(endpoint.install)
-        await server.start()
         self.wecom_server = server
+        try:
+            await server.start()
+        except OSError as exc:
+            raise listen_error(options.listen_host, options.listen_port, exc) from None
         await server.resume()
         if self.robot_receiver is not None:
             await self.robot_receiver.resume()
@@ -286,13 +333,18 @@ class Runtime:
         await self.app.drain(seconds)
 
     async def stop(self) -> None:
+        """Stop what is running; also after a start that failed halfway."""
+        if hasattr(self, "app"):
+            for task in list(self.app.background):  # menus being set: not needed any more
+                task.cancel()
         if self.robot_connection is not None:
             await self.robot_connection.stop()
         if self.wecom_server is not None:
             await self.wecom_server.stop()
         if self.robot_receiver is not None:
             await self.robot_receiver.stop()
-        await self.scheduler.stop()
+        if hasattr(self, "scheduler"):
+            await self.scheduler.stop()
         if self.pruner is not None:
             self.pruner.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -307,8 +359,14 @@ class Runtime:
             await info.sender.stop()
         if application is not None:
             await application.shutdown()
+            await application.bot.shutdown()  # its HTTP clients, if initialize() failed
         if self.wecom_client is not None:
             await self.wecom_client.close()
         if self.robot_messenger is not None:
             await self.robot_messenger.close()
         await self.app.db.close()
+
+
+def _polling_failed(exc: tg_error.TelegramError) -> None:
+    """One line per failed getUpdates (python-telegram-bot tries again by itself)."""
+    logger.warning("Telegram polling failed (%s: %s); trying again", type(exc).__name__, exc)

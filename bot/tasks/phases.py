@@ -15,6 +15,8 @@ from bot.core.formatting import names_text
 from bot.core.i18n import _
 from bot.core.messaging import OutgoingMessage
 from bot.delivery import addressing as delivery
+from bot.delivery import progress as progress_feedback
+from bot.delivery import reach
 from bot.meeting.talks_task import complete_if_all_confirmed
 from bot.plan import Phase, Plan
 from bot.reports import pictures as summary_pictures
@@ -42,6 +44,8 @@ async def start_phase(app: Huiwu, instance_id: int, phase: Phase) -> bool:
     plan = await app.plans.get(instance_id)
     now = app.clock.now()
     members = {m.member_key: m for m in await instances.members_of(app.db, instance_id)}
+    assignees = [m for key, m in members.items() if any(key in t.assignee_ids for t in phase.tasks)]
+    not_reached = await reach.unreached(app, instance_id, assignees)
     async with app.db.transaction() as conn:
         if not await assignments.start_phase(conn, instance_id, phase.id, now):
             return False
@@ -67,7 +71,7 @@ async def start_phase(app: Huiwu, instance_id: int, phase: Phase) -> bool:
             conn,
             app,
             instance_id,
-            lambda: OutgoingMessage(_phase_started_text(plan, phase)),
+            lambda: OutgoingMessage(_phase_started_text(plan, phase, not_reached)),
             dedupe_key=f"phase-start:{instance_id}:{phase.id}",
         )
     logger.info("instance %d: phase %s started", instance_id, phase.id)
@@ -75,16 +79,25 @@ async def start_phase(app: Huiwu, instance_id: int, phase: Phase) -> bool:
     return True
 
 
-def _phase_started_text(plan: Plan, phase: Phase) -> str:
+def _phase_started_text(plan: Plan, phase: Phase, not_reached: list[str]) -> str:
     lines = [
         _("The phase “{phase}” has started ({start} – {end}).").format(
             phase=phase.title, start=phase.start.isoformat(), end=phase.end.isoformat()
         )
     ]
     if phase.tasks:
-        lines.append(_("Each person responsible has received their tasks in private chat:"))
+        if not_reached:
+            lines.append(_("The tasks and the people responsible:"))
+        else:
+            lines.append(_("Each person responsible has been sent their tasks in private chat:"))
         for task in phase.tasks:
             lines.append(f"• {task.title} — {names_text(plan.names(task.assignee_ids))}")
+        if not_reached:
+            lines.append(
+                _(
+                    "Not reached yet (they have not opened the bot; their tasks reach them when they do): {names}"
+                ).format(names=names_text(not_reached))
+            )
     return "\n".join(lines)
 
 
@@ -117,6 +130,7 @@ async def end_phase(app: Huiwu, instance_id: int, phase: Phase) -> bool:
     progress = await plan_progress(app, instance_id, plan, {phase.id})
     index = plan.phases.index(phase)
     next_phase = plan.phases[index + 1] if index + 1 < len(plan.phases) else None
+    await progress_feedback.show_in_groups(app, instance_id, progress_feedback.UPLOADING_PHOTO)
     chart = await summary_pictures.progress_picture(plan, phase, progress)
     pictures = await summary_pictures.more_pictures(app, instance_id, plan, phase)
     async with app.db.transaction() as conn:

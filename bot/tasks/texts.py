@@ -127,6 +127,8 @@ def _task_block(plan: Plan, progress: TaskProgress, now: datetime) -> list[str]:
             left=days_left_text(task.due, now, zone),
         )
     lines = [heading]
+    late = set(progress.late_names)
+    shown: set[str] = set()
     for state in (
         MemberState.APPROVED,
         MemberState.SUBMITTED,
@@ -136,12 +138,14 @@ def _task_block(plan: Plan, progress: TaskProgress, now: datetime) -> list[str]:
     ):
         names = progress.names(state)
         if names:
+            shown.update(names)
+            marked = [_("{name} (late)").format(name=n) if n in late else n for n in names]
             lines.append(
                 "  "
-                + _("{label}: {names}").format(label=state_label(state), names=names_text(names))
+                + _("{label}: {names}").format(label=state_label(state), names=names_text(marked))
             )
-    if progress.late_names:
-        lines.append("  " + _("late: {names}").format(names=names_text(progress.late_names)))
+    if unshown_late := [name for name in progress.late_names if name not in shown]:
+        lines.append("  " + _("late: {names}").format(names=names_text(unshown_late)))
     if progress.unreachable_names:
         lines.append(
             "  "
@@ -168,7 +172,16 @@ def summary_text(
     """The group's summary at the end of a phase."""
     lines = [_("Summary of the phase “{phase}”").format(phase=phase.title)]
     done = sum(1 for item in progress if item.done)
-    lines.append(_("{done} of {total} task(s) complete.").format(done=done, total=len(progress)))
+    if not progress:
+        lines.append(_("This phase has no tasks to hand in."))
+    elif done == len(progress) == 1:
+        lines.append(_("Its one task is complete."))
+    elif done == len(progress):
+        lines.append(_("All {total} task(s) complete.").format(total=len(progress)))
+    else:
+        lines.append(
+            _("{done} of {total} task(s) complete.").format(done=done, total=len(progress))
+        )
     for item in progress:
         lines.append("")
         lines.extend(_task_block(plan, item, now))

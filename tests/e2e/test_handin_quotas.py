@@ -9,8 +9,10 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
+from bot.core.i18n import use_locale
 from bot.core.policy import MIB, Quotas
 from bot.sandbox.telegram.people import SimulatedPerson, contains
+from handlers.tasks import received_text
 from tests.e2e.conftest import World, WorldFactory, zh
 
 
@@ -24,11 +26,8 @@ async def open_draft(world: World) -> SimulatedPerson:
 
 
 def so_far(texts: int, files: int) -> str:
-    return zh(
-        "Received ({texts} text(s), {files} file(s) so far). Send more, or press Submit.",
-        texts=texts,
-        files=files,
-    )
+    with use_locale("zh_CN"):
+        return received_text(texts, files)
 
 
 async def test_a_file_over_telegrams_download_limit_is_refused_not_handed_in(

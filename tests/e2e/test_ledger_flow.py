@@ -176,7 +176,7 @@ async def test_export_sends_the_report_and_tables_and_phase_summaries_carry_a_ch
         assert closed is not None
         await world.app.drain()
         [announced] = world.emulator.bot_messages(world.group)[since:]
-        assert announced.text.startswith(zh("Closed: {result}", result="")[:3])
+        assert announced.text.startswith(f"“{survey.title}”")
         assert (announced.photo is not None) is (len(cast) >= survey.min_ballots)
     assert announced.photo is not None and announced.photo.content.startswith(PNG)
     since = len(world.emulator.bot_messages(world.group))

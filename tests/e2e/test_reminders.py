@@ -198,7 +198,7 @@ async def test_pause_and_resume_for_a_member_and_for_a_task(world: World) -> Non
     assert lines[0] == zh("Reminders coming for you in “{plan}”:", plan="领导班子专题民主生活会")
     # What fell due during the pause (12-13 09:00) is not sent; the next is 12-16 (a Monday;
     # nothing is sent on the weekend).
-    assert lines[1].startswith("• 2013年12月16日（周一） 09:00 — 交流谈心：")
+    assert lines[1].startswith("• 2013年12月16日 周一 09:00 — 交流谈心：")
     assert zh("overdue by {days} day(s)", days=1) in lines[1]
     assert any(
         "撰写剖析材料" in line and zh("{days} day(s) before the deadline", days=3) in line

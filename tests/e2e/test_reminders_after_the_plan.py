@@ -103,7 +103,7 @@ async def test_after_the_plan_is_finished_items_are_still_reminded_and_tasks_are
     await world.app.drain()
     for name in VOTERS:
         await vote(world.people[name], "满意")
-    await fang.say("/survey close satisfaction", expect=contains("100.0%"))
+    await fang.say("/survey close satisfaction", expect=contains("100%"))
     [status] = await world.rows("SELECT status FROM plan_instances")
     assert status[0] == "finished"
 

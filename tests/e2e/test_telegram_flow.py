@@ -109,9 +109,9 @@ async def test_member_binds_by_invite_submits_is_returned_resubmits_and_is_appro
     notes = "唐军个人整改措施：一、加强理论学习；二、改进调查研究。"
     content = b"PK\x03\x04 personal measures \x00\xff" * 10
     await tang.press(f"submit:{assignment}")
-    assert "（目前共1段文字、0个文件）" in (await tang.say(notes)).text
+    assert "目前已收到1段文字。" in (await tang.say(notes)).text
     received = await tang.send_file("个人整改措施.docx", content)
-    assert "（目前共1段文字、1个文件）" in received.text
+    assert "目前已收到1段文字、1个文件。" in received.text
     done = await tang.press("draft:send", expect=contains("制定个人整改措施"))
     assert "党组书记" in done.text
     [v1] = await world.rows("SELECT * FROM submissions WHERE assignment_id = ?", (assignment,))
@@ -309,10 +309,11 @@ async def test_late_submission_is_flagged_and_named_in_the_summary(world: World)
     [summary] = outgoing(world.emulator.transcript(world.group)[since:])
     assert summary.text.startswith(zh("Summary of the phase “{phase}”", phase="会前准备阶段"))
     block = task_blocks(summary.text)["交流谈心"]
-    assert block[zh("submitted")] == ["唐军"]
-    assert block[label("late: {names}")] == ["唐军"]
+    # Late is said where the name stands, not on a second line naming him again (issue 16).
+    assert block[zh("submitted")] == [zh("{name} (late)", name="唐军")]
     assert block[zh("overdue")] == ["孟平"]
-    assert label("late: {names}") not in task_blocks(summary.text)["撰写剖析材料"]
+    assert label("late: {names}") not in block
+    assert zh("{name} (late)", name="") not in summary.text.split("撰写剖析材料")[1]
 
 
 # --- 5. files in the group --------------------------------------------------------------
@@ -441,7 +442,7 @@ async def test_each_phase_end_posts_its_summary_to_the_group(world: World) -> No
     [summary] = summaries_since(mark)
     assert summary.text.splitlines()[:2] == [
         zh("Summary of the phase “{phase}”", phase="会议进行阶段"),
-        zh("{done} of {total} task(s) complete.", done=0, total=0),
+        zh("This phase has no tasks to hand in."),
     ]
 
     mark = len(world.emulator.transcript(world.group))

@@ -14,7 +14,6 @@ import pytest
 
 from bot.sandbox.wecom.callbacks import WeComCallbackClient, build_message_xml
 from bot.sandbox.wecom.people import card_text
-from tests.e2e.conftest import zh
 from tests.e2e.wecom_world import (
     AES_KEY,
     AGENT_ID,
@@ -112,16 +111,18 @@ async def test_the_same_msgid_twice_is_handled_once(world: WeComWorld) -> None:
     await world.settle()
     [draft] = await world.rows("SELECT data FROM conversations")
     assert draft[0].count("第一部分") == 1
-    received = [t for t in tang.texts() if "（目前共" in t]
+    received = [t for t in tang.texts() if "目前已收到" in t]
     assert received == [received_note(1, 0)]
     assert world.runtime.wecom_server is not None
     assert world.runtime.wecom_server.stats.duplicates == 1
 
 
 def received_note(texts: int, files: int) -> str:
-    return zh(
-        "Received ({texts} text(s), {files} file(s) so far). Send more, or press Submit."
-    ).format(texts=texts, files=files)
+    from bot.core.i18n import use_locale
+    from handlers.tasks import received_text
+
+    with use_locale("zh_CN"):
+        return received_text(texts, files)
 
 
 async def test_a_repeated_event_is_handled_once_but_a_later_one_again(world: WeComWorld) -> None:

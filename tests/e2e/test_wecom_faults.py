@@ -148,18 +148,18 @@ async def test_a_message_that_becomes_several_wecom_messages_counts_as_several(
 ) -> None:
     member = await instances.member_by_key(world.app.db, world.instance_id, "tangjun")
     assert member is not None
-    long_text = "\n".join(f"第{i}条：整改措施已明确完成时限和责任科室。" for i in range(8))
+    long_text = "\n".join(f"第{i}条：整改措施已明确完成时限和责任科室。" for i in range(40))
     message = OutgoingMessage(
         long_text, buttons=((Button("提交", data="mytasks"),),), title="整改措施"
     )
-    assert sends_for(message) == 2  # the text, then the card
+    assert sends_for(message) == 2  # the card, then what does not fit on it
     async with world.app.db.transaction() as conn:
         for _index in range(40):
             await delivery.to_member(conn, world.app, member, lambda: message)
     world.app.wake_senders()
     await world.runtime.join(60)
     received = world.emulator.inbox(USERIDS["唐军"])
-    assert [m.msgtype for m in received] == ["text", "template_card"] * 40
+    assert [m.msgtype for m in received] == ["template_card", "text"] * 40
     assert max_in_window([m.time for m in received], 60.0) <= 30
     assert world.emulator.stats.per_user_dropped == {}
     client = world.runtime.wecom_client

@@ -78,15 +78,12 @@ async def test_pushes_submission_with_text_and_file_review_and_group_summary(
     [push] = pushes(world, "唐军", "交流谈心")
     assignment = await world.assignment_id("唐军", "talks")
     assert buttons_of(push) == [(zh("Submit"), f"submit:{assignment}"), (zh("My tasks"), "mytasks")]
-    # A short push fits on its card; a long one comes just before its card, as text.
+    # A short push fits on its card's sub-title, a longer one in its quote area: one message.
     assert zh("Plan: {plan}", plan=PLAN_TITLE) in card_text(push)
     [long_push] = pushes(world, "唐军", "撰写剖析材料")
-    assert card_text(long_push) == zh("New task: {title}", title="撰写剖析材料")
-    tang_inbox = world.people["唐军"].inbox()
-    before = tang_inbox[tang_inbox.index(long_push) - 1]
-    assert before.msgtype == "text"
-    assert zh("Plan: {plan}", plan=PLAN_TITLE) in card_text(before)
-    assert "政办科负责起草" in card_text(before)
+    assert zh("Plan: {plan}", plan=PLAN_TITLE) in card_text(long_push)
+    assert "政办科负责起草" in card_text(long_push)
+    assert all(m.msgtype == "template_card" for m in world.people["唐军"].inbox())
     # The group hears that the phase started.
     assert any("会前准备阶段" in text for text in world.group_texts())
 
@@ -95,10 +92,10 @@ async def test_pushes_submission_with_text_and_file_review_and_group_summary(
     await tang.press(f"submit:{assignment}")
     notes = "唐军对照检查材料：一、四风方面存在的问题。"
     [received] = await tang.say(notes)
-    assert "（目前共1段文字、0个文件）" in card_text(received)
+    assert "目前已收到1段文字。" in card_text(received)
     content = b"PK\x03\x04 statement \x00\xff" * 20
     [received] = await tang.send_file("唐军-对照检查材料.docx", content)
-    assert "（目前共1段文字、1个文件）" in card_text(received)
+    assert "目前已收到1段文字、1个文件。" in card_text(received)
     [done] = await tang.press("draft:send")
     assert "撰写剖析材料" in card_text(done)
 

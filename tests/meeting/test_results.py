@@ -47,7 +47,7 @@ def test_an_open_round_shows_nothing() -> None:
     open_round = SurveyRound(1, 1, "satisfaction", 1, "open", NOW, None, None, None, None)
     with use_locale("en"):
         assert result_text(SATISFACTION, open_round).endswith(
-            "open; results are shown when it closes."
+            "is open; the results are shown when it closes."
         )
 
 
@@ -57,6 +57,7 @@ def test_counts_percentages_and_every_round_in_the_history() -> None:
     with use_locale("en"):
         text = result_text(SATISFACTION, second)
         history = history_text(SATISFACTION, [first, second])
-    assert "1. 总体评价: 满意 3 (75.0%) · 基本满意 1 (25.0%) · 不满意 0 (0.0%)" in text
-    assert "Overall rate (满意 + 基本满意): 100.0%" in text
-    assert history.splitlines() == ["Round 1: 33.3% — not reached", "Round 2: 100.0% — reached"]
+    assert "1. 总体评价: 满意 3 (75%) · 基本满意 1 (25%) · 不满意 0 (0%)" in text
+    assert "满意, 基本满意 together: 100%" in text
+    assert "At least 80% is required: reached." in text
+    assert history.splitlines() == ["Round 1: 33.3% — not reached", "Round 2: 100% — reached"]

@@ -18,6 +18,7 @@ from telegram import (
     BotCommand,
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
@@ -57,6 +58,7 @@ from bot.core.messaging import (
 from bot.delivery.limits import Limit
 from bot.delivery.sender import SendPolicy
 from handlers.commands import COMMANDS
+from handlers.menus import menu_for_roles
 from storage.files import FileTooLarge
 
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024  # getFile refuses bigger files (Bot API, not local mode)
@@ -369,20 +371,43 @@ def install(application: Application, sink: EventSink) -> None:
 
 
 async def register_commands(application: Application) -> None:
-    """setMyCommands for private and group chats, in Chinese (default) and English."""
+    """setMyCommands for private and group chats, in Chinese (default) and English. The
+    private menu is a stranger's (what anyone may use); each bound person gets their own
+    menu by role (``chat_menu_setter``)."""
     bot = application.bot
     for language, locale in ((None, "zh_CN"), ("en", "en"), ("zh", "zh_CN")):
         with use_locale(locale):
-            for scope, chat_type in (
-                (BotCommandScopeAllPrivateChats(), ChatType.PRIVATE),
-                (BotCommandScopeAllGroupChats(), ChatType.GROUP),
-            ):
-                commands = [
-                    BotCommand(spec.name, _(spec.description)[:256])
-                    for spec in COMMANDS
-                    if spec.allows_chat(chat_type)
-                ]
-                await bot.set_my_commands(commands, scope=scope, language_code=language)
+            private = [BotCommand(name, text) for name, text in menu_for_roles(set())]
+            await bot.set_my_commands(
+                private, scope=BotCommandScopeAllPrivateChats(), language_code=language
+            )
+            group = [
+                BotCommand(spec.name, _(spec.description)[:256])
+                for spec in COMMANDS
+                if spec.allows_chat(ChatType.GROUP)
+            ]
+            await bot.set_my_commands(
+                group, scope=BotCommandScopeAllGroupChats(), language_code=language
+            )
+
+
+def chat_action_sender(application: Application) -> Callable[[str, str], Awaitable[None]]:
+    async def show(chat_id: str, action: str) -> None:
+        await application.bot.send_chat_action(int(chat_id), action)
+
+    return show
+
+
+def chat_menu_setter(
+    application: Application,
+) -> Callable[[str, list[tuple[str, str]]], Awaitable[None]]:
+    """Set one person's menu in their private chat (BotCommandScopeChat, any language)."""
+
+    async def set_menu(user_id: str, entries: list[tuple[str, str]]) -> None:
+        commands = [BotCommand(name, text) for name, text in entries]
+        await application.bot.set_my_commands(commands, scope=BotCommandScopeChat(int(user_id)))
+
+    return set_menu
 
 
 def invite_link(bot_username: str) -> Callable[[str], str]:

@@ -254,6 +254,7 @@ def button_interaction_card(
     buttons: Sequence[tuple[str, str]],
     desc: str | None = None,
     sub_title_text: str | None = None,
+    quote_text: str | None = None,
     source_desc: str | None = None,
 ) -> dict[str, Any]:
     """Build a ``button_interaction`` template card; ``buttons`` are (text, key) pairs.
@@ -282,6 +283,8 @@ def button_interaction_card(
         card["source"] = {"desc": source_desc}
     if sub_title_text:
         card["sub_title_text"] = sub_title_text
+    if quote_text:
+        card["quote_area"] = {"type": 0, "quote_text": quote_text}
     return card
 
 
@@ -378,6 +381,17 @@ class WeComClient:
             return fn(), token, None, True
         except (WeChatClientException, _HttpFailure) as exc:
             return None, token, exc, True
+
+    async def check_credentials(self) -> None:
+        """Fetch an access token once, with no retry: a rejected CorpID or Secret raises
+        ``WeComSendError`` with WeCom's errcode, an unreachable API with ``errcode=None``."""
+        try:
+            await self._in_worker(self._client.fetch_access_token)
+        except _HttpFailure as exc:
+            raise WeComSendError(None, exc.message, http_status=exc.http_status) from None
+        except WeChatClientException as exc:
+            code = int(exc.errcode) if exc.errcode is not None else None
+            raise WeComSendError(code, str(exc.errmsg or "")) from None
 
     def _backoff(self, attempt: int) -> float:
         return float(min(self.backoff_cap, self.backoff_base * (2**attempt)))

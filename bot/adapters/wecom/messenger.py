@@ -2,9 +2,11 @@
 
 How an ``OutgoingMessage`` looks on WeCom:
 
-* to a member, with buttons: a ``button_interaction`` template card (title, the text, up to
-  six buttons whose keys are the buttons' data; a press comes back as a callback event). A
-  text too long for the card goes first as a text message;
+* to a member, with buttons: one ``button_interaction`` template card (title, the text, up to
+  six buttons whose keys are the buttons' data; a press comes back as a callback event). The
+  text sits in the card's sub-title (up to 112 characters) or, longer, in its quote area (up
+  to ``CARD_QUOTE_CHARS``); only what does not fit follows as text, after the card, so the
+  message reads in order: one outgoing message is one WeCom message wherever WeCom allows;
 * to a member, without buttons: text (split at line ends under WeCom's 2,048 bytes);
 * to the group: text through appchat/send (a group chat takes no cards with buttons);
 * a file: uploaded with media/upload and sent as a file message after the text;
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -62,6 +65,9 @@ logger = logging.getLogger(__name__)
 MAX_TEXT_BYTES = 2048  # text and markdown content
 CARD_TITLE_CHARS = 36
 CARD_TEXT_CHARS = 112  # sub_title_text
+# quote_area.quote_text: WeCom documents no limit; we keep to what shows without scrolling
+# far on a phone, and the emulator refuses more.
+CARD_QUOTE_CHARS = 600
 CARD_BUTTONS = 6
 REPLACE_NAME_CHARS = 24  # the text that replaces a pressed card's buttons
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024  # WeCom keeps no larger file as temporary media
@@ -90,11 +96,21 @@ def _card_parts(message: OutgoingMessage, text: str) -> tuple[str, str]:
     there and kept whole in the body."""
     lines = text.splitlines()
     title = (message.title or (lines[0] if lines else "")).strip()
+    if len(title) > CARD_TITLE_CHARS and not message.title:
+        # A long first line: its first sentence heads the card, the rest is the card's text
+        # (no shortened copy of what the card then says again in full).
+        sentence = _FIRST_SENTENCE.match(title)
+        if sentence and len(sentence[0].strip()) <= CARD_TITLE_CHARS:
+            head = sentence[0].strip()
+            return head, text.strip()[len(head) :].strip()
     if len(title) > CARD_TITLE_CHARS:
         return _shorten(title, CARD_TITLE_CHARS), text.strip()
     if lines and lines[0].strip() == title:
         lines = lines[1:]
     return title, "\n".join(lines).strip()
+
+
+_FIRST_SENTENCE = re.compile(r".+?(?:[。！？]|[.!?](?=\s))")
 
 
 def _kind(file: OutgoingFile) -> str:
@@ -128,13 +144,28 @@ def render(message: OutgoingMessage) -> list[Step]:
     if not pressable:
         return [*(Step(part) for part in text_parts(text)), *files]
     title, body = _card_parts(message, text)
-    on_card = body if len(body) <= CARD_TEXT_CHARS else ""
-    before = [] if on_card or not body else [Step(part) for part in text_parts(body)]
-    cards = [
+    on_card, rest = _split_for_card(body)
+    first, *more = [
         Step(on_card if start == 0 else "", title, pressable[start : start + CARD_BUTTONS])
         for start in range(0, len(pressable), CARD_BUTTONS)
     ]
-    return [*before, *files, *cards]
+    after = [Step(part) for part in text_parts(rest)] if rest else []
+    return [first, *after, *files, *more]
+
+
+def _split_for_card(body: str) -> tuple[str, str]:
+    """(what the card holds, what follows as text): the card takes whole lines from the start
+    up to ``CARD_QUOTE_CHARS``; a first line longer than that is cut."""
+    if len(body) <= CARD_QUOTE_CHARS:
+        return body, ""
+    held = ""
+    for line in body.splitlines(keepends=True):
+        if len(held) + len(line) > CARD_QUOTE_CHARS:
+            break
+        held += line
+    if not held:
+        held = body[:CARD_QUOTE_CHARS]
+    return held.rstrip("\n"), body[len(held) :].lstrip("\n")
 
 
 def sends_for(message: OutgoingMessage) -> int:
@@ -221,10 +252,12 @@ class WeComMessenger:
 
     @staticmethod
     def _card(title: str, text: str, buttons: tuple[Button, ...]) -> dict[str, object]:
+        short = len(text) <= CARD_TEXT_CHARS
         return button_interaction_card(
             task_id=f"hw_{secrets.token_hex(12)}",
             title=title or "…",
-            sub_title_text=text or None,
+            sub_title_text=(text or None) if short else None,
+            quote_text=None if short else text,
             buttons=[(b.label, b.data or "") for b in buttons],
         )
 

@@ -198,6 +198,10 @@ class TelegramEmulator:
         )
         return user_id
 
+    def set_language(self, user_id: int, language_code: str | None) -> None:
+        """The language the user's Telegram app reports from now on."""
+        self._world.users[user_id].language_code = language_code
+
     def add_group(
         self,
         title: str,
@@ -470,6 +474,27 @@ class TelegramEmulator:
         """The (command, description) pairs the bot set for ``scope`` and ``language_code``."""
         key = (json.dumps(scope or {"type": "default"}, sort_keys=True), language_code)
         return [(c["command"], c["description"]) for c in self._bot().commands.get(key, [])]
+
+    def chat_actions(self, chat_id: int) -> list[str]:
+        """The chat actions ("typing", "upload_document", ...) the bot showed in a chat."""
+        return [action for chat, action in self._bot().chat_actions if chat == chat_id]
+
+    def menu_seen_by(self, user_id: int) -> list[str]:
+        """The commands a user sees in the menu of their private chat with the bot, found as
+        Telegram documents: the chat scope, then all private chats, then the default, each
+        first in the user's language, then for any language."""
+        commands = self._bot().commands
+        language = (self._world.users[user_id].language_code or "").split("-")[0]
+        for scope in (
+            {"chat_id": user_id, "type": "chat"},
+            {"type": "all_private_chats"},
+            {"type": "default"},
+        ):
+            for code in (language, ""):
+                key = (json.dumps(scope, sort_keys=True), code)
+                if key in commands:
+                    return [c["command"] for c in commands[key]]
+        return []
 
     def pending_update_count(self) -> int:
         """How many updates the bot has not yet confirmed (getUpdates) or received (webhook)."""

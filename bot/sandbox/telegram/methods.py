@@ -50,6 +50,32 @@ def utf16_length(text: str) -> int:
 
 
 _COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
+_CHAT_ACTIONS = frozenset(
+    {
+        "typing",
+        "upload_photo",
+        "record_video",
+        "upload_video",
+        "record_voice",
+        "upload_voice",
+        "upload_document",
+        "choose_sticker",
+        "find_location",
+        "record_video_note",
+        "upload_video_note",
+    }
+)
+_COMMAND_SCOPES = frozenset(
+    {
+        "default",
+        "all_private_chats",
+        "all_group_chats",
+        "all_chat_administrators",
+        "chat",
+        "chat_administrators",
+        "chat_member",
+    }
+)
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly "
@@ -257,9 +283,19 @@ class BotApiMethods:
 
     # --- commands ------------------------------------------------------------------------
 
-    @staticmethod
-    def _commands_key(params: RequestParams) -> tuple[str, str]:
+    def _commands_key(self, params: RequestParams) -> tuple[str, str]:
         scope = params.json("scope") or {"type": "default"}
+        kind = scope.get("type") if isinstance(scope, dict) else None
+        if kind not in _COMMAND_SCOPES:
+            raise bad_request("BOT_COMMAND_SCOPE_INVALID")
+        if kind in ("chat", "chat_administrators", "chat_member"):
+            try:
+                chat_id = int(scope.get("chat_id", ""))
+            except (TypeError, ValueError):
+                raise bad_request("chat not found") from None
+            if chat_id not in self._world.chats and chat_id not in self._world.users:
+                raise bad_request("chat not found")
+            scope = {**scope, "chat_id": chat_id}
         return json.dumps(scope, sort_keys=True), params.text("language_code") or ""
 
     async def set_my_commands(self, bot: BotAccount, params: RequestParams) -> bool:
@@ -339,8 +375,11 @@ class BotApiMethods:
         return {"status": "member" if is_member else "left", "user": user.to_api()}
 
     async def send_chat_action(self, bot: BotAccount, params: RequestParams) -> bool:
-        self._reachable_chat(bot, params)
-        params.required_text("action", missing="action is empty")
+        chat = self._reachable_chat(bot, params)
+        action = params.required_text("action", missing="action is empty")
+        if action not in _CHAT_ACTIONS:
+            raise bad_request("Wrong parameter action in request")
+        bot.chat_actions.append((chat.chat_id, action))
         return True
 
     # --- sending and editing -------------------------------------------------------------

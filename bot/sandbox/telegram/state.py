@@ -329,6 +329,7 @@ class BotAccount:
     webhook: WebhookConfig | None = None
     webhook_last_error: tuple[int, str] | None = None
     commands: dict[tuple[str, str], list[JsonDict]] = field(default_factory=dict)
+    chat_actions: list[tuple[int, str]] = field(default_factory=list)  # (chat id, action)
     polling_generation: int = 0
     updates_signal: _Signal = field(default_factory=_Signal)
 

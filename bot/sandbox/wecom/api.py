@@ -480,6 +480,13 @@ class WeComEmulator:
             title = card.get("main_title")
             if not isinstance(title, dict) or not title.get("title"):
                 raise _ApiError(40058, "template_card.main_title.title missing")
+            # WeCom recommends at most 112 characters of sub-title; the quote area's text has
+            # no documented limit, so the emulator holds the bot to the one it assumes (600).
+            if len(str(card.get("sub_title_text") or "")) > 112:
+                raise _ApiError(40058, "template_card.sub_title_text longer than 112")
+            quote = card.get("quote_area") or {}
+            if len(str(quote.get("quote_text") or "")) > 600:
+                raise _ApiError(40058, "template_card.quote_area.quote_text longer than 600")
             buttons = card.get("button_list")
             if not isinstance(buttons, list) or not 1 <= len(buttons) <= 6:
                 raise _ApiError(40058, "template_card.button_list must hold 1 to 6 buttons")

@@ -26,7 +26,8 @@ def card_text(message: ReceivedMessage) -> str:
         return str(content.get("content", ""))
     if message.msgtype == "template_card":
         title = content.get("main_title", {}).get("title", "")
-        lines = [title, content.get("sub_title_text", ""), content.get("replace_name", "")]
+        quote = content.get("quote_area", {}).get("quote_text", "")
+        lines = [title, quote, content.get("sub_title_text", ""), content.get("replace_name", "")]
         return "\n".join(filter(None, lines))
     if message.msgtype == "textcard":
         return f"{content.get('title', '')}\n{content.get('description', '')}"

@@ -1,0 +1,68 @@
+"""Each person's own Telegram command menu (issue 16): what their roles allow, in their
+language, from the one command table; set when they bind themselves, refreshed at start-up."""
+
+from __future__ import annotations
+
+import json
+
+from bot.core.messaging import ChatType
+from bot.plan import Role
+from bot.sandbox.telegram.people import SimulatedPerson
+from handlers.commands import COMMANDS
+from tests.e2e.conftest import World, WorldFactory
+
+
+def allowed(*roles: Role) -> list[str]:
+    return [
+        spec.name
+        for spec in COMMANDS
+        if spec.allows_chat(ChatType.PRIVATE) and spec.allows_roles(set(roles))
+    ]
+
+
+async def test_a_member_sees_only_what_they_may_use_and_the_organizer_more(world: World) -> None:
+    emulator = world.emulator
+    await world.bind("唐军")
+    await world.app.drain()
+    tang = emulator.menu_seen_by(world.user_ids["唐军"])
+    assert tang == allowed(Role.MEMBER)
+    assert "advance" not in tang and "invites" not in tang and "mytasks" in tang
+    fang = emulator.menu_seen_by(world.user_ids["方磊"])
+    assert fang == allowed(Role.ORGANIZER, Role.MEMBER)
+    assert "advance" in fang and "invites" in fang
+    # Someone on no roster sees only what anyone may use.
+    stranger = emulator.add_user("路人")
+    await SimulatedPerson(emulator, stranger, "路人").say("/start")
+    await world.app.drain()
+    assert emulator.menu_seen_by(stranger) == allowed()
+    assert "mytasks" not in allowed()
+    # The descriptions are the member's language (the plan's Chinese here).
+    scope = {"chat_id": world.user_ids["唐军"], "type": "chat"}
+    descriptions = dict(emulator.bot_commands(scope=scope))
+    assert descriptions["mytasks"] == "我的任务及截止时间"
+
+
+async def test_the_menu_follows_the_language_order(make_world: WorldFactory) -> None:
+    def english(text: str, _ids: dict[str, int]) -> str:
+        return text.replace('locale = "zh_CN"', 'locale = "en"', 1)
+
+    world = await make_world(edit_plan=english)
+    world.emulator.set_language(world.user_ids["孟平"], "de")
+    await world.bind("孟平")
+    await world.app.drain()
+    scope = {"chat_id": world.user_ids["孟平"], "type": "chat"}
+    assert dict(world.emulator.bot_commands(scope=scope))["mytasks"] == (
+        "your tasks and their deadlines"
+    )
+
+
+async def test_menus_are_set_again_at_start_up(world: World) -> None:
+    await world.bind("唐军")
+    await world.app.drain()
+    scope = {"chat_id": world.user_ids["唐军"], "type": "chat"}
+    # Something else replaced it (another bot process, an old version): a restart fixes it.
+    world.emulator._bot().commands.pop((json.dumps(scope, sort_keys=True), ""))
+    assert world.emulator.menu_seen_by(world.user_ids["唐军"]) == allowed()
+    await world.restart()
+    await world.app.drain()
+    assert world.emulator.menu_seen_by(world.user_ids["唐军"]) == allowed(Role.MEMBER)
