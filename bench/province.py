@@ -18,7 +18,7 @@ rectification items are still reminded. Then, in the same run:
 3. **the season's database**: its size, the rows of the tables that grow with time, and the
    same after ``huiwu``'s retention (``HUIWU_RETENTION_DAYS``) pruned them.
 
-Run: ``.venv/bin/python -m bench.province`` (about 3 minutes; ``--plans 2000`` for the
+Run: ``.venv/bin/python -m bench.province`` (about 5 minutes; ``--plans 2000`` for the
 whole province: 10,000 Telegram messages take 6 minutes at Telegram's 30 a second).
 """
 

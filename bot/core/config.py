@@ -57,6 +57,11 @@ SETTINGS_HELP: tuple[tuple[str, str], ...] = (
     ("HUIWU_MAX_HANDIN_MB", "all files of one hand-in, in MB (default 50)"),
     ("HUIWU_MAX_MEMBER_MB", "all files one member hands in to a plan, in MB (default 200)"),
     ("HUIWU_MAX_HANDIN_TEXT", "characters of text in one hand-in (default 20000)"),
+    (
+        "HUIWU_RETENTION_DAYS",
+        "days after which sent messages, finished plans' reminder log and handled WeCom "
+        "callbacks are pruned (default 180)",
+    ),
 )
 
 
