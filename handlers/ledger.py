@@ -13,7 +13,7 @@ from bot.core.messaging import Button, OutgoingFile, OutgoingMessage
 from bot.delivery import addressing as delivery
 from bot.delivery import progress
 from bot.ledger.buttons import ItemAction, ItemFinish
-from bot.ledger.rules import STATUS_LABELS, completion_series, label, summarize
+from bot.ledger.rules import STATUS_LABELS, label, status_series, summarize
 from bot.ledger.texts import item_buttons, item_detail, item_line, ledger_text
 from bot.plan import Role
 from handlers import uploads
@@ -50,16 +50,13 @@ async def show_ledger(ctx: HandlerContext) -> None:
     if not items:
         ctx.reply(text)
         return
-    from bot.reports.charts import completion_chart  # matplotlib: loaded when first drawn
+    from bot.reports.plan_charts import ledger_chart  # matplotlib: loaded when first drawn
 
-    series = completion_series(await ledger.history(app.db, instance_id), now, plan.timezone)
+    states = status_series(await ledger.history(app.db, instance_id), items, now, plan.timezone)
     note = _("Drawing the chart…")
     async with progress.working(app, ctx.event, progress.UPLOADING_PHOTO, note):
         png = await asyncio.to_thread(
-            completion_chart,
-            _("Rectification ledger: completion over time"),
-            series,
-            _("items done"),
+            ledger_chart, _("Rectification ledger over time"), states, plan.timezone
         )
     ctx.reply_message(
         OutgoingMessage(text, file=OutgoingFile("ledger.png", png, "image/png", is_photo=True))

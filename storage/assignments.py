@@ -284,3 +284,32 @@ async def reviews_of(db: Database, submission_id: int) -> list[ReviewRecord]:
         )
         for r in rows
     ]
+
+
+async def file_index(db: Database, instance_id: int) -> list[aiosqlite.Row]:
+    """Every file handed in for the instance, without its content (in the files folder by
+    ``sha256``, or for older rows read one at a time with ``file_content``): id,
+    assignment_id, version, submitted_at, file_name, mime_type, sha256."""
+    return await db.fetch_all(
+        "SELECT f.id, s.assignment_id, s.version, s.submitted_at, f.file_name, f.mime_type, "
+        "f.sha256 "
+        "FROM submission_files f JOIN submissions s ON s.id = f.submission_id "
+        "JOIN assignments a ON a.id = s.assignment_id WHERE a.instance_id = ? "
+        "ORDER BY s.assignment_id, s.version, f.id",
+        (instance_id,),
+    )
+
+
+async def file_content(db: Database, file_id: int) -> bytes | None:
+    row = await db.fetch_one("SELECT content FROM submission_files WHERE id = ?", (file_id,))
+    return row["content"] if row else None
+
+
+async def texts_of_instance(db: Database, instance_id: int) -> list[aiosqlite.Row]:
+    """Every hand-in that carries text: assignment_id, version, submitted_at, text."""
+    return await db.fetch_all(
+        "SELECT s.assignment_id, s.version, s.submitted_at, s.text FROM submissions s "
+        "JOIN assignments a ON a.id = s.assignment_id WHERE a.instance_id = ? "
+        "AND s.text IS NOT NULL AND s.text != '' ORDER BY s.assignment_id, s.version",
+        (instance_id,),
+    )

@@ -200,3 +200,23 @@ async def history(db: Database, instance_id: int) -> list[tuple[int, str, dateti
         (instance_id,),
     )
     return [(row["item_id"], row["status"], from_db(row["changed_at"])) for row in rows]
+
+
+async def evidence_file_index(db: Database, instance_id: int) -> list[aiosqlite.Row]:
+    """Every evidence file of the instance's items, without its content (in the files folder
+    by ``sha256``, or read with ``evidence_content``): id, item_id, member_id, file_name,
+    mime_type, added_at, sha256."""
+    return await db.fetch_all(
+        "SELECT e.id, e.item_id, r.member_id, e.file_name, e.mime_type, e.added_at, e.sha256 "
+        "FROM rectification_evidence e JOIN rectification_items r ON r.id = e.item_id "
+        "WHERE r.instance_id = ? AND (e.sha256 IS NOT NULL OR e.content IS NOT NULL) "
+        "ORDER BY e.item_id, e.id",
+        (instance_id,),
+    )
+
+
+async def evidence_content(db: Database, evidence_id: int) -> bytes | None:
+    row = await db.fetch_one(
+        "SELECT content FROM rectification_evidence WHERE id = ?", (evidence_id,)
+    )
+    return row["content"] if row else None

@@ -29,6 +29,20 @@ def date_text(moment: datetime, zone: ZoneInfo) -> str:
     return _day(local.date(), pattern, locale)
 
 
+def short_day_text(day: date) -> str:
+    """'3月1日' / '1 Mar': a day on a chart's axis."""
+    locale = current_locale()
+    return _day(day, "M月d日" if locale == "zh_CN" else "d MMM", locale)
+
+
+def document_date_text(moment: datetime, zone: ZoneInfo) -> str:
+    """'2014年3月1日' / '1 March 2014': the date under a document (GB/T 9704 §7.3.5: Arabic
+    numerals, the year in full, no leading zeros, no weekday)."""
+    locale = current_locale()
+    pattern = "y年M月d日" if locale == "zh_CN" else "d MMMM y"
+    return _day(moment.astimezone(zone).date(), pattern, locale)
+
+
 # Babel takes tens of microseconds a date; a plan has few distinct days, and /status writes
 # each of them again for every member who asks (bench/roundtrip.py).
 @lru_cache(maxsize=4096)

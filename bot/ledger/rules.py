@@ -109,6 +109,45 @@ def completion_series(
     return series
 
 
+def status_series(
+    history: list[tuple[int, str, datetime]],
+    items: Iterable[LedgerItemRecord],
+    now: datetime,
+    zone: ZoneInfo,
+) -> list[tuple[date, int, int, int, int]]:
+    """At the end of each day from the first item's to today: (day, done, in progress,
+    overdue, total). Overdue counts an item not done past its (current) deadline, whatever
+    its status, as ``is_overdue`` does; in progress counts the others being worked on."""
+    if not history:
+        return []
+    due = {item.id: item.due_at for item in items}
+    first = history[0][2].astimezone(zone).date()
+    today = now.astimezone(zone).date()
+    status: dict[int, str] = {}
+    series = []
+    index = 0
+    day = first
+    while day <= today:
+        end = datetime.combine(day + timedelta(days=1), time(0), zone)
+        while index < len(history) and history[index][2] < end:
+            item_id, state, _when = history[index]
+            status[item_id] = state
+            index += 1
+        moment = min(end, now)
+        done = overdue = in_progress = 0
+        for item_id, state in status.items():
+            deadline = due.get(item_id)
+            if state == "done":
+                done += 1
+            elif deadline is not None and moment > deadline:
+                overdue += 1
+            elif state == "in_progress":
+                in_progress += 1
+        series.append((day, done, in_progress, overdue, len(status)))
+        day += timedelta(days=1)
+    return series
+
+
 _ISO_DAY = re.compile(r"^\s*(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\s*$")
 
 

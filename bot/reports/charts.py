@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import matplotlib
@@ -17,9 +17,11 @@ matplotlib.use("Agg")
 
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.dates import AutoDateLocator, num2date
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator, PercentFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
+from bot.core.formatting import short_day_text
 from bot.reports.fonts import chart_rc
 
 WIDTH, HEIGHT, DPI = 1000, 600, 100  # pixels of every chart
@@ -48,8 +50,10 @@ def stacked_bars(
     categories: Sequence[str],
     series: Sequence[tuple[str, str, Sequence[int]]],
     xlabel: str,
+    hatched: Sequence[str] = (),
 ) -> bytes:
-    """Horizontal stacked bars: one bar per category, one segment per (label, colour, values)."""
+    """Horizontal stacked bars: one bar per category, one segment per (label, colour, values);
+    the series named in ``hatched`` are drawn hatched too (they read in black and white)."""
 
     def draw(axes: Axes) -> None:
         positions = list(range(len(categories)))
@@ -57,7 +61,16 @@ def stacked_bars(
         for name, colour, values in series:
             if not any(values):
                 continue
-            axes.barh(positions, values, left=left, color=colour, label=name)
+            bars = axes.barh(
+                positions,
+                values,
+                left=left,
+                color=colour,
+                label=name,
+                hatch="//" if name in hatched else None,
+                edgecolor="white",
+            )
+            axes.bar_label(bars, labels=[str(v) if v else "" for v in values], label_type="center")
             left = [a + b for a, b in zip(left, values, strict=True)]
         axes.set_yticks(positions, [_wrap(c) for c in categories])
         axes.invert_yaxis()
@@ -109,6 +122,48 @@ def completion_chart(title: str, series: Sequence[tuple[date, float]], ylabel: s
         axes.set_ylabel(ylabel)
         axes.set_title(title)
         axes.grid(axis="y", alpha=0.3)
-        axes.figure.autofmt_xdate()
+        _local_dates(axes)
+
+    return _render(draw)
+
+
+def _local_dates(axes: Axes) -> None:
+    """Day ticks written in the reader's language (3月1日 / 1 Mar), not ISO."""
+    axes.xaxis.set_major_locator(AutoDateLocator(maxticks=8))
+    axes.xaxis.set_major_formatter(
+        FuncFormatter(lambda value, _pos: short_day_text(num2date(value).date()))
+    )
+
+
+def status_chart(
+    title: str,
+    days: Sequence[date],
+    series: Sequence[tuple[str, str, Sequence[int]]],
+    ylabel: str,
+) -> bytes:
+    """Counts over time, stacked: one band per (label, colour, values), e.g. the ledger's
+    done / in progress / overdue / to do items at the end of each day."""
+
+    def draw(axes: Axes) -> None:
+        x: list[Any] = list(days)  # matplotlib's stubs lack dates
+        shown = [(name, colour, list(values)) for name, colour, values in series]
+        if x:  # each day's band runs to the next day: the last one needs an end too
+            x.append(x[-1] + timedelta(days=1))
+            for _name, _colour, values in shown:
+                values.append(values[-1])
+        if x:
+            axes.stackplot(
+                x,
+                *[values for _n, _c, values in shown],
+                labels=[name for name, _c, _v in shown],
+                colors=[colour for _n, colour, _v in shown],
+                step="post",
+            )
+            axes.legend(loc="upper left")
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.set_ylabel(ylabel)
+        axes.set_title(title)
+        axes.grid(axis="y", alpha=0.3)
+        _local_dates(axes)
 
     return _render(draw)

@@ -5,25 +5,48 @@ and task progress. The .docx and .xlsx writers only format what this returns.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from bot.core.app import Huiwu
 from bot.core.i18n import _
-from bot.ledger.rules import completion_series
+from bot.ledger.rules import status_series
 from bot.meeting.results import count
+from bot.meeting.talks import TalkPair, talk_pairs
 from bot.plan import Plan, Survey
 from bot.tasks.progress import TaskProgress, plan_progress
 from storage import assignments, instances, ledger, surveys
 from storage import opinions as opinion_store
 from storage.opinions import Opinion
-from storage.records import LedgerItemRecord
+from storage.records import LedgerItemRecord, MemberRecord, SubmissionRecord
 
 # Which task kinds feed which part of the meeting report (see the shipped plan).
 STATEMENT_KINDS = ("statement",)
 OPINION_KINDS = ("opinions",)
 MEASURE_KINDS = ("rectification-personal", "rectification-team")
 LAST_YEAR_KINDS = ("last-year", "implementation")
+
+
+def days_between(earlier: datetime, later: datetime, zone: ZoneInfo) -> int:
+    """Calendar days from one moment to a later one in the plan's zone; at least 1, since it
+    is only asked when ``later`` is past ``earlier`` (late by an hour is late by a day)."""
+    return max(1, (later.astimezone(zone).date() - earlier.astimezone(zone).date()).days)
+
+
+@dataclass(frozen=True)
+class ReviewNote:
+    reviewer: str
+    verdict: str  # approved / returned
+    comment: str | None
+    reviewed_at: datetime
+
+
+def review_text(note: ReviewNote) -> str:
+    """'已通过（党组书记）：措施具体，同意。'"""
+    verdict = _("approved") if note.verdict == "approved" else _("returned for changes")
+    text = _("{verdict} ({reviewer})").format(verdict=verdict, reviewer=note.reviewer)
+    return f"{text}：{note.comment}" if note.comment else text
 
 
 @dataclass(frozen=True)
@@ -36,6 +59,9 @@ class Material:
     files: tuple[str, ...]
     status: str  # the assignment's status: submitted / approved / returned / pending
     submitted_at: datetime | None
+    due_at: datetime | None = None
+    late: bool = False  # the latest version came after the deadline
+    reviews: tuple[ReviewNote, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -46,6 +72,12 @@ class SurveyResult:
     choices: tuple[str, ...]
     counts: dict[str, dict[str, int]]  # item -> choice -> ballots
     ballots: int
+    round: int = 1
+    closed_at: datetime | None = None
+    shown: bool = True  # False: fewer ballots than the survey's minimum, counts withheld
+    min_ballots: int = 0
+    rate: float | None = None  # the share of passing answers, when the survey has a pass rule
+    passed: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -68,10 +100,14 @@ class ReportData:
     last_year: list[Material]
     items: list[LedgerItemRecord]
     owners: dict[int, str]  # member id -> name
-    completion: list[tuple[date, float]]  # the ledger's completion rate day by day
     evidence: dict[int, list[str]]  # item id -> its evidence: texts, and file names
     surveys: list[SurveyResult]
     progress: list[TaskProgress]
+    # The ledger day by day: (day, done, in progress, overdue, total) at the day's end.
+    ledger_states: list[tuple[date, int, int, int, int]] = field(default_factory=list)
+    latest: dict[int, SubmissionRecord] = field(default_factory=dict)  # by assignment id
+    reviews: dict[int, tuple[ReviewNote, ...]] = field(default_factory=dict)  # by assignment id
+    talks: list[TalkPair] = field(default_factory=list)
 
 
 async def _materials(
@@ -101,11 +137,40 @@ async def _materials(
                 files,
                 record.status,
                 submission.submitted_at if submission else None,
+                record.due_at,
+                bool(submission and submission.late),
+                await _reviews(app, submission, members) if submission else (),
             )
         )
     order = {task.id: index for index, task in enumerate(plan.tasks)}
     titles = {task.title: order[task.id] for task in plan.tasks}
     found.sort(key=lambda m: titles.get(m.task, 0))
+    return found
+
+
+async def _reviews(
+    app: Huiwu, submission: SubmissionRecord, members: dict[int, MemberRecord]
+) -> tuple[ReviewNote, ...]:
+    return tuple(
+        ReviewNote(
+            members[r.reviewer_id].name if r.reviewer_id in members else "",
+            r.verdict,
+            r.comment,
+            r.reviewed_at,
+        )
+        for r in await assignments.reviews_of(app.db, submission.id)
+    )
+
+
+async def _all_reviews(
+    app: Huiwu, instance_id: int, latest: dict[int, SubmissionRecord]
+) -> dict[int, tuple[ReviewNote, ...]]:
+    members = {m.id: m for m in await instances.members_of(app.db, instance_id)}
+    found = {}
+    for assignment_id, submission in latest.items():
+        notes = await _reviews(app, submission, members)
+        if notes:
+            found[assignment_id] = notes
     return found
 
 
@@ -117,37 +182,37 @@ def counts_by_item(survey: Survey, counts: list[list[int]]) -> dict[str, dict[st
     }
 
 
-async def survey_results(app: Huiwu, instance_id: int, plan: Plan) -> list[SurveyResult]:
-    """The latest closed round of each survey, when it has the ballots to be shown (fewer
-    than ``min_ballots`` stay hidden, as in the group)."""
+async def survey_rounds(app: Huiwu, instance_id: int, plan: Plan) -> list[SurveyResult]:
+    """Every closed round of every survey, in plan order; a round with fewer ballots than the
+    survey's minimum is listed with ``shown`` False and no counts (as in the group)."""
     results = []
     for survey in plan.surveys:
-        closed = [
-            r
-            for r in await surveys.rounds_of(app.db, instance_id, survey.id)
-            if r.status == "closed"
-        ]
-        if not closed:
-            continue
-        latest = closed[-1]
-        result = latest.result or count(survey, await surveys.ballots(app.db, latest.id))
-        if result["ballots"] < survey.min_ballots:
-            continue
-        title = (
-            survey.title
-            if latest.round == 1
-            else _("{title}, round {round}").format(title=survey.title, round=latest.round)
-        )
-        results.append(
-            SurveyResult(
-                survey.id,
-                title,
-                survey.items,
-                survey.scale,
-                counts_by_item(survey, result["counts"]),
-                result["ballots"],
+        for closed in await surveys.rounds_of(app.db, instance_id, survey.id):
+            if closed.status != "closed":
+                continue
+            result = closed.result or count(survey, await surveys.ballots(app.db, closed.id))
+            shown = result["ballots"] >= survey.min_ballots
+            title = (
+                survey.title
+                if closed.round == 1
+                else _("{title}, round {round}").format(title=survey.title, round=closed.round)
             )
-        )
+            results.append(
+                SurveyResult(
+                    survey.id,
+                    title,
+                    survey.items,
+                    survey.scale,
+                    counts_by_item(survey, result["counts"]) if shown else {},
+                    result["ballots"],
+                    closed.round,
+                    closed.closed_at,
+                    shown,
+                    survey.min_ballots,
+                    result.get("rate") if shown else None,
+                    result.get("passed") if shown else None,
+                )
+            )
     return results
 
 
@@ -178,6 +243,8 @@ async def _evidence(app: Huiwu, items: list[LedgerItemRecord]) -> dict[int, list
 async def gather(app: Huiwu, instance_id: int) -> ReportData:
     plan = await app.plans.get(instance_id)
     items = await ledger.items_of_instance(app.db, instance_id)
+    history = await ledger.history(app.db, instance_id)
+    latest = await assignments.latest_submissions(app.db, instance_id)
     return ReportData(
         plan=plan,
         now=app.clock.now(),
@@ -188,10 +255,11 @@ async def gather(app: Huiwu, instance_id: int) -> ReportData:
         last_year=await _materials(app, instance_id, plan, LAST_YEAR_KINDS),
         items=items,
         owners={m.id: m.name for m in await instances.members_of(app.db, instance_id)},
-        completion=completion_series(
-            await ledger.history(app.db, instance_id), app.clock.now(), plan.timezone
-        ),
         evidence=await _evidence(app, items),
-        surveys=await survey_results(app, instance_id, plan),
+        surveys=await survey_rounds(app, instance_id, plan),
         progress=await plan_progress(app, instance_id, plan),
+        ledger_states=status_series(history, items, app.clock.now(), plan.timezone),
+        latest=latest,
+        reviews=await _all_reviews(app, instance_id, latest),
+        talks=await talk_pairs(app, instance_id, plan) if plan.talk_pairs else [],
     )

@@ -11,7 +11,7 @@ import asyncio
 from bot.core.app import Huiwu
 from bot.core.i18n import _, use_locale
 from bot.core.messaging import OutgoingFile, OutgoingMessage
-from bot.ledger.rules import completion_series, summarize
+from bot.ledger.rules import status_series, summarize
 from bot.ledger.texts import summary_line
 from bot.plan import Phase, Plan, Survey
 from bot.reports.gather import counts_by_item
@@ -67,9 +67,10 @@ async def survey_picture(
 async def more_pictures(
     app: Huiwu, instance_id: int, plan: Plan, phase: Phase
 ) -> list[OutgoingMessage]:
-    """In a rectification phase, the ledger's completion as a photo with the rate as caption
-    (survey results are pictured when a round closes: ``survey_picture``)."""
-    from bot.reports.charts import completion_chart
+    """In a rectification phase, the ledger day by day (done / in progress / overdue) as a
+    photo with the counts as caption (survey results are pictured when a round closes:
+    ``survey_picture``)."""
+    from bot.reports.plan_charts import ledger_chart
 
     found = []
     with use_locale(plan.locale):
@@ -77,14 +78,11 @@ async def more_pictures(
             items = await ledger.items_of_instance(app.db, instance_id)
             if items:
                 now = app.clock.now()
-                series = completion_series(
-                    await ledger.history(app.db, instance_id), now, plan.timezone
+                states = status_series(
+                    await ledger.history(app.db, instance_id), items, now, plan.timezone
                 )
                 png = await asyncio.to_thread(
-                    completion_chart,
-                    _("Rectification ledger: completion over time"),
-                    series,
-                    _("items done"),
+                    ledger_chart, _("Rectification ledger over time"), states, plan.timezone
                 )
                 caption = summary_line(summarize(items, now))
                 found.append(OutgoingMessage(caption, file=_photo("ledger.png", png)))

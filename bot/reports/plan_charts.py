@@ -4,9 +4,11 @@ Called inside the reader's locale, in a thread (they draw with matplotlib)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
+from zoneinfo import ZoneInfo
 
 from bot.core.i18n import _
-from bot.reports.charts import stacked_bars, survey_chart
+from bot.reports.charts import stacked_bars, status_chart, survey_chart
 from bot.tasks.progress import MemberState, TaskProgress
 from bot.tasks.texts import state_label
 
@@ -19,17 +21,59 @@ STATE_COLOURS = (
 )
 
 
+LATE_COLOUR = "#ef6c00"
+HANDED_IN = (MemberState.APPROVED, MemberState.SUBMITTED)
+
+
 def progress_chart(title: str, progress: Sequence[TaskProgress]) -> bytes:
-    """One bar per task, split by how many people are in each state."""
+    """One bar per task, split by how many people are in each state; hand-ins that came
+    after the deadline are a segment of their own, hatched."""
+    late_label = _("handed in late")
     series = [
         (
             state_label(state),
             colour,
-            [sum(1 for row in item.rows if row.state is state) for item in progress],
+            [
+                sum(
+                    1
+                    for row in item.rows
+                    if row.state is state and not (row.late and state in HANDED_IN)
+                )
+                for item in progress
+            ],
         )
         for state, colour in STATE_COLOURS
     ]
-    return stacked_bars(title, [item.task.title for item in progress], series, _("people"))
+    late = [sum(1 for row in item.rows if row.late and row.state in HANDED_IN) for item in progress]
+    series.insert(2, (late_label, LATE_COLOUR, late))
+    return stacked_bars(
+        title, [item.task.title for item in progress], series, _("people"), hatched=(late_label,)
+    )
+
+
+def ledger_chart(
+    title: str, states: Sequence[tuple[date, int, int, int, int]], zone: ZoneInfo
+) -> bytes:
+    """The ledger day by day: done, in progress, overdue and to do, stacked; the legend
+    gives today's counts out of the total ("done 1/4")."""
+    del zone  # the days are the plan's already
+    days = [day for day, *_counts in states]
+    done = [row[1] for row in states]
+    in_progress = [row[2] for row in states]
+    overdue = [row[3] for row in states]
+    todo = [row[4] - row[1] - row[2] - row[3] for row in states]
+    total = states[-1][4] if states else 0
+
+    def named(name: str, values: list[int]) -> str:
+        return f"{name} {values[-1] if values else 0}/{total}"
+
+    series = [
+        (named(_("done"), done), "#2e7d32", done),
+        (named(_("in progress"), in_progress), "#ffb300", in_progress),
+        (named(_("overdue"), overdue), "#c62828", overdue),
+        (named(_("to do"), todo), "#b0bec5", todo),
+    ]
+    return status_chart(title, days, series, _("items"))
 
 
 def results_chart(

@@ -10,7 +10,9 @@ from pathlib import Path
 
 from bot.core.app import Huiwu
 from bot.core.config import Settings
-from bot.core.i18n import _
+from bot.core.i18n import _, use_locale
+from bot.core.messaging import OutgoingFile
+from bot.reports.bundle import bundle_name, write_bundle
 from bot.reports.export import export_documents
 from bot.run.backup import BackupError, backup_database, is_sqlite_file, restore_database
 from bot.run.failures import open_database, os_error_text
@@ -79,10 +81,27 @@ async def _export(
         print(_("Wrote {file}").format(file=target))
     if out is not None:
         app = Huiwu(db, settings.make_clock(), settings.locale)
-        for file in await export_documents(app, instance_id):
+        documents = await export_documents(app, instance_id)
+        for file in documents:
             target = await asyncio.to_thread(_write, out, file.name, file.content)
             print(_("Wrote {file}").format(file=target))
+        target = await _write_bundle(app, instance_id, documents, Path(out))
+        print(_("Wrote {file}").format(file=target))
     return 0
+
+
+async def _write_bundle(
+    app: Huiwu, instance_id: int, documents: list[OutgoingFile], folder: Path
+) -> Path:
+    """The .zip with everything, streamed to a temporary name and renamed when complete."""
+    plan = await app.plans.get(instance_id)
+    with use_locale(plan.locale):
+        target = folder / bundle_name(plan.title)
+    partial = target.with_name(target.name + ".part")
+    with await asyncio.to_thread(partial.open, "wb") as stream:
+        await write_bundle(app, instance_id, documents, stream)
+    await asyncio.to_thread(partial.replace, target)
+    return target
 
 
 async def restore(settings: Settings, source: str, force: bool) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import zipfile
 from datetime import datetime
 
 from docx import Document
@@ -124,7 +125,7 @@ async def test_export_sends_the_report_and_tables_and_phase_summaries_carry_a_ch
     since = len(world.emulator.transcript(world.user_ids["方磊"]))
     await fang.say(
         "/export",
-        expect=contains(zh("Here are the documents of the plan ({count} files).", count=3)),
+        expect=contains(zh("Here are the documents of the plan ({count} files).", count=4)),
     )
     await world.app.drain()
     documents = {
@@ -134,15 +135,18 @@ async def test_export_sends_the_report_and_tables_and_phase_summaries_carry_a_ch
     }
     assert sorted(documents) == [
         "领导班子专题民主生活会-任务进度表.xlsx",
+        "领导班子专题民主生活会-全部材料.zip",
         "领导班子专题民主生活会-情况报告.docx",
         "领导班子专题民主生活会-整改台账.xlsx",
     ]
+    with zipfile.ZipFile(io.BytesIO(documents["领导班子专题民主生活会-全部材料.zip"])) as bundle:
+        assert "领导班子专题民主生活会/领导班子专题民主生活会-情况报告.docx" in bundle.namelist()
     report = Document(io.BytesIO(documents["领导班子专题民主生活会-情况报告.docx"]))
-    assert report.paragraphs[0].text == "关于召开领导班子专题民主生活会的情况报告"
+    assert report.paragraphs[0].text == "关于召开领导班子专题民主生活会的\n情况报告"
     assert "完善公务接待管理办法" in [c.text for row in report.tables[0].rows for c in row.cells]
     sheet = load_workbook(io.BytesIO(documents["领导班子专题民主生活会-整改台账.xlsx"])).active
-    assert sheet.cell(2, 2).value == "完善公务接待管理办法"
-    assert sheet.cell(2, 4).value == "向群众说明情况，逐步解决"
+    assert sheet.cell(4, 2).value == "完善公务接待管理办法"  # below the title, date and header
+    assert sheet.cell(4, 4).value == "向群众说明情况，逐步解决"
 
     # Only the organizer may export; a member is told so.
     await world.bind("唐军")
@@ -253,3 +257,24 @@ async def test_open_items_are_reminded_by_the_reminder_engine_until_done(world: 
     about.clear()
     await world.travel("2013-12-16T12:00+08:00", record)
     assert about == []
+
+
+async def test_a_zip_too_large_for_a_chat_is_left_to_the_command_line(
+    world: World, monkeypatch
+) -> None:
+    """The documents still come; the .zip is named with its size and the command that
+    writes it (the limit lowered so the seed plan's few kilobytes exceed it)."""
+    import handlers.export
+
+    monkeypatch.setattr(handlers.export, "CHAT_FILE_LIMIT", 1024)
+    fang = world.people["方磊"]
+    since = len(world.emulator.transcript(world.user_ids["方磊"]))
+    await fang.say(
+        "/export",
+        expect=contains(zh("Here are the documents of the plan ({count} files).", count=3)),
+    )
+    await world.app.drain()
+    later = world.emulator.transcript(world.user_ids["方磊"])[since:]
+    names = sorted(e.document.filename for e in later if e.document is not None)
+    assert not any(name.endswith(".zip") for name in names) and len(names) == 3
+    assert any("huiwu export 1 --out DIR" in (e.text or "") for e in later)

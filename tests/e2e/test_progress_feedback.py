@@ -13,19 +13,19 @@ async def test_export_shows_uploading_and_says_it_is_working_when_slow(world: Wo
     fang, chat = world.people["方磊"], world.user_ids["方磊"]
     world.app.progress_after = 0.0  # the documents take "longer" than this
     since = len(world.emulator.transcript(chat))
-    await fang.say("/export", expect=contains(zh(DONE, count=3)))
+    await fang.say("/export", expect=contains(zh(DONE, count=4)))
     assert "upload_document" in world.emulator.chat_actions(chat)
     texts = [e.text for e in outgoing(world.emulator.transcript(chat)[since:])]
     note = zh("Preparing the documents…")
     assert note == "正在生成材料…"
-    assert note in texts and texts.index(note) < texts.index(zh(DONE, count=3))
+    assert note in texts and texts.index(note) < texts.index(zh(DONE, count=4))
 
 
 async def test_quick_work_sends_no_note(world: World) -> None:
     fang, chat = world.people["方磊"], world.user_ids["方磊"]
     world.app.progress_after = 3600.0
     since = len(world.emulator.transcript(chat))
-    await fang.say("/export", expect=contains(zh(DONE, count=3)))
+    await fang.say("/export", expect=contains(zh(DONE, count=4)))
     await world.app.drain()
     texts = [e.text for e in outgoing(world.emulator.transcript(chat)[since:])]
     assert zh("Preparing the documents…") not in texts

@@ -45,6 +45,7 @@ async def test_ledger_chart_and_documents_reach_wecom(world: WeComWorld) -> None
     }
     assert sorted(files) == [
         "领导班子专题民主生活会-任务进度表.xlsx",
+        "领导班子专题民主生活会-全部材料.zip",
         "领导班子专题民主生活会-情况报告.docx",
         "领导班子专题民主生活会-整改台账.xlsx",
     ]

@@ -17,7 +17,7 @@ from bot.core.clock import ManualClock
 from bot.plan import load_plan_text
 from bot.plan.loading import store_plan
 from bot.sandbox.demo.telegram import seed_plan_text
-from storage import assignments, instances, ledger, opinions
+from storage import assignments, instances, ledger, opinions, talks
 from storage.db import Database
 from storage.ledger import NewItem
 
@@ -54,6 +54,11 @@ COLLECTED_OPINIONS = (
 )
 EVIDENCE_TEXT = "已在3个县区建立联系点"
 EVALUATION_BALLOTS = (("好", "好", "较好"), ("好", "较好", "较好"), ("较好", "一般", "好"))
+# Pasted from Word: a manual line break (\x0b) and a stray NUL, kept as typed in the database.
+STATEMENT_SECRETARY = "党组书记对照检查材料：\x0b一、宗旨意识有所淡化。\x00"
+REVIEW_APPROVED = "措施具体，同意。"
+REVIEW_RETURNED = "请补充完成时限。"
+UPLOAD_NAME = "../../etc/pass\x0bwd.txt"  # an uploaded name that tries to leave its folder
 
 
 @dataclass
@@ -84,23 +89,57 @@ async def fill(db: Database, clock: ManualClock) -> tuple[int, list[int]]:
         found = await assignments.assignments_of_instance(db, instance_id)
         by = {(plan.task(a.task_id).id, a.member_id): a for a in found}
 
-        async def hand_in(task_id: str, key: str, text: str | None, files=(), status="submitted"):
+        async def hand_in(
+            task_id: str, key: str, text: str | None, files=(), status="submitted", when=None
+        ):
             record = by[(task_id, members[key].id)]
-            when = start + timedelta(days=5)
-            await assignments.add_submission(
-                conn, record.id, text=text, files=files, now=when, late=False
+            when = when or start + timedelta(days=5)
+            submission = await assignments.add_submission(
+                conn, record.id, text=text, files=files, now=when, late=when > record.due_at
             )
             await assignments.set_assignment_status(conn, record, status)
+            return submission
 
         await hand_in("statements", "tangjun", STATEMENT_TANG)
+        draft = ("telegram", "f0", "孟平发言材料.docx", "application/msword", 5, b"DRAFT")
+        await hand_in("statements", "mengping", None, files=[draft])
         await hand_in(
             "statements",
             "mengping",
             None,
-            files=[("telegram", "f1", "孟平发言材料.docx", "application/msword", 4, b"PK\x03\x04")],
+            files=[
+                ("telegram", "f1", "孟平发言材料.docx", "application/msword", 4, b"PK\x03\x04"),
+                ("telegram", "f2", UPLOAD_NAME, "text/plain", 3, b"odd"),
+            ],
         )
-        await hand_in("opinions", "fanglei", OPINION_TEXT)
-        await hand_in("personal-measures", "tangjun", MEASURES_TANG, status="approved")
+        # 党组书记's statement came three days after the deadline (20 Dec), 方磊's opinions two.
+        await hand_in(
+            "statements",
+            "secretary",
+            STATEMENT_SECRETARY,
+            when=datetime.fromisoformat("2013-12-23T09:00+08:00"),
+        )
+        await hand_in(
+            "opinions",
+            "fanglei",
+            OPINION_TEXT,
+            when=datetime.fromisoformat("2013-12-12T09:00+08:00"),
+        )
+        approved = await hand_in("personal-measures", "tangjun", MEASURES_TANG, status="approved")
+        returned = await hand_in(
+            "personal-measures", "mengping", "个人整改措施初稿", status="returned"
+        )
+        secretary = members["secretary"].id
+        reviewed_at = datetime.fromisoformat("2014-01-10T10:00+08:00")
+        await assignments.add_review(
+            conn, approved.id, secretary, "approved", REVIEW_APPROVED, reviewed_at
+        )
+        await assignments.add_review(
+            conn, returned.id, secretary, "returned", REVIEW_RETURNED, reviewed_at
+        )
+        talk = await talks.record(conn, instance_id, members["fanglei"].id, secretary, start)
+        await talks.answer(conn, talk.id, "confirmed", start)
+        await talks.record(conn, instance_id, members["tangjun"].id, secretary, start)
 
         for description, source, category, key, department, due, status in ITEMS:
             due_at = datetime.fromisoformat(f"{due}T23:59+08:00") if due else None
@@ -143,6 +182,15 @@ async def fill(db: Database, clock: ManualClock) -> tuple[int, list[int]]:
                     json.dumps(answers, ensure_ascii=False),
                 ),
             )
+        # The satisfaction survey's first round closed with too few ballots to be shown.
+        cursor = await conn.execute(
+            "INSERT INTO surveys (instance_id, survey_key, status, opened_at, closed_at) VALUES (?, 'satisfaction', 'closed', ?, ?)",
+            (instance_id, start.isoformat(), reviewed_at.isoformat()),
+        )
+        await conn.execute(
+            "INSERT INTO ballots (ballot_key, survey_id, answers) VALUES (?, ?, ?)",
+            (secrets.token_bytes(16), cursor.lastrowid, json.dumps(["满意"] * 6)),
+        )
     return instance_id, item_ids
 
 

@@ -107,3 +107,22 @@ def test_a_missing_glyph_would_be_noticed() -> None:
     """The warning the tests look for is what matplotlib says for a character no font has."""
     with pytest.warns(UserWarning, match="missing from font"):
         charts.stacked_bars("\U000f0000", ["x"], [("a", "#000000", [1])], "")
+
+
+def test_the_ledger_chart_draws_its_states_with_local_dates() -> None:
+    from bot.core.i18n import use_locale
+    from bot.reports.plan_charts import ledger_chart
+
+    states = [
+        (date(2014, 1, 5), 0, 0, 0, 4),
+        (date(2014, 1, 20), 1, 2, 0, 4),
+        (date(2014, 3, 1), 1, 2, 1, 4),
+    ]
+    with use_locale("zh_CN"):
+        image = _render_without_glyph_warnings(ledger_chart, "整改台账推进情况", states, None)
+    labels, title = _outside_the_axes(image)
+    assert title > 100 and labels > 50  # the title, and the counts on the left axis
+    # Green (done), amber (in progress) and red (overdue) bands are all drawn.
+    colours = np.asarray(Image.open(io.BytesIO(ledger_chart("", states, None))).convert("RGB"))
+    for rgb in ((0x2E, 0x7D, 0x32), (0xFF, 0xB3, 0x00), (0xC6, 0x28, 0x28)):
+        assert (np.abs(colours.astype(int) - rgb).sum(axis=2) < 30).sum() > 500, rgb

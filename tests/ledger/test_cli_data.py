@@ -53,6 +53,7 @@ def test_export_backup_and_restore_from_the_command_line(tmp_path: Path) -> None
     assert sorted(p.name for p in out.iterdir()) == [
         "instance-1.json",
         "领导班子专题民主生活会-任务进度表.xlsx",
+        "领导班子专题民主生活会-全部材料.zip",
         "领导班子专题民主生活会-情况报告.docx",
         "领导班子专题民主生活会-整改台账.xlsx",
     ]

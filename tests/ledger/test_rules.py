@@ -9,7 +9,15 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.ledger.items import import_measures, split_measures
-from bot.ledger.rules import Mark, completion_series, items_due, mark, parse_due, summarize
+from bot.ledger.rules import (
+    Mark,
+    completion_series,
+    items_due,
+    mark,
+    parse_due,
+    status_series,
+    summarize,
+)
 from storage import instances, ledger
 from storage.records import LedgerItemRecord
 from tests.ledger.conftest import ITEMS, Filled
@@ -70,6 +78,35 @@ def test_completion_series_is_the_rate_at_the_end_of_each_day() -> None:
         (date(2014, 1, 5), pytest.approx(2 / 3)),
     ]
     assert completion_series([], NOW, SHANGHAI) == []
+
+
+def test_status_series_counts_done_in_progress_and_overdue_at_each_days_end() -> None:
+    def at(day: int, hour: int) -> datetime:
+        return datetime(2014, 1, day, hour, tzinfo=SHANGHAI)
+
+    def record(item_id: int, due: datetime | None) -> LedgerItemRecord:
+        return LedgerItemRecord(
+            item_id, 1, "x", "meeting", "deadline", None, None, due, "todo", NOW, NOW
+        )
+
+    items = [record(1, at(2, 23)), record(2, None), record(3, at(3, 12))]
+    history = [
+        (1, "todo", at(1, 9)),
+        (2, "todo", at(1, 10)),
+        (3, "todo", at(1, 11)),
+        (2, "in_progress", at(2, 9)),
+        (3, "in_progress", at(2, 10)),
+        (1, "done", at(4, 9)),  # done after its deadline: overdue on the 3rd, done on the 4th
+    ]
+    series = status_series(history, items, at(4, 12), SHANGHAI)
+    # (day, done, in progress, overdue, total)
+    assert series == [
+        (date(2014, 1, 1), 0, 0, 0, 3),
+        (date(2014, 1, 2), 0, 2, 1, 3),  # item 1 (to do) is past its 23:00 deadline at midnight
+        (date(2014, 1, 3), 0, 1, 2, 3),  # item 3 too, though in progress
+        (date(2014, 1, 4), 1, 1, 1, 3),
+    ]
+    assert status_series([], items, NOW, SHANGHAI) == []
 
 
 @pytest.mark.parametrize(

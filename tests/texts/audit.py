@@ -15,7 +15,7 @@ ALLOWED_LATIN = re.compile(
     r"https?://\S+"
     r"|/[a-z_]+(?: [a-z_-]+)*"  # /commands with their arguments
     r"|\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b"  # settings: HUIWU_DB, WECOM_SECRET ...
-    r"|\.(?:docx|doc|txt|pdf|xlsx|toml|png|json)\b"
+    r"|\.(?:docx|doc|txt|pdf|xlsx|toml|png|json|zip)\b|\bDIR\b|\b(?:KB|MB|GB)\b"  # file types, sizes"
     r"|\[\[roster\]\]|--[a-z]+\b"
     r"|wss?://\S*|“[A-Za-z_.-]+”|\b[a-z]+_[a-z_]+\b|\b[A-Z]+_\*"  # plan keys and setting families
     r"|\bhuiwu(?: [a-z-]+)*"  # the command line's own commands
