@@ -177,7 +177,7 @@ async def http_rate(callbacks: list[Signed], concurrency: int, *, stored: bool) 
     with tempfile.TemporaryDirectory() as folder:
         db = await Database.open(Path(folder) / "journal.sqlite3") if stored else None
         clock = ManualClock(datetime.fromisoformat("2013-12-04T10:00+08:00"))
-        server = _server(counter, StoredJournal(db, clock) if db else None)
+        server = _server(counter, StoredJournal(db, clock, b"bench") if db else None)
         await server.start()
         try:
             elapsed, statuses = await over_http(

@@ -2,11 +2,13 @@
 forwards its link (/opinions); anyone who opens the link — staff not on the roster too —
 writes in private (/opinion): to the whole team or one member, with their name or
 anonymously. Nothing sent back to the writer repeats whom they wrote to or what; an
-anonymous opinion is stored without any trace of its writer and the draft is deleted.
+anonymous opinion is stored without any trace of its writer; the draft (to whom, what) is
+sealed while it is written (``storage.sealing``) and deleted when sent.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -143,7 +145,7 @@ async def choose_addressee(ctx: HandlerContext, window_id: int, member_id: int) 
         if member is None or member.member_key not in opinion_steps.addressable_keys(plan):
             ctx.reply(_("This button is no longer valid."))
             return
-    await ctx.keep_conversation(WRITING, {"window": window_id, "to": member_id})
+    await ctx.keep_conversation(WRITING, _sealed(ctx, window_id, {"to": member_id}))
     ctx.reply(
         _(
             "Write your opinion now, as one message (at most {limit} characters). It is passed on word for word."
@@ -164,7 +166,11 @@ async def collect(ctx: HandlerContext, draft: dict[str, Any]) -> None:
             ).format(length=len(text), limit=MAX_OPINION)
         )
         return
-    await ctx.keep_conversation(CONFIRMING, {**draft, "text": text})
+    opened = _opened(ctx, draft)
+    if opened is None:
+        await _lost(ctx)
+        return
+    await ctx.keep_conversation(CONFIRMING, _sealed(ctx, draft["window"], {**opened, "text": text}))
     ctx.reply(
         _(
             "Send it with your name, or anonymously? An anonymous opinion is stored with nothing that could lead back to you."
@@ -186,6 +192,10 @@ async def send(ctx: HandlerContext, *, anonymous: bool) -> None:
     )
     if draft is None:
         return
+    opened = _opened(ctx, draft)
+    if opened is None:
+        await _lost(ctx)
+        return
     window = await opinion_store.get_window(app.db, int(draft["window"]))
     if window is None or window.closed_at is not None:
         async with app.db.transaction() as conn:
@@ -198,7 +208,7 @@ async def send(ctx: HandlerContext, *, anonymous: bool) -> None:
         sender = member.name if member else (event.user_name or _("(no name)"))
     async with app.db.transaction() as conn:
         await opinion_store.add_opinion(
-            conn, window.id, int(draft["to"]) or None, draft["text"], sender
+            conn, window.id, int(opened["to"]) or None, opened["text"], sender
         )
         await conversations.clear(conn, event.platform, event.user_id)
     await app.db.forget()
@@ -212,6 +222,26 @@ async def send(ctx: HandlerContext, *, anonymous: bool) -> None:
         ).format(when=due_text(window.closes_at, plan.timezone)),
         ((Button(_("Write another"), data=OpinionNew().pack()),),),
     )
+
+
+def _sealed(ctx: HandlerContext, window_id: int, draft: dict[str, Any]) -> dict[str, Any]:
+    """The conversation's data: whom the writer writes to and what, sealed (storage.sealing)."""
+    sealed = ctx.app.sealer.seal(json.dumps(draft, ensure_ascii=False).encode())
+    return {"window": window_id, "sealed": sealed}
+
+
+def _opened(ctx: HandlerContext, data: dict[str, Any]) -> dict[str, Any] | None:
+    """The sealed draft; None if it cannot be opened (sealed under other secrets)."""
+    if "sealed" not in data:  # written by a Huiwu that did not seal drafts
+        return {key: value for key, value in data.items() if key != "window"}
+    opened = ctx.app.sealer.open(str(data["sealed"]))
+    return json.loads(opened) if opened is not None else None
+
+
+async def _lost(ctx: HandlerContext) -> None:
+    async with ctx.app.db.transaction() as conn:
+        await conversations.clear(conn, ctx.event.platform, ctx.event.user_id)
+    ctx.reply(_("There is no opinion in progress. Send /opinion to write one."))
 
 
 async def confirming(ctx: HandlerContext, _draft: dict[str, Any]) -> None:

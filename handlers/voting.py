@@ -2,8 +2,9 @@
 ballot once; the organizer opens, closes and reminds (/survey); anyone on the roster sees
 the results of closed rounds (/results).
 
-Nothing sent to a voter repeats their choices (the outbox keeps what was sent); the draft
-is deleted when the ballot is cast, and the write-ahead log is emptied after it.
+Nothing sent to a voter repeats their choices (the outbox keeps what was sent); the draft is
+sealed (``storage.sealing``), deleted when the ballot is cast, and the write-ahead log is
+emptied after it.
 """
 
 from __future__ import annotations
@@ -66,12 +67,12 @@ async def choose(ctx: HandlerContext, survey_id: int, item: int, choice: int) ->
     if not (0 <= item < len(survey.items) and 0 <= choice < len(survey.scale)):
         ctx.reply(_("This button is no longer valid."))
         return
-    answers = await survey_store.load_draft(ctx.app.db, survey_id, voter.id)
+    answers = await survey_store.load_draft(ctx.app.db, ctx.app.sealer, survey_id, voter.id)
     if answers is None or len(answers) != len(survey.items):
         answers = [None] * len(survey.items)
     answers[item] = choice
     async with ctx.app.db.transaction() as conn:
-        await survey_store.save_draft(conn, survey_id, voter.id, answers)
+        await survey_store.save_draft(conn, ctx.app.sealer, survey_id, voter.id, answers)
     missing = [index for index, answer in enumerate(answers) if answer is None]
     if missing:
         prompt = surveys.ballot_prompt(survey, survey_round, missing[0])
@@ -85,7 +86,7 @@ async def cast(ctx: HandlerContext, survey_id: int) -> None:
     if found is None:
         return
     _round, survey, voter = found
-    answers = await survey_store.load_draft(ctx.app.db, survey_id, voter.id)
+    answers = await survey_store.load_draft(ctx.app.db, ctx.app.sealer, survey_id, voter.id)
     if answers is None or None in answers or len(answers) != len(survey.items):
         ctx.reply(_("Please answer every item first."))
         return

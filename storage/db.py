@@ -27,6 +27,7 @@ from typing import Any
 import aiosqlite
 
 from storage.changes import InstanceChanges
+from storage.private_files import make_database_private
 from storage.readcache import ReadCache
 
 logger = logging.getLogger(__name__)
@@ -82,11 +83,12 @@ class Database:
     async def open(
         cls, path: str | Path, migrations: Iterable[Migration] | None = None
     ) -> Database:
-        """Open (creating if needed) and migrate the database at ``path``.
+        """Open (creating if needed, 0600) and migrate the database at ``path``.
 
         Raises :class:`DatabaseUnusableError` when the file cannot be opened or is not a
         database, :class:`SchemaTooNewError` when a newer Huiwu wrote it.
         """
+        await asyncio.to_thread(make_database_private, path)
         try:
             connection = await aiosqlite.connect(str(path), isolation_level=None)
         except (sqlite3.Error, OSError) as exc:
@@ -103,7 +105,11 @@ class Database:
             await connection.execute("PRAGMA busy_timeout = 5000")
             await connection.execute("PRAGMA secure_delete = ON")
             database = cls(connection, str(path))
-            await database.migrate(bundled_migrations() if migrations is None else list(migrations))
+            migrated = await database.migrate(
+                bundled_migrations() if migrations is None else list(migrations)
+            )
+            if migrated:  # the log holds the pages as they were before
+                await database.forget()
             await database.reads.watch()
             await database.changes.watch()
         except BaseException:
@@ -165,8 +171,10 @@ class Database:
 
     async def forget(self) -> None:
         """Copy the write-ahead log into the database and empty it: earlier versions of
-        changed pages (a deleted draft, the order rows were written in) are gone."""
-        await self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        changed pages (a deleted draft, the order rows were written in) are gone. Between
+        transactions: inside one the checkpoint fails ("database table is locked")."""
+        async with self._write_lock:
+            await self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:

@@ -1,7 +1,8 @@
 """Opinion windows (征求意见), who may write into them, and the opinions themselves.
 
 An opinion has no time and a random key; an anonymous one has no sender at all, so no
-query can tie it to the person who wrote it. ``opinion_writers`` only records who opened
+query can tie it to the person who wrote it, and each new opinion rewrites the window's
+opinions in a fresh random order, so neither can the bytes of the file. ``opinion_writers`` only records who opened
 a window's link (so staff who are not on the roster may write), never what they wrote.
 """
 
@@ -121,10 +122,20 @@ async def add_opinion(
     text: str,
     sender_name: str | None,
 ) -> None:
-    await conn.execute(
+    """Store an opinion: the window's opinions are all rewritten, with fresh keys, in a fresh
+    random order (as ballots are, see ``storage.surveys.cast``), so where an opinion's bytes
+    sit says nothing about when it was written."""
+    async with conn.execute(
+        "DELETE FROM opinions WHERE window_id = ? RETURNING addressee_id, text, sender_name",
+        (window_id,),
+    ) as cursor:
+        box = [(row[0], row[1], row[2]) for row in await cursor.fetchall()]
+    box.append((addressee_id, text, sender_name))
+    secrets.SystemRandom().shuffle(box)
+    await conn.executemany(
         "INSERT INTO opinions (opinion_key, window_id, addressee_id, text, sender_name) "
         "VALUES (?, ?, ?, ?, ?)",
-        (secrets.token_bytes(16), window_id, addressee_id, text, sender_name),
+        [(secrets.token_bytes(16), window_id, *opinion) for opinion in box],
     )
 
 

@@ -174,6 +174,20 @@ async def recover_in_flight(db: Database, platform: str) -> int:
     return cursor.rowcount
 
 
+async def release_claimed(db: Database, platform: str, keep: list[int]) -> int:
+    """At a clean stop: rows claimed but not sent go back to pending, except ``keep`` (sends
+    interrupted mid-request, which the next start reports and sends again)."""
+    marks = ", ".join("?" for _ in keep)
+    exclude = f" AND id NOT IN ({marks})" if keep else ""
+    async with db.transaction() as conn:
+        cursor = await conn.execute(
+            "UPDATE outbox SET state = 'pending', attempts = MAX(attempts - 1, 0) "
+            f"WHERE platform = ? AND state = 'sending'{exclude}",
+            (platform, *keep),
+        )
+    return cursor.rowcount
+
+
 async def next_due_time(db: Database, platform: str) -> datetime | None:
     """When the earliest delayed pending row becomes due."""
     row = await db.fetch_one(

@@ -1,10 +1,14 @@
 """Survey rounds, ballots and who has voted: kept apart so no query ties a ballot to a voter.
 
-A ballot has a random key and no voter, no time: the table is stored in key order, which
-says nothing about who cast it or when. ``survey_voters`` only says who has voted (to
-remind the others). While a voter fills in their ballot the answers sit in
-``ballot_drafts``; casting deletes the draft in the same transaction (the database
-overwrites deleted content, see ``Database.forget``).
+A ballot has a random key and no voter, no time. Random keys alone do not hide the casting
+order: SQLite places each new row's bytes next to the previous one in its page. So every
+cast rewrites the whole round's ballots in one transaction: all are deleted (their bytes
+zeroed, ``secure_delete``) and written again, with fresh keys, in a fresh random order; the
+write-ahead log is emptied after the cast (``Database.forget``). Where a ballot's bytes sit
+then depends on that shuffle, not on when it was cast (docs/architecture.md, issue 15).
+``survey_voters`` only says who has voted (to remind the others). While a voter fills in
+their ballot the answers sit in ``ballot_drafts``, sealed (``storage.sealing``); casting deletes
+the draft in the same transaction.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any
 import aiosqlite
 
 from storage.db import Database
+from storage.sealing import Sealer
 from storage.timefmt import from_db, maybe_from_db, to_db
 
 
@@ -144,21 +149,37 @@ async def close_round(
     return cursor.rowcount == 1
 
 
-async def load_draft(db: Database, survey_id: int, member_id: int) -> list[int | None] | None:
+UNANSWERED = 255  # a draft's byte for an item not answered yet
+
+
+async def load_draft(
+    db: Database, sealer: Sealer, survey_id: int, member_id: int
+) -> list[int | None] | None:
+    """The voter's choices so far (a choice index or None per item); None without a draft."""
     row = await db.fetch_one(
         "SELECT answers FROM ballot_drafts WHERE survey_id = ? AND member_id = ?",
         (survey_id, member_id),
     )
-    return json.loads(row[0]) if row else None
+    opened = sealer.open(str(row[0])) if row else None
+    if opened is None:
+        return None
+    return [None if choice == UNANSWERED else choice for choice in opened]
 
 
 async def save_draft(
-    conn: aiosqlite.Connection, survey_id: int, member_id: int, answers: list[int | None]
+    conn: aiosqlite.Connection,
+    sealer: Sealer,
+    survey_id: int,
+    member_id: int,
+    answers: list[int | None],
 ) -> None:
+    """Keep the voter's choices so far, sealed (one byte per item: every draft of a survey has
+    the same length, whatever it says)."""
+    sealed = sealer.seal(bytes(UNANSWERED if a is None else a for a in answers))
     await conn.execute(
         "INSERT INTO ballot_drafts (survey_id, member_id, answers) VALUES (?, ?, ?) "
         "ON CONFLICT (survey_id, member_id) DO UPDATE SET answers = excluded.answers",
-        (survey_id, member_id, json.dumps(answers)),
+        (survey_id, member_id, sealed),
     )
 
 
@@ -172,14 +193,26 @@ async def cast(
     )
     if cursor.rowcount != 1:
         return False
-    await conn.execute(
+    async with conn.execute(
+        "DELETE FROM ballots WHERE survey_id = ? RETURNING answers", (survey_id,)
+    ) as cursor:
+        box = [str(row[0]) for row in await cursor.fetchall()]
+    box.append(json.dumps(answers, ensure_ascii=False))
+    await conn.executemany(
         "INSERT INTO ballots (ballot_key, survey_id, answers) VALUES (?, ?, ?)",
-        (new_ballot_key(), survey_id, json.dumps(answers, ensure_ascii=False)),
+        [(new_ballot_key(), survey_id, ballot) for ballot in shuffled(box)],
     )
     await conn.execute(
         "DELETE FROM ballot_drafts WHERE survey_id = ? AND member_id = ?", (survey_id, member_id)
     )
     return True
+
+
+def shuffled(rows: list[str]) -> list[str]:
+    """The rows in a fresh random order (from the operating system's random source)."""
+    order = list(rows)
+    secrets.SystemRandom().shuffle(order)
+    return order
 
 
 async def voter_ids(db: Database, survey_id: int) -> set[int]:

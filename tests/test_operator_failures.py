@@ -215,7 +215,9 @@ async def test_no_secret_reaches_the_log_at_debug(tmp_path: Path) -> None:
         _out, rest = await asyncio.wait_for(process.communicate(), 30)
     log = "".join(seen) + rest.decode()
     assert process.returncode == 0, log
-    assert "DEBUG" in log and "getUpdates" in log  # the log really is at DEBUG
+    # The log really is at DEBUG; the libraries' request and update lines are left out of it
+    # (bot.run.logs, issue 15), so the token in the Bot API URL is not there to hide either.
+    assert "DEBUG" in log and "/getUpdates" not in log
     for secret in (TOKEN, TOKEN.split(":")[1], CORP_SECRET, AES_KEY, CALLBACK_TOKEN):
         assert secret not in log, secret
     assert WEBHOOK_SECRET not in log

@@ -22,6 +22,7 @@ from bot.delivery.sender import OutboxSender
 from bot.plan.cache import PlanCache
 from storage.db import Database
 from storage.files import FileStore
+from storage.sealing import Sealer
 
 if TYPE_CHECKING:  # the sources import the core: a type here, never an import at run time
     from bot.reminders.sources import ReminderSource
@@ -52,6 +53,8 @@ class Huiwu:
     plan_loaders: PlanLoaders = PlanLoaders.ORGANIZERS
     quotas: Quotas = field(default_factory=Quotas)
     reminder_sources: tuple[ReminderSource, ...] = ()
+    # Seals drafts (a ballot being filled in, an opinion being written): see storage.sealing.
+    sealer: Sealer = field(default_factory=Sealer.ephemeral)
 
     def __post_init__(self) -> None:
         self.plans = PlanCache(self.db)

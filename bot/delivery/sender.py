@@ -35,6 +35,8 @@ ANSWERS_BEYOND_DEPTH = 100  # answers claimed while the claimed pushes fill the 
 # A row whose sending raised something unexpected (a bug, a payload we cannot read) is tried
 # again later, this many times in all, then kept as failed with the error for a person to see.
 MAX_UNEXPECTED_ATTEMPTS = 5
+# At a stop, how long the sends already made may take to be answered and marked.
+STOP_GRACE = 10.0
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,10 @@ class OutboxSender:
         self._queues: dict[str, deque[OutboxRecord]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._gate = asyncio.Semaphore(policy.concurrency)
+        # Workers whose request is out (task -> outbox id): a stop lets them finish.
+        self._sending: dict[asyncio.Task[None] | None, int] = {}
+        self._send_done = asyncio.Event()
+        self._stopping = False
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -112,13 +118,41 @@ class OutboxSender:
             pause = self.policy.overall.window if self.policy.overall else 0.0
         self._task = asyncio.create_task(self._run(pause), name=f"outbox-{self.platform}")
 
-    async def stop(self) -> None:
-        tasks = [t for t in (self._task, *self._workers.values()) if t is not None]
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
+    async def stop(self, grace: float = STOP_GRACE) -> None:
+        """Stop claiming rows; let the sends already made finish (for ``grace`` seconds) and
+        give the rows claimed but not sent back to the outbox: the next start sends nothing
+        twice. A send still unanswered after ``grace`` stays claimed, and the next start sends
+        it again (as after a crash: at most one message per chat may then arrive twice)."""
+        if self._stopping:
+            return  # stopped already: what it left claimed stays claimed
+        self._stopping = True
+        if self._task is not None:
+            self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await task
+                await self._task
+        # Waits for limits, backoffs and the next row end now; sends in flight go on.
+        for task in list(self._workers.values()):
+            if task not in self._sending:
+                task.cancel()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
+        while self._sending and loop.time() < deadline:
+            self._send_done.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout_at(deadline):
+                    await self._send_done.wait()
+        interrupted = list(self._sending.values())
+        workers = list(self._workers.values())
+        for task in workers:
+            task.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+        released = await outbox.release_claimed(self.db, self.platform, keep=interrupted)
+        logger.info(
+            "%s: sender stopped; %d claimed message(s) back in the outbox, %d interrupted",
+            self.platform,
+            released,
+            len(interrupted),
+        )
 
     async def drain(self, seconds: float = 30.0) -> None:
         """Wait until nothing due is left to send (for tests, the demo and shutdown)."""
@@ -214,6 +248,19 @@ class OutboxSender:
                 self.db, queue.popleft().id, retry_at, "behind a failed message"
             )
 
+    async def _send_and_mark(self, record: OutboxRecord, message: OutgoingMessage) -> None:
+        """The request and recording it; once begun, a stop waits for it to end."""
+        if self._stopping:
+            raise asyncio.CancelledError  # a stop began while this waited for its slot
+        task = asyncio.current_task()
+        self._sending[task] = record.id
+        try:
+            await self.messenger.send(record.chat_id, message)
+            await outbox.mark_sent(self.db, record.id, self.clock.now())
+        finally:
+            del self._sending[task]
+            self._send_done.set()
+
     def _limits(self, chat_id: str, message: OutgoingMessage) -> list[tuple[str, str, Limit]]:
         limits: list[tuple[str, str, Limit]] = []
         if self.policy.overall:
@@ -249,8 +296,7 @@ class OutboxSender:
                 # do not): marking within the slot bounds what a crash can send twice to the
                 # sends in flight, at most `concurrency` and one per chat.
                 async with self._gate:
-                    await self.messenger.send(record.chat_id, message)
-                    await outbox.mark_sent(self.db, record.id, self.clock.now())
+                    await self._send_and_mark(record, message)
             except RecipientUnreachable as exc:
                 await outbox.hold(self.db, record.id, str(exc))
                 self.stats.held += 1

@@ -178,6 +178,7 @@ async def close_survey(app: Huiwu, survey_round: SurveyRound) -> SurveyRound | N
             assert record is not None
             appended = rounds.round_phase_toml(plan, survey, rate, next_round)
             await instances.set_plan_toml(conn, instance_id, record.plan_toml + appended)
+    await app.db.forget()  # the drafts of those who did not cast are gone from the log too
     app.plans.forget(instance_id)
     final = await survey_store.get_round(app.db, survey_round.id)
     assert final is not None

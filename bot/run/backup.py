@@ -14,6 +14,7 @@ from pathlib import Path
 from bot.core.i18n import _
 from storage.db import bundled_migrations
 from storage.files import PART_SUFFIX, FileStore
+from storage.private_files import make_database_private, open_private
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 
@@ -68,6 +69,7 @@ def backup_database(source: Path, target: Path) -> BackupInfo:
         )
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
+    os.close(open_private(partial))  # SQLite keeps the mode of the file it finds
     with contextlib.closing(sqlite3.connect(source, timeout=30)) as live:
         live.execute("PRAGMA busy_timeout = 30000")
         with contextlib.closing(sqlite3.connect(partial)) as copy:
@@ -125,6 +127,7 @@ def restore_database(backup: Path, target: Path, *, force: bool = False) -> Back
             )
         if target.exists() and not force:
             raise BackupError(_("{file} exists; pass --force to replace it").format(file=target))
+        make_database_private(target)
         with contextlib.closing(sqlite3.connect(target, timeout=30)) as restored:
             source.backup(restored)
     copy_files(backup, target)

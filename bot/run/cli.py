@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -16,12 +17,13 @@ from bot.core.config import SETTINGS_HELP, ConfigError, Settings, configured_loc
 from bot.core.i18n import _, set_default_locale, use_locale
 from bot.plan import PlanError, load_plan
 from bot.plan.export import plan_to_data
-from bot.run.failures import OperatorError, RedactingFormatter, open_database
+from bot.run import logs
+from bot.run.failures import OperatorError, open_database
 from bot.tasks.texts import timeline_text
 
 if TYPE_CHECKING:
     from bot.adapters.wecom.client import WeComClient
-    from bot.run.runtime import RobotOptions
+    from bot.run.runtime import RobotOptions, TelegramOptions, WeComOptions
 
 EXIT_INVALID = 2
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -108,6 +110,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    # Everything huiwu writes (database, backups, exports) is for its owner only.
+    os.umask(0o077)
     # Errors in the settings themselves are already told in the chosen language, if valid.
     set_default_locale(configured_locale())
     try:
@@ -127,9 +131,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _configure_logging(settings: Settings) -> None:
-    handler = logging.StreamHandler()
-    handler.setFormatter(RedactingFormatter(LOG_FORMAT, settings.secrets()))
-    logging.basicConfig(level=settings.log_level, handlers=[handler])
+    logs.configure(settings.log_level, settings.secrets())
     # Every request and every rescheduled wake-up would otherwise fill the log at INFO.
     for chatty in ("httpx", "apscheduler"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
@@ -315,7 +317,8 @@ async def _wecom_create_chat(settings: Settings, plan: int | None, chatid: str |
 
 
 async def _run(settings: Settings) -> int:
-    from bot.run.runtime import Runtime, TelegramOptions, WeComOptions
+    from bot.run.lock import DatabaseInUse, DatabaseLock
+    from bot.run.runtime import TelegramOptions, WeComOptions
 
     if not settings.telegram_enabled and not settings.wecom_enabled:
         print(
@@ -349,6 +352,31 @@ async def _run(settings: Settings) -> int:
             path=settings.wecom_path,
             robot=_robot_options(settings),
         )
+    lock = None
+    try:
+        lock = DatabaseLock.take(settings.db_path)
+    except OSError:
+        pass  # no folder, no rights: opening the database tells the operator, as before
+    except DatabaseInUse as exc:
+        print(
+            _(
+                "Another Huiwu (process {pid}) is running on {db}: stop it first, or give this one its own HUIWU_DB."
+            ).format(pid=exc.holder or "?", db=settings.db_path),
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
+    try:
+        return await _run_locked(settings, telegram, wecom)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+async def _run_locked(
+    settings: Settings, telegram: TelegramOptions | None, wecom: WeComOptions | None
+) -> int:
+    from bot.run.runtime import Runtime
+
     runtime = Runtime(
         str(settings.db_path),
         settings.make_clock(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -16,17 +17,19 @@ from bot.reports.bundle import bundle_name, write_bundle
 from bot.reports.export import export_documents
 from bot.run.backup import BackupError, backup_database, is_sqlite_file, restore_database
 from bot.run.failures import open_database, os_error_text
+from bot.run.lock import DatabaseInUse, DatabaseLock
 from bot.run.snapshot import SnapshotError, export_instance, restore_instance
 from storage import instances
 from storage.db import Database
+from storage.private_files import make_private_folder, open_private, write_private
 
 EXIT_INVALID = 2
 
 
 def _write(folder: str, name: str, content: bytes) -> Path:
     target = Path(folder) / name
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(content)
+    make_private_folder(target.parent)
+    write_private(target, content)
     return target
 
 
@@ -98,7 +101,9 @@ async def _write_bundle(
     with use_locale(plan.locale):
         target = folder / bundle_name(plan.title)
     partial = target.with_name(target.name + ".part")
-    with await asyncio.to_thread(partial.open, "wb") as stream:
+    await asyncio.to_thread(make_private_folder, folder)
+    fd = await asyncio.to_thread(open_private, partial, os.O_WRONLY | os.O_TRUNC)
+    with os.fdopen(fd, "wb") as stream:
         await write_bundle(app, instance_id, documents, stream)
     await asyncio.to_thread(partial.replace, target)
     return target
@@ -112,6 +117,16 @@ async def restore(settings: Settings, source: str, force: bool) -> int:
         return _error(os_error_text(source, exc))
     if is_backup:
         try:
+            lock = DatabaseLock.take(settings.db_path)
+        except DatabaseInUse as exc:
+            return _error(
+                _("Huiwu (process {pid}) is running on {db}: stop it before restoring.").format(
+                    pid=exc.holder or "?", db=settings.db_path
+                )
+            )
+        except OSError as exc:
+            return _error(os_error_text(settings.db_path, exc))
+        try:
             info = await asyncio.to_thread(
                 restore_database, path, Path(settings.db_path), force=force
             )
@@ -119,6 +134,8 @@ async def restore(settings: Settings, source: str, force: bool) -> int:
             return _error(str(exc))
         except OSError as exc:
             return _error(os_error_text(settings.db_path, exc))
+        finally:
+            lock.release()
         print(
             _("Restored {db} from {file} ({rows} rows).").format(
                 db=settings.db_path, file=source, rows=sum(info.tables.values())

@@ -47,6 +47,8 @@ from bot.run.scheduler import REMINDER_SOURCES, PlanScheduler
 from handlers import menus
 from handlers.router import dispatch
 from storage import outbox
+from storage.sealing import Sealer
+from storage.wecom_callbacks import journal_secret
 
 logger = logging.getLogger(__name__)
 
@@ -134,6 +136,9 @@ class Runtime:
         operator's failures). A platform that cannot be reached is tried again until it
         answers; cancel the start to give up."""
         db = await open_database(self.db_path)
+        # One secret, the same when the other platform is added or removed: drafts stay readable.
+        secrets = [self.telegram.token] if self.telegram else []
+        secrets += [self.wecom.aes_key] if self.wecom and not secrets else []
         self.app = Huiwu(
             db,
             self.clock,
@@ -141,6 +146,7 @@ class Runtime:
             plan_loaders=self.plan_loaders,
             quotas=self.quotas,
             reminder_sources=REMINDER_SOURCES,
+            sealer=Sealer.from_secrets(*secrets),
         )
         try:
             if self.telegram is not None:
@@ -258,7 +264,7 @@ class Runtime:
             agent_id=options.agent_id,
             sink=self.handle,
             prepare=app_messenger.prepare,
-            journal=StoredJournal(self.app.db, self.clock),
+            journal=StoredJournal(self.app.db, self.clock, self._journal_secret()),
             path=options.path,
             host=options.listen_host,
             port=options.listen_port,
@@ -290,13 +296,18 @@ class Runtime:
             except WeComSendError as exc:  # the text commands work without a menu
                 logger.warning("could not set the WeCom app menu: %s", exc)
 
+    def _journal_secret(self) -> bytes:
+        """The WeCom callback journal's hashing key, from the app's callback secrets."""
+        assert self.wecom is not None
+        return journal_secret(self.wecom.token, self.wecom.aes_key)
+
     def _build_robot(self, options: RobotOptions, app_messenger: WeComMessenger) -> Messenger:
         """The robot's receiver (and long connection) and the messenger that routes robot
         chats to the robot, the rest to the app."""
         response_urls = ResponseUrls(self.clock.now)
         receiver = RobotReceiver(
             sink=self.handle,
-            journal=StoredJournal(self.app.db, self.clock, channel="robot"),
+            journal=StoredJournal(self.app.db, self.clock, self._journal_secret(), channel="robot"),
             response_urls=response_urls,
             chat_seen=None if options.long_connection else self._robot_chat_seen,
         )
@@ -355,8 +366,9 @@ class Runtime:
                 await application.updater.stop()
             if application.running:
                 await application.stop()
-        for info in self.app.platforms.values():
-            await info.sender.stop()
+        # Together: each lets its sends in flight finish (up to 10 s), so a stop takes at most
+        # that once, not once per platform.
+        await asyncio.gather(*(info.sender.stop() for info in self.app.platforms.values()))
         if application is not None:
             await application.shutdown()
             await application.bot.shutdown()  # its HTTP clients, if initialize() failed

@@ -14,6 +14,7 @@ import pytest
 
 from bot.sandbox.wecom.callbacks import WeComCallbackClient, build_message_xml
 from bot.sandbox.wecom.people import card_text
+from storage.wecom_callbacks import digest, journal_secret
 from tests.e2e.wecom_world import (
     AES_KEY,
     AGENT_ID,
@@ -181,8 +182,9 @@ async def test_a_callback_answered_but_not_handled_is_handled_at_the_next_start(
     msg_id = world.callbacks.next_msg_id()
     answered = await world.callbacks.send_text(USERIDS["唐军"], "我的任务", msg_id=msg_id)
     assert answered.status == 200
+    stored_key = digest(journal_secret(world.options.token, world.options.aes_key), f"msg:{msg_id}")
     rows = await world.rows(
-        "SELECT handled_at FROM wecom_callbacks WHERE dedupe_key = ?", (f"msg:{msg_id}",)
+        "SELECT handled_at FROM wecom_callbacks WHERE dedupe_key = ?", (stored_key,)
     )
     assert [r[0] for r in rows] == [None]
     before = len(world.people["唐军"].inbox())
@@ -191,9 +193,9 @@ async def test_a_callback_answered_but_not_handled_is_handled_at_the_next_start(
     answer = world.people["唐军"].inbox()[before:]
     assert any("撰写剖析材料" in card_text(m) for m in answer), [card_text(m) for m in answer]
     [handled] = await world.rows(
-        "SELECT handled_at FROM wecom_callbacks WHERE dedupe_key = ?", (f"msg:{msg_id}",)
+        "SELECT handled_at, fields FROM wecom_callbacks WHERE dedupe_key = ?", (stored_key,)
     )
-    assert handled[0] is not None
+    assert handled[0] is not None and handled[1] == "{}"  # who sent what: erased
     # WeCom's retry of it, after the restart, changes nothing.
     retry = await world.callbacks.send_text(USERIDS["唐军"], "我的任务", msg_id=msg_id)
     assert retry.status == 200

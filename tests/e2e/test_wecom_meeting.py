@@ -23,6 +23,11 @@ async def world(tmp_path: Path) -> AsyncIterator[WeComWorld]:
         yield await _world(factory)
 
 
+def database_bytes(db_path: str) -> bytes:
+    files = (Path(f"{db_path}{suffix}") for suffix in ("", "-wal"))
+    return b"".join(path.read_bytes() for path in files if path.exists())
+
+
 async def _world(factory: WeComWorldFactory) -> WeComWorld:
     return await factory()
 
@@ -50,6 +55,8 @@ async def test_staff_not_on_the_roster_send_an_opinion_on_wecom(world: WeComWorl
     )[:6] in card_text(done[-1]).replace("\n", "")  # the card's heading, then its text
     [row] = await world.rows("SELECT sender_name, addressee_id FROM opinions")
     assert tuple(row) == (None, await world.member_id("唐军"))
+    await world.restart()  # the journal closes: its erased fields leave the log too
+    assert database_bytes(world.db_path).count(opinion.encode()) == 1  # the opinion alone
     await fang.say("/opinions close")
     assert any(opinion in text and zh("To you") in text for text in tang.texts())
     assert not any(opinion in text for text in world.people["孟平"].texts())
@@ -77,6 +84,15 @@ async def test_the_anonymous_evaluation_is_cast_with_card_buttons(world: WeComWo
         )
         for message in person.inbox():  # nothing sent back repeats a choice
             assert "；".join(choices) not in card_text(message)
+    # The callback journal keeps no press with its sender once handled, in the files either
+    # (a restart closes the journal, which empties the write-ahead log at once).
+    await world.restart()
+    journal = await world.rows("SELECT dedupe_key, fields, handled_at FROM wecom_callbacks")
+    assert journal and all(
+        key.startswith("h:") and fields == "{}" and handled for key, fields, handled in journal
+    )
+    files = database_bytes(world.db_path)
+    assert b"|vote:" not in files and b'"EventKey"' not in files
     closed = await fang.say("/survey close evaluation")
     text = card_text(closed[-1])
     assert (

@@ -14,6 +14,7 @@ import pytest
 
 from bot.adapters.wecom.journal import StoredJournal
 from bot.run import scheduler
+from storage.wecom_callbacks import journal_secret
 from tests.e2e.wecom_world import ROBOT_GROUP, WeComWorld, WeComWorldFactory, wecom_worlds
 
 
@@ -87,7 +88,8 @@ async def test_a_restart_loses_nothing(make_wecom_world: WeComWorldFactory) -> N
     assert robot is not None
     before = len(robot.messages(ROBOT_GROUP))
     # A message journaled by the last run but not handled before it stopped ...
-    journal = StoredJournal(world.app.db, world.clock, channel="robot")
+    secret = journal_secret(world.options.token, world.options.aes_key)
+    journal = StoredJournal(world.app.db, world.clock, secret, channel="robot")
     body = robot.text_body("FangLei", "/status", ROBOT_GROUP)
     assert await journal.record("robot:" + body["msgid"], {"body": json.dumps(body), "req_id": ""})
     # ... and one said while the bot is down.

@@ -13,7 +13,9 @@ import pytest
 
 from storage import conversations, instances, opinions, surveys
 from storage.db import Database
+from storage.sealing import Sealer
 
+SEALER = Sealer.from_secrets("123456:TOKEN")
 NOW = datetime(2013, 12, 31, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 PEOPLE_COLUMNS = {"member_id", "user_id", "voter", "sender", "platform", "chat_id"}
 TIME_COLUMNS = {"created_at", "cast_at", "sent_at", "submitted_at", "at", "time"}
@@ -57,7 +59,7 @@ async def test_ballots_and_opinions_have_no_column_that_names_a_person_or_a_time
     assert await columns(db, "survey_voters") == ["survey_id", "member_id"]
 
 
-async def test_stored_order_follows_the_random_key_not_the_casting_order(
+async def test_each_cast_stores_the_round_again_under_fresh_keys(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     instance_id, members = await roster(db, 5)
@@ -68,7 +70,9 @@ async def test_stored_order_follows_the_random_key_not_the_casting_order(
         for n, member_id in enumerate(members):
             assert await surveys.cast(conn, survey.id, member_id, [f"answer-{n}"])
     stored = await surveys.ballots(db, survey.id)
-    assert stored == [[f"answer-{n}"] for n in reversed(range(5))]  # key order, not casting
+    assert sorted(stored) == [[f"answer-{n}"] for n in range(5)]
+    keys = await db.fetch_all("SELECT ballot_key FROM ballots")
+    assert {bytes(row[0])[0] for row in keys} == {255 - n for n in range(10, 15)}  # the last 5
     assert await surveys.voter_ids(db, survey.id) == set(members)
 
 
@@ -76,14 +80,15 @@ async def test_one_ballot_per_voter_and_the_draft_is_gone_once_cast(db: Database
     instance_id, (member, *_others) = await roster(db, 2)
     async with db.transaction() as conn:
         survey = await surveys.open_round(conn, instance_id, "evaluation", NOW, None)
-        await surveys.save_draft(conn, survey.id, member, [0, None])
-        await surveys.save_draft(conn, survey.id, member, [0, 2])
-    assert await surveys.load_draft(db, survey.id, member) == [0, 2]
+        await surveys.save_draft(conn, SEALER, survey.id, member, [0, None])
+        await surveys.save_draft(conn, SEALER, survey.id, member, [0, 2])
+    assert await surveys.load_draft(db, SEALER, survey.id, member) == [0, 2]
+    assert await surveys.load_draft(db, Sealer.ephemeral(), survey.id, member) is None
     async with db.transaction() as conn:
         assert await surveys.cast(conn, survey.id, member, ["好", "一般"])
         assert not await surveys.cast(conn, survey.id, member, ["差", "差"])
     assert await surveys.ballots(db, survey.id) == [["好", "一般"]]
-    assert await surveys.load_draft(db, survey.id, member) is None
+    assert await surveys.load_draft(db, SEALER, survey.id, member) is None
 
 
 async def test_an_anonymous_opinion_has_no_sender_and_its_draft_leaves_no_trace(

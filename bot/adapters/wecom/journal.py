@@ -18,6 +18,10 @@ from storage.db import Database
 logger = logging.getLogger(__name__)
 
 PRUNE_EVERY = 500  # recorded callbacks between two prunings of handled ones
+# Real seconds from marking callbacks handled to emptying the write-ahead log of their old
+# fields: one checkpoint a second under a burst, not one per grouped write (that halved the
+# callbacks handled a second, bench/wecom_callbacks.py).
+FORGET_AFTER = 1.0
 MEMORY_SECONDS = 600.0  # WeCom retries an unanswered callback three times, within seconds
 MEMORY_KEYS = 100_000
 
@@ -41,16 +45,21 @@ class StoredJournal:
 
     Writes are grouped: what callbacks record and mark while one transaction is being written
     goes into the next one, so many callbacks in flight share a commit. ``record`` returns only
-    once its row is committed (it is answered after that).
+    once its row is committed (it is answered after that). Keys are stored hashed with
+    ``secret`` (``wecom_callbacks.journal_secret``); marking a callback handled erases its
+    fields, and the write-ahead log is emptied ``FORGET_AFTER`` seconds later (and at close),
+    so a vote press or an anonymous opinion leaves no trace of who sent it once handled.
     """
 
-    def __init__(self, db: Database, clock: Clock, channel: str = "app") -> None:
+    def __init__(self, db: Database, clock: Clock, secret: bytes, channel: str = "app") -> None:
         self.db = db
         self.clock = clock
+        self.secret = secret
         self.channel = channel  # "app" or "robot": each resumes only its own
         self._records: list[tuple[str, dict[str, str], asyncio.Future[bool]]] = []
         self._marks: list[tuple[str, asyncio.Future[bool]]] = []
         self._writer: asyncio.Task[None] | None = None
+        self._forgetting: asyncio.Task[None] | None = None
         self._recorded = 0
 
     async def record(self, key: str, fields: dict[str, str]) -> bool:
@@ -69,9 +78,27 @@ class StoredJournal:
         return await wecom_callbacks.unhandled(self.db, self.channel)
 
     async def close(self) -> None:
-        """Wait for the writes under way."""
+        """Wait for the writes under way, and empty the log of erased fields now."""
         if self._writer is not None:
             await asyncio.gather(self._writer, return_exceptions=True)
+        if self._forgetting is not None and not self._forgetting.done():
+            self._forgetting.cancel()
+            await asyncio.gather(self._forgetting, return_exceptions=True)
+            await self._forget()
+
+    def _forget_soon(self) -> None:
+        if self._forgetting is None or self._forgetting.done():
+            self._forgetting = asyncio.create_task(self._forget_later(), name="wecom-forget")
+
+    async def _forget_later(self) -> None:
+        await asyncio.sleep(FORGET_AFTER)
+        await self._forget()
+
+    async def _forget(self) -> None:
+        try:
+            await self.db.forget()
+        except Exception:  # the next mark tries again
+            logger.exception("emptying the write-ahead log failed")
 
     def _write_soon(self) -> None:
         if self._writer is None or self._writer.done():
@@ -85,6 +112,7 @@ class StoredJournal:
             try:
                 recorded = await wecom_callbacks.write(
                     self.db,
+                    self.secret,
                     [(key, fields) for key, fields, _done in records],
                     [key for key, _done in marks],
                     self.clock.now(),
@@ -95,6 +123,8 @@ class StoredJournal:
                     if not done.done():
                         done.set_exception(exc)
                 continue
+            if marks:
+                self._forget_soon()
             outcomes = [*recorded, *(True for _mark in marks)]
             for done, outcome in zip(waiting, outcomes, strict=True):
                 if not done.done():

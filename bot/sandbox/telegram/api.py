@@ -77,6 +77,9 @@ class TelegramEmulator:
             one for deterministic limit tests.
         webhook_retry_delay: first delay before retrying a failed webhook delivery; it
             doubles on each failure up to 5 s.
+        answer_delay: real seconds every answer but getUpdates's waits after the request
+            took effect (network latency: a bot stopped then has sends in flight whose
+            message has already arrived).
     """
 
     def __init__(
@@ -88,8 +91,10 @@ class TelegramEmulator:
         faults: FaultPlan | None = None,
         clock: Clock = time.monotonic,
         webhook_retry_delay: float = 0.2,
+        answer_delay: float = 0.0,
     ) -> None:
         self._host = host
+        self._answer_delay = answer_delay
         self._port = port
         self._limits = limits or FloodLimits()
         self._faults = FaultInjector(faults) if faults is not None else None
@@ -523,6 +528,8 @@ class TelegramEmulator:
         if fault is FaultKind.ERROR_AFTER_DELIVERY:
             self._count_fault(fault)
             return self._error_response(ApiError(502, "Bad Gateway"))
+        if self._answer_delay and name != "getUpdates":
+            await asyncio.sleep(self._answer_delay)
         return web.json_response({"ok": True, "result": result})
 
     async def _answer_with_fault(
