@@ -26,6 +26,7 @@ from typing import Any
 
 import aiosqlite
 
+from storage.changes import InstanceChanges
 from storage.private_files import make_database_private
 from storage.readcache import ReadCache
 
@@ -76,6 +77,7 @@ class Database:
         self.path = path
         self._write_lock = asyncio.Lock()
         self.reads = ReadCache(connection)
+        self.changes = InstanceChanges(connection)
 
     @classmethod
     async def open(
@@ -109,6 +111,7 @@ class Database:
             if migrated:  # the log holds the pages as they were before
                 await database.forget()
             await database.reads.watch()
+            await database.changes.watch()
         except BaseException:
             await connection.close()
             raise

@@ -84,6 +84,22 @@ async def list_instances(db: Database, *, status: str | None = None) -> list[Ins
     return [_instance(row) for row in rows]
 
 
+async def ids_by_status(db: Database, statuses: Iterable[str]) -> list[tuple[int, str]]:
+    """(id, status) of the instances with one of ``statuses``, by id: what the clock's steps
+    walk at every tick (without the plans' texts, which the plan cache keeps parsed)."""
+    wanted = tuple(statuses)
+
+    async def load() -> list[tuple[int, str]]:
+        marks = ", ".join("?" for _ in wanted)
+        rows = await db.fetch_all(
+            f"SELECT id, status FROM plan_instances WHERE status IN ({marks}) ORDER BY id", wanted
+        )
+        return [(int(row[0]), str(row[1])) for row in rows]
+
+    # Kept until plan_instances changes (storage.readcache): read at every tick.
+    return await db.reads.get(("instance-ids", wanted), load)
+
+
 async def set_plan_toml(conn: aiosqlite.Connection, instance_id: int, plan_toml: str) -> None:
     """Replace an instance's plan text (a survey round appends a phase; nothing else changes)."""
     await conn.execute(

@@ -77,16 +77,53 @@ async def enqueue_now(
 
 
 async def claim_due(
-    db: Database, platform: str, now: datetime, limit: int = 100
+    db: Database, platform: str, now: datetime, limit: int = 100, *, answers_only: bool = False
 ) -> list[OutboxRecord]:
-    """Mark up to ``limit`` due rows as being sent and return them, oldest first."""
+    """Mark up to ``limit`` due rows as being sent and return them, in the order to send.
+
+    Answers (rows without a dedupe key: the replies to what someone just sent) come first, then
+    the pushes and reminders of the plans taking turns: each plan's first row, then each
+    plan's second, ... (oldest first within a plan). At 09:00 thousands of plans queue their
+    reminders at once; in the order they were written the last plan would wait for all the
+    others. Rows of one plan to one chat keep their order. ``answers_only``: only answers
+    (the sender's memory is full of pushes, but an answer must not wait behind them).
+    """
+    due = "(not_before IS NULL OR not_before <= ?)"
+    if answers_only:
+        rows = await db.write(
+            "UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id IN ("
+            f" SELECT id FROM outbox WHERE platform = ? AND state = 'pending' AND {due}"
+            " AND dedupe_key IS NULL ORDER BY id LIMIT ?) RETURNING *",
+            (platform, to_db(now), limit),
+        )
+        return _send_order([_record(row) for row in rows])
+    # A plan's turn counts its rows since the oldest row still waiting, sent ones too: a plan
+    # served in the last claim does not start again at the first turn. (`+platform`: read the
+    # rows by id from there on, not every row the platform ever had through the index.)
     rows = await db.write(
         "UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id IN ("
-        " SELECT id FROM outbox WHERE platform = ? AND state = 'pending'"
-        " AND (not_before IS NULL OR not_before <= ?) ORDER BY id LIMIT ?) RETURNING *",
-        (platform, to_db(now), limit),
+        " SELECT id FROM (SELECT id, state, not_before, CASE WHEN dedupe_key IS NULL THEN 0 ELSE"
+        "  ROW_NUMBER() OVER (PARTITION BY instance_id, dedupe_key IS NULL ORDER BY id) END AS turn"
+        "  FROM outbox WHERE +platform = ? AND id >= (SELECT MIN(id) FROM outbox"
+        f"   WHERE platform = ? AND state = 'pending' AND {due}))"
+        f" WHERE state = 'pending' AND {due} ORDER BY turn, id LIMIT ?) RETURNING *",
+        (platform, platform, to_db(now), to_db(now), limit),
     )
-    return sorted((_record(row) for row in rows), key=lambda r: r.id)
+    return _send_order([_record(row) for row in rows])
+
+
+def _send_order(records: list[OutboxRecord]) -> list[OutboxRecord]:
+    """A claimed batch in the order to send: answers, then the plans taking turns."""
+    records.sort(key=lambda r: r.id)
+    turns: dict[int | None, int] = {}
+    keyed = []
+    for record in records:
+        if record.dedupe_key is None:
+            keyed.append(((0, record.id), record))
+        else:
+            turn = turns[record.instance_id] = turns.get(record.instance_id, 0) + 1
+            keyed.append(((turn, record.id), record))
+    return [record for _key, record in sorted(keyed, key=lambda pair: pair[0])]
 
 
 async def mark_sent(db: Database, outbox_id: int, now: datetime) -> None:

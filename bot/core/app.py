@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.core.clock import Clock
@@ -64,6 +65,12 @@ class Huiwu:
         self.schedule_changed = asyncio.Event()
         # Events answered while the database could not be written (logged once per kind).
         self.storage_outage = Outage(logger, "handling messages")
+        # What the clock's steps planned per plan instance, with the instance's version
+        # (``storage.changes``): step name -> instance id ->
+        # (version, next due time, planned at, valid until).
+        self.memo: dict[
+            str, dict[int, tuple[tuple[int, int], datetime | None, datetime, datetime]]
+        ] = {}
         # Work started by a handler that it does not wait for (command menus).
         self.background: set[asyncio.Task[Any]] = set()
 

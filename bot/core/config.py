@@ -61,6 +61,11 @@ SETTINGS_HELP: tuple[tuple[str, str], ...] = (
     ("HUIWU_MAX_HANDIN_MB", "all files of one hand-in, in MB (default 50)"),
     ("HUIWU_MAX_MEMBER_MB", "all files one member hands in to a plan, in MB (default 200)"),
     ("HUIWU_MAX_HANDIN_TEXT", "characters of text in one hand-in (default 20000)"),
+    (
+        "HUIWU_RETENTION_DAYS",
+        "days after which sent messages, finished plans' reminder log and handled WeCom "
+        "callbacks are pruned (default 180)",
+    ),
 )
 
 
@@ -98,6 +103,7 @@ class Settings:
     plan_loaders: PlanLoaders = PlanLoaders.ORGANIZERS
     quotas: Quotas = field(default_factory=Quotas)
     board_url: str | None = None
+    retention_days: int = 180
 
     def make_clock(self) -> Clock:
         """The one clock for the whole application."""
@@ -310,6 +316,7 @@ def load_settings(environ: dict[str, str] | None = None, env_file: str | None = 
         http_port=int(raw_port),
         plan_loaders=PlanLoaders(raw_loaders),
         quotas=quotas,
+        retention_days=count("HUIWU_RETENTION_DAYS", 180),
     )
 
 

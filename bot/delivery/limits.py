@@ -17,6 +17,8 @@ limits do not speed up with the simulated clock.
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -118,6 +120,11 @@ class RateLimiter:
         self._windows: dict[tuple[str, str], SlidingWindow | TokenBucket] = {}
         self._lock = asyncio.Lock()
         self._completed: asyncio.Event | None = None
+        self._tickets = itertools.count()
+        # Sends waiting only for the shared limit, each with the event that wakes it when its
+        # turn comes (waking them all at every slot cost a core in a burst: bench/province.py).
+        self._ready: dict[tuple[int, int], asyncio.Event] = {}
+        self._queue: list[tuple[int, int]] = []  # their tickets, a heap (stale ones included)
         self.waits = 0  # how often a send had to wait, and for how long in all
         self.total_waited = 0.0
 
@@ -128,27 +135,56 @@ class RateLimiter:
             self._windows[(name, key)] = window
         return window
 
-    async def acquire(self, limits: list[tuple[str, str, Limit]]) -> float:
+    async def acquire(self, limits: list[tuple[str, str, Limit]], *, urgent: bool = False) -> float:
         """Wait until each (name, key, limit) has room and count the send from now; return
-        the seconds waited."""
-        reservation = await self.reserve(limits, in_flight=False)
+        the seconds waited. An ``urgent`` send (an answer someone waits for) goes before
+        the others waiting."""
+        reservation = await self.reserve(limits, in_flight=False, urgent=urgent)
         return reservation.waited
 
     async def reserve(
-        self, limits: list[tuple[str, str, Limit]], *, in_flight: bool = True
+        self, limits: list[tuple[str, str, Limit]], *, in_flight: bool = True, urgent: bool = False
     ) -> Reservation:
         """Wait until each (name, key, limit) has room and take it; the send counts as in
-        flight until the reservation is completed."""
+        flight until the reservation is completed.
+
+        A limit with the empty key (everything the platform sends) is shared: the sends
+        whose own limits (their chat's) have room take its slots in turns, urgent ones
+        first, then in the order they came. Left to a race, a send could lose it again and
+        again while others came and went (seconds late in a burst: ``bench/province.py``)."""
+        ticket = (0 if urgent else 1, next(self._tickets))
+        try:
+            return await self._reserve(limits, in_flight, ticket)
+        finally:
+            self._leave(ticket)
+
+    async def _reserve(
+        self, limits: list[tuple[str, str, Limit]], in_flight: bool, ticket: tuple[int, int]
+    ) -> Reservation:
         waited = 0.0
+        shares = any(not key for _name, key, _limit in limits)
         while True:
+            turn: asyncio.Event | None = None
             async with self._lock:
                 now = self._clock()
-                windows = [self._window(name, key, limit) for name, key, limit in limits]
-                needs = [w.wait_needed(now) for w in windows]
-                held = any(busy for _delay, busy in needs)
-                delay = max((d for d, _busy in needs), default=0.0)
-                if not held and delay <= 0:
-                    slots = [slot for w in windows if (slot := w.record(now)) is not None]
+                windows = [(key, self._window(name, key, limit)) for name, key, limit in limits]
+                needs = [(key, *w.wait_needed(now)) for key, w in windows]
+                held = any(busy for _key, _delay, busy in needs)
+                own = max((d for key, d, _busy in needs if key), default=0.0)
+                shared = max((d for key, d, _busy in needs if not key), default=0.0)
+                delay = max(own, shared)
+                if shares and not held and own <= 0:
+                    if ticket not in self._ready:
+                        self._ready[ticket] = asyncio.Event()
+                        heapq.heappush(self._queue, ticket)
+                    if self._head() != ticket:  # an earlier (or urgent) send goes first
+                        turn = self._ready[ticket]
+                        turn.clear()
+                elif ticket in self._ready:
+                    self._leave(ticket)  # held back by its own chat: no turn meanwhile
+                if turn is None and not held and delay <= 0:
+                    self._leave(ticket)
+                    slots = [slot for _key, w in windows if (slot := w.record(now)) is not None]
                     reservation = Reservation(self, slots, waited)
                     if not in_flight:
                         reservation.complete()
@@ -156,6 +192,9 @@ class RateLimiter:
                 if held and self._completed is None:
                     self._completed = asyncio.Event()
                 completed = self._completed
+            if turn is not None:
+                await turn.wait()
+                continue
             if held and completed is not None:
                 await completed.wait()
                 continue
@@ -164,6 +203,19 @@ class RateLimiter:
             self.total_waited += delay
             waited += delay
             await self._sleep(delay)
+
+    def _head(self) -> tuple[int, int] | None:
+        """The first send waiting only for the shared limit (stale heap entries dropped)."""
+        while self._queue and self._queue[0] not in self._ready:
+            heapq.heappop(self._queue)
+        return self._queue[0] if self._queue else None
+
+    def _leave(self, ticket: tuple[int, int]) -> None:
+        """The send no longer waits for a turn: the next one (only it) is woken."""
+        if self._ready.pop(ticket, None) is not None:
+            head = self._head()
+            if head is not None:
+                self._ready[head].set()
 
     def _complete(self, slots: list[_Slot]) -> None:
         now = self._clock()

@@ -36,6 +36,8 @@ from storage.records import OutboxRecord
 logger = logging.getLogger(__name__)
 
 MAX_IN_MEMORY = 1000  # claimed rows held in memory at once; the rest wait in the outbox
+CLAIM_CHUNK = 14  # rows: at Telegram's rate, half a second's worth
+ANSWERS_BEYOND_DEPTH = 100  # answers claimed while the claimed pushes fill the depth
 # A row whose sending raised something unexpected (a bug, a payload we cannot read) is tried
 # again later, this many times in all, then kept as failed with the error for a person to see.
 MAX_UNEXPECTED_ATTEMPTS = 5
@@ -53,6 +55,10 @@ class SendPolicy:
     max_backoff: float = 30.0
     first_backoff: float = 0.2
     concurrency: int = 8  # sends in flight at once, across chats
+    # Rows claimed and held in memory at once. Rows go out in the order they were claimed
+    # (answers first, plans taking turns), give or take this many: a platform with an overall
+    # limit keeps a few seconds' worth, so a plan's turn is not lost in a long queue.
+    claim_depth: int = MAX_IN_MEMORY
     # How many platform messages one outgoing message becomes (each counts against the limits).
     cost: Callable[[OutgoingMessage], int] | None = None
     # Limits of a particular chat (chat id, to a group?) instead of the per-chat ones above,
@@ -224,10 +230,19 @@ class OutboxSender:
     async def _claim(self) -> float | None:
         """Claim due rows into the chats' queues; the real seconds to wait before looking
         again (0: at once; None: until woken)."""
-        room = MAX_IN_MEMORY - sum(len(queue) for queue in self._queues.values())
-        batch = []
-        if room > 0:
+        room = self.policy.claim_depth - sum(len(queue) for queue in self._queues.values())
+        # Claimed in chunks (a claim ranks every waiting row of the burst), not row by row.
+        if room >= min(CLAIM_CHUNK, self.policy.claim_depth) or not self._queues:
             batch = await outbox.claim_due(self.db, self.platform, self.clock.now(), limit=room)
+        else:  # full of pushes: an answer still goes ahead (bounded all the same)
+            batch = await outbox.claim_due(
+                self.db,
+                self.platform,
+                self.clock.now(),
+                ANSWERS_BEYOND_DEPTH,
+                answers_only=True,
+            )
+            room = ANSWERS_BEYOND_DEPTH
         for record in batch:
             self._queues.setdefault(record.chat_id, deque()).append(record)
             if record.chat_id not in self._workers:
@@ -351,8 +366,10 @@ class OutboxSender:
         backoff = self.policy.first_backoff
         while True:
             limits = self._limits(record.chat_id, message)
+            # An answer to someone waiting takes the next free slot ahead of pushes.
+            urgent = record.dedupe_key is None
             for _slot in range(self.policy.cost(message) if self.policy.cost else 1):
-                await self.limiter.acquire(limits)
+                await self.limiter.acquire(limits, urgent=urgent)
             try:
                 # Only the request and recording it take a slot (waits for limits and backoff
                 # do not): marking within the slot bounds what a crash can send twice to the

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 
 import aiosqlite
@@ -28,9 +28,11 @@ from bot.reminders import planner, texts
 from bot.reminders.planner import Kind, Planned
 from bot.reminders.sources import Remindable, ReminderSource
 from storage import instances, reminders
-from storage.records import InstanceRecord, MemberRecord
+from storage.records import MemberRecord
 
 logger = logging.getLogger(__name__)
+
+MEMO_WITHOUT_NEXT = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,23 +151,45 @@ async def run_due(app: Huiwu) -> datetime | None:
     sources = app.reminder_sources
     now = app.clock.now()
     next_at: datetime | None = None
-    for record in await _reminded_instances(app, sources):
-        plan = await app.plans.get(record.id)
-        found = await survey(app, record.id, plan, now, live_sources(record.status, sources))
-        if found.due and plan.reminders.is_quiet(now, plan.timezone):
-            found.wake_at(plan.reminders.out_of_quiet(now, plan.timezone))
-        elif found.due:
-            await _queue(app, record.id, plan, found.due, now)
+    await app.db.changes.refresh()
+    memo = app.memo.setdefault("reminders", {})
+    for instance_id, status in await _reminded_instances(app, sources):
+        # A plan planned before with nothing due, untouched since, has nothing due until its
+        # next reminder: skipped, so a tick costs what is due, not how many plans there are.
+        version = app.db.changes.version(instance_id)
+        planned = memo.get(instance_id)
+        if planned is not None and planned[0] == version and planned[2] <= now < planned[3]:
+            found = Survey(next_at=planned[1])
+        else:
+            plan = await app.plans.get(instance_id)
+            found = await survey(app, instance_id, plan, now, live_sources(status, sources))
+            if found.due and plan.reminders.is_quiet(now, plan.timezone):
+                found.wake_at(plan.reminders.out_of_quiet(now, plan.timezone))
+                memo.pop(instance_id, None)
+            elif found.due:
+                await _queue(app, instance_id, plan, found.due, now)
+                memo.pop(instance_id, None)
+            else:
+                memo[instance_id] = (version, found.next_at, now, _valid_until(now, found.next_at))
         if found.next_at is not None and (next_at is None or found.next_at < next_at):
             next_at = found.next_at
+    # Once every plan has queued what is due: the senders then take the plans in turns
+    # (``storage.outbox.claim_due``) instead of sending the first plans' while the last queue.
+    app.wake_senders()
     return next_at
+
+
+def _valid_until(now: datetime, next_at: datetime | None) -> datetime:
+    """Until when a pass that found nothing due holds: its next reminder, or (nothing coming
+    within the schedules listed so far) an hour, when the listing is looked at again."""
+    return next_at if next_at is not None else now + MEMO_WITHOUT_NEXT
 
 
 async def _reminded_instances(
     app: Huiwu, sources: tuple[ReminderSource, ...]
-) -> list[InstanceRecord]:
+) -> list[tuple[int, str]]:
     statuses = ["active"] + (["finished"] if live_sources("finished", sources) else [])
-    return [r for status in statuses for r in await instances.list_instances(app.db, status=status)]
+    return await instances.ids_by_status(app.db, statuses)
 
 
 async def _queue(app: Huiwu, instance_id: int, plan: Plan, due: list[Due], now: datetime) -> None:
@@ -200,7 +224,6 @@ async def _queue(app: Huiwu, instance_id: int, plan: Plan, due: list[Due], now: 
         if escalated:
             queued += await _escalate(conn, app, plan, members, escalated)
     logger.info("instance %d: %d reminder message(s) queued", instance_id, queued)
-    app.wake_senders()
 
 
 def _digest_key(entries: list[Due]) -> str:

@@ -8,15 +8,18 @@ import asyncio
 from bot.core.app import Huiwu
 from bot.core.i18n import _, use_locale
 from bot.core.messaging import OutgoingFile
-from bot.reports.docx_report import build_report
 from bot.reports.gather import ReportData, gather
-from bot.reports.xlsx import ledger_workbook, progress_workbook
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _render(data: ReportData) -> list[OutgoingFile]:
+    # Loaded on first use: matplotlib, python-docx and openpyxl cost a second and 60 MiB at
+    # every start-up of a bot that may never export (bench/province.py, bench/startup.py).
+    from bot.reports.docx_report import build_report
+    from bot.reports.xlsx import ledger_workbook, progress_workbook
+
     title = data.plan.title
     with use_locale(data.plan.locale):
         return [

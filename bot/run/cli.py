@@ -467,6 +467,7 @@ async def _run_locked(
         plan_loaders=settings.plan_loaders,
         quotas=settings.quotas,
         board=board,
+        retention_days=settings.retention_days,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -7,6 +7,7 @@ tests exercise is what runs in production.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import time
@@ -48,6 +49,7 @@ from bot.run.failures import (
     until_reachable,
     wecom_credentials_rejected,
 )
+from bot.run.retention import prune_daily
 from bot.run.scheduler import REMINDER_SOURCES, PlanScheduler
 from handlers import menus
 from handlers.router import dispatch
@@ -140,6 +142,7 @@ class Runtime:
     board: BoardOptions | None = None
     plan_loaders: PlanLoaders = PlanLoaders.ORGANIZERS
     quotas: Quotas = field(default_factory=Quotas)
+    retention_days: int | None = None  # None: keep everything (tests, the demo)
     app: Huiwu = field(init=False)
     scheduler: PlanScheduler = field(init=False)
     telegram_application: Application | None = field(init=False, default=None)
@@ -147,6 +150,7 @@ class Runtime:
     wecom_server: WeComCallbackServer | None = field(init=False, default=None)
     http_site: GuardedSite | None = field(init=False, default=None)
     http_port: int | None = field(init=False, default=None)
+    pruner: asyncio.Task[None] | None = field(init=False, default=None)
     robot_receiver: RobotReceiver | None = field(init=False, default=None)
     robot_connection: RobotConnection | None = field(init=False, default=None)
     robot_messenger: RobotMessenger | None = field(init=False, default=None)
@@ -187,6 +191,10 @@ class Runtime:
             await self.scheduler.start()
             for platform in self.app.platforms:  # roles may have changed while stopped
                 self.app.in_background(menus.refresh_everyone(self.app, platform))
+            if self.retention_days is not None:
+                self.pruner = asyncio.create_task(
+                    prune_daily(self.app, self.retention_days), name="retention"
+                )
         except BaseException:
             await self.stop()
             raise
@@ -423,6 +431,10 @@ class Runtime:
             await self.robot_receiver.stop()
         if hasattr(self, "scheduler"):
             await self.scheduler.stop()
+        if self.pruner is not None:
+            self.pruner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.pruner
         application = self.telegram_application
         if application is not None:
             if application.updater and application.updater.running:

@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import logging
 import math
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
@@ -42,6 +43,7 @@ RETRY_SECONDS = 1.0  # after a failed tick
 MAX_STORAGE_RETRY_SECONDS = 60.0  # the longest wait while the database cannot be written
 MIN_WAIT_SECONDS = 0.05  # never spin, even if something is due at once again
 WAKE_JOB = "huiwu-wake"
+SLOW_TICK_SECONDS = 1.0  # a tick this long is logged (the first one always is)
 
 
 # What can be reminded of: tasks, heart-to-heart talk pairs, rectification items.
@@ -98,6 +100,7 @@ class PlanScheduler:
         self._watcher: asyncio.Task[None] | None = None
         self._stopped = False
         self.outage = Outage(logger, "scheduler", RETRY_SECONDS, MAX_STORAGE_RETRY_SECONDS)
+        self._ticked = False
 
     async def start(self) -> None:
         self._scheduler.start()
@@ -126,6 +129,7 @@ class PlanScheduler:
             if self._stopped:
                 return
             self.app.schedule_changed.clear()
+            started = time.perf_counter()
             try:
                 self.next_due = await tick(self.app)
             except Exception as exc:
@@ -136,6 +140,10 @@ class PlanScheduler:
                     self._arm(RETRY_SECONDS)
                 return
             self.outage.succeeded()
+            elapsed = time.perf_counter() - started
+            if not self._ticked or elapsed > SLOW_TICK_SECONDS:
+                logger.info("schedule planned in %.3f s (first: %s)", elapsed, not self._ticked)
+            self._ticked = True
             # Look again at least hourly: another process (huiwu wecom create-chat) may have
             # started a plan, which nothing here announces.
             if self.next_due is None:

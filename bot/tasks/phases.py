@@ -5,7 +5,7 @@ the group summary. Each step is idempotent, so a tick repeated after a crash cha
 from __future__ import annotations
 
 import logging
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from functools import partial
 
 import aiosqlite
@@ -185,24 +185,48 @@ async def tick(app: Huiwu) -> datetime | None:
     """Start and end what the clock says is due; return when the next step is due."""
     now = app.clock.now()
     next_due: datetime | None = None
-    for record in await instances.list_instances(app.db, status="active"):
-        plan = await app.plans.get(record.id)
-        runs = await assignments.phase_runs(app.db, record.id)
-        for phase in plan.phases:
-            started, ended = runs.get(phase.id, (None, None))
-            start_at, end_at = phase_start_time(plan, phase), phase_end_time(plan, phase)
-            if started is None:
-                if now < start_at:
-                    next_due = min(next_due or start_at, start_at)
-                    break
-                # The previous phase ends before this one starts, even if /advance skipped it.
-                await start_phase(app, record.id, phase)
-            if ended is None:
-                if now < end_at:
-                    next_due = min(next_due or end_at, end_at)
-                    break
-                await end_phase(app, record.id, phase)
+    await app.db.changes.refresh()
+    memo = app.memo.setdefault("phases", {})
+    for instance_id, _status in await instances.ids_by_status(app.db, ["active"]):
+        # Untouched since its last look and before its next start or end: nothing to do.
+        version = app.db.changes.version(instance_id)
+        planned = memo.get(instance_id)
+        if planned is not None and planned[0] == version and planned[2] <= now < planned[3]:
+            instance_due = planned[1]
+        else:
+            instance_due, acted = await _tick_instance(app, instance_id, now)
+            if acted:
+                memo.pop(instance_id, None)
+            else:
+                until = instance_due if instance_due is not None else now + timedelta(days=1)
+                memo[instance_id] = (version, instance_due, now, until)
+        if instance_due is not None:
+            next_due = min(next_due or instance_due, instance_due)
     return next_due
+
+
+async def _tick_instance(
+    app: Huiwu, instance_id: int, now: datetime
+) -> tuple[datetime | None, bool]:
+    """One plan's due starts and ends; its next one, and whether anything was started or ended."""
+    plan = await app.plans.get(instance_id)
+    runs = await assignments.phase_runs(app.db, instance_id)
+    acted = False
+    for phase in plan.phases:
+        started, ended = runs.get(phase.id, (None, None))
+        start_at, end_at = phase_start_time(plan, phase), phase_end_time(plan, phase)
+        if started is None:
+            if now < start_at:
+                return start_at, acted
+            # The previous phase ends before this one starts, even if /advance skipped it.
+            await start_phase(app, instance_id, phase)
+            acted = True
+        if ended is None:
+            if now < end_at:
+                return end_at, acted
+            await end_phase(app, instance_id, phase)
+            acted = True
+    return None, acted
 
 
 def _as_built(message: OutgoingMessage) -> OutgoingMessage:

@@ -77,6 +77,9 @@ TELEGRAM_POLICY = SendPolicy(
     overall=Limit(28, 1.0, burst=1.25),
     per_private_chat=(Limit(19, 20.0, burst=3),),
     per_group_chat=(Limit(19, 20.0, burst=3), Limit(19, 60.0)),
+    # Two seconds' worth claimed at once: the send order is the claim order (plans taking
+    # turns, answers first), not a race of a thousand waiting sends (bench/province.py).
+    claim_depth=56,
 )
 
 logger = logging.getLogger(__name__)
