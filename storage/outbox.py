@@ -98,12 +98,13 @@ async def claim_due(
             (platform, to_db(now), limit),
         )
         return _send_order([_record(row) for row in rows])
-    # A plan's turn counts its rows since the oldest row still waiting or being sent, sent ones
-    # too: a plan served in the last claim does not start again at the first turn. (`+platform`: read the
-    # rows by id from there on, not every row the platform ever had through the index.) The
-    # rows are sent in this order (turn, then id): ordering the claimed rows again by their
-    # turns within the claim put a served plan's second row before a plan's first whenever
-    # one claim held both (bench/province.py: the last plans' first reminder 1.3 s late).
+    # A plan's turn counts its rows since the oldest row still waiting or being sent, sent
+    # ones too: a plan served in the last claim does not start again at the first turn.
+    # (`+platform`: read the rows by id from there on, not every row the platform ever had
+    # through the index.) The rows are sent in this order (turn, then id): ordering them
+    # again by their turns within the claim put a served plan's second row before another
+    # plan's first whenever one claim held both (bench/province.py: the last plans' first
+    # reminder 1.3 s late).
     async with db.transaction() as conn:
         chosen = await conn.execute_fetchall(
             "SELECT id FROM (SELECT id, state, not_before, CASE WHEN dedupe_key IS NULL THEN 0"
@@ -116,12 +117,12 @@ async def claim_due(
         order = {int(row[0]): place for place, row in enumerate(chosen)}
         if not order:
             return []
-        rows = await conn.execute_fetchall(
+        claimed = await conn.execute_fetchall(
             "UPDATE outbox SET state = 'sending', attempts = attempts + 1"
             " WHERE id IN (SELECT value FROM json_each(?)) RETURNING *",
             (json.dumps(list(order)),),
         )
-    return sorted((_record(row) for row in rows), key=lambda record: order[record.id])
+    return sorted((_record(row) for row in claimed), key=lambda record: order[record.id])
 
 
 def _send_order(records: list[OutboxRecord]) -> list[OutboxRecord]:
