@@ -178,7 +178,7 @@ async def test_a_callback_answered_but_not_handled_is_handled_at_the_next_start(
     assert server is not None
     # As if the process died between answering WeCom and handling: handling cannot start.
     for _slot in range(8):  # the server's concurrency
-        await server._gate.acquire()
+        await server.handling.gate.acquire()
     msg_id = world.callbacks.next_msg_id()
     answered = await world.callbacks.send_text(USERIDS["唐军"], "我的任务", msg_id=msg_id)
     assert answered.status == 200

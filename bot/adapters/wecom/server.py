@@ -18,10 +18,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -44,6 +42,7 @@ from bot.adapters.wecom.events import (
     parse_xml,
 )
 from bot.adapters.wecom.journal import CallbackJournal, CallbackRecorder, MemoryJournal
+from bot.adapters.wecom.ordered import OrderedHandling
 from bot.core.messaging import Event
 
 logger = logging.getLogger(__name__)
@@ -113,11 +112,10 @@ class WeComCallbackServer:
         self.journal = journal or MemoryJournal()
         self.recorder = CallbackRecorder(self.journal, "WeCom callbacks")
         self._entered: dict[str, float] = {}
-        self._queues: dict[str, deque[tuple[str, Event]]] = {}
-        self._workers: dict[str, asyncio.Task[None]] = {}
-        self._gate = asyncio.Semaphore(concurrency)
-        self._idle = asyncio.Event()
-        self._idle.set()
+        # In order per member, different members at once.
+        self.handling = OrderedHandling(
+            self._handle, self.journal.mark_handled, concurrency=concurrency, name="wecom-callback"
+        )
         self.limits = limits or ConnectionLimits()
         self.site: GuardedSite | None = None
         # Other endpoints on the same HTTP server (the robot's callback URL), added at start.
@@ -155,12 +153,7 @@ class WeComCallbackServer:
         if self.site is not None:
             await self.site.stop()
             self.site = None
-        workers = list(self._workers.values())
-        if workers:
-            await asyncio.wait(workers, timeout=grace)
-        for task in workers:
-            task.cancel()
-        await asyncio.gather(*workers, return_exceptions=True)
+        await self.handling.stop(grace)
         await self.journal.close()
 
     @property
@@ -169,8 +162,7 @@ class WeComCallbackServer:
 
     async def join(self, seconds: float = 30.0) -> None:
         """Wait until every accepted callback has been handled."""
-        async with asyncio.timeout(seconds):
-            await self._idle.wait()
+        await self.handling.join(seconds)
 
     # -- HTTP --------------------------------------------------------------------------------
 
@@ -312,12 +304,7 @@ class WeComCallbackServer:
         return resumed
 
     def _enqueue(self, key: str, event: Event) -> None:
-        self._idle.clear()
-        self._queues.setdefault(event.user_id, deque()).append((key, event))
-        if event.user_id not in self._workers:
-            self._workers[event.user_id] = asyncio.create_task(
-                self._serve_member(event.user_id), name="wecom-callback"
-            )
+        self.handling.enqueue(event.user_id, key, event)
 
     def _quiet_enter(self, fields: dict[str, str], user_id: str) -> bool:
         """Opening the app again soon after is not worth a greeting each time."""
@@ -329,25 +316,6 @@ class WeComCallbackServer:
             return True
         self._entered[user_id] = now
         return False
-
-    async def _serve_member(self, user_id: str) -> None:
-        queue = self._queues[user_id]
-        try:
-            while queue:
-                key, event = queue[0]
-                async with self._gate:
-                    await self._handle(event)
-                # Marked after handling: a stop in between hands it over to the next start.
-                try:
-                    await self.journal.mark_handled(key)
-                except Exception:  # handled all the same: the member's next events go on
-                    logger.exception("WeCom: marking a callback handled failed")
-                queue.popleft()
-        finally:
-            del self._queues[user_id]
-            del self._workers[user_id]
-            if not self._workers:
-                self._idle.set()
 
     async def _handle(self, event: Event) -> None:
         try:

@@ -12,7 +12,6 @@ the chat's next answer (``ResponseUrls``).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections import deque
@@ -23,6 +22,7 @@ from typing import Any
 
 from bot.adapters.wecom.events import MalformedCallback
 from bot.adapters.wecom.journal import CallbackJournal, CallbackRecorder
+from bot.adapters.wecom.ordered import OrderedHandling
 from bot.adapters.wecom.robot.frames import dedupe_key, event_from_body
 from bot.core.messaging import Event
 
@@ -97,11 +97,10 @@ class RobotReceiver:
         self.response_urls = response_urls
         self._chat_seen = chat_seen
         self.stats = ReceiverStats()
-        self._queues: dict[str, deque[tuple[str, Event]]] = {}
-        self._workers: dict[str, asyncio.Task[None]] = {}
-        self._gate = asyncio.Semaphore(concurrency)
-        self._idle = asyncio.Event()
-        self._idle.set()
+        # In order per chat, different chats at once.
+        self.handling = OrderedHandling(
+            self._handle, journal.mark_handled, concurrency=concurrency, name="wecom-robot-chat"
+        )
 
     async def accept(self, body: dict[str, Any], req_id: str = "") -> bool:
         """Journal one message or event and queue it; False for a repeat, something Huiwu
@@ -149,43 +148,14 @@ class RobotReceiver:
         return resumed
 
     async def join(self, seconds: float = 30.0) -> None:
-        async with asyncio.timeout(seconds):
-            await self._idle.wait()
+        await self.handling.join(seconds)
 
     async def stop(self, grace: float = 10.0) -> None:
-        workers = list(self._workers.values())
-        if workers:
-            await asyncio.wait(workers, timeout=grace)
-        for task in workers:
-            task.cancel()
-        await asyncio.gather(*workers, return_exceptions=True)
+        await self.handling.stop(grace)
         await self.journal.close()
 
     def _enqueue(self, key: str, event: Event) -> None:
-        self._idle.clear()
-        self._queues.setdefault(event.chat_id, deque()).append((key, event))
-        if event.chat_id not in self._workers:
-            self._workers[event.chat_id] = asyncio.create_task(
-                self._serve_chat(event.chat_id), name="wecom-robot-chat"
-            )
-
-    async def _serve_chat(self, chat_id: str) -> None:
-        queue = self._queues[chat_id]
-        try:
-            while queue:
-                key, event = queue[0]
-                async with self._gate:
-                    await self._handle(event)
-                try:  # after handling: a stop in between resumes it
-                    await self.journal.mark_handled(key)
-                except Exception:  # handled all the same: the chat's next messages go on
-                    logger.exception("WeCom robot: marking a message handled failed")
-                queue.popleft()
-        finally:
-            del self._queues[chat_id]
-            del self._workers[chat_id]
-            if not self._workers:
-                self._idle.set()
+        self.handling.enqueue(event.chat_id, key, event)
 
     async def _handle(self, event: Event) -> None:
         try:
