@@ -179,6 +179,16 @@ async def sample_rss(bot: BotProcess, peak: list[int], stop: asyncio.Event) -> N
         await asyncio.sleep(0.2)
 
 
+def burst_floor(reminder_times: list[float], other_times: list[float]) -> float:
+    """Seconds the bot token needs at 30 messages a second for the burst's reminders and
+    whatever else it sent between the first and the last of them (the /mytasks answers of
+    item 5 take the same token's slots: leaving them out made Huiwu's pacing at 28 look
+    like 26 a second)."""
+    first, last = min(reminder_times), max(reminder_times)
+    others = sum(1 for t in other_times if first <= t <= last)
+    return (len(reminder_times) + others - 1) / TELEGRAM_RATE
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] if ordered else 0.0
@@ -301,6 +311,7 @@ async def burst(args: argparse.Namespace, workdir: Path) -> Path:
                 plan: [wecom.inbox(u) for u in accounts] for plan, accounts in wc_plans.items()
             }
             too_many = telegram.stats.too_many_requests
+            answer_times = [m.time for u in askers for m in telegram.bot_messages(u)]
             log = bot.log()
             dropped = wecom.stats.dropped_over_limit
         finally:
@@ -327,6 +338,7 @@ async def burst(args: argparse.Namespace, workdir: Path) -> Path:
     times = sorted(m.time for m in entries)
     wall = times[-1] - times[0]
     floor = (len(entries) - 1) / TELEGRAM_RATE
+    token_floor = burst_floor(times, answer_times)
     lost = sum(1 for inboxes in tg_inboxes.values() for inbox in inboxes if not inbox)
     duplicated = sum(
         len(inbox) - 1 for inboxes in tg_inboxes.values() for inbox in inboxes if len(inbox) > 1
@@ -347,7 +359,11 @@ async def burst(args: argparse.Namespace, workdir: Path) -> Path:
         print("   ", "\n    ".join(line for line in log.splitlines() if "schedule planned" in line))
     print(f"    wall, first to last          {wall:6.2f} s")
     print(f"    floor at 30 msg/s            {floor:6.2f} s")
-    print(f"    wall / floor                 {wall / floor:6.3f} (goal <= 1.10)")
+    print(f"    wall / floor                 {wall / floor:6.3f} (reminders only)")
+    print(
+        f"    wall / floor of the token    {wall / token_floor:6.3f} (goal <= 1.10; the floor counts "
+        f"the {round((token_floor - floor) * TELEGRAM_RATE)} /mytasks answers sent meanwhile too)"
+    )
     print(f"    429 answers                  {too_many} (goal 0)")
     print(f"    lost / duplicated            {lost} / {duplicated} (goal 0 / 0)")
     print(

@@ -42,7 +42,8 @@ async def test_answers_first_then_the_plans_take_turns_each_in_its_own_order(
     answer = max(r.id for r in await outbox.messages(db, platform="telegram"))
     assert claimed == [answer, ids["p1.0"], ids["p2.0"], ids["p3.0"], ids["p1.1"]]
     rest = [r.id for r in await outbox.claim_due(db, "telegram", NOW, limit=10)]
-    assert rest == [ids["p1.2"], ids["p2.1"], ids["p1.3"], ids["p2.2"]]  # still in turns
+    # still in turns, counted over both claims: plan 1 had two rows, plan 2 one
+    assert rest == [ids["p2.1"], ids["p1.2"], ids["p2.2"], ids["p1.3"]]
     # each plan's rows (so each chat's) in the order they were queued, over both claims
     for plan in ("p1", "p2"):
         order = [
@@ -80,6 +81,33 @@ async def test_a_plan_served_in_one_claim_waits_for_the_others_in_the_next(
     assert claims[0] == {1, 2}
     assert 3 in claims[1]  # not plans 1 and 2 again, whose second rows are older
     assert 4 in claims[1] | claims[2]
+
+
+async def test_a_claim_sends_every_first_turn_before_a_second_one(db: Database) -> None:
+    """Plans 1 and 2 were served in the first claim; the next one holds their second rows
+    (queued before plan 3's) and plan 3's first: plan 3 goes first, not by id order."""
+    for _plan in range(3):
+        await prepare_database(db.path, fanout_plan([1, 2]), now=PHASE_START, group_id=None)  # type: ignore[arg-type]
+    ids: dict[str, int] = {}
+    async with db.transaction() as conn:
+        for plan in (1, 2, 3):
+            for n in range(2):
+                row = await outbox.enqueue(
+                    conn,
+                    platform="telegram",
+                    chat_id=f"{plan}-{n}",
+                    payload="{}",
+                    now=NOW,
+                    instance_id=plan,
+                    dedupe_key=f"reminder:{plan}:{n}",
+                )
+                assert row is not None
+                ids[f"p{plan}.{n}"] = row
+    first = [r.id for r in await outbox.claim_due(db, "telegram", NOW, limit=2)]
+    assert first == [ids["p1.0"], ids["p2.0"]]
+    second = [r.id for r in await outbox.claim_due(db, "telegram", NOW, limit=3)]
+    assert second[0] == ids["p3.0"]
+    assert set(second) == {ids["p3.0"], ids["p1.1"], ids["p2.1"]}
 
 
 async def test_only_answers_when_the_sender_is_full(db: Database) -> None:
