@@ -89,24 +89,10 @@ def completion_series(
     history: list[tuple[int, str, datetime]], now: datetime, zone: ZoneInfo
 ) -> list[tuple[date, float]]:
     """The completion rate at the end of each day, from the first item's day to today."""
-    if not history:
-        return []
-    first = history[0][2].astimezone(zone).date()
-    today = now.astimezone(zone).date()
-    status: dict[int, str] = {}
-    series = []
-    index = 0
-    day = first
-    while day <= today:
-        end = datetime.combine(day + timedelta(days=1), time(0), zone)
-        while index < len(history) and history[index][2] < end:
-            item_id, state, _when = history[index]
-            status[item_id] = state
-            index += 1
-        done = sum(1 for state in status.values() if state == "done")
-        series.append((day, done / len(status) if status else 0.0))
-        day += timedelta(days=1)
-    return series
+    return [
+        (day, done / total if total else 0.0)
+        for day, done, _in_progress, _overdue, total in status_series(history, (), now, zone)
+    ]
 
 
 def status_series(

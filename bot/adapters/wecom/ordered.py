@@ -44,6 +44,28 @@ class OrderedHandling:
         if order_key not in self._workers:
             self._workers[order_key] = asyncio.create_task(self._serve(order_key), name=self._name)
 
+    async def resume(
+        self,
+        unhandled: list[tuple[str, dict[str, str]]],
+        read: Callable[[dict[str, str]], Event | None],
+        order_key: Callable[[Event], str],
+    ) -> int:
+        """Queue what the journal holds unhandled from before the last stop (what ``read``
+        cannot turn into an event is marked handled); returns how many were queued."""
+        resumed = 0
+        for journal_key, fields in unhandled:
+            event = read(fields)
+            if event is None:
+                await self._mark_handled(journal_key)
+                continue
+            self.enqueue(order_key(event), journal_key, event)
+            resumed += 1
+        if resumed:
+            logger.warning(
+                "%s: %d event(s) received before the last stop handled now", self._name, resumed
+            )
+        return resumed
+
     async def join(self, seconds: float = 30.0) -> None:
         """Wait until every queued event has been handled."""
         async with asyncio.timeout(seconds):

@@ -286,22 +286,9 @@ class WeComCallbackServer:
 
     async def resume(self) -> int:
         """Queue what was answered but not handled before the last stop; returns how many."""
-        resumed = 0
-        for key, fields in await self.journal.unhandled():
-            try:
-                event = event_from_fields(fields)
-            except MalformedCallback:
-                event = None
-            if event is None:
-                await self.journal.mark_handled(key)
-                continue
-            self._enqueue(key, event)
-            resumed += 1
-        if resumed:
-            logger.warning(
-                "WeCom: %d callback(s) received before the last stop handled now", resumed
-            )
-        return resumed
+        return await self.handling.resume(
+            await self.journal.unhandled(), _stored_event, lambda event: event.user_id
+        )
 
     def _enqueue(self, key: str, event: Event) -> None:
         self.handling.enqueue(event.user_id, key, event)
@@ -327,3 +314,11 @@ class WeComCallbackServer:
             logger.exception("handling a WeCom callback from %s failed", event.user_id)
             return
         self.stats.handled += 1
+
+
+def _stored_event(fields: dict[str, str]) -> Event | None:
+    """A journaled callback as an event again (None: nothing to act on, or malformed)."""
+    try:
+        return event_from_fields(fields)
+    except MalformedCallback:
+        return None

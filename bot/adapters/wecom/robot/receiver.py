@@ -129,23 +129,9 @@ class RobotReceiver:
 
     async def resume(self) -> int:
         """Queue what was received but not handled before the last stop; returns how many."""
-        resumed = 0
-        for key, fields in await self.journal.unhandled():
-            try:
-                body = json.loads(fields["body"])
-                event = event_from_body(body, None)  # the update's five seconds are long gone
-            except (KeyError, ValueError, MalformedCallback):
-                event = None
-            if event is None:
-                await self.journal.mark_handled(key)
-                continue
-            self._enqueue(key, event)
-            resumed += 1
-        if resumed:
-            logger.warning(
-                "WeCom robot: %d message(s) received before the last stop handled now", resumed
-            )
-        return resumed
+        return await self.handling.resume(
+            await self.journal.unhandled(), _stored_event, lambda event: event.chat_id
+        )
 
     async def join(self, seconds: float = 30.0) -> None:
         await self.handling.join(seconds)
@@ -167,3 +153,12 @@ class RobotReceiver:
             logger.exception("handling a WeCom robot message from %s failed", event.user_id)
             return
         self.stats.handled += 1
+
+
+def _stored_event(fields: dict[str, str]) -> Event | None:
+    """A journaled message as an event again (None: nothing to act on, or malformed); the
+    card update's five seconds are long gone."""
+    try:
+        return event_from_body(json.loads(fields["body"]), None)
+    except (KeyError, ValueError, MalformedCallback):
+        return None
