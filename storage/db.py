@@ -14,6 +14,7 @@ deleted ballot draft leaves no trace in the files.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import sqlite3
@@ -180,7 +181,15 @@ class Database:
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """One write transaction; everything in it lands together or not at all."""
         async with self._write_lock:
-            await self.connection.execute("BEGIN IMMEDIATE")
+            try:
+                await self.connection.execute("BEGIN IMMEDIATE")
+            except asyncio.CancelledError:
+                # The BEGIN still runs in aiosqlite's thread after its caller is cancelled
+                # (a worker stopped at shutdown): undo it, queued behind it, or the next
+                # writer's BEGIN fails with "cannot start a transaction within a transaction".
+                with contextlib.suppress(sqlite3.Error):
+                    await asyncio.shield(self.connection.execute("ROLLBACK"))
+                raise
             try:
                 yield self.connection
             except BaseException:

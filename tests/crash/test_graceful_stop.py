@@ -145,17 +145,19 @@ async def test_a_send_unanswered_past_the_grace_stays_claimed_and_is_reported_at
         options = TelegramOptions(TOKEN, base_url=emulator.base_url, register_commands=False)
         runtime = Runtime(str(db_path), ManualClock(PHASE_START), telegram=options)
         await runtime.start()
-        await wait_until(
-            lambda: emulator.stats.messages_sent >= 1, timeout=30, what="a send in flight"
-        )
-        sender = runtime.app.platforms["telegram"].sender
-        in_flight = len(sender._sending)
-        assert in_flight >= 1
-        await sender.stop(grace=0.2)  # shorter than the answers take
-        states = row_states(db_path)
-        assert states.get("sending") == in_flight  # only the interrupted sends stay claimed
-        assert states.get("sent", 0) == 0 and states["pending"] == len(members) - in_flight
-        await runtime.stop()
+        try:
+            await wait_until(
+                lambda: emulator.stats.messages_sent >= 1, timeout=30, what="a send in flight"
+            )
+            sender = runtime.app.platforms["telegram"].sender
+            in_flight = len(sender._sending)
+            assert in_flight >= 1
+            await sender.stop(grace=0.2)  # shorter than the answers take
+            states = row_states(db_path)
+            assert states.get("sending") == in_flight  # only the interrupted sends stay claimed
+            assert states.get("sent", 0) == 0 and states["pending"] == len(members) - in_flight
+        finally:
+            await runtime.stop()
         caplog.set_level(logging.WARNING)
         runtime = Runtime(str(db_path), ManualClock(PHASE_START), telegram=options)
         await runtime.start()

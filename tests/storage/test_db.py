@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -192,6 +193,28 @@ async def test_a_failed_transaction_rolls_back_everything(db: Database) -> None:
         assert row is not None and row[0] == 0, table
     # the connection is usable afterwards
     assert await new_instance(db) >= 1
+
+
+async def test_a_writer_cancelled_while_its_transaction_begins_leaves_none_open(
+    db: Database,
+) -> None:
+    """A worker cancelled at shutdown while its BEGIN is on aiosqlite's thread: the BEGIN
+    still runs there, and the next writer must still find no transaction open."""
+
+    async def write_one() -> None:
+        async with db.transaction() as conn:
+            await outbox.enqueue(conn, platform="telegram", chat_id="1", payload="{}", now=NOW)
+
+    writer = asyncio.create_task(write_one())
+    await asyncio.sleep(0)  # the writer now waits for its BEGIN
+    writer.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await writer
+    # This BEGIN failed: "cannot start a transaction within a transaction".
+    async with db.transaction() as conn:
+        await outbox.enqueue(conn, platform="telegram", chat_id="2", payload="{}", now=NOW)
+    rows = await db.fetch_all("SELECT chat_id FROM outbox")
+    assert [row[0] for row in rows] == ["2"]
 
 
 async def test_ballots_keep_no_voter_and_no_time(db: Database) -> None:
