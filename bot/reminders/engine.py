@@ -21,6 +21,7 @@ import aiosqlite
 
 from bot.core.app import Huiwu
 from bot.core.messaging import OutgoingMessage
+from bot.core.planning import PlanningSlice
 from bot.delivery import addressing as delivery
 from bot.plan import Plan, Role
 from bot.plan.reminder_policy import start_of_next_day
@@ -145,9 +146,10 @@ async def outlook(
     return False, coming[:limit]
 
 
-async def run_due(app: Huiwu) -> datetime | None:
+async def run_due(app: Huiwu, budget: PlanningSlice | None = None) -> datetime | None:
     """Queue every reminder due now, from the sources the app was given (registered by the
-    runtime: ``bot.run.scheduler.REMINDER_SOURCES``); return when the next one falls due."""
+    runtime: ``bot.run.scheduler.REMINDER_SOURCES``); return when the next one falls due.
+    With a ``budget``, plan at most that many plans afresh (the rest at the next tick)."""
     sources = app.reminder_sources
     now = app.clock.now()
     next_at: datetime | None = None
@@ -160,6 +162,8 @@ async def run_due(app: Huiwu) -> datetime | None:
         planned = memo.get(instance_id)
         if planned is not None and planned[0] == version and planned[2] <= now < planned[3]:
             found = Survey(next_at=planned[1])
+        elif budget is not None and not budget.take():
+            continue  # left for the next slice (the scheduler ticks again at once)
         else:
             plan = await app.plans.get(instance_id)
             found = await survey(app, instance_id, plan, now, live_sources(status, sources))
