@@ -192,11 +192,19 @@ class OutboxSender:
     async def send_unrecorded(self, chat_id: str, message: OutgoingMessage) -> bool:
         """Send once, under the limits, outside the outbox: an answer while the database
         cannot be written (nothing records it, so nothing retries it). True if it went out."""
+        in_flight = self.policy.count_until_answered
+        slots: list[Reservation] = []
         try:
-            for _slot in range(self.policy.cost(message) if self.policy.cost else 1):
-                await self.limiter.acquire(self._limits(chat_id, message))
-            async with self._gate:
-                await self.messenger.send(chat_id, message)
+            try:
+                for _slot in range(self._cost(message)):
+                    limits = self._limits(chat_id, message)
+                    slots.append(
+                        await self.limiter.reserve(limits, in_flight=in_flight, urgent=True)
+                    )
+                async with self._gate:
+                    await self.messenger.send(chat_id, message)
+            finally:
+                self._answered(slots)
         except (SendError, OSError) as exc:
             logger.info(
                 "%s: an unrecorded answer to %s was not sent: %s", self.platform, chat_id, exc

@@ -21,7 +21,7 @@ import aiosqlite
 
 from bot.core.app import Huiwu
 from bot.core.messaging import OutgoingMessage
-from bot.core.planning import PlanningSlice
+from bot.core.planning import PLAN_AGAIN, PlanningSlice
 from bot.delivery import addressing as delivery
 from bot.plan import Plan, Role
 from bot.plan.reminder_policy import start_of_next_day
@@ -162,17 +162,17 @@ async def run_due(app: Huiwu, budget: PlanningSlice | None = None) -> datetime |
         planned = memo.get(instance_id)
         if planned is not None and planned[0] == version and planned[2] <= now < planned[3]:
             found = Survey(next_at=planned[1])
-        elif budget is not None and not budget.take():
+        elif instance_id not in memo and budget is not None and not budget.take():
             continue  # left for the next slice (the scheduler ticks again at once)
         else:
             plan = await app.plans.get(instance_id)
             found = await survey(app, instance_id, plan, now, live_sources(status, sources))
             if found.due and plan.reminders.is_quiet(now, plan.timezone):
                 found.wake_at(plan.reminders.out_of_quiet(now, plan.timezone))
-                memo.pop(instance_id, None)
+                memo[instance_id] = PLAN_AGAIN
             elif found.due:
                 await _queue(app, instance_id, plan, found.due, now)
-                memo.pop(instance_id, None)
+                memo[instance_id] = PLAN_AGAIN
             else:
                 memo[instance_id] = (version, found.next_at, now, _valid_until(now, found.next_at))
         if found.next_at is not None and (next_at is None or found.next_at < next_at):

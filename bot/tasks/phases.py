@@ -14,7 +14,7 @@ from bot.core.app import Huiwu
 from bot.core.formatting import names_text
 from bot.core.i18n import _
 from bot.core.messaging import OutgoingMessage
-from bot.core.planning import PlanningSlice
+from bot.core.planning import PLAN_AGAIN, PlanningSlice
 from bot.delivery import addressing as delivery
 from bot.delivery import progress as progress_feedback
 from bot.delivery import reach
@@ -195,12 +195,12 @@ async def tick(app: Huiwu, budget: PlanningSlice | None = None) -> datetime | No
         planned = memo.get(instance_id)
         if planned is not None and planned[0] == version and planned[2] <= now < planned[3]:
             instance_due = planned[1]
-        elif budget is not None and not budget.take():
+        elif instance_id not in memo and budget is not None and not budget.take():
             continue  # left for the next slice (the scheduler ticks again at once)
         else:
             instance_due, acted = await _tick_instance(app, instance_id, now)
             if acted:
-                memo.pop(instance_id, None)
+                memo[instance_id] = PLAN_AGAIN
             else:
                 until = instance_due if instance_due is not None else now + timedelta(days=1)
                 memo[instance_id] = (version, instance_due, now, until)
