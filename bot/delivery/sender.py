@@ -116,6 +116,9 @@ class OutboxSender:
         # Rows claimed and not finished (in a queue, waiting for a limit or in flight):
         # what claim_depth bounds.
         self.claimed = 0
+        # Above 0 while a pass queues many plans' pushes (``Huiwu.holding_pushes``): only
+        # answers are claimed meanwhile, so the plans then take their turns from the first.
+        self.pushes_held = 0
         # Workers whose request is out (task -> outbox id): a stop lets them finish.
         self._sending: dict[asyncio.Task[None] | None, int] = {}
         self._send_done = asyncio.Event()
@@ -255,9 +258,9 @@ class OutboxSender:
         depth = self.policy.claim_depth
         room = depth - self.claimed
         # Claimed in chunks (a claim ranks every waiting row of the burst), not row by row.
-        if room >= min(CLAIM_CHUNK, depth):
+        if room >= min(CLAIM_CHUNK, depth) and not self.pushes_held:
             batch = await outbox.claim_due(self.db, self.platform, self.clock.now(), limit=room)
-        else:  # full of pushes: an answer still goes ahead (bounded all the same)
+        else:  # full of pushes, or pushes held: an answer still goes ahead (bounded all the same)
             room = depth + ANSWERS_BEYOND_DEPTH - self.claimed
             if room <= 0:
                 return None  # a row finishing wakes the loop
