@@ -170,13 +170,12 @@ async def run_due(app: Huiwu, budget: PlanningSlice | None = None) -> datetime |
             else:
                 plan = await app.plans.get(instance_id)
                 found = await survey(app, instance_id, plan, now, live_sources(status, sources))
-                if found.due and plan.reminders.is_quiet(now, plan.timezone):
-                    found.wake_at(plan.reminders.out_of_quiet(now, plan.timezone))
-                    memo[instance_id] = PLAN_AGAIN
-                elif found.due:
+                if found.due and not plan.reminders.is_quiet(now, plan.timezone):
                     await _queue(app, instance_id, plan, found.due, now)
-                    memo[instance_id] = PLAN_AGAIN
+                    memo[instance_id] = PLAN_AGAIN  # its reminder log changed
                 else:
+                    if found.due:  # quiet hours: nothing goes out before they end
+                        found.wake_at(plan.reminders.out_of_quiet(now, plan.timezone))
                     memo[instance_id] = (
                         version,
                         found.next_at,
