@@ -283,8 +283,9 @@ async def burst(args: argparse.Namespace, workdir: Path) -> Path:
                 tasks.append(asyncio.create_task(sample_rss(bot, peak, stop)))
                 tg_expected = sum(len(a) for a in tg_plans.values())
                 wc_expected = sum(len(a) for a in wc_plans.values())
-                await wait_until(
-                    lambda: telegram.stats.messages_sent > 0,
+                reminded = [u for a in tg_plans.values() for u in a]
+                await wait_until(  # the /mytasks answers do not count: they began at start-up
+                    lambda: any(telegram.bot_messages(u) for u in reminded),
                     timeout=args.lead + 60,
                     what="the first reminder",
                     bot=bot,
@@ -409,6 +410,12 @@ async def burst(args: argparse.Namespace, workdir: Path) -> Path:
         f"  /mytasks during the burst: {len(during_burst)} round trips, p50 "
         f"{percentile(during_burst, 50) * 1000:.0f} ms, p99 {percentile(during_burst, 99) * 1000:.0f} ms"
         " (goal p99 < 100 ms)"
+    )
+    before = [lat for asked, lat in latencies if planned <= asked < burst_started]
+    print(
+        f"  /mytasks from every plan planned to the first reminder (the 09:00 pass among them): "
+        f"{len(before)} round trips, p50 {percentile(before, 50) * 1000:.0f} ms, "
+        f"p99 {percentile(before, 99) * 1000:.0f} ms, max {max(before, default=0) * 1000:.0f} ms"
     )
     return db_path
 
