@@ -30,6 +30,7 @@ CHUNK = 64 * 1024  # what a download sends at a time from the files folder
 _ACTIVE_TYPES = {"text/html", "text/xml", "application/xml", "text/javascript"}
 _ACTIVE_TYPES |= {"application/javascript", "application/ecmascript", "text/ecmascript"}
 _ACTIVE_TYPES |= {"application/x-shockwave-flash", "text/xsl"}
+OCTET_STREAM = "application/octet-stream"
 _MIME = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}")
 
 
@@ -79,17 +80,19 @@ def download_name(stored: Stored) -> str:
 
 
 def download_type(mime_type: str | None, name: str) -> str:
-    """The type to send: the one recorded when it is well formed and cannot be rendered as
-    a page or script, else guessed from the name, else plain bytes."""
+    """The type to send: the one recorded when it says more than "bytes", is well formed and
+    cannot be rendered as a page or script; else the one the name suggests, under the same
+    rule; else plain bytes."""
     for candidate in ((mime_type or "").split(";")[0].strip().lower(), _guess(name)):
         if (
-            _MIME.fullmatch(candidate)
+            candidate != OCTET_STREAM
+            and _MIME.fullmatch(candidate)
             and candidate not in _ACTIVE_TYPES
             and not candidate.endswith("+xml")
             and not candidate.startswith("multipart/")
         ):
             return candidate
-    return "application/octet-stream"
+    return OCTET_STREAM
 
 
 def _guess(name: str) -> str:
