@@ -27,7 +27,6 @@
   }
   var meta = document.querySelector('meta[name="board-session"]');
   if (!meta) return;
-  var token = meta.content;
   var next = document.getElementById("continue");
   if (next) {
     next.submit();
@@ -47,7 +46,7 @@
     var field = document.createElement("input");
     field.type = "hidden";
     field.name = "session";
-    field.value = token;
+    field.value = meta.content;
     form.appendChild(field);
     document.body.appendChild(form);
     form.submit();
