@@ -109,6 +109,13 @@ class Board:
         self.app = app
         self.settings = settings
         self.base = settings.public_url.rstrip("/")
+        self._signing_key: bytes | None = None
+
+    async def _key(self) -> bytes:
+        """The board's HMAC key (made once per database; read once per process)."""
+        if self._signing_key is None:
+            self._signing_key = await board_store.signing_key(self.app.db)
+        return self._signing_key
 
     def install(self, web_app: web.Application) -> None:
         web_app.middlewares.append(_security_headers)
@@ -233,7 +240,7 @@ class Board:
         locale = self._locale()
         if not self.settings.telegram_token:
             return self._refuse(locale, _("The board is not open to Telegram on this bot."), 404)
-        key = await board_store.signing_key(self.app.db)
+        key = await self._key()
         login = auth.login_form_token(key, self.app.clock.now())
         response = self._render("telegram.html", locale, login=login)
         self._login_cookie(response, login)
@@ -243,7 +250,7 @@ class Board:
         locale = self._locale()
         form = await request.post()
         login = str(form.get("csrf", ""))
-        key = await board_store.signing_key(self.app.db)
+        key = await self._key()
         # The form's token is signed, so it is checked where the framed Mini App gets no
         # cookie; where the browser kept the cookie, the two must also be the pair.
         paired = LOGIN_COOKIE not in request.cookies or auth.csrf_matches(
@@ -322,7 +329,7 @@ class Board:
             "This board link is not valid: it has been used, has expired or was altered. Send /board to the bot for a new one."
         )
         try:
-            key = await board_store.signing_key(self.app.db)
+            key = await self._key()
             nonce = auth.link_nonce(request.match_info["token"], key)
         except auth.AuthRefused:
             logger.warning("board: link refused (signature)")
@@ -345,7 +352,7 @@ class Board:
         if not carried and request.method == "POST":
             carried = str((await request.post()).get(PAGE_FIELD, ""))
         if carried:
-            key = await board_store.signing_key(self.app.db)
+            key = await self._key()
             try:
                 digest = auth.page_session(carried, key, now)
             except auth.AuthRefused as exc:
