@@ -60,6 +60,8 @@ async def dispatch(app: Huiwu, event: Event, *, announce: bool = True) -> list[O
             await _answer(app, event, answers)
         if ctx.menus_changed:
             menus.refresh_soon(app, event.platform, ctx.menus_changed, event.language)
+        for instance_id in ctx.group_menus_changed:
+            menus.refresh_group_menus_soon(app, event.platform, instance_id)
         ctx.replies.clear()
     return answers
 

@@ -66,3 +66,37 @@ async def test_menus_are_set_again_at_start_up(world: World) -> None:
     await world.restart()
     await world.app.drain()
     assert world.emulator.menu_seen_by(world.user_ids["唐军"]) == allowed(Role.MEMBER)
+
+
+def allowed_in_groups(*roles: Role) -> list[str]:
+    return [
+        spec.name
+        for spec in COMMANDS
+        if spec.allows_chat(ChatType.GROUP) and spec.allows_roles(set(roles))
+    ]
+
+
+async def test_in_the_group_a_member_sees_the_members_menu_and_the_organizer_more(
+    world: World,
+) -> None:
+    """The group menu of a plain member lists no command that refuses them; the organizer,
+    who bound the group, has /setup, /advance and /next there in a menu of their own."""
+    emulator, group = world.emulator, world.group
+    await world.bind("唐军")
+    await world.app.drain()
+    tang = emulator.group_menu_seen_by(group, world.user_ids["唐军"])
+    assert tang == allowed_in_groups(Role.MEMBER)
+    assert "status" in tang and not {"setup", "advance", "next", "remind"} & set(tang)
+    fang = emulator.group_menu_seen_by(group, world.user_ids["方磊"])
+    assert fang == allowed_in_groups(Role.ORGANIZER, Role.MEMBER)
+    assert {"setup", "advance", "next"} <= set(fang)
+    # Someone not on the plan, added to the group, sees the plain member's menu.
+    stranger = emulator.add_user("路人")
+    emulator.join_group(stranger, group)
+    assert emulator.group_menu_seen_by(group, stranger) == tang
+    # After a restart (menus replaced by another process meanwhile), set again.
+    scope = {"chat_id": group, "type": "chat_member", "user_id": world.user_ids["方磊"]}
+    world.emulator._bot().commands.pop((json.dumps(scope, sort_keys=True), ""))
+    await world.restart()
+    await world.app.drain()
+    assert emulator.group_menu_seen_by(group, world.user_ids["方磊"]) == fang
