@@ -124,8 +124,9 @@ def refresh_soon(
     app: Huiwu, platform: str, user_ids: Iterable[str], language: str | None = None
 ) -> None:
     """Refresh in the background (a handler does not wait for the platform's API)."""
-    if platform in app.platforms and app.platforms[platform].set_menu is not None:
-        app.in_background(refresh(app, platform, list(user_ids), language))
+    user_ids = list(user_ids)
+    if user_ids and platform in app.platforms and app.platforms[platform].set_menu is not None:
+        app.in_background(refresh(app, platform, user_ids, language))
 
 
 def refresh_group_menus_soon(app: Huiwu, platform: str, instance_id: int) -> None:

@@ -7,9 +7,10 @@ import json
 
 from bot.core.messaging import ChatType
 from bot.plan import Role
-from bot.sandbox.telegram.people import SimulatedPerson
+from bot.sandbox.demo.telegram import seed_plan_text
+from bot.sandbox.telegram.people import SimulatedPerson, contains
 from handlers.commands import COMMANDS
-from tests.e2e.conftest import World, WorldFactory
+from tests.e2e.conftest import PLAN_TITLE, World, WorldFactory
 
 
 def allowed(*roles: Role) -> list[str]:
@@ -100,3 +101,31 @@ async def test_in_the_group_a_member_sees_the_members_menu_and_the_organizer_mor
     await world.restart()
     await world.app.drain()
     assert emulator.group_menu_seen_by(group, world.user_ids["方磊"]) == fang
+
+
+async def test_a_plan_loaded_by_an_english_organizer_leaves_the_others_menus_in_theirs(
+    world: World,
+) -> None:
+    """方磊 (Telegram in English) loads a second plan naming 唐军 by his id: 唐军 is bound
+    at once and his menu refreshed in his own language (the plan's Chinese), not 方磊's."""
+    await world.bind("唐军")
+    world.emulator.set_language(world.user_ids["方磊"], "en")
+    text = seed_plan_text().replace(f'title = "{PLAN_TITLE}"', 'title = "第二份方案"', 1)
+    for key, name in (("fanglei", "方磊"), ("tangjun", "唐军")):
+        text = text.replace(
+            f'id = "{key}"\n', f'id = "{key}"\ntelegram_id = {world.user_ids[name]}\n', 1
+        )
+    fang = world.people["方磊"]
+    await fang.send_file("plan.toml", text.encode(), mime_type="application/toml")
+    await world.app.drain()
+    await fang.press("planload:ok", expect=contains("第二份方案"))
+    await world.app.drain()
+    assert len(await world.rows("SELECT id FROM plan_instances")) == 2
+    mine = dict(
+        world.emulator.bot_commands(scope={"chat_id": world.user_ids["方磊"], "type": "chat"})
+    )
+    tangs = dict(
+        world.emulator.bot_commands(scope={"chat_id": world.user_ids["唐军"], "type": "chat"})
+    )
+    assert mine["mytasks"] == "your tasks and their deadlines"
+    assert tangs["mytasks"] == "我的任务及截止时间"
