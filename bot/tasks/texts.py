@@ -10,7 +10,7 @@ from collections.abc import Collection
 from datetime import datetime
 
 from bot.core.formatting import date_text, days_left_text, due_text, names_text
-from bot.core.i18n import N_, _
+from bot.core.i18n import N_, _, ngettext
 from bot.core.messaging import Button, OutgoingMessage
 from bot.delivery.reach import unreached_reason
 from bot.plan import Phase, Plan, SubmissionKind, Task
@@ -189,10 +189,14 @@ def summary_text(
     elif done == len(progress) == 1:
         lines.append(_("Its one task is complete."))
     elif done == len(progress):
-        lines.append(_("All {total} task(s) complete.").format(total=len(progress)))
+        lines.append(_("All {total} tasks complete.").format(total=len(progress)))
     else:
         lines.append(
-            _("{done} of {total} task(s) complete.").format(done=done, total=len(progress))
+            ngettext(
+                "{done} of {total} task complete.",
+                "{done} of {total} tasks complete.",
+                len(progress),
+            ).format(done=done, total=len(progress))
         )
     for item in progress:
         lines.append("")

@@ -111,7 +111,7 @@ async def test_opinions_reach_the_right_member_only_verbatim_and_anonymous_ones_
     assert f"{to_team}\n—— 孟平" in fang_gets  # verbatim, signed
     assert f"{to_tang}\n—— {zh('anonymous')}" in fang_gets
     closing = zh(
-        "The call for opinions has closed with {count} opinion(s); each member has been sent those addressed to them, word for word.",
+        "The call for opinions has closed with {count} opinion; it has been sent, word for word, to those it is addressed to.",
         count=3,
     )
     assert [e.text for e in group_since(world, mark)].count(closing) == 1
@@ -302,7 +302,7 @@ async def test_agenda_runs_the_meeting_and_the_evaluation_is_anonymous(world: Wo
     [result] = [e for e in group_since(world, mark) if "民主生活会现场民主测评" in e.text]
     assert result.text.startswith(
         zh(
-            "“{title}”, round {round}, has closed with {count} ballot(s).",
+            "“{title}”, round {round}, has closed with {count} ballot.",
             title="民主生活会现场民主测评",
             round=1,
             count=4,
@@ -334,7 +334,7 @@ async def test_results_stay_hidden_below_three_ballots(world: World) -> None:
     await vote(world.people["孟平"], "差", "差", "差")
     closed = await fang.say("/survey close evaluation")
     assert closed.text == zh(
-        "“{title}”, round {round}, has closed with {count} ballot(s); results are shown only with at least {minimum}, so they stay hidden.",
+        "“{title}”, round {round}, has closed with {count} ballot; results are shown only with at least {minimum}, so they stay hidden.",
         title="民主生活会现场民主测评",
         round=1,
         count=2,

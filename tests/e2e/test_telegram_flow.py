@@ -104,7 +104,7 @@ async def test_member_binds_by_invite_submits_is_returned_resubmits_and_is_appro
     assignment = await world.assignment_id("唐军", "personal-measures")
     [push] = pushes(world, "唐军", "制定个人整改措施")
     assert "2014年2月28日 星期五" in push.text  # the deadline with its weekday
-    assert zh("{days} day(s) left", days=58) in push.text  # 1 Jan → 28 Feb
+    assert zh("{days} day left", days=58) in push.text  # 1 Jan → 28 Feb
     assert "党组书记" in push.text  # who reviews it
     assert push.buttons == [[(zh("Submit"), f"submit:{assignment}"), (zh("My tasks"), "mytasks")]]
 
@@ -222,7 +222,7 @@ async def test_status_shows_progress_and_unreachable_member_gets_held_pushes_onc
     # 孟平 opens the bot: what was held for him follows, once.
     await meng.say(
         "/start",
-        expect=contains(zh("{count} message(s) were waiting for you; they follow now.", count=2)),
+        expect=contains(zh("{count} message was waiting for you; it follows now.", count=2)),
     )
     await world.app.drain()
     await meng.say("/start", expect=contains("孟平"))
@@ -431,7 +431,7 @@ async def test_each_phase_end_posts_its_summary_to_the_group(world: World) -> No
     [summary] = summaries_since(mark)
     lines = summary.text.splitlines()
     assert lines[0] == zh("Summary of the phase “{phase}”", phase="会前准备阶段")
-    assert lines[1] == zh("{done} of {total} task(s) complete.", done=1, total=5)
+    assert lines[1] == zh("{done} of {total} task complete.", done=1, total=5)
     blocks = task_blocks(summary.text)
     assert list(blocks) == [
         "组织学习",
@@ -458,7 +458,7 @@ async def test_each_phase_end_posts_its_summary_to_the_group(world: World) -> No
     lines = summary.text.splitlines()
     assert lines[:2] == [
         zh("Summary of the phase “{phase}”", phase="会后整改阶段"),
-        zh("{done} of {total} task(s) complete.", done=0, total=5),
+        zh("{done} of {total} task complete.", done=0, total=5),
     ]
     assert lines[-1] == zh("This was the last phase of the plan.")
     ended = await world.rows("SELECT phase_id FROM phase_runs WHERE ended_at IS NOT NULL")

@@ -58,7 +58,7 @@ async def test_the_opinions_close_names_who_was_not_reached(world: World) -> Non
     mark = len(world.emulator.transcript(world.group))
     await world.at("2013-12-11T09:00+08:00")
     closing = zh(
-        "The call for opinions has closed with {count} opinion(s); the members have been sent those addressed to them, word for word, in private chat.",
+        "The call for opinions has closed with {count} opinion; it has been sent, word for word, in private chat to those it is addressed to.",
         count=1,
     )
     told = [t for t in group_texts(world, mark) if t.startswith(closing)]

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.core.i18n import catalog, use_locale
+from bot.core.i18n import catalog, plural_catalog, use_locale
 from bot.core.i18n_tools import extract_messages
 from bot.meeting import results, surveys
 from bot.plan import load_plan
@@ -78,15 +78,20 @@ def _fill(template: str, locale: str, *, blank: bool) -> str:
 @pytest.mark.parametrize("locale", ["zh_CN", "en"])
 def test_every_catalog_message_reads_clean(locale: str) -> None:
     entries = catalog(locale)
+    plural_entries = plural_catalog(locale)
     found = []
-    for msgid in extract_messages():
+    for msgid, extracted in extract_messages().items():
         if msgid in ALLOWED:
             continue
-        template = entries.get(msgid) or msgid
-        text = _fill(template, locale, blank=False)
-        prose = _fill(template, locale, blank=True)
-        for problem in problems(text, locale, prose=prose, scope=FORM_ONLY):
-            found.append(f"{problem}: {template!r}")
+        if extracted.plural is not None:  # every form of an ngettext message
+            templates = plural_entries.get(msgid) or (msgid, extracted.plural)
+        else:
+            templates = (entries.get(msgid) or msgid,)
+        for template in templates:
+            text = _fill(template, locale, blank=False)
+            prose = _fill(template, locale, blank=True)
+            for problem in problems(text, locale, prose=prose, scope=FORM_ONLY):
+                found.append(f"{problem}: {template!r}")
     assert found == []
 
 
