@@ -411,6 +411,14 @@ async def burst(args: argparse.Namespace, workdir: Path) -> Path:
         f"{percentile(during_burst, 50) * 1000:.0f} ms, p99 {percentile(during_burst, 99) * 1000:.0f} ms"
         " (goal p99 < 100 ms)"
     )
+    if args.timeline:
+        slowest = sorted(
+            ((lat, asked) for asked, lat in latencies if burst_started <= asked), reverse=True
+        )[:3]
+        print(
+            "    slowest, ms (at s into the burst):",
+            " ".join(f"{lat * 1000:.0f} ({asked - burst_started:.1f})" for lat, asked in slowest),
+        )
     before = [lat for asked, lat in latencies if planned <= asked < burst_started]
     print(
         f"  /mytasks from every plan planned to the first reminder (the 09:00 pass among them): "

@@ -179,6 +179,7 @@ class PlanScheduler:
                         self.slices,
                     )
             if left_over:  # the plans left, after whatever waits (commands, other ticks)
+                # Not at 0 s: APScheduler would then skip the job while this run of it ends.
                 self._arm(MIN_WAIT_SECONDS)
                 return
             # Look again at least hourly: another process (huiwu wecom create-chat) may have
