@@ -51,6 +51,7 @@ SLOW_TICK_SECONDS = 1.0  # a tick this long is logged (the first one always is)
 # Plans planned afresh per step in one tick of the scheduler: about 0.15 s of work (2,300
 # plans took 3.7 s at start-up, bench/province.py); the rest come in the next slices.
 PLAN_SLICE = 100
+MAX_SLICES = 100_000  # a bound on one wake's slices (each plans new plans: 10 million plans)
 
 
 # What can be reminded of: tasks, heart-to-heart talk pairs, rectification items.
@@ -149,10 +150,18 @@ class PlanScheduler:
             await self.wake()
 
     async def wake(self) -> None:
-        """Tick now, then set the one wake-up job for the next due time."""
+        """Tick now (slice after slice while plans are left), then set the one wake-up job
+        for the next due time."""
+        for _slice in range(MAX_SLICES):
+            if not await self.tick_once():
+                return
+            await asyncio.sleep(0)  # what waits (a command, a tick for a change) goes first
+
+    async def tick_once(self) -> bool:
+        """One tick planning at most a slice of plans afresh; True if plans were left."""
         async with self._lock:
             if self._stopped:
-                return
+                return False
             self.app.schedule_changed.clear()
             started = time.perf_counter()
             try:
@@ -163,7 +172,7 @@ class PlanScheduler:
                 else:
                     logger.exception("the scheduled tick failed; trying again shortly")
                     self._arm(RETRY_SECONDS)
-                return
+                return False
             self.outage.succeeded()
             elapsed = time.perf_counter() - started
             if not self._ticked or elapsed > SLOW_TICK_SECONDS:
@@ -178,10 +187,8 @@ class PlanScheduler:
                         time.perf_counter() - self._started,
                         self.slices,
                     )
-            if left_over:  # the plans left, after whatever waits (commands, other ticks)
-                # Not at 0 s: APScheduler would then skip the job while this run of it ends.
-                self._arm(MIN_WAIT_SECONDS)
-                return
+            if left_over:
+                return True
             # Look again at least hourly: another process (huiwu wecom create-chat) may have
             # started a plan, which nothing here announces.
             if self.next_due is None:
@@ -189,6 +196,7 @@ class PlanScheduler:
             else:
                 wait = self.app.clock.real_seconds_until(self.next_due)
                 self._arm(min(wait, IDLE_RECHECK_SECONDS))
+            return False
 
     def _arm(self, real_seconds: float) -> None:
         if math.isinf(real_seconds):  # a ManualClock: only moving it makes anything due

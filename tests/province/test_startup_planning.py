@@ -73,7 +73,7 @@ async def test_startup_plans_in_slices_answers_a_command_between_and_reminds_eac
             await sender.start()
             scheduler = PlanScheduler(app, plan_slice=SLICE)
 
-            await scheduler.wake()  # the first tick after the start: one slice of plans
+            await scheduler.tick_once()  # the first tick after the start: one slice of plans
             assert not scheduler.first_pass_done
             first_slice = [r.instance_id for r in await outbox.messages(db)]
             assert sorted(set(first_slice)) == [1, 2]
@@ -92,10 +92,10 @@ async def test_startup_plans_in_slices_answers_a_command_between_and_reminds_eac
                     command="mytasks",
                 ),
             )
-            for _ in range(10):  # the next slices (the scheduler has armed a tick at once)
+            for _ in range(10):  # the next slices (wake() runs them one after the other)
                 if scheduler.first_pass_done:
                     break
-                await scheduler.wake()
+                await scheduler.tick_once()
             # three slices of two: a plan planned once is planned again (its reminder log
             # changed) without taking a new plan's place
             assert scheduler.first_pass_done and scheduler.slices == 3
@@ -110,6 +110,12 @@ async def test_startup_plans_in_slices_answers_a_command_between_and_reminds_eac
             assert sorted(r.chat_id for r in reminders) == sorted(str(u) for u in everyone)
             await tick(app)  # planning everything again at the same instant adds nothing
             await scheduler.wake()
+            assert len(await outbox.messages(db)) == len(rows)
+            # another start: one wake plans every plan, slice after slice, and doubles nothing
+            app.memo.clear()
+            restarted = PlanScheduler(app, plan_slice=SLICE)
+            await restarted.wake()
+            assert restarted.first_pass_done and restarted.slices == 3
             assert len(await outbox.messages(db)) == len(rows)
 
             await sender.drain()
