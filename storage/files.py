@@ -207,18 +207,29 @@ class FileStore:
         """The folder's lock, between processes: exclusive to delete, shared to rely on the
         files being there (a backup copying them, a restore about to refer to them). Yields
         False when ``wait`` is False and another process holds it."""
+        fd = self.take_lock(exclusive=exclusive, wait=wait)
+        try:
+            yield fd is not None
+        finally:
+            if fd is not None:
+                os.close(fd)  # releases the lock
+
+    def take_lock(self, *, exclusive: bool, wait: bool = True) -> int | None:
+        """``locked`` without the block: the descriptor holding the lock (close it to let
+        go), or None when ``wait`` is False and another process holds it. Blocking: from
+        async code, call it in a thread."""
         self._folder(self.root)
         fd = open_private(self.root / LOCK_NAME, os.O_RDWR)
+        flags = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
         try:
-            flags = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
-            try:
-                fcntl.flock(fd, flags if wait else flags | fcntl.LOCK_NB)
-            except BlockingIOError:
-                yield False
-                return
-            yield True
-        finally:
-            os.close(fd)  # releases the lock
+            fcntl.flock(fd, flags if wait else flags | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
 
     def copy_from(self, source: Path, sha256: str, size: int | None = None) -> None:
         """Keep the file at ``source`` under its content address, checking on the way that

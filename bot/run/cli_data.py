@@ -97,7 +97,7 @@ async def _export(
         return _error(_("there is no plan instance {id}").format(id=instance_id))
     if as_json:
         live = FileStore.beside(settings.db_path)
-        with relying_on(live, create=False):  # the bot deletes none of them meanwhile
+        async with relying_on(live, create=False):  # the bot deletes none of them meanwhile
             snapshot = await export_instance(db, instance_id)
             wanted = wanted_files(snapshot)
             if out is None:
@@ -215,7 +215,7 @@ async def restore(settings: Settings, source: str, force: bool) -> int:
     try:
         manifest = read_manifest(snapshot)
         # Held from the first file copied until the rows that refer to them are committed.
-        with relying_on(live, create=bool(manifest)):
+        async with relying_on(live, create=bool(manifest)):
             await asyncio.to_thread(take_files, live, path, manifest, copied)
             result = await restore_instance(db, snapshot)
     except SnapshotError as exc:  # files copied and not referred to: the bot's sweep takes them

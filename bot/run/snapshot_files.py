@@ -12,8 +12,10 @@ in between (``FileStore.locked``).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import Iterator
+import os
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -41,15 +43,20 @@ def wanted_files(snapshot: dict[str, Any]) -> set[str]:
     }
 
 
-@contextlib.contextmanager
-def relying_on(store: FileStore, *, create: bool) -> Iterator[None]:
+@contextlib.asynccontextmanager
+async def relying_on(store: FileStore, *, create: bool) -> AsyncIterator[None]:
     """Hold the live files folder's lock shared (``create``: make the folder if missing, as
-    a restore that is about to put files there)."""
+    a restore that is about to put files there); waited for in a thread, as the bot holds
+    it exclusively for a moment while it deletes."""
     if not create and not store.root.is_dir():
         yield  # no folder: no file to protect
         return
-    with store.locked(exclusive=False):
+    fd = await asyncio.to_thread(store.take_lock, exclusive=False)
+    try:
         yield
+    finally:
+        if fd is not None:
+            os.close(fd)
 
 
 def write_files(live: FileStore, folder: Path, wanted: set[str]) -> tuple[dict[str, int], int]:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.config import load_settings
+from bot.core.i18n import use_locale
 from bot.run import cli_data
 from bot.sandbox.telegram.people import contains
 from storage.files import FileStore
@@ -51,7 +52,8 @@ async def restore_into(
     db_path: Path, exported: Path, capsys: pytest.CaptureFixture[str]
 ) -> tuple[int, str]:
     settings = load_settings({"HUIWU_DB": str(db_path), "HUIWU_LOCALE": "en"}, env_file=None)
-    code = await cli_data.restore(settings, str(exported), force=False)
+    with use_locale("en"):
+        code = await cli_data.restore(settings, str(exported), force=False)
     captured = capsys.readouterr()
     return code, captured.out + captured.err
 
@@ -115,7 +117,8 @@ async def test_json_on_standard_output_says_the_files_need_an_out_folder(
     settings = load_settings({"HUIWU_DB": world.db_path, "HUIWU_LOCALE": "en"}, env_file=None)
     capsys.readouterr()
 
-    assert await cli_data.export(settings, world.instance_id, None, as_json=True) == 0
+    with use_locale("en"):
+        assert await cli_data.export(settings, world.instance_id, None, as_json=True) == 0
 
     captured = capsys.readouterr()
     assert len(json.loads(captured.out)["files"]) == 2
