@@ -52,10 +52,11 @@ def hashes_in(data: Any) -> set[str]:
     return found
 
 
-def _sources(tables: dict[str, set[str]]) -> list[str]:
-    """One SELECT per place a reference can be, for the tables this database has."""
+def _sources(tables: dict[str, set[str]], among: str = "") -> list[str]:
+    """One SELECT per place a reference can be, for the tables this database has; ``among``
+    (e.g. ``IN (?, ?)``) narrows each to some addresses."""
     selects = [
-        f'SELECT "{column}" AS sha256 FROM "{table}" WHERE "{column}" IS NOT NULL'
+        f'SELECT "{column}" AS sha256 FROM "{table}" WHERE "{column}" ' + (among or "IS NOT NULL")
         for table, column in COLUMNS
         if column in tables.get(table, set())
     ]
@@ -63,6 +64,7 @@ def _sources(tables: dict[str, set[str]]) -> list[str]:
         selects.append(
             f"SELECT t.value AS sha256 FROM {DRAFTS} c, json_tree(c.data) t "
             "WHERE t.key = 'sha256' AND t.type = 'text' AND json_valid(c.data)"
+            + (f" AND t.value {among}" if among else "")
         )
     return selects
 
@@ -97,24 +99,15 @@ def referenced_in_file(conn: sqlite3.Connection) -> set[str]:
 
 
 async def _referenced_among(conn: aiosqlite.Connection, candidates: set[str]) -> set[str]:
-    tables = _tables(await conn.execute_fetchall(_TABLES_SQL))
-    found: set[str] = set()
-    for table, column in COLUMNS:
-        if column not in tables.get(table, set()):
-            continue
-        for sha256 in candidates - found:  # each an index lookup (migration 0013)
-            rows = await conn.execute_fetchall(
-                f'SELECT 1 FROM "{table}" WHERE "{column}" = ? LIMIT 1', (sha256,)
-            )
-            if rows:
-                found.add(sha256)
-    if candidates - found and DRAFTS in tables:
-        rows = await conn.execute_fetchall(
-            f"SELECT DISTINCT t.value FROM {DRAFTS} c, json_tree(c.data) t "
-            "WHERE t.key = 'sha256' AND t.type = 'text' AND json_valid(c.data)"
-        )
-        found |= {str(row[0]) for row in rows} & candidates
-    return found
+    """Those of ``candidates`` something refers to, in one statement (an index lookup per
+    table, migration 0013, and one pass over the drafts)."""
+    names = sorted(candidates)
+    among = f"IN ({', '.join('?' * len(names))})"
+    sources = _sources(_tables(await conn.execute_fetchall(_TABLES_SQL)), among)
+    if not sources:
+        return set()
+    rows = await conn.execute_fetchall(" UNION ".join(sources), names * len(sources))
+    return {str(row[0]) for row in rows}
 
 
 async def release(db: Database, store: FileStore, candidates: set[str]) -> set[str]:
