@@ -33,6 +33,7 @@ COLUMNS = (("submission_files", "sha256"), ("rectification_evidence", "sha256"))
 DRAFTS = "conversations"
 # A ``.part`` older than this is left by a crash, not a download in flight.
 PART_AGE_SECONDS = 24 * 3600.0
+SWEEP_BATCH = 500  # files checked and deleted per write transaction
 
 
 def hashes_in(data: Any) -> set[str]:
@@ -148,10 +149,14 @@ async def sweep(db: Database, store: FileStore, *, at_start: bool = False) -> in
                     removed += 1
             except FileNotFoundError:
                 continue
-        async with db.transaction() as conn:
-            unreferenced = contents - await referenced(conn)
-            for sha256 in sorted(unreferenced):
-                removed += store.delete(sha256)
+        # Which look unreferenced, read without the write lock; each checked again under it
+        # (a batch at a time, so writers wait for a batch, not for the whole folder).
+        maybe = sorted(contents - await referenced(db.connection))
+        for start in range(0, len(maybe), SWEEP_BATCH):
+            batch = set(maybe[start : start + SWEEP_BATCH])
+            async with db.transaction() as conn:
+                for sha256 in sorted(batch - await _referenced_among(conn, batch)):
+                    removed += store.delete(sha256)
     return removed
 
 
