@@ -84,6 +84,8 @@ async def export(settings: Settings, instance_id: int, out: str | None, as_json:
     db = await open_database(settings.db_path)
     try:
         return await _export(db, settings, instance_id, out, as_json)
+    except SnapshotError as exc:  # a kept file whose bytes do not match its name
+        return _error(str(exc))
     except OSError as exc:
         return _error(os_error_text(out or "", exc))
     finally:

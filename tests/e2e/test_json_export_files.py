@@ -123,3 +123,19 @@ async def test_json_on_standard_output_says_the_files_need_an_out_folder(
     captured = capsys.readouterr()
     assert len(json.loads(captured.out)["files"]) == 2
     assert "give --out DIR to export them with the JSON" in captured.err
+
+
+async def test_a_kept_file_damaged_on_the_disk_is_not_exported_as_if_sound(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await handed_in(world)
+    damaged = world.app.files.path_of(hashlib.sha256(FILES["照片.jpg"]).hexdigest())
+    damaged.write_bytes(b"not the photo")
+    settings = load_settings({"HUIWU_DB": world.db_path}, env_file=None)
+
+    with use_locale("en"):
+        code = await cli_data.export(settings, world.instance_id, str(tmp_path), as_json=True)
+
+    assert code == 2
+    assert f"{damaged}: a kept file is damaged" in capsys.readouterr().err
+    assert not (tmp_path / f"instance-{world.instance_id}.json").exists()
