@@ -15,6 +15,7 @@ when another process holds the folder's lock (``FileStore.locked``); they try ag
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sqlite3
@@ -135,14 +136,15 @@ async def sweep(db: Database, store: FileStore, *, at_start: bool = False) -> in
     the start, before anything is downloaded, all of them); returns how many files went."""
     if not store.root.is_dir():
         return 0
-    contents = set(store.contents())
+    contents = set(await asyncio.to_thread(store.contents))
+    parts = await asyncio.to_thread(store.parts)
     removed = 0
     with store.locked(exclusive=True, wait=False) as mine:
         if not mine:
             logger.info("the files folder is in use by another process; sweeping later")
             return 0
         old = time.time() - PART_AGE_SECONDS
-        for part in store.parts():
+        for part in parts:
             try:
                 if at_start or part.stat().st_mtime < old:
                     part.unlink()
