@@ -9,7 +9,7 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.core.i18n import N_, _
+from bot.core.i18n import N_, _, ngettext
 from bot.core.messaging import Button, OutgoingMessage
 from bot.ledger.buttons import AddStep
 from bot.ledger.items import create_item, import_measures
@@ -326,9 +326,11 @@ async def import_items(ctx: HandlerContext) -> None:
     owners = {m.id: m.name for m in await instances.members_of(ctx.app.db, manager.instance_id)}
     now = ctx.app.clock.now()
     lines = [
-        _("Imported {count} item(s) from the approved rectification measures:").format(
-            count=len(created)
-        )
+        ngettext(
+            "Imported {count} item from the approved rectification measures:",
+            "Imported {count} items from the approved rectification measures:",
+            len(created),
+        ).format(count=len(created))
     ]
     lines += [item_line(r, owners.get(r.member_id or 0), now, plan.timezone) for r in created]
     ctx.reply("\n".join(lines))

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.core.formatting import due_text
-from bot.core.i18n import N_, _
+from bot.core.i18n import N_, _, ngettext
 from bot.core.messaging import Button
 from bot.meeting import opinions as opinion_steps
 from bot.meeting.buttons import OpinionCancel, OpinionNew, OpinionSend, OpinionTo
@@ -46,8 +46,10 @@ async def manage(ctx: HandlerContext) -> None:
         else:
             count = len(await opinion_store.opinions_of(app.db, window.id))
             ctx.reply(
-                _(
-                    "The call for opinions is open until {when}; {count} opinion(s) so far. Send /opinions close to close it now."
+                ngettext(
+                    "The call for opinions is open until {when}; {count} opinion so far. Send /opinions close to close it now.",
+                    "The call for opinions is open until {when}; {count} opinions so far. Send /opinions close to close it now.",
+                    count,
                 ).format(when=due_text(window.closes_at, plan.timezone), count=count)
                 + "\n\n"
                 + _invitation(ctx, plan, window)

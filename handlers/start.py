@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core.formatting import names_text
-from bot.core.i18n import N_, _
+from bot.core.i18n import N_, _, ngettext
 from bot.tasks import phases
 from handlers import opinions
 from handlers.context import HandlerContext
@@ -56,17 +56,21 @@ async def start(ctx: HandlerContext) -> None:
         ctx.greet_stranger()
     else:
         name = bound_name or memberships[0].name
-        plans = [(await ctx.plan_of(m)).title for m in memberships]
+        titles = list(dict.fromkeys([(await ctx.plan_of(m)).title for m in memberships]))
         ctx.reply(
-            _(
-                "Hello {name}! You are on the plan(s): {plans}. I will send your tasks and deadlines here."
-            ).format(name=name, plans=names_text(list(dict.fromkeys(plans))))
+            ngettext(
+                "Hello {name}! You are on the plan “{plans}”. I will send your tasks and deadlines here.",
+                "Hello {name}! You are on these plans: {plans}. I will send your tasks and deadlines here.",
+                len(titles),
+            ).format(name=name, plans=names_text(titles))
         )
         if released:
             ctx.reply(
-                _("{count} message(s) were waiting for you; they follow now.").format(
-                    count=released
-                )
+                ngettext(
+                    "{count} message was waiting for you; it follows now.",
+                    "{count} messages were waiting for you; they follow now.",
+                    released,
+                ).format(count=released)
             )
     if memberships:  # their own menu: bound now, or their roles changed since
         ctx.menus_changed.append(event.user_id)

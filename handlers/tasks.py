@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from bot.core.formatting import names_text
-from bot.core.i18n import N_, _
+from bot.core.i18n import N_, _, ngettext
 from bot.core.messaging import Button, IncomingFile, OutgoingMessage
 from bot.delivery import addressing as delivery
 from bot.plan import Plan, SubmissionKind, Task
@@ -120,7 +120,7 @@ async def collect(ctx: HandlerContext, draft: dict[str, Any]) -> None:
     task = (await ctx.app.plans.get(record.instance_id)).task(record.task_id)
     text = event.text.strip()
     if text and not task.submission.accepts_text:
-        ctx.reply(_("This task takes files only; please send the file(s)."))
+        ctx.reply(_("This task takes files only; please send a file."))
         return
     if event.files and not task.submission.accepts_files:
         ctx.reply(_("This task takes a text only; please type it as a message."))
@@ -191,9 +191,21 @@ def received_text(texts: int, files: int) -> str:
     """What the draft holds so far, naming only what there is."""
     parts = []
     if texts:
-        parts.append(_("{count} text(s)").format(count=texts))
+        parts.append(
+            ngettext(
+                "{count} text",
+                "{count} texts",
+                texts,
+            ).format(count=texts)
+        )
     if files:
-        parts.append(_("{count} file(s)").format(count=files))
+        parts.append(
+            ngettext(
+                "{count} file",
+                "{count} files",
+                files,
+            ).format(count=files)
+        )
     if not parts:
         return _("Nothing is in this hand-in yet: send it now, or press Cancel.")
     return _("Received so far: {parts}. Send more, or press Submit.").format(

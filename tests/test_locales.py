@@ -221,3 +221,108 @@ def test_source_problems_catches_text_that_can_never_be_translated(tmp_path: Pat
     )
     problems = source_problems(tmp_path)
     assert [p.split(":")[1] for p in problems] == ["2", "3", "4"]
+
+
+# Plural entries (ngettext): every form in every catalog.
+
+
+def _plural_catalog(locale: str, forms: tuple[str, ...], plural: str = "{n} ballots") -> Catalog:
+    catalog = Catalog(locale=locale)
+    catalog.add(("{n} ballot", plural), forms)
+    return catalog
+
+
+@pytest.mark.parametrize(
+    ("locale", "forms", "plural", "problem"),
+    [
+        ("en", ("{n} ballot", ""), "{n} ballots", "needs all 2 forms"),
+        ("en", ("{n} ballot",), "{n} ballots", "needs all 2 forms"),
+        ("zh_CN", ("",), "{n} ballots", "needs all 1 forms"),
+        ("zh_CN", ("{n}张选票",), "{n} votes", "msgid_plural differs"),
+        ("zh_CN", ("{count}张选票",), "{n} ballots", "placeholders differ"),
+    ],
+)
+def test_checker_reports_a_plural_entry_without_every_form(
+    locale: str, forms: tuple[str, ...], plural: str, problem: str
+) -> None:
+    problems = problems_in(
+        ["{n} ballot"],
+        {locale: _plural_catalog(locale, forms, plural)},
+        plurals={"{n} ballot": "{n} ballots"},
+    )
+    assert len(problems) == 1 and problem in problems[0], problems
+
+
+def test_checker_accepts_complete_plural_entries() -> None:
+    catalogs = {
+        "en": _plural_catalog("en", ("{n} ballot", "{n} ballots")),
+        "zh_CN": _plural_catalog("zh_CN", ("{n}张选票",)),
+    }
+    assert problems_in(["{n} ballot"], catalogs, plurals={"{n} ballot": "{n} ballots"}) == []
+
+
+def test_checker_reports_plural_and_singular_entries_used_the_other_way() -> None:
+    singular = {"zh_CN": _catalog("zh_CN", {"{n} ballot": "{n}张选票"})}
+    problems = problems_in(["{n} ballot"], singular, plurals={"{n} ballot": "{n} ballots"})
+    assert len(problems) == 1 and "not a plural entry" in problems[0]
+    plural = {"zh_CN": _plural_catalog("zh_CN", ("{n}张选票",))}
+    problems = problems_in(["{n} ballot"], plural)
+    assert len(problems) == 1 and "without ngettext" in problems[0]
+
+
+def test_checker_compares_percent_fields_for_argparse_messages() -> None:
+    entries = {"unrecognized arguments: %s": "无法识别的参数"}
+    problems = problems_in(entries, {"zh_CN": _catalog("zh_CN", entries)}, percent=True)
+    assert len(problems) == 1 and "% fields differ" in problems[0]
+    entries = {"invalid choice: %(value)r": "无效的选择：%(value)r"}
+    assert problems_in(entries, {"zh_CN": _catalog("zh_CN", entries)}, percent=True) == []
+
+
+def test_argparse_words_of_this_python_are_all_translated() -> None:
+    from bot.core.i18n_tools import argparse_messages, argparse_problems
+
+    words = argparse_messages()
+    assert "usage: " in words and "positional arguments" in words
+    assert words["expected %s argument"].plural == "expected %s arguments"
+    assert argparse_problems() == []
+
+
+def test_update_writes_plural_entries_and_check_wants_every_form(tmp_path: Path) -> None:
+    _write(
+        tmp_path / "bot" / "a.py",
+        "from bot.core.i18n import ngettext\n\n"
+        'ngettext("{n} ballot", "{n} ballots", 3)\nngettext("{n} day", f"{x} days", 3)\n',
+    )
+    assert update(tmp_path) == {"zh_CN": (1, 1, 0), "en": (1, 1, 0)}
+    en = po_path("en", tmp_path).read_text(encoding="utf-8")
+    assert '"Plural-Forms: nplurals=2; plural=(n != 1);\\n"' in en
+    assert 'msgstr[0] "{n} ballot"\nmsgstr[1] "{n} ballots"' in en  # English: the msgids
+    zh = po_path("zh_CN", tmp_path)
+    assert '"Plural-Forms: nplurals=1; plural=0;\\n"' in zh.read_text(encoding="utf-8")
+    assert catalog_problems(tmp_path) == [
+        "bot/a.py:4: ngettext() is given an f-string; it will never be translated",
+        "[zh_CN] plural entry needs all 1 forms translated: '{n} ballot'",
+    ]
+    zh.write_text(
+        zh.read_text(encoding="utf-8").replace('msgstr[0] ""', 'msgstr[0] "{n}张选票"'),
+        encoding="utf-8",
+    )
+    assert catalog_problems(tmp_path)[1:] == []
+    before = zh.read_text(encoding="utf-8")
+    update(tmp_path)
+    assert zh.read_text(encoding="utf-8") == before  # the translation is kept
+    zh.write_text(before.replace('"Plural-Forms: nplurals=1; plural=0;\\n"\n', ""), "utf-8")
+    assert catalog_problems(tmp_path)[1:] == [
+        '[zh_CN] huiwu.po: the header must declare "Plural-Forms: nplurals=1; plural=0;"'
+    ]
+
+
+def test_ngettext_follows_the_current_locale_and_the_plural_rule() -> None:
+    with i18n.use_locale("en"):
+        assert i18n.ngettext("{count} ballot", "{count} ballots", 1) == "{count} ballot"
+        assert i18n.ngettext("{count} ballot", "{count} ballots", 0) == "{count} ballots"
+    with i18n.use_locale("zh_CN"):
+        for n in (0, 1, 5):
+            assert i18n.ngettext("{count} ballot", "{count} ballots", n) == "{count}张选票"
+    assert i18n.plural_rule("en")(1) == 0 and i18n.plural_rule("en")(2) == 1
+    assert i18n.plural_rule("zh_CN")(1) == 0 and i18n.plural_rule("zh_CN")(2) == 0

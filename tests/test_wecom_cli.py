@@ -100,7 +100,7 @@ async def test_create_chat_creates_the_group_from_the_roster_and_binds_it(
     env = environment(db, **wecom_settings(emulator))
     code, loaded, err = await huiwu("plan", "load", SHIPPED, env=env)
     assert code == 0, err
-    assert "huiwu wecom create-chat --plan 1" in loaded and "4 member(s)" in loaded
+    assert "huiwu wecom create-chat --plan 1" in loaded and "4 members" in loaded
     code, out, err = await huiwu("wecom", "create-chat", env=env)
     assert code == 0, err
     [chat] = emulator.chats.values()

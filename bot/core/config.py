@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dotenv import dotenv_values
 
 from bot.core.clock import Clock, SimulatedClock, SystemClock
-from bot.core.i18n import SUPPORTED_LOCALES, _
+from bot.core.i18n import N_, SUPPORTED_LOCALES, _
 from bot.core.policy import MIB, PlanLoaders, Quotas
 
 DEFAULT_GATEWAY_URL = "wss://openws.work.weixin.qq.com"  # the robot's long connection
@@ -26,45 +26,47 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 #: Every setting with one line of help (``huiwu --help``; .env.example says the same).
 SETTINGS_HELP: tuple[tuple[str, str], ...] = (
-    ("HUIWU_DB", "SQLite database file (default ./huiwu.sqlite3)"),
-    ("HUIWU_TZ", "default timezone, an IANA name (default Asia/Shanghai)"),
-    ("HUIWU_LOCALE", "default language: zh_CN or en (default zh_CN)"),
-    ("HUIWU_LOG_LEVEL", "DEBUG, INFO, WARNING, ERROR or CRITICAL (default INFO)"),
-    ("HUIWU_CLOCK_START", "simulated time: the start instant, e.g. 2013-12-02T09:00+08:00"),
-    ("HUIWU_CLOCK_SPEED", "simulated seconds per real second (needs HUIWU_CLOCK_START)"),
-    ("TELEGRAM_BOT_TOKEN", "the bot's token from @BotFather (enables Telegram)"),
-    ("TELEGRAM_API_BASE_URL", "another Bot API server, e.g. http://127.0.0.1:8081/bot"),
-    ("HUIWU_WEBHOOK_URL", "public HTTPS URL ending in /telegram for webhook mode"),
-    ("HUIWU_WEBHOOK_SECRET", "secret token Telegram sends with each webhook call"),
-    ("WECOM_CORP_ID", "WeCom CorpID (all five WECOM_* settings enable WeCom)"),
-    ("WECOM_AGENT_ID", "the WeCom app's AgentId (a number)"),
-    ("WECOM_SECRET", "the WeCom app's Secret"),
-    ("WECOM_TOKEN", "the callback Token"),
-    ("WECOM_AES_KEY", "the callback EncodingAESKey (43 characters)"),
-    ("WECOM_API_BASE_URL", "WeCom API base URL (default https://qyapi.weixin.qq.com/cgi-bin/)"),
-    ("HUIWU_WECOM_PATH", "path of the WeCom callback (default /wecom/callback)"),
+    ("HUIWU_DB", N_("SQLite database file (default ./huiwu.sqlite3)")),
+    ("HUIWU_TZ", N_("default timezone, an IANA name (default Asia/Shanghai)")),
+    ("HUIWU_LOCALE", N_("default language: zh_CN or en (default zh_CN)")),
+    ("HUIWU_LOG_LEVEL", N_("DEBUG, INFO, WARNING, ERROR or CRITICAL (default INFO)")),
+    ("HUIWU_CLOCK_START", N_("simulated time: the start instant, e.g. 2013-12-02T09:00+08:00")),
+    ("HUIWU_CLOCK_SPEED", N_("simulated seconds per real second (needs HUIWU_CLOCK_START)")),
+    ("TELEGRAM_BOT_TOKEN", N_("the bot's token from @BotFather (enables Telegram)")),
+    ("TELEGRAM_API_BASE_URL", N_("another Bot API server, e.g. http://127.0.0.1:8081/bot")),
+    ("HUIWU_WEBHOOK_URL", N_("public HTTPS URL ending in /telegram for webhook mode")),
+    ("HUIWU_WEBHOOK_SECRET", N_("secret token Telegram sends with each webhook call")),
+    ("WECOM_CORP_ID", N_("WeCom CorpID (all five WECOM_* settings enable WeCom)")),
+    ("WECOM_AGENT_ID", N_("the WeCom app's AgentId (a number)")),
+    ("WECOM_SECRET", N_("the WeCom app's Secret")),
+    ("WECOM_TOKEN", N_("the callback Token")),
+    ("WECOM_AES_KEY", N_("the callback EncodingAESKey (43 characters)")),
+    ("WECOM_API_BASE_URL", N_("WeCom API base URL (default https://qyapi.weixin.qq.com/cgi-bin/)")),
+    ("HUIWU_WECOM_PATH", N_("path of the WeCom callback (default /wecom/callback)")),
     (
         "HUIWU_HTTP_HOST",
-        "where the one HTTP server listens: webhook, callbacks, board (default 127.0.0.1)",
+        N_("where the one HTTP server listens: webhook, callbacks, board (default 127.0.0.1)"),
     ),
-    ("HUIWU_HTTP_PORT", "its port (default 8080)"),
-    ("HUIWU_BOARD_URL", "the plan board's public address, ending in /board (unset: no board)"),
-    ("WECOM_BOT_ID", "the WeCom robot's BotId (long connection, with WECOM_BOT_SECRET)"),
-    ("WECOM_BOT_SECRET", "the WeCom robot's Secret"),
-    ("WECOM_BOT_TOKEN", "the robot's callback Token (callback mode, with WECOM_BOT_AES_KEY)"),
-    ("WECOM_BOT_AES_KEY", "the robot's callback EncodingAESKey (43 characters)"),
-    ("WECOM_BOT_PATH", "path of the robot's callback (default /wecom/robot)"),
-    ("WECOM_BOT_GATEWAY_URL", "the robot's long-connection gateway"),
-    ("HUIWU_PLAN_LOADERS", "who may load a plan in chat (default organizers)"),
-    ("HUIWU_MAX_FILE_MB", "largest file a member may hand in, in MB (default 20)"),
-    ("HUIWU_MAX_HANDIN_FILES", "files in one hand-in (default 10)"),
-    ("HUIWU_MAX_HANDIN_MB", "all files of one hand-in, in MB (default 50)"),
-    ("HUIWU_MAX_MEMBER_MB", "all files one member hands in to a plan, in MB (default 200)"),
-    ("HUIWU_MAX_HANDIN_TEXT", "characters of text in one hand-in (default 20000)"),
+    ("HUIWU_HTTP_PORT", N_("its port (default 8080)")),
+    ("HUIWU_BOARD_URL", N_("the plan board's public address, ending in /board (unset: no board)")),
+    ("WECOM_BOT_ID", N_("the WeCom robot's BotId (long connection, with WECOM_BOT_SECRET)")),
+    ("WECOM_BOT_SECRET", N_("the WeCom robot's Secret")),
+    ("WECOM_BOT_TOKEN", N_("the robot's callback Token (callback mode, with WECOM_BOT_AES_KEY)")),
+    ("WECOM_BOT_AES_KEY", N_("the robot's callback EncodingAESKey (43 characters)")),
+    ("WECOM_BOT_PATH", N_("path of the robot's callback (default /wecom/robot)")),
+    ("WECOM_BOT_GATEWAY_URL", N_("the robot's long-connection gateway")),
+    ("HUIWU_PLAN_LOADERS", N_("who may load a plan in chat (default organizers)")),
+    ("HUIWU_MAX_FILE_MB", N_("largest file a member may hand in, in MB (default 20)")),
+    ("HUIWU_MAX_HANDIN_FILES", N_("files in one hand-in (default 10)")),
+    ("HUIWU_MAX_HANDIN_MB", N_("all files of one hand-in, in MB (default 50)")),
+    ("HUIWU_MAX_MEMBER_MB", N_("all files one member hands in to a plan, in MB (default 200)")),
+    ("HUIWU_MAX_HANDIN_TEXT", N_("characters of text in one hand-in (default 20000)")),
     (
         "HUIWU_RETENTION_DAYS",
-        "days after which sent messages, finished plans' reminder log and handled WeCom "
-        "callbacks are pruned (default 180)",
+        N_(
+            "days after which sent messages, finished plans' reminder log and handled WeCom "
+            "callbacks are pruned (default 180)"
+        ),
     ),
 )
 

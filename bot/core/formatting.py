@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
 
-from bot.core.i18n import _, current_locale
+from bot.core.i18n import _, current_locale, ngettext
 
 
 def due_text(due: datetime, zone: ZoneInfo) -> str:
@@ -60,10 +60,18 @@ def days_left_text(due: datetime, now: datetime, zone: ZoneInfo) -> str:
     days = (due.astimezone(zone).date() - now.astimezone(zone).date()).days
     if now > due:
         overdue = max(1, (now.astimezone(zone).date() - due.astimezone(zone).date()).days)
-        return _("overdue by {days} day(s)").format(days=overdue)
+        return ngettext(
+            "overdue by {days} day",
+            "overdue by {days} days",
+            overdue,
+        ).format(days=overdue)
     if days == 0:
         return _("due today")
-    return _("{days} day(s) left").format(days=days)
+    return ngettext(
+        "{days} day left",
+        "{days} days left",
+        days,
+    ).format(days=days)
 
 
 def names_text(names: list[str]) -> str:

@@ -1,7 +1,9 @@
 """Message catalogs and the locale of the event being handled.
 
-Source strings are English msgids wrapped in ``_()``; ``locales/<lang>/LC_MESSAGES/huiwu.po``
-holds each language. Catalogs are read with Babel straight from the .po files once per
+Source strings are English msgids wrapped in ``_()``, or, where a number decides the words,
+``ngettext(singular, plural, n)``; ``locales/<lang>/LC_MESSAGES/huiwu.po`` holds each language
+(a plural entry has one form per the catalog's ``Plural-Forms`` header: one in Chinese, two in
+English). Catalogs are read with Babel straight from the .po files once per
 process, so there is no compile step to forget. The current locale lives in a ContextVar,
 set once per event (``use_locale``), so concurrent events in different languages never mix.
 """
@@ -10,10 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from collections.abc import Iterator
+import gettext as stdlib_gettext
+from collections.abc import Callable, Iterator
 from functools import cache
 from importlib import resources
 
+from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
 DOMAIN = "huiwu"
@@ -43,16 +47,46 @@ def supported_locale(value: str | None) -> str | None:
 
 
 @cache
-def catalog(locale: str) -> dict[str, str]:
-    """msgid -> translation for one locale (empty translations fall back to the msgid)."""
-    po_file = resources.files("locales").joinpath(locale, "LC_MESSAGES", f"{DOMAIN}.po")
+def _parsed(locale: str, domain: str) -> Catalog | None:
+    po_file = resources.files("locales").joinpath(locale, "LC_MESSAGES", f"{domain}.po")
+    if not po_file.is_file():
+        return None
     with po_file.open("rb") as handle:
-        parsed = read_po(handle, locale=locale)
+        return read_po(handle, locale=locale, domain=domain)
+
+
+@cache
+def catalog(locale: str, domain: str = DOMAIN) -> dict[str, str]:
+    """msgid -> translation for one locale (empty translations fall back to the msgid)."""
+    parsed = _parsed(locale, domain)
     return {
         str(message.id): str(message.string)
-        for message in parsed
+        for message in parsed or ()
         if message.id and isinstance(message.id, str) and not message.fuzzy
     }
+
+
+@cache
+def plural_catalog(locale: str, domain: str = DOMAIN) -> dict[str, tuple[str, ...]]:
+    """singular msgid -> the translation's forms, for the entries with a ``msgid_plural``
+    whose every form is translated (others fall back to the English msgids)."""
+    parsed = _parsed(locale, domain)
+    found: dict[str, tuple[str, ...]] = {}
+    for message in parsed or ():
+        if message.pluralizable and not message.fuzzy and isinstance(message.string, tuple):
+            forms = tuple(str(form) for form in message.string)
+            if forms and all(forms):
+                found[str(message.id[0])] = forms
+    return found
+
+
+@cache
+def plural_rule(locale: str, domain: str = DOMAIN) -> Callable[[int], int]:
+    """n -> the index of the form to use, from the catalog's ``Plural-Forms`` header."""
+    parsed = _parsed(locale, domain)
+    expression = parsed.plural_expr if parsed else "(n != 1)"
+    rule = stdlib_gettext.c2py(expression)  # the C expression, checked and compiled safely
+    return lambda n: int(rule(n))
 
 
 def current_locale() -> str:
@@ -80,6 +114,25 @@ def gettext(message: str) -> str:
 
 
 _ = gettext
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The form of a message that suits the number ``n``, in the current locale.
+
+    Used like ``_()``: ``ngettext("{count} ballot", "{count} ballots", count).format(count=count)``.
+    ``n`` is the number that decides the words, which need not be a placeholder of the text.
+    """
+    return plural_gettext(singular, plural, n, current_locale())
+
+
+def plural_gettext(singular: str, plural: str, n: int, locale: str, domain: str = DOMAIN) -> str:
+    """``ngettext`` for a given locale and catalog domain."""
+    forms = plural_catalog(locale, domain).get(singular)
+    if forms:
+        index = plural_rule(locale, domain)(n)
+        if 0 <= index < len(forms):
+            return forms[index]
+    return singular if n == 1 else plural  # the msgids are English
 
 
 def N_(message: str) -> str:

@@ -8,10 +8,13 @@ Usage, from the repository root::
 The workflow when strings change:
 
 1. ``update`` scans ``bot/`` and ``handlers/`` (not the emulators in ``bot/sandbox/``, which are test tools)
-   with Babel's Python extractor for ``_("...")`` and ``N_("...")`` (plus the helpers listed
+   with Babel's Python extractor for ``_("...")``, ``N_("...")`` and
+   ``ngettext("...", "...", n)`` (plus the helpers listed
    in ``EXTRA_KEYWORDS``, such as the plan importer's ``self.issue(line, "...")``), then rewrites
    ``locales/zh_CN/LC_MESSAGES/huiwu.po`` and ``locales/en/LC_MESSAGES/huiwu.po``:
-   new msgids are added with an empty msgstr and their source locations as ``#:`` comments,
+   new msgids are added with an empty msgstr and their source locations as ``#:`` comments
+   (a plural entry gets one empty form per the catalog's ``Plural-Forms``, except in English,
+   the source language, whose two forms are the msgid and the msgid_plural),
    msgids no longer in the code are dropped, existing translations are kept. Output is sorted
    by msgid and never wrapped, and the header block of each file is kept as it is, so running
    ``update`` twice gives no diff (apart from ``#:`` line numbers when code moves).
@@ -22,6 +25,10 @@ The workflow when strings change:
    * msgids in the code but missing from either catalog (run ``update``);
    * zh_CN entries with an empty translation, or marked ``#, fuzzy`` (fuzzy entries are
      ignored at run time, see ``bot.core.i18n.catalog``);
+   * plural entries (``ngettext``) that are missing a form in any catalog, whose
+     ``msgid_plural`` differs from the code's, or that the code uses the other way (with or
+     without a plural); a catalog whose header does not declare the ``Plural-Forms`` of its
+     language (zh_CN ``nplurals=1; plural=0;``, en ``nplurals=2; plural=(n != 1);``);
    * translations whose ``{placeholders}`` differ from the msgid's (a ``.format()``
      KeyError, or a lost value, waiting to happen), or that are not valid format strings;
    * translations that drop or add the msgid's leading indentation (two or more spaces)
@@ -30,7 +37,10 @@ The workflow when strings change:
    * ``_()`` / ``N_()`` calls whose argument is not a plain string literal but an f-string,
      a ``.format()`` result or a ``+`` / ``%`` expression: the lookup key then never matches
      the catalog. (``_(variable)`` is fine: that is how ``N_``-marked strings are translated.)
-   * a .po file Babel cannot parse.
+   * a .po file Babel cannot parse;
+   * in ``locales/zh_CN/LC_MESSAGES/argparse.po`` (the command line's own words, see
+     ``bot.run.cli_language``): a message of this Python's ``argparse`` without a translation,
+     or with other ``%`` fields than the original.
 
    Msgids in a catalog that the code no longer uses are mentioned but do not fail the check.
 """
@@ -50,6 +60,7 @@ from pathlib import Path
 
 from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import extract_from_file
+from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po, write_po
 
 from bot.core.i18n import DEFAULT_LOCALE, DOMAIN, SUPPORTED_LOCALES
@@ -58,7 +69,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SOURCE_PACKAGES = ("bot", "handlers")
 EXCLUDED_DIRS = ("bot/sandbox/telegram", "bot/sandbox/wecom")
 KeywordSpec = tuple[int, ...] | None  # Babel's: which argument(s) hold the msgid; None = the first
-KEYWORDS: dict[str, KeywordSpec] = {"_": None, "N_": None}
+KEYWORDS: dict[str, KeywordSpec] = {"_": None, "N_": None, "ngettext": (1, 2)}
 # Helpers that take a msgid and call _() on it themselves, per file: name -> Babel keyword spec
 # (``(2,)``: the msgid is the second argument as written, e.g. ``self.issue(line, "...")``).
 # Wrapping the literals in N_() at the call sites would make an entry here unnecessary.
@@ -68,6 +79,9 @@ EXTRA_KEYWORDS: dict[str, dict[str, KeywordSpec]] = {
 COMMENT_TAGS = ("TRANSLATORS:",)
 # Languages whose every msgid needs a translation; others may fall back to the English msgid.
 MUST_TRANSLATE = (DEFAULT_LOCALE,)
+SOURCE_LOCALE = "en"  # the msgids' language: its plural forms are the msgid and msgid_plural
+ARGPARSE_DOMAIN = "argparse"  # argparse's own words (usage:, options, errors), per Python version
+ARGPARSE_KEYWORDS: dict[str, KeywordSpec] = {"_": None, "ngettext": (1, 2)}
 
 _PLACEHOLDER_RE = re.compile(r"\{[^{}]*\}")
 
@@ -79,10 +93,11 @@ class Extracted:
     msgid: str
     locations: list[tuple[str, int]] = field(default_factory=list)
     comments: list[str] = field(default_factory=list)
+    plural: str | None = None  # the msgid_plural of an ``ngettext`` message
 
 
-def po_path(locale: str, root: Path = ROOT) -> Path:
-    return root / "locales" / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+def po_path(locale: str, root: Path = ROOT, domain: str = DOMAIN) -> Path:
+    return root / "locales" / locale / "LC_MESSAGES" / f"{domain}.po"
 
 
 def source_files(root: Path = ROOT) -> list[Path]:
@@ -101,14 +116,19 @@ def keywords_for(relative: str) -> dict[str, KeywordSpec]:
     return {**KEYWORDS, **EXTRA_KEYWORDS.get(relative, {})}
 
 
-def _extract_file(path: Path, relative: str) -> list[tuple[int, object, list[str], object]]:
+def _extract_file(
+    path: Path, relative: str, keywords: dict[str, KeywordSpec] | None = None
+) -> list[tuple[int, object, list[str], object]]:
     # Babel writes a warning to stderr for every f-string argument, even one that is only a
     # .format() value; source_problems() reports the f-strings that matter, so drop those.
     captured = io.StringIO()
     with contextlib.redirect_stderr(captured):
         found = list(
             extract_from_file(
-                "python", str(path), keywords=keywords_for(relative), comment_tags=COMMENT_TAGS
+                "python",
+                str(path),
+                keywords=keywords if keywords is not None else keywords_for(relative),
+                comment_tags=COMMENT_TAGS,
             )
         )
     for line in captured.getvalue().splitlines():
@@ -150,11 +170,35 @@ def extract_messages(root: Path = ROOT) -> dict[str, Extracted]:
     for path, extracted in sources:
         relative = path.relative_to(root).as_posix()
         for lineno, message, comments, _context in extracted:
-            if not isinstance(message, str) or not message:
-                continue
-            entry = found.setdefault(message, Extracted(message))
-            entry.locations.append((relative, lineno))
-            entry.comments.extend(c for c in comments if c not in entry.comments)
+            _add_found(found, message, (relative, lineno), comments)
+    return found
+
+
+def _add_found(
+    found: dict[str, Extracted], message: object, location: tuple[str, int], comments: list[str]
+) -> None:
+    plural = None
+    if isinstance(message, tuple):  # ngettext(singular, plural, n)
+        if len(message) != 2 or not all(isinstance(part, str) and part for part in message):
+            return  # not literals: source_problems() reports it
+        message, plural = message
+    if not isinstance(message, str) or not message:
+        return
+    entry = found.setdefault(message, Extracted(message, plural=plural))
+    entry.locations.append(location)
+    entry.comments.extend(c for c in comments if c not in entry.comments)
+
+
+def argparse_messages() -> dict[str, Extracted]:
+    """The words of this Python's ``argparse`` (its ``_()`` and ``ngettext()`` calls)."""
+    import argparse
+
+    path = Path(argparse.__file__)
+    found: dict[str, Extracted] = {}
+    for lineno, message, comments, _context in _extract_file(
+        path, "argparse.py", ARGPARSE_KEYWORDS
+    ):
+        _add_found(found, message, ("argparse.py", lineno), comments)
     return found
 
 
@@ -181,27 +225,27 @@ def source_problems(root: Path = ROOT) -> list[str]:
             if name not in keywords:
                 continue
             spec = keywords[name]
-            index = spec[0] - 1 if spec else 0
-            if len(node.args) <= index:
-                continue
-            arg = node.args[index]
-            what = None
-            if isinstance(arg, ast.JoinedStr):
-                what = "an f-string"
-            elif isinstance(arg, ast.BinOp):
-                what = "a + or % expression"
-            elif (
-                isinstance(arg, ast.Call)
-                and isinstance(arg.func, ast.Attribute)
-                and arg.func.attr == "format"
-            ):
-                what = "an already formatted string (call .format() after _())"
-            if what:
-                problems.append(
-                    f"{relative}:{node.lineno}: {name}() is given {what}; "
-                    "it will never be translated"
-                )
+            for index in [number - 1 for number in spec] if spec else [0]:
+                if len(node.args) > index:
+                    problems.extend(_argument_problem(relative, node, name, node.args[index]))
     return problems
+
+
+def _argument_problem(relative: str, node: ast.Call, name: str, arg: ast.expr) -> Iterator[str]:
+    """Whether one msgid argument of a call can match a catalog key."""
+    what = None
+    if isinstance(arg, ast.JoinedStr):
+        what = "an f-string"
+    elif isinstance(arg, ast.BinOp):
+        what = "a + or % expression"
+    elif (
+        isinstance(arg, ast.Call)
+        and isinstance(arg.func, ast.Attribute)
+        and arg.func.attr == "format"
+    ):
+        what = "an already formatted string (call .format() after _())"
+    if what:
+        yield (f"{relative}:{node.lineno}: {name}() is given {what}; it will never be translated")
 
 
 def _split_header(text: str) -> tuple[str, str]:
@@ -220,15 +264,42 @@ def _default_header(locale: str) -> str:
         'msgstr ""\n'
         '"Content-Type: text/plain; charset=UTF-8\\n"\n'
         f'"Language: {locale}\\n"\n'
+        f'"Plural-Forms: {expected_plural_forms(locale)}\\n"\n'
     )
 
 
-def read_catalog(locale: str, root: Path = ROOT, *, strict: bool = False) -> Catalog:
-    path = po_path(locale, root)
+def expected_plural_forms(locale: str) -> str:
+    """The ``Plural-Forms`` header a language's catalog must declare (CLDR's rule, via Babel)."""
+    count, expression = get_plural(locale)
+    return f"nplurals={count}; plural={expression};"
+
+
+def read_catalog(
+    locale: str, root: Path = ROOT, *, strict: bool = False, domain: str = DOMAIN
+) -> Catalog:
+    path = po_path(locale, root, domain)
     if not path.exists():
-        return Catalog(locale=locale, domain=DOMAIN)
+        return Catalog(locale=locale, domain=domain)
     with path.open("rb") as handle:
-        return read_po(handle, locale=locale, domain=DOMAIN, abort_invalid=strict)
+        return read_po(handle, locale=locale, domain=domain, abort_invalid=strict)
+
+
+def _entries(catalog: Catalog) -> dict[str, Message]:
+    """singular msgid -> entry (a plural entry's key is its singular msgid, as in gettext)."""
+    found: dict[str, Message] = {}
+    for message in catalog:
+        key = message.id[0] if isinstance(message.id, tuple) else message.id
+        if key and isinstance(key, str):
+            found[key] = message
+    return found
+
+
+def _new_string(entry: Extracted, catalog: Catalog) -> str | tuple[str, ...]:
+    if entry.plural is None:
+        return ""
+    if catalog.locale is not None and str(catalog.locale) == SOURCE_LOCALE:
+        return (entry.msgid, entry.plural)
+    return ("",) * catalog.num_plurals
 
 
 def merge(
@@ -236,19 +307,23 @@ def merge(
 ) -> tuple[Catalog, list[str], list[str]]:
     """A new catalog holding exactly the extracted msgids, with the existing translations.
 
-    Returns (catalog, added msgids, dropped msgids).
+    Returns (catalog, added msgids, dropped msgids). An entry that gains or loses a plural
+    keeps its translation as the first form (or its first form as the translation).
     """
     merged = Catalog(locale=existing.locale, domain=DOMAIN)
-    old: dict[str, Message] = {str(m.id): m for m in existing if m.id and isinstance(m.id, str)}
+    old = _entries(existing)
     added: list[str] = []
     for msgid in sorted(extracted):
         entry = extracted[msgid]
         previous = old.get(msgid)
         if previous is None:
             added.append(msgid)
+        string = _new_string(entry, merged)
+        if previous is not None and previous.string:
+            string = _reshaped(previous.string, entry, merged)
         merged.add(
-            msgid,
-            string=previous.string if previous else "",
+            (msgid, entry.plural) if entry.plural is not None else msgid,
+            string=string,
             locations=sorted(entry.locations),
             auto_comments=entry.comments,
             user_comments=list(previous.user_comments) if previous else [],
@@ -256,6 +331,21 @@ def merge(
         )
     dropped = sorted(set(old) - set(extracted))
     return merged, added, dropped
+
+
+def _forms(string: object) -> tuple[str, ...]:
+    """A message's translation as a tuple of forms (one for a singular entry)."""
+    parts = string if isinstance(string, (tuple, list)) else (string,)
+    return tuple(part if isinstance(part, str) else "" for part in parts)
+
+
+def _reshaped(previous: object, entry: Extracted, catalog: Catalog) -> str | tuple[str, ...]:
+    forms = _forms(previous)
+    if entry.plural is None:
+        return forms[0]
+    if isinstance(previous, (tuple, list)):
+        return forms
+    return forms + ("",) * (catalog.num_plurals - 1)
 
 
 def render(catalog: Catalog, header: str) -> str:
@@ -312,6 +402,14 @@ def placeholders(text: str) -> list[str] | None:
     return sorted(set(fields))
 
 
+_PERCENT_FIELD_RE = re.compile(r"%(?:\([a-z_]+\))?[-#0 +]*\d*(?:\.\d+)?[a-z%]")
+
+
+def percent_fields(text: str) -> list[str]:
+    """The ``%`` fields of a ``%``-format string (argparse's messages), sorted."""
+    return sorted(_PERCENT_FIELD_RE.findall(text))
+
+
 def _indent(text: str) -> str:
     """Leading indentation; a lone leading space is a word separator, not indentation.
 
@@ -322,7 +420,7 @@ def _indent(text: str) -> str:
     return "" if indent == " " else indent
 
 
-def _shape_problems(msgid: str, translation: str) -> Iterator[str]:
+def _field_problems(msgid: str, translation: str) -> Iterator[str]:
     expected = placeholders(msgid)
     got = placeholders(translation)
     if expected is None:
@@ -340,12 +438,33 @@ def _shape_problems(msgid: str, translation: str) -> Iterator[str]:
         if extra:
             detail.append("unknown " + " ".join(extra))
         yield "placeholders differ: " + "; ".join(detail)
+
+
+def _shape_problems(msgid: str, translation: str, *, percent: bool = False) -> Iterator[str]:
+    if percent:
+        if percent_fields(msgid) != percent_fields(translation):
+            yield "% fields differ from the msgid's"
+    else:
+        yield from _field_problems(msgid, translation)
     if _indent(msgid) != _indent(translation):
         yield "leading indentation differs from the msgid's"
     if msgid.startswith("\n") != translation.startswith("\n"):
         yield "leading newline differs from the msgid's"
     if msgid.endswith("\n") != translation.endswith("\n"):
         yield "trailing newline differs from the msgid's"
+
+
+def _plural_shape_problems(
+    msgid: str, plural: str, forms: tuple[str, ...], *, percent: bool
+) -> Iterator[str]:
+    """Each form against the msgid it stands for: with two or more forms the first is the
+    singular's; with one (Chinese) it serves every number, so it may match either."""
+    for index, form in enumerate(forms):
+        natural = msgid if index == 0 and len(forms) > 1 else plural
+        other = plural if natural is msgid else msgid
+        found = list(_shape_problems(natural, form, percent=percent))
+        if found and list(_shape_problems(other, form, percent=percent)):
+            yield from (f"form {index}: {problem}" for problem in found)
 
 
 def _short(msgid: str) -> str:
@@ -356,19 +475,30 @@ def problems_in(
     code_msgids: Iterable[str],
     catalogs: dict[str, Catalog],
     must_translate: Sequence[str] = MUST_TRANSLATE,
+    *,
+    plurals: dict[str, str] | None = None,
+    percent: bool = False,
 ) -> list[str]:
-    """Every problem of the catalogs against the code's msgids (pure: no file access)."""
+    """Every problem of the catalogs against the code's msgids (pure: no file access).
+
+    ``plurals`` maps the msgids the code uses with ``ngettext`` to their msgid_plural;
+    ``percent``: the messages are ``%``-format strings (argparse's), not ``str.format`` ones.
+    """
     wanted = sorted(set(code_msgids))
+    plurals = plurals or {}
     problems: list[str] = []
     for locale, parsed in catalogs.items():
-        entries: dict[str, Message] = {
-            str(m.id): m for m in parsed if m.id and isinstance(m.id, str)
-        }
+        entries = _entries(parsed)
         for msgid in wanted:
             message = entries.get(msgid)
             if message is None:
                 problems.append(
                     f"[{locale}] missing from the catalog (run update): {_short(msgid)}"
+                )
+                continue
+            if msgid in plurals or message.pluralizable:
+                problems.extend(
+                    _plural_problems(locale, parsed, message, plurals.get(msgid), percent=percent)
                 )
                 continue
             translation = message.string if isinstance(message.string, str) else ""
@@ -380,26 +510,90 @@ def problems_in(
                 problems.append(
                     f"[{locale}] fuzzy (ignored at run time; review it and remove the flag): {_short(msgid)}"
                 )
-            for problem in _shape_problems(msgid, translation):
+            for problem in _shape_problems(msgid, translation, percent=percent):
                 problems.append(f"[{locale}] {problem}: {_short(msgid)} -> {_short(translation)}")
     return problems
+
+
+def _plural_problems(
+    locale: str, catalog: Catalog, message: Message, plural: str | None, *, percent: bool
+) -> Iterator[str]:
+    """A plural entry needs every form its language has, in every catalog (English too)."""
+    msgid = message.id[0] if isinstance(message.id, tuple) else str(message.id)
+    if plural is None:
+        yield f"[{locale}] a plural entry, but the code uses it without ngettext: {_short(msgid)}"
+        return
+    if not isinstance(message.id, tuple):
+        yield f"[{locale}] not a plural entry (run update): {_short(msgid)}"
+        return
+    if message.id[1] != plural:
+        yield f"[{locale}] msgid_plural differs from the code's (run update): {_short(msgid)}"
+        return
+    forms = _forms(message.string)
+    if len(forms) != catalog.num_plurals or not all(forms):
+        yield (
+            f"[{locale}] plural entry needs all {catalog.num_plurals} forms translated: "
+            f"{_short(msgid)}"
+        )
+        return
+    if message.fuzzy:
+        yield f"[{locale}] fuzzy (ignored at run time; review it and remove the flag): {_short(msgid)}"
+    for problem in _plural_shape_problems(msgid, plural, forms, percent=percent):
+        yield f"[{locale}] {problem}: {_short(msgid)} -> {_short(' | '.join(forms))}"
+
+
+def _plural_forms_problem(locale: str, path: Path) -> str | None:
+    header, _rest = _split_header(path.read_text(encoding="utf-8"))
+    declared = re.search(r"^\"Plural-Forms: *(.*?)\\n\"$", header, re.MULTILINE)
+    expected = expected_plural_forms(locale)
+    if declared is None or declared[1].strip() != expected:
+        return f'[{locale}] {path.name}: the header must declare "Plural-Forms: {expected}"'
+    return None
+
+
+def _read_catalogs(
+    root: Path, domain: str, locales: Sequence[str]
+) -> tuple[dict[str, Catalog], list[str]]:
+    catalogs: dict[str, Catalog] = {}
+    problems: list[str] = []
+    for locale in locales:
+        path = po_path(locale, root, domain)
+        if not path.exists():
+            problems.append(f"[{locale}] no catalog at {path.relative_to(root)} (run update)")
+            continue
+        try:
+            catalogs[locale] = read_catalog(locale, root, strict=True, domain=domain)
+        except Exception as exc:  # Babel's PoFileError, or a decoding error
+            problems.append(f"[{locale}] {path.relative_to(root)} cannot be read: {exc}")
+            continue
+        if problem := _plural_forms_problem(locale, path):
+            problems.append(problem)
+    return catalogs, problems
 
 
 def catalog_problems(root: Path = ROOT) -> list[str]:
     """Everything ``check`` fails on, as one line per problem; empty when all is well."""
     problems = source_problems(root)
-    catalogs: dict[str, Catalog] = {}
-    for locale in SUPPORTED_LOCALES:
-        path = po_path(locale, root)
-        if not path.exists():
-            problems.append(f"[{locale}] no catalog at {path.relative_to(root)} (run update)")
-            continue
-        try:
-            catalogs[locale] = read_catalog(locale, root, strict=True)
-        except Exception as exc:  # Babel's PoFileError, or a decoding error
-            problems.append(f"[{locale}] {path.relative_to(root)} cannot be read: {exc}")
-    problems.extend(problems_in(extract_messages(root), catalogs))
+    catalogs, read_problems = _read_catalogs(root, DOMAIN, SUPPORTED_LOCALES)
+    problems += read_problems
+    extracted = extract_messages(root)
+    plurals = {msgid: entry.plural for msgid, entry in extracted.items() if entry.plural}
+    problems.extend(problems_in(extracted, catalogs, plurals=plurals))
+    if (root / "locales" / DEFAULT_LOCALE / "LC_MESSAGES" / f"{ARGPARSE_DOMAIN}.po").exists() or (
+        root == ROOT
+    ):
+        problems.extend(argparse_problems(root))
     return problems
+
+
+def argparse_problems(root: Path = ROOT) -> list[str]:
+    """The command line's own words: every message of this Python's argparse has its zh_CN
+    translation (English needs no catalog: the msgids are argparse's English)."""
+    words = argparse_messages()
+    catalogs, problems = _read_catalogs(root, ARGPARSE_DOMAIN, (DEFAULT_LOCALE,))
+    plurals = {msgid: entry.plural for msgid, entry in words.items() if entry.plural}
+    found = problems_in(words, catalogs, plurals=plurals, percent=True)
+    return problems + [f"{ARGPARSE_DOMAIN}.po: {problem}" for problem in found]
 
 
 def unused_msgids(root: Path = ROOT) -> dict[str, list[str]]:
@@ -408,8 +602,7 @@ def unused_msgids(root: Path = ROOT) -> dict[str, list[str]]:
     result: dict[str, list[str]] = {}
     for locale in SUPPORTED_LOCALES:
         if po_path(locale, root).exists():
-            ids = {str(m.id) for m in read_catalog(locale, root) if m.id and isinstance(m.id, str)}
-            result[locale] = sorted(ids - code)
+            result[locale] = sorted(set(_entries(read_catalog(locale, root))) - code)
     return result
 
 

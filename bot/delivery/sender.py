@@ -124,7 +124,7 @@ class OutboxSender:
         pause = 0.0
         if recovered:
             logger.warning(
-                "%s: %d message(s) were in flight at the last stop; sending again",
+                "%s: messages in flight at the last stop: %d; sending them again",
                 self.platform,
                 recovered,
             )
@@ -169,7 +169,7 @@ class OutboxSender:
             logger.warning("%s: claimed messages not released at stop: %s", self.platform, exc)
             return
         logger.info(
-            "%s: sender stopped; %d claimed message(s) back in the outbox, %d interrupted",
+            "%s: sender stopped; claimed messages back in the outbox: %d, interrupted: %d",
             self.platform,
             released,
             len(interrupted),

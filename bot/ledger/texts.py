@@ -7,7 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.core.formatting import date_text, days_left_text
-from bot.core.i18n import _
+from bot.core.i18n import _, ngettext
 from bot.core.messaging import Button, OutgoingMessage
 from bot.ledger.buttons import ItemAction
 from bot.ledger.rules import (
@@ -57,8 +57,10 @@ def item_line(item: LedgerItemRecord, owner: str | None, now: datetime, zone: Zo
 
 
 def summary_line(summary: LedgerSummary) -> str:
-    return _(
-        "{total} item(s): {done} done ({rate:.0%}), {in_progress} in progress, {todo} to do; {overdue} overdue."
+    return ngettext(
+        "{total} item: {done} done ({rate:.0%}), {in_progress} in progress, {todo} to do; {overdue} overdue.",
+        "{total} items: {done} done ({rate:.0%}), {in_progress} in progress, {todo} to do; {overdue} overdue.",
+        summary.total,
     ).format(
         total=summary.total,
         done=summary.done,

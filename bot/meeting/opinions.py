@@ -8,7 +8,7 @@ import logging
 from functools import partial
 
 from bot.core.app import Huiwu
-from bot.core.i18n import _
+from bot.core.i18n import _, ngettext
 from bot.core.messaging import OutgoingMessage
 from bot.delivery import addressing as delivery
 from bot.delivery import reach
@@ -90,18 +90,22 @@ def render(plan: Plan, total: int, part: list[Entry], first: bool) -> OutgoingMe
     return OutgoingMessage("\n".join(lines))
 
 
-def _closed_text(count: int, not_reached: list[str]) -> OutgoingMessage:
+def _closed_text(count: int, not_reached: list[str], platforms: list[str]) -> OutgoingMessage:
     if count == 0:
         return OutgoingMessage(_("The call for opinions has closed; no opinions were handed in."))
     if not not_reached:
-        text = _(
-            "The call for opinions has closed with {count} opinion(s); each member has been sent those addressed to them, word for word."
+        text = ngettext(
+            "The call for opinions has closed with {count} opinion; it has been sent, word for word, to those it is addressed to.",
+            "The call for opinions has closed with {count} opinions; each member has been sent those addressed to them, word for word.",
+            count,
         ).format(count=count)
     else:
-        text = _(
-            "The call for opinions has closed with {count} opinion(s); the members have been sent those addressed to them, word for word, in private chat."
+        text = ngettext(
+            "The call for opinions has closed with {count} opinion; it has been sent, word for word, in private chat to those it is addressed to.",
+            "The call for opinions has closed with {count} opinions; the members have been sent those addressed to them, word for word, in private chat.",
+            count,
         ).format(count=count)
-        text += "\n" + reach.unreached_line(not_reached)
+        text += "\n" + reach.unreached_line(not_reached, platforms)
     return OutgoingMessage(text)
 
 
@@ -141,7 +145,7 @@ async def close_window(app: Huiwu, window: OpinionWindow) -> bool:
             conn,
             app,
             instance_id,
-            partial(_closed_text, len(opinions), not_reached),
+            partial(_closed_text, len(opinions), not_reached, list(app.platforms)),
             dedupe_key=f"opinions-closed:{window.id}",
         )
     app.wake_senders()

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.core.formatting import names_text
-from bot.core.i18n import _
+from bot.core.i18n import _, ngettext
 from bot.plan import Survey
 from storage.surveys import SurveyRound
 
@@ -50,15 +50,19 @@ def result_text(survey: Survey, survey_round: SurveyRound) -> str:
         )
     total = result["ballots"]
     if total < survey.min_ballots:
-        return _(
-            "“{title}”, round {round}, has closed with {count} ballot(s); results are shown only with at least {minimum}, so they stay hidden."
+        return ngettext(
+            "“{title}”, round {round}, has closed with {count} ballot; results are shown only with at least {minimum}, so they stay hidden.",
+            "“{title}”, round {round}, has closed with {count} ballots; results are shown only with at least {minimum}, so they stay hidden.",
+            total,
         ).format(
             title=survey.title, round=survey_round.round, count=total, minimum=survey.min_ballots
         )
     lines = [
-        _("“{title}”, round {round}, has closed with {count} ballot(s).").format(
-            title=survey.title, round=survey_round.round, count=total
-        )
+        ngettext(
+            "“{title}”, round {round}, has closed with {count} ballot.",
+            "“{title}”, round {round}, has closed with {count} ballots.",
+            total,
+        ).format(title=survey.title, round=survey_round.round, count=total)
     ]
     for number, (item, counts) in enumerate(zip(survey.items, result["counts"], strict=True), 1):
         cells = " · ".join(
@@ -90,12 +94,20 @@ def history_text(survey: Survey, rounds: list[SurveyRound]) -> str:
         if result is None:
             state = _("open")
         elif result["ballots"] < survey.min_ballots:
-            state = _("{count} ballot(s), too few to show").format(count=result["ballots"])
+            state = ngettext(
+                "{count} ballot, too few to show",
+                "{count} ballots, too few to show",
+                result["ballots"],
+            ).format(count=result["ballots"])
         elif result["rate"] is not None:
             state = percent(result["rate"])
             if result["passed"] is not None:
                 state += " — " + (_("reached") if result["passed"] else _("not reached"))
         else:
-            state = _("{count} ballot(s)").format(count=result["ballots"])
+            state = ngettext(
+                "{count} ballot",
+                "{count} ballots",
+                result["ballots"],
+            ).format(count=result["ballots"])
         lines.append(_("Round {round}: {state}").format(round=survey_round.round, state=state))
     return "\n".join(lines)

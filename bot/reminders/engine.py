@@ -223,7 +223,7 @@ async def _queue(app: Huiwu, instance_id: int, plan: Plan, due: list[Due], now: 
             )
         if escalated:
             queued += await _escalate(conn, app, plan, members, escalated)
-    logger.info("instance %d: %d reminder message(s) queued", instance_id, queued)
+    logger.info("instance %d: reminder messages queued: %d", instance_id, queued)
 
 
 def _digest_key(entries: list[Due]) -> str:

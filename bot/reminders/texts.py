@@ -6,7 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.core.formatting import date_text, days_left_text, due_text, names_text
-from bot.core.i18n import _
+from bot.core.i18n import _, ngettext
 from bot.core.messaging import Button, OutgoingMessage
 from bot.plan import Plan, Task
 from bot.reminders.planner import Kind, Planned
@@ -63,9 +63,11 @@ def escalation(
     """To an organizer (or, about the organizer, the lead): what is still missing ``days`` or
     more days after its deadline; ``can_nudge`` when the reader may use /remind."""
     lines = [
-        _("Still missing in “{plan}”, {days} day(s) or more after the deadline:").format(
-            plan=plan.title, days=days
-        )
+        ngettext(
+            "Still missing in “{plan}”, {days} day or more after the deadline:",
+            "Still missing in “{plan}”, {days} days or more after the deadline:",
+            days,
+        ).format(plan=plan.title, days=days)
     ]
     for title, due, names in missing:
         lines.append(
@@ -83,7 +85,11 @@ def escalation(
 
 def kind_text(planned: Planned, zone: ZoneInfo) -> str:
     if planned.kind is Kind.BEFORE:
-        return _("{days} day(s) before the deadline").format(days=planned.days)
+        return ngettext(
+            "{days} day before the deadline",
+            "{days} days before the deadline",
+            planned.days,
+        ).format(days=planned.days)
     if planned.kind is Kind.DUE:
         if planned.moved_from is not None:
             return _("deadline reminder (the deadline, {day}, is not a working day)").format(
@@ -91,7 +97,11 @@ def kind_text(planned: Planned, zone: ZoneInfo) -> str:
             )
         return _("on the day of the deadline")
     if planned.kind is Kind.OVERDUE:
-        return _("overdue by {days} day(s)").format(days=planned.days)
+        return ngettext(
+            "overdue by {days} day",
+            "overdue by {days} days",
+            planned.days,
+        ).format(days=planned.days)
     return _("to the organizer: still missing")
 
 

@@ -19,7 +19,7 @@ from docx.document import Document as DocumentObject
 from docx.shared import Mm
 
 from bot.core.formatting import document_date_text, due_text, names_text
-from bot.core.i18n import N_, _, current_locale
+from bot.core.i18n import N_, _, current_locale, ngettext
 from bot.ledger.rules import CATEGORY_LABELS, STATUS_LABELS, is_overdue, label, summarize
 from bot.ledger.texts import summary_line
 from bot.meeting.results import percent
@@ -61,11 +61,19 @@ def _handed_in(data: ReportData, material: Material) -> str | None:
         day = document_date_text(material.submitted_at, zone)
         if material.late and material.due_at is not None:
             days = days_between(material.due_at, material.submitted_at, zone)
-            return _("Handed in {days} day(s) late, on {date}").format(days=days, date=day)
+            return ngettext(
+                "Handed in {days} day late, on {date}",
+                "Handed in {days} days late, on {date}",
+                days,
+            ).format(days=days, date=day)
         return _("Handed in on {date}").format(date=day)
     if material.due_at is not None and data.now > material.due_at:
         days = days_between(material.due_at, data.now, zone)
-        return _("(not handed in; overdue by {days} day(s))").format(days=days)
+        return ngettext(
+            "(not handed in; overdue by {days} day)",
+            "(not handed in; overdue by {days} days)",
+            days,
+        ).format(days=days)
     return _("(not handed in)")
 
 
@@ -158,7 +166,11 @@ def _ledger_table(document: DocumentObject, data: ReportData) -> None:
         fill = {"done": DONE_FILL, "in_progress": IN_PROGRESS_FILL}.get(item.status)
         if is_overdue(item, data.now) and item.due_at is not None:
             days = days_between(item.due_at, data.now, zone)
-            status = _("{status}, overdue by {days} day(s)").format(status=status, days=days)
+            status = ngettext(
+                "{status}, overdue by {days} day",
+                "{status}, overdue by {days} days",
+                days,
+            ).format(status=status, days=days)
             fill = OVERDUE_FILL
         rows.append(
             [
@@ -260,12 +272,20 @@ def _hand_in_row(data: ReportData, row: MemberProgress) -> tuple[str, str | None
     if submission is None:
         if row.state is MemberState.OVERDUE:
             days = days_between(due, data.now, zone)
-            return _("not handed in; overdue by {days} day(s)").format(days=days), OVERDUE_FILL
+            return ngettext(
+                "not handed in; overdue by {days} day",
+                "not handed in; overdue by {days} days",
+                days,
+            ).format(days=days), OVERDUE_FILL
         return _("not handed in yet"), None
     day = document_date_text(submission.submitted_at, zone)
     if submission.late:
         days = days_between(due, submission.submitted_at, zone)
-        text = _("{days} day(s) late, on {date}").format(days=days, date=day)
+        text = ngettext(
+            "{days} day late, on {date}",
+            "{days} days late, on {date}",
+            days,
+        ).format(days=days, date=day)
         fill = IN_PROGRESS_FILL
     else:
         text = _("on time, on {date}").format(date=day)

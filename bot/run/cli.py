@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.core.config import SETTINGS_HELP, ConfigError, Settings, configured_locale, load_settings
-from bot.core.i18n import _, set_default_locale, use_locale
+from bot.core.i18n import _, ngettext, set_default_locale, use_locale
 from bot.plan import PlanError, load_plan
 from bot.plan.export import plan_to_data
 from bot.run import logs
+from bot.run.cli_language import argparse_in_current_locale
 from bot.run.failures import OperatorError, open_database
 from bot.tasks.texts import timeline_text
 from storage.private_files import replace_private
@@ -40,38 +41,70 @@ def _version() -> str:
 
 
 def _settings_epilog() -> str:
-    lines = ["settings (environment variables, or lines NAME=value in ./.env):"]
-    lines += [f"  {name:<22} {text}" for name, text in SETTINGS_HELP]
+    lines = [_("settings (environment variables, or lines NAME=value in ./.env):")]
+    lines += [f"  {name:<22} {_(text)}" for name, text in SETTINGS_HELP]
     return "\n".join(lines)
 
 
 def _parser() -> argparse.ArgumentParser:
+    """The command line, its help in the current locale (call it inside
+    ``argparse_in_current_locale()`` for argparse's own words)."""
     parser = argparse.ArgumentParser(
         prog="huiwu",
-        description="Huiwu (会务): run a meeting work plan on Telegram and WeCom.",
+        description=_("Huiwu: run a meeting work plan on Telegram and WeCom."),
         epilog=_settings_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"huiwu {_version()}")
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    plan = commands.add_parser("plan", help="check, load or import a plan").add_subparsers(
-        dest="plan_command", required=True
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"huiwu {_version()}",
+        help=_("show the version number and exit"),
     )
-    check = plan.add_parser("check", help="validate a plan and print its timeline")
-    check.add_argument("file", help="the plan (.toml)")
-    check.add_argument("--json", action="store_true", help="print the normalised plan as JSON")
-    load = plan.add_parser("load", help="store a plan in the database as a new plan instance")
-    load.add_argument("file", help="the plan (.toml), checked first")
-    imp = plan.add_parser("import", help="turn a work-plan document (.txt / .docx) into a plan")
-    imp.add_argument("file", help="the work-plan document (.txt in UTF-8 or GB18030, or .docx)")
-    imp.add_argument("-o", "--output", required=True, help="where to write the plan (.toml)")
-    imp.add_argument("--roster", help="a TOML file with [[roster]] entries to match names against")
+    commands = parser.add_subparsers(dest="command", required=True, metavar=_("COMMAND"))
+
+    plan = commands.add_parser(
+        "plan",
+        help=_("check, load or import a plan"),
+        description=_("Check, load or import a plan."),
+    ).add_subparsers(dest="plan_command", required=True, metavar=_("COMMAND"))
+    check = plan.add_parser(
+        "check",
+        help=_("validate a plan and print its timeline"),
+        description=_("Validate a plan and print its timeline."),
+    )
+    check.add_argument("file", help=_("the plan (.toml)"))
+    check.add_argument("--json", action="store_true", help=_("print the normalised plan as JSON"))
+    load = plan.add_parser(
+        "load",
+        help=_("store a plan in the database as a new plan instance"),
+        description=_("Store a plan in the database as a new plan instance."),
+    )
+    load.add_argument("file", help=_("the plan (.toml), checked first"))
+    imp = plan.add_parser(
+        "import",
+        help=_("turn a work-plan document (.txt / .docx) into a plan"),
+        description=_("Turn a work-plan document (.txt / .docx) into a plan."),
+    )
+    imp.add_argument(
+        "file",
+        help=_("the work-plan document (.txt in UTF-8 or GB18030, or .docx)"),
+    )
+    imp.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help=_("where to write the plan (.toml)"),
+    )
+    imp.add_argument(
+        "--roster",
+        help=_("a TOML file with [[roster]] entries to match names against"),
+    )
 
     commands.add_parser(
         "run",
-        help="run the bot on every platform whose settings are present",
-        description=(
+        help=_("run the bot on every platform whose settings are present"),
+        description=_(
             "Run the bot on every platform whose settings are present. Telegram long-polls,"
             " or with HUIWU_WEBHOOK_URL takes its webhook at the path /telegram on"
             " HUIWU_HTTP_HOST:HUIWU_HTTP_PORT (point HUIWU_WEBHOOK_URL at .../telegram);"
@@ -81,48 +114,78 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
 
-    wecom = commands.add_parser("wecom", help="WeCom (企业微信) set-up").add_subparsers(
-        dest="wecom_command", required=True
-    )
+    wecom = commands.add_parser(
+        "wecom", help=_("WeCom set-up"), description=_("WeCom set-up.")
+    ).add_subparsers(dest="wecom_command", required=True, metavar=_("COMMAND"))
     chat = wecom.add_parser(
-        "create-chat", help="create the plan's WeCom group chat (or bind one the app created)"
+        "create-chat",
+        help=_("create the plan's WeCom group chat (or bind one the app created)"),
+        description=_("Create the plan's WeCom group chat (or bind one the app created)."),
     )
-    chat.add_argument("--plan", type=int, help="plan instance number (default: the newest)")
-    chat.add_argument("--chatid", help="bind this existing chat instead of creating one")
-    backup = commands.add_parser("backup", help="copy the database (safe while the bot runs)")
-    backup.add_argument("out", help="the backup file to write")
+    chat.add_argument(
+        "--plan",
+        type=int,
+        help=_("plan instance number (default: the newest)"),
+    )
+    chat.add_argument("--chatid", help=_("bind this existing chat instead of creating one"))
+    backup = commands.add_parser(
+        "backup",
+        help=_("copy the database (safe while the bot runs)"),
+        description=_("Copy the database (safe while the bot runs)."),
+    )
+    backup.add_argument("out", help=_("the backup file to write"))
     export = commands.add_parser(
-        "export", help="a plan instance's documents, or all its data as JSON"
+        "export",
+        help=_("a plan instance's documents, or all its data as JSON"),
+        description=_("Write a plan instance's documents, or all its data as JSON."),
     )
-    export.add_argument("instance", type=int, help="the plan instance number")
-    export.add_argument("--out", help="the folder for the .docx / .xlsx files (and the JSON)")
-    export.add_argument("--json", action="store_true", help="all the instance's data as JSON")
+    export.add_argument("instance", type=int, help=_("the plan instance number"))
+    export.add_argument("--out", help=_("the folder for the .docx / .xlsx files (and the JSON)"))
+    export.add_argument("--json", action="store_true", help=_("all the instance's data as JSON"))
     restore = commands.add_parser(
-        "restore", help="restore a backup file, or add a plan instance from its JSON export"
+        "restore",
+        help=_("restore a backup file, or add a plan instance from its JSON export"),
+        description=_("Restore a backup file, or add a plan instance from its JSON export."),
     )
-    restore.add_argument("file", help="a backup file (from huiwu backup) or a JSON export")
-    restore.add_argument("--force", action="store_true", help="replace an existing database")
+    restore.add_argument("file", help=_("a backup file (from huiwu backup) or a JSON export"))
+    restore.add_argument("--force", action="store_true", help=_("replace an existing database"))
 
     link = commands.add_parser(
-        "board-link", help="a one-time link that opens a plan's board in a browser (10 minutes)"
+        "board-link",
+        help=_("a one-time link that opens a plan's board in a browser (10 minutes)"),
+        description=_(
+            "Print a one-time link that opens a plan's board in a browser (valid for 10 minutes)."
+        ),
     )
-    link.add_argument("instance", type=int, help="the plan instance number")
+    link.add_argument("instance", type=int, help=_("the plan instance number"))
     link.add_argument(
-        "--member", help="whose board (member id in the plan; default: the organizer)"
+        "--member",
+        help=_("whose board (member id in the plan; default: the organizer)"),
     )
 
-    demo = commands.add_parser("demo", help="run the seed plan end to end on the built-in emulator")
-    demo.add_argument("--platform", choices=["telegram", "wecom"], default="telegram")
-    demo.add_argument("--quiet", action="store_true", help="print only the summary figures")
+    demo = commands.add_parser(
+        "demo",
+        help=_("run the seed plan end to end on the built-in emulator"),
+        description=_("Run the seed plan end to end on the built-in emulator."),
+    )
+    demo.add_argument(
+        "--platform",
+        choices=["telegram", "wecom"],
+        default="telegram",
+        help=_("which platform's emulator (default: telegram)"),
+    )
+    demo.add_argument("--quiet", action="store_true", help=_("print only the summary figures"))
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    # The help, argparse's errors and errors in the settings themselves are told in the
+    # language HUIWU_LOCALE names (environment, then .env), zh_CN when it names none.
+    set_default_locale(configured_locale())
+    with argparse_in_current_locale():
+        args = _parser().parse_args(argv)
     # Everything huiwu writes (database, backups, exports) is for its owner only.
     os.umask(0o077)
-    # Errors in the settings themselves are already told in the chosen language, if valid.
-    set_default_locale(configured_locale())
     try:
         settings = load_settings()
     except ConfigError as exc:
@@ -289,8 +352,10 @@ async def _plan_load(settings: Settings, file: str) -> int:
     wecom_members = [m for m in plan.members if m.wecom_userid]
     if settings.wecom_enabled and wecom_members:
         print(
-            _(
-                "On WeCom the {count} member(s) with a wecom_userid need no invite; create the plan's group chat with: huiwu wecom create-chat --plan {id}"
+            ngettext(
+                "On WeCom the member with a wecom_userid needs no invite; create the plan's group chat with: huiwu wecom create-chat --plan {id}",
+                "On WeCom the {count} members with a wecom_userid need no invite; create the plan's group chat with: huiwu wecom create-chat --plan {id}",
+                len(wecom_members),
             ).format(count=len(wecom_members), id=instance_id)
         )
     return 0

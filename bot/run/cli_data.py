@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bot.core.app import Huiwu
 from bot.core.config import Settings
-from bot.core.i18n import _, use_locale
+from bot.core.i18n import _, ngettext, use_locale
 from bot.core.messaging import OutgoingFile
 from bot.reports.bundle import bundle_name, write_bundle
 from bot.reports.export import export_documents
@@ -239,9 +239,11 @@ async def restore(settings: Settings, source: str, force: bool) -> int:
         )
     for table, count in result.skipped.items():
         print(
-            _("{table}: {count} row(s) were already there and were kept.").format(
-                table=table, count=count
-            ),
+            ngettext(
+                "{table}: {count} row was already there and was kept.",
+                "{table}: {count} rows were already there and were kept.",
+                count,
+            ).format(table=table, count=count),
             file=sys.stderr,
         )
     return 0

@@ -35,7 +35,7 @@ from bot.sandbox.telegram.api import TelegramEmulator
 
 MEMBERS = 120
 STOPS = 6
-IN_FLIGHT_WARNING = "were in flight at the last stop"
+IN_FLIGHT_WARNING = "in flight at the last stop"
 
 pytestmark = pytest.mark.slow
 
@@ -162,6 +162,6 @@ async def test_a_send_unanswered_past_the_grace_stays_claimed_and_is_reported_at
         runtime = Runtime(str(db_path), ManualClock(PHASE_START), telegram=options)
         await runtime.start()
         try:
-            assert f"{in_flight} message(s) were in flight at the last stop" in caplog.text
+            assert f"messages in flight at the last stop: {in_flight};" in caplog.text
         finally:
             await runtime.stop()

@@ -24,7 +24,7 @@ import pytest
 from bot.adapters.guarded_site import ConnectionLimits
 from bot.core.app import Huiwu
 from bot.core.clock import ManualClock
-from bot.core.i18n import _, use_locale
+from bot.core.i18n import _, plural_catalog, use_locale
 from bot.core.policy import PlanLoaders, Quotas
 from bot.plan import load_plan_text
 from bot.plan.loading import store_plan
@@ -55,9 +55,10 @@ PlanEditor = Callable[[str, dict[str, int]], str]
 
 
 def zh(msgid: str, **values: object) -> str:
-    """A message as the bot writes it to a zh_CN reader (from the shipped catalog)."""
+    """A message as the bot writes it to a zh_CN reader (from the shipped catalog); for an
+    ``ngettext`` message give its singular msgid: Chinese has one form for every number."""
     with use_locale("zh_CN"):
-        text = _(msgid)
+        (text,) = plural_catalog("zh_CN").get(msgid) or (_(msgid),)
     return text.format(**values) if values else text
 
 

@@ -210,7 +210,7 @@ async def test_approved_personal_measures_are_imported_into_the_ledger(world: Wo
 
     imported = await fang.say("/importitems", expect=contains("每月深入基层调研两次"))
     assert (
-        zh("Imported {count} item(s) from the approved rectification measures:", count=2)
+        zh("Imported {count} item from the approved rectification measures:", count=2)
         in imported.text
     )
     assert "精简会议文件" in imported.text and "2014年4月30日" in imported.text
@@ -248,7 +248,7 @@ async def test_open_items_are_reminded_by_the_reminder_engine_until_done(world: 
     assert before and all(reminder in e.text for e in before)
     overdue = [e for when, e in about if when > deadline]
     assert overdue and all(overdue_reminder in e.text for e in overdue)
-    assert any(zh("overdue by {days} day(s)", days=1) in e.text for e in overdue)
+    assert any(zh("overdue by {days} day", days=1) in e.text for e in overdue)
     about_entries = [e for _when, e in about]
     data = {d for e in about_entries for row in e.buttons for _label, d in row}
     assert data & {"item:done:1", "item:show:1"}

@@ -111,7 +111,7 @@ async def test_opinions_reach_the_right_member_only_verbatim_and_anonymous_ones_
     assert f"{to_team}\n—— 孟平" in fang_gets  # verbatim, signed
     assert f"{to_tang}\n—— {zh('anonymous')}" in fang_gets
     closing = zh(
-        "The call for opinions has closed with {count} opinion(s); each member has been sent those addressed to them, word for word.",
+        "The call for opinions has closed with {count} opinion; it has been sent, word for word, to those it is addressed to.",
         count=3,
     )
     assert [e.text for e in group_since(world, mark)].count(closing) == 1
@@ -241,7 +241,8 @@ async def test_agenda_runs_the_meeting_and_the_evaluation_is_anonymous(world: Wo
     )
     [told] = [e.text for e in group_since(world, mark) if e.text.startswith(opened)]
     assert told == opened + "\n" + zh(
-        "Not reached yet (they have not opened the bot): {names}",
+        "Not reached yet ({reason}): {names}",
+        reason=zh("they have not opened the bot, or have blocked it"),
         names="支部书记代表、市纪委参会领导、市委组织部参会领导",
     )
 
@@ -301,7 +302,7 @@ async def test_agenda_runs_the_meeting_and_the_evaluation_is_anonymous(world: Wo
     [result] = [e for e in group_since(world, mark) if "民主生活会现场民主测评" in e.text]
     assert result.text.startswith(
         zh(
-            "“{title}”, round {round}, has closed with {count} ballot(s).",
+            "“{title}”, round {round}, has closed with {count} ballot.",
             title="民主生活会现场民主测评",
             round=1,
             count=4,
@@ -333,7 +334,7 @@ async def test_results_stay_hidden_below_three_ballots(world: World) -> None:
     await vote(world.people["孟平"], "差", "差", "差")
     closed = await fang.say("/survey close evaluation")
     assert closed.text == zh(
-        "“{title}”, round {round}, has closed with {count} ballot(s); results are shown only with at least {minimum}, so they stay hidden.",
+        "“{title}”, round {round}, has closed with {count} ballot; results are shown only with at least {minimum}, so they stay hidden.",
         title="民主生活会现场民主测评",
         round=1,
         count=2,
@@ -366,7 +367,8 @@ async def test_a_failed_satisfaction_survey_opens_round_two_and_a_passing_one_cl
         )
         + "\n"
         + zh(
-            "Not reached yet (they have not opened the bot): {names}",
+            "Not reached yet ({reason}): {names}",
+            reason=zh("they have not opened the bot, or have blocked it"),
             names="支部书记代表、市纪委参会领导、市委组织部参会领导",
         )
     )

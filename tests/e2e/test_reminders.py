@@ -77,11 +77,11 @@ async def test_the_seed_plan_reminds_each_member_exactly_on_schedule(world: Worl
     await world.hand_in("孟平", "撰写剖析材料", text="孟平对照检查材料")
     await world.travel("2013-12-21T12:00+08:00", record)
 
-    left3, left2, left1 = (zh("{days} day(s) left", days=d) for d in (3, 2, 1))
+    left3, left2, left1 = (zh("{days} day left", days=d) for d in (3, 2, 1))
     today = zh("due today")
 
     def late(days: int) -> str:
-        return zh("overdue by {days} day(s)", days=days)
+        return zh("overdue by {days} day", days=days)
 
     assert diary["方磊"] == [
         ("12-03 09:00", "push 组织学习"),
@@ -89,7 +89,7 @@ async def test_the_seed_plan_reminds_each_member_exactly_on_schedule(world: Worl
         ("12-03 09:00", "push 向上级报送民主生活会方案"),
         ("12-03 09:00", "push 撰写剖析材料"),
         ("12-05 09:00", f"组织学习 {left1}"),
-        ("12-06 09:00", f"征求意见 {zh('{days} day(s) left', days=4)}"),
+        ("12-06 09:00", f"征求意见 {zh('{days} day left', days=4)}"),
         ("12-09 09:00", f"征求意见 {left1}"),
         ("12-10 09:00", f"征求意见 {today}"),
         ("12-11 09:00", f"征求意见 {late(1)}"),
@@ -199,9 +199,9 @@ async def test_pause_and_resume_for_a_member_and_for_a_task(world: World) -> Non
     # What fell due during the pause (12-13 09:00) is not sent; the next is 12-16 (a Monday;
     # nothing is sent on the weekend).
     assert lines[1].startswith("• 2013年12月16日 周一 09:00 — 交流谈心：")
-    assert zh("overdue by {days} day(s)", days=1) in lines[1]
+    assert zh("overdue by {days} day", days=1) in lines[1]
     assert any(
-        "撰写剖析材料" in line and zh("{days} day(s) before the deadline", days=3) in line
+        "撰写剖析材料" in line and zh("{days} day before the deadline", days=3) in line
         for line in lines
     )
 
@@ -215,7 +215,7 @@ async def test_pause_and_resume_for_a_member_and_for_a_task(world: World) -> Non
     # The other task is not held, and no escalation names a held task.
     assert only(diary["孟平"], "撰写剖析材料")[-1] == (
         "12-17 09:00",
-        f"撰写剖析材料 {zh('{days} day(s) left', days=3)}",
+        f"撰写剖析材料 {zh('{days} day left', days=3)}",
     )
     assert not [said for _w, said in diary["方磊"] if said.startswith("escalation")] or all(
         "交流谈心" not in said for _w, said in diary["方磊"] if said.startswith("escalation")
@@ -224,7 +224,7 @@ async def test_pause_and_resume_for_a_member_and_for_a_task(world: World) -> Non
     await world.travel("2013-12-18T10:00+08:00", record)
     assert only(diary["孟平"], "交流谈心")[-1] == (
         "12-18 09:00",
-        f"交流谈心 {zh('overdue by {days} day(s)', days=3)}",
+        f"交流谈心 {zh('overdue by {days} day', days=3)}",
     )
     assert only(diary["唐军"], "交流谈心")[-1][0] == "12-18 09:00"
 
@@ -244,7 +244,7 @@ async def test_a_returned_submission_re_arms_its_reminders(world: World) -> None
     await world.travel("2014-02-28T12:00+08:00", record)
     # Returned on 02-26: nothing more that day (the comment said it), then back on schedule.
     assert only(diary["唐军"], title) == [
-        ("02-27 09:00", f"{title} {zh('{days} day(s) left', days=1)}"),
+        ("02-27 09:00", f"{title} {zh('{days} day left', days=1)}"),
         ("02-28 09:00", f"{title} {zh('due today')}"),
     ]
     await world.hand_in("唐军", title, text="整改措施修改稿")
@@ -266,10 +266,10 @@ async def test_what_falls_due_at_night_waits_for_the_end_of_the_quiet_hours(worl
     await world.at("2013-12-13T08:00+08:00")
     new = [said for e in meng.inbox()[count:] for said in what(e.text)]
     # Only the latest missed one (of 12-12), and it counts the days from now.
-    assert new == [f"交流谈心 {zh('{days} day(s) left', days=2)}"]
+    assert new == [f"交流谈心 {zh('{days} day left', days=2)}"]
     await world.at("2013-12-13T09:00+08:00")
     assert [said for e in meng.inbox()[count + 1 :] for said in what(e.text)] == [
-        f"交流谈心 {zh('{days} day(s) left', days=2)} (moved)"
+        f"交流谈心 {zh('{days} day left', days=2)} (moved)"
     ]
 
 
@@ -294,13 +294,13 @@ async def test_a_plan_in_berlin_reminds_at_the_end_of_its_own_quiet_hours(
         await utc_record(now)
 
     await world.travel("2013-12-16T12:00+01:00", both)
-    left = zh("{days} day(s) left", days=3)
+    left = zh("{days} day left", days=3)
     # 07:00 falls in the quiet hours (22:00–08:00 Berlin): each reminder waits until 08:00.
     assert only(diary["孟平"], "交流谈心") == [
         ("12-03 09:00", "push 交流谈心"),
         ("12-12 08:00", f"交流谈心 {left}"),
-        ("12-14 08:00", f"交流谈心 {zh('{days} day(s) left', days=1)}"),
+        ("12-14 08:00", f"交流谈心 {zh('{days} day left', days=1)}"),
         ("12-15 08:00", f"交流谈心 {zh('due today')}"),  # no working-day calendar: on the Sunday
-        ("12-16 08:00", f"交流谈心 {zh('overdue by {days} day(s)', days=1)}"),
+        ("12-16 08:00", f"交流谈心 {zh('overdue by {days} day', days=1)}"),
     ]
     assert only(utc_diary["孟平"], "交流谈心")[1] == ("12-12 07:00", f"交流谈心 {left}")

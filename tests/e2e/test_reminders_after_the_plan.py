@@ -35,15 +35,15 @@ def items_only(diary: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 def late(days: int) -> str:
-    return zh("overdue by {days} day(s)", days=days)
+    return zh("overdue by {days} day", days=days)
 
 
 # Item 1 is due on Tuesday 2014-09-30, three months after the last phase ends (06-30 18:00).
 # The plan's calendar is "cn": "3 days before" is Saturday 09-27 and comes on Friday 09-26;
 # National Day (10-01..10-07) holds the overdue reminders and the escalation until 10-08.
 ITEM_SCHEDULE = [
-    ("09-26 09:00", f"item 1: {zh('{days} day(s) left', days=4)}"),
-    ("09-29 09:00", f"item 1: {zh('{days} day(s) left', days=1)}"),
+    ("09-26 09:00", f"item 1: {zh('{days} day left', days=4)}"),
+    ("09-29 09:00", f"item 1: {zh('{days} day left', days=1)}"),
     ("09-30 09:00", f"item 1: {zh('due today')}"),
     ("10-08 09:00", f"item 1: {late(8)}"),
 ]

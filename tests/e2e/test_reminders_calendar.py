@@ -44,11 +44,11 @@ def in_2027_with_own_days(text: str, user_ids: dict[str, int]) -> str:
 
 
 def left(days: int) -> str:
-    return zh("{days} day(s) left", days=days)
+    return zh("{days} day left", days=days)
 
 
 def late(days: int) -> str:
-    return zh("overdue by {days} day(s)", days=days)
+    return zh("overdue by {days} day", days=days)
 
 
 async def meng_s_diary(make_world: WorldFactory, edit_plan: PlanEditor) -> list[tuple[str, str]]:

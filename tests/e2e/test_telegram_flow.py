@@ -51,6 +51,9 @@ def task_blocks(text: str) -> dict[str, dict[str, list[str]]]:
     return blocks
 
 
+REASON = zh("they have not opened the bot, or have blocked it")
+
+
 def label(msgid: str) -> str:
     """The label of a status line ("submitted: 方磊" → "已提交")."""
     return re.split(r"[:：]", zh(msgid, names="|"))[0] if "{names}" in msgid else zh(msgid)
@@ -101,7 +104,7 @@ async def test_member_binds_by_invite_submits_is_returned_resubmits_and_is_appro
     assignment = await world.assignment_id("唐军", "personal-measures")
     [push] = pushes(world, "唐军", "制定个人整改措施")
     assert "2014年2月28日 星期五" in push.text  # the deadline with its weekday
-    assert zh("{days} day(s) left", days=58) in push.text  # 1 Jan → 28 Feb
+    assert zh("{days} day left", days=58) in push.text  # 1 Jan → 28 Feb
     assert "党组书记" in push.text  # who reviews it
     assert push.buttons == [[(zh("Submit"), f"submit:{assignment}"), (zh("My tasks"), "mytasks")]]
 
@@ -205,7 +208,9 @@ async def test_status_shows_progress_and_unreachable_member_gets_held_pushes_onc
     await world.hand_in_from_push("党组书记", "撰写剖析材料", "党组书记对照检查材料（初稿）。")
     blocks = task_blocks((await group_answer(world, "/status")).text)
     submitted, pending = zh("submitted"), zh("pending")
-    unreachable = label("unreachable (has not opened the bot): {names}")
+    unreachable = re.split(
+        r"[:：]", zh("unreachable ({reason}): {names}", reason=REASON, names="|")
+    )[0]
     assert blocks["组织学习"] == {pending: ["方磊"]}
     assert blocks["交流谈心"] == {pending: ["唐军", "孟平"], unreachable: ["孟平"]}
     assert blocks["撰写剖析材料"] == {
@@ -217,7 +222,7 @@ async def test_status_shows_progress_and_unreachable_member_gets_held_pushes_onc
     # 孟平 opens the bot: what was held for him follows, once.
     await meng.say(
         "/start",
-        expect=contains(zh("{count} message(s) were waiting for you; they follow now.", count=2)),
+        expect=contains(zh("{count} message was waiting for you; it follows now.", count=2)),
     )
     await world.app.drain()
     await meng.say("/start", expect=contains("孟平"))
@@ -233,7 +238,9 @@ async def test_member_bound_by_invite_after_phase_start_gets_the_pushes(world: W
     codes = await world.invite_codes()
     await world.at("2013-12-03T09:00+08:00")
     blocks = task_blocks((await group_answer(world, "/status")).text)
-    unreachable = label("unreachable (has not opened the bot): {names}")
+    unreachable = re.split(
+        r"[:：]", zh("unreachable ({reason}): {names}", reason=REASON, names="|")
+    )[0]
     assert "孟平" in blocks["交流谈心"][unreachable]
     await world.people["孟平"].say(f"/start {codes['孟平']}", expect=contains("孟平"))
     await world.app.drain()
@@ -424,7 +431,7 @@ async def test_each_phase_end_posts_its_summary_to_the_group(world: World) -> No
     [summary] = summaries_since(mark)
     lines = summary.text.splitlines()
     assert lines[0] == zh("Summary of the phase “{phase}”", phase="会前准备阶段")
-    assert lines[1] == zh("{done} of {total} task(s) complete.", done=1, total=5)
+    assert lines[1] == zh("{done} of {total} task complete.", done=1, total=5)
     blocks = task_blocks(summary.text)
     assert list(blocks) == [
         "组织学习",
@@ -451,7 +458,7 @@ async def test_each_phase_end_posts_its_summary_to_the_group(world: World) -> No
     lines = summary.text.splitlines()
     assert lines[:2] == [
         zh("Summary of the phase “{phase}”", phase="会后整改阶段"),
-        zh("{done} of {total} task(s) complete.", done=0, total=5),
+        zh("{done} of {total} task complete.", done=0, total=5),
     ]
     assert lines[-1] == zh("This was the last phase of the plan.")
     ended = await world.rows("SELECT phase_id FROM phase_runs WHERE ended_at IS NOT NULL")

@@ -164,7 +164,7 @@ async def test_an_english_report_is_a_plain_a4_business_document(filled: Filled)
     assert footer.text == "1" and footer.alignment == WD_ALIGN_PARAGRAPH.CENTER
     assert not document.settings.odd_and_even_pages_header_footer
     ledger = [[c.text for c in row.cells] for row in document.tables[0].rows]
-    assert ledger[2][5] == "in progress, overdue by 14 day(s)"
+    assert ledger[2][5] == "in progress, overdue by 14 days"
 
 
 @pytest.mark.parametrize("locale", ["zh_CN", "en"])

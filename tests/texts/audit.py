@@ -19,8 +19,10 @@ ALLOWED_LATIN = re.compile(
     r"|\[\[roster\]\]|--[a-z]+\b"
     r"|wss?://\S*|“[A-Za-z_.-]+”|\b[a-z]+_[a-z_]+\b|\b[A-Z]+_\*"  # plan keys and setting families
     r"|\bhuiwu(?: [a-z-]+)*"  # the command line's own commands
+    r"|(?<![\w.])\.{1,2}/[\w./-]+"  # relative paths: ./huiwu.sqlite3, ./.env
     r"|\b(?:Telegram|WeCom|TOML|UTF-8|GB18030|IANA|ISO|CorpID|Secret|AgentId|EncodingAESKey"
     r"|Token|ID|id|name|errcode|HTTP|URL|TCP|SQLite|JSON|Huiwu|BotFather|Asia/Shanghai|API|WebSocket"
+    r"|Bot API|BotId|webhook|HTTPS|Ctrl-C|SIGTERM"
     r"|zh_CN|en|DEBUG|INFO|WARNING|ERROR|CRITICAL|meeting|d|OK|Word|true|false|table|text"
     r"|files|both|none|evaluation|satisfaction|reconvene|threshold|scale)\b|\.env\.example"
 )

@@ -93,7 +93,7 @@ class StoredJournal:
             await asyncio.gather(self._writer, return_exceptions=True)
         if self._unwritten_marks:
             logger.warning(
-                "WeCom: %d handled callback(s) could not be marked; they are handled again "
+                "WeCom: handled callbacks that could not be marked: %d; they are handled again "
                 "at the next start",
                 len(self._unwritten_marks),
             )

@@ -62,7 +62,7 @@ class OrderedHandling:
             resumed += 1
         if resumed:
             logger.warning(
-                "%s: %d event(s) received before the last stop handled now", self._name, resumed
+                "%s: events received before the last stop, handled now: %d", self._name, resumed
             )
         return resumed
 

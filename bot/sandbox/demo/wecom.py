@@ -269,7 +269,7 @@ async def run_wecom_demo(*, quiet: bool = False) -> int:
             )
             print(
                 f"== Robot: {robot.stats.responses} answers through response_url, "
-                f"{robot.stats.pushes} active pushes, {robot.stats.subscriptions} subscription(s)"
+                f"{robot.stats.pushes} active pushes; subscriptions: {robot.stats.subscriptions}"
             )
     return 0
 
