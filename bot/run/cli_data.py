@@ -71,8 +71,10 @@ async def backup(settings: Settings, out: str) -> int:
 def _warn_missing(count: int, db_path: str | Path) -> None:
     if count:
         print(
-            _(
-                "warning: {count} file(s) the database refers to were not in {folder}; they could not be carried along"
+            ngettext(
+                "warning: {count} file the database refers to was not in {folder}; it could not be carried along",
+                "warning: {count} files the database refers to were not in {folder}; they could not be carried along",
+                count,
             ).format(count=count, folder=FileStore.beside(db_path).root),
             file=sys.stderr,
         )
@@ -108,8 +110,10 @@ async def _export(
                 print(json.dumps(snapshot, ensure_ascii=False, indent=1))
                 if wanted:
                     print(
-                        _(
-                            "The plan has {count} file(s) handed in, which standard output cannot carry: give --out DIR to export them with the JSON."
+                        ngettext(
+                            "The plan has {count} file handed in, which standard output cannot carry: give --out DIR to export it with the JSON.",
+                            "The plan has {count} files handed in, which standard output cannot carry: give --out DIR to export them with the JSON.",
+                            len(wanted),
                         ).format(count=len(wanted)),
                         file=sys.stderr,
                     )
@@ -122,8 +126,10 @@ async def _export(
                 print(_("Wrote {file}").format(file=folder))
                 if missing:
                     print(
-                        _(
-                            "warning: {count} file(s) the plan refers to were not in {folder}; the export lists only those found"
+                        ngettext(
+                            "warning: {count} file the plan refers to was not in {folder}; the export lists only the files found",
+                            "warning: {count} files the plan refers to were not in {folder}; the export lists only the files found",
+                            missing,
                         ).format(count=missing, folder=live.root),
                         file=sys.stderr,
                     )
@@ -233,9 +239,11 @@ async def restore(settings: Settings, source: str, force: bool) -> int:
     )
     if manifest:
         print(
-            _("{count} file(s) of the export are kept beside the database ({copied} new).").format(
-                count=len(manifest), copied=len(copied)
-            )
+            ngettext(
+                "{count} file of the export is kept beside the database ({copied} new).",
+                "{count} files of the export are kept beside the database ({copied} new).",
+                len(manifest),
+            ).format(count=len(manifest), copied=len(copied))
         )
     for table, count in result.skipped.items():
         print(

@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from bot.core.i18n import _
+from bot.core.i18n import _, ngettext
 from bot.run.snapshot import SnapshotError
 from storage.file_refs import COLUMNS
 from storage.files import FileStore, is_content_name
@@ -108,8 +108,10 @@ def take_files(
     folder = files_folder(json_path)
     if not folder.is_dir():
         raise SnapshotError(
-            _(
-                "{file} comes with {count} file(s) in the folder {folder}, which is not there: put that folder next to it (huiwu export --json --out DIR writes both)"
+            ngettext(
+                "{file} comes with {count} file in the folder {folder}, which is not there: put that folder next to it (huiwu export --json --out DIR writes both)",
+                "{file} comes with {count} files in the folder {folder}, which is not there: put that folder next to it (huiwu export --json --out DIR writes both)",
+                len(manifest),
             ).format(file=json_path, count=len(manifest), folder=folder)
         )
     source = FileStore(folder)

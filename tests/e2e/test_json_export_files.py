@@ -75,7 +75,7 @@ async def test_a_json_export_restored_elsewhere_has_every_file_byte_for_byte(
     code, said = await restore_into(elsewhere, exported, capsys)
 
     assert code == 0, said
-    assert "2 file(s) of the export are kept beside the database (2 new)." in said
+    assert "2 files of the export are kept beside the database (2 new)." in said
     assert restored_files(elsewhere) == FILES
 
 
