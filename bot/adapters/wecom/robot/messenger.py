@@ -225,6 +225,8 @@ class RobotMessenger:
             logger.info("WeCom robot (callback mode): the file %s is left out", file.name)
         steps = robot_render(message, cards=self.connection is not None)
         if message.file is not None:
+            if message.text.strip() == message.file.name and not message.buttons:
+                steps = []  # a file message shows its name: one push, not two
             steps.append({"msgtype": FILE_STEP})
         key = _message_key(chat_id, message)
         done = self._delivered.get(key, 0)

@@ -61,10 +61,10 @@ def sent_privately_note(names: list[str], group: bool) -> str:
     listed = names_text(names)
     if group:
         return _(
-            "I sent {files} to you in a private chat with the Huiwu app: the robot cannot send files or pictures in this group."
+            "I sent {files} to you privately through the app: the robot cannot send files or pictures in this group."
         ).format(files=listed)
     return _(
-        "I sent {files} to you in a private chat with the Huiwu app: the robot cannot send files or pictures here."
+        "I sent {files} to you privately through the app: the robot cannot send files or pictures here."
     ).format(files=listed)
 
 
