@@ -46,6 +46,9 @@ class PlatformInfo:
     shape_replies: (
         Callable[[Event, list[OutgoingMessage]], list[tuple[str, OutgoingMessage]]] | None
     ) = None
+    # chat id -> True where a message gets one answer only (the robot's callback mode: one
+    # response_url), which a progress note must not take
+    answers_once: Callable[[str], bool] | None = None
 
 
 @dataclass

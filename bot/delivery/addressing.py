@@ -86,15 +86,14 @@ async def to_chat(
     conn: aiosqlite.Connection, app: Huiwu, event: Event, message: OutgoingMessage
 ) -> None:
     """Answer in the chat an event came from (already built in the event's locale)."""
-    if not event.is_private:
-        message = _as_group(message)
-    await outbox.enqueue(
-        conn,
-        platform=event.platform,
-        chat_id=event.chat_id,
-        payload=message.to_json(),
-        now=app.clock.now(),
-    )
+    for chat_id, addressed in _addressed(app, event, [message]):
+        await outbox.enqueue(
+            conn,
+            platform=event.platform,
+            chat_id=chat_id,
+            payload=addressed.to_json(),
+            now=app.clock.now(),
+        )
 
 
 async def replies_to_chat(app: Huiwu, event: Event, messages: list[OutgoingMessage]) -> None:

@@ -30,6 +30,7 @@ from bot.adapters.wecom.journal import StoredJournal
 from bot.adapters.wecom.messenger import WECOM_POLICY, WeComMessenger, app_menu
 from bot.adapters.wecom.robot.callback import RobotCallbackEndpoint
 from bot.adapters.wecom.robot.connection import DEFAULT_GATEWAY_URL, RobotConnection
+from bot.adapters.wecom.robot.frames import is_robot_chat
 from bot.adapters.wecom.robot.messenger import ChannelMessenger, RobotMessenger, robot_limits
 from bot.adapters.wecom.robot.receiver import ResponseUrls, RobotReceiver
 from bot.adapters.wecom.robot.replies import callback_replies
@@ -333,8 +334,10 @@ class Runtime:
         limiter = RateLimiter(clock=options.rate_clock, sleep=options.rate_sleep)
         sender = OutboxSender(self.app.db, self.clock, messenger, policy, limiter=limiter)
         robot_callback_mode = options.robot is not None and not options.robot.long_connection
-        shape = callback_replies if robot_callback_mode else None
-        self.app.add_platform(WECOM, PlatformInfo(sender, shape_replies=shape))
+        info = PlatformInfo(sender)
+        if robot_callback_mode:  # one answer per mention, and no files in the robot's chats
+            info = PlatformInfo(sender, shape_replies=callback_replies, answers_once=is_robot_chat)
+        self.app.add_platform(WECOM, info)
         server = WeComCallbackServer(
             corp_id=options.corp_id,
             token=options.token,
