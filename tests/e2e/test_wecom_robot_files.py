@@ -121,6 +121,11 @@ async def test_an_oversize_file_is_explained_in_the_chat(
             limit=20,
         ),
     ]
+    # A file too small for WeCom gets its own reason.
+    await _to_robot_group(world, OutgoingMessage("空.txt", file=OutgoingFile("空.txt", b"abc")))
+    assert robot.messages(ROBOT_GROUP)[-1].text == zh(
+        "The file “{name}” was not sent: WeCom takes no file of 5 bytes or fewer.", name="空.txt"
+    )
     assert robot.stats.uploads_started == 0  # refused before anything went to WeCom
     sent = await world.rows(
         "SELECT state FROM outbox WHERE chat_id = ? ORDER BY id DESC LIMIT 1",

@@ -51,7 +51,7 @@ from bot.adapters.wecom.robot.connection import (
     RobotUnavailable,
 )
 from bot.adapters.wecom.robot.frames import is_robot_chat, robot_chat
-from bot.adapters.wecom.robot.media import MediaTooLarge, RobotUploader, media_type
+from bot.adapters.wecom.robot.media import MIN_BYTES, MediaTooLarge, RobotUploader, media_type
 from bot.adapters.wecom.robot.receiver import CARD_UPDATE_PREFIX, ResponseUrls
 from bot.core.formatting import split_text
 from bot.core.i18n import _, use_locale
@@ -150,6 +150,10 @@ def robot_sends_for(message: OutgoingMessage) -> int:
 
 
 def too_large_note(file: OutgoingFile, limit: int) -> str:
+    if len(file.content) < MIN_BYTES:
+        return _("The file “{name}” was not sent: WeCom takes no file of 5 bytes or fewer.").format(
+            name=file.name
+        )
     return _(
         "The file “{name}” ({size} MB) was not sent: WeCom lets the robot send files up to {limit} MB."
     ).format(name=file.name, size=f"{len(file.content) / 2**20:.1f}", limit=limit // 2**20)
