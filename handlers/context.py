@@ -28,6 +28,9 @@ class HandlerContext:
     replies: list[OutgoingMessage] = field(default_factory=list)
     # People on the event's platform whose command menu changed (set after the handler).
     menus_changed: list[str] = field(default_factory=list)
+    # Plans whose group menus changed (a group was bound): their people who may do more
+    # there than a plain member get their own menu in it.
+    group_menus_changed: list[int] = field(default_factory=list)
     # In private, a command acts on one plan (the current one, ``handlers.plans``):
     # ``memberships`` then holds only that plan's; this keeps them all.
     every_membership: list[MemberRecord] = field(default_factory=list)

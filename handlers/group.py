@@ -47,6 +47,7 @@ async def setup(ctx: HandlerContext) -> None:
         await instances.set_status(conn, instance_id, "active")
     plan = await app.plans.get(instance_id)
     ctx.group_instance_id = instance_id
+    ctx.group_menus_changed.append(instance_id)
     if ctx.uses_invites():
         ctx.reply(
             _(

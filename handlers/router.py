@@ -59,7 +59,13 @@ async def dispatch(app: Huiwu, event: Event, *, announce: bool = True) -> list[O
         if answers and announce:
             await _answer(app, event, answers)
         if ctx.menus_changed:
-            menus.refresh_soon(app, event.platform, ctx.menus_changed, event.language)
+            # The event's language is the sender's app language, nobody else's.
+            own = [user for user in ctx.menus_changed if user == event.user_id]
+            others = [user for user in ctx.menus_changed if user != event.user_id]
+            menus.refresh_soon(app, event.platform, own, event.language)
+            menus.refresh_soon(app, event.platform, others)
+        for instance_id in ctx.group_menus_changed:
+            menus.refresh_group_menus_soon(app, event.platform, instance_id)
         ctx.replies.clear()
     return answers
 

@@ -37,8 +37,9 @@ class PlatformInfo:
 
     sender: OutboxSender
     invite_link: Callable[[str], str] | None = None  # code -> link a member opens to bind
-    # (user id, [(command, description)]) -> that person's own command menu, where supported
-    set_menu: Callable[[str, list[tuple[str, str]]], Awaitable[None]] | None = None
+    # (user id, [(command, description)], group chat id or None) -> that person's own command
+    # menu in their private chat, or in that group, where supported
+    set_menu: Callable[[str, list[tuple[str, str]], str | None], Awaitable[None]] | None = None
     # (chat id, action) -> show "typing" / "uploading" in a chat, where supported
     chat_action: Callable[[str, str], Awaitable[None]] | None = None
     # (event, its answers) -> (chat id, message) to queue, where the platform cannot deliver

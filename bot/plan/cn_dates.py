@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 
+from bot.plan.working_days import MAX_WORKING_DAYS, WorkingDays
+
 CN_DIGITS = "零〇一二两三四五六七八九十百"
 NUMBER = rf"(?:\d+|[{CN_DIGITS}]+)"
 _FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９：", "0123456789:")
@@ -52,6 +54,9 @@ _BEFORE_MEETING = re.compile(
     rf"|召开\s*(?P<b>{NUMBER})\s*(?:天|日)\s*(?:前|以前|之前)"
 )
 _WORKING_DAYS = re.compile(rf"{NUMBER}\s*个?工作日")
+_WORKING_DAYS_AFTER_MEETING = re.compile(
+    rf"(?:会后|会议结束后|召开后|结束后)\s*(?P<days>{NUMBER})\s*个?工作日\s*(?:内|以内|之内)?"
+)
 _CLOCK = re.compile(
     rf"(?P<half>上午|下午|晚上)?\s*(?P<hour>{NUMBER})\s*(?:[:时点])\s*(?:(?P<minute>\d{{1,2}})|(?P<half_hour>半))?"
 )
@@ -124,13 +129,20 @@ class PartialDate:
 
 @dataclass(frozen=True)
 class MeetingOffset:
-    """A deadline relative to the meeting: "会后15天内" is +15, "召开15天前" is -15."""
+    """A deadline relative to the meeting: "会后15天内" is +15, "召开15天前" is -15;
+    "会后10个工作日内" is +10 working days (by the plan's calendar)."""
 
     days: int
+    working: bool = False
 
     def as_plan_value(self) -> str:
-        """The plan's notation, e.g. "meeting+15d" or "meeting-15d"."""
-        return f"meeting{self.days:+d}d"
+        """The plan's notation, e.g. "meeting+15d", "meeting-15d" or "meeting+10wd"."""
+        return f"meeting{self.days:+d}{'wd' if self.working else 'd'}"
+
+    def day_after(self, meeting_day: date, working_days: WorkingDays) -> date:
+        if self.working:
+            return working_days.add(meeting_day, self.days)
+        return meeting_day + timedelta(days=self.days)
 
 
 @dataclass(frozen=True)
@@ -221,6 +233,9 @@ def find_dates(text: str) -> list[tuple[re.Match[str], PartialDate]]:
 def find_meeting_offset(text: str) -> MeetingOffset | None:
     """A deadline relative to the meeting anywhere in the text ("会后15天内", "召开15天前")."""
     text = text.translate(_FULL_WIDTH_DIGITS)
+    working = _WORKING_DAYS_AFTER_MEETING.search(text)
+    if working and cn_number(working["days"]) <= MAX_WORKING_DAYS:
+        return MeetingOffset(cn_number(working["days"]), working=True)
     after = _AFTER_MEETING.search(text)
     if after:
         return MeetingOffset(cn_number(after["days"]))
@@ -237,8 +252,9 @@ def parse_deadline(text: str) -> PartialDate | MeetingOffset | HolidayEve | None
     (a range) the later one is the deadline and inherits the first one's year.
     """
     text = text.translate(_FULL_WIDTH_DIGITS)
-    if _WORKING_DAYS.search(text):
-        return None
+    if _WORKING_DAYS.search(text):  # only "会后N个工作日内" can be read without guessing
+        offset = find_meeting_offset(text)
+        return offset if offset is not None and offset.working else None
     dates = find_dates(text)
     if not dates:
         holiday = _HOLIDAY_EVE.search(text)

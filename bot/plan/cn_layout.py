@@ -17,12 +17,35 @@ from bot.plan.cn_names import strip_spaces
 CN_NUMERAL = "一二三四五六七八九十"
 # Who answers for a task: the leader first (牵头领导 leads it, not reviews it), then the person.
 LEADER_LABELS = ("牵头领导", "责任领导", "分管领导")
-PERSON_LABELS = ("责任人", "具体负责人", "负责人")
+PERSON_LABELS = ("责任人", "具体负责人", "主要负责人", "负责人", "经办人")
 # A unit is not a person: it is the task's department, and its contact is asked for.
-UNIT_LABELS = ("责任单位", "责任部门", "责任科室", "牵头单位", "牵头部门")
+UNIT_LABELS = (
+    "责任单位",
+    "责任部门",
+    "责任科室",
+    "责任处室",
+    "牵头单位",
+    "牵头部门",
+    "牵头处室",
+    "承办单位",
+    "承办部门",
+    "主办单位",
+    "主办部门",
+)
 ASSIGNEE_LABELS = PERSON_LABELS + UNIT_LABELS
-DEADLINE_LABELS = ("完成时限", "完成时间", "截止时间", "时限", "时间")
-OTHER_LABELS = ("配合单位", "配合部门", "协助单位", "协办单位", "参与单位")
+DEADLINE_LABELS = (
+    "完成时限",
+    "完成时间",
+    "完成日期",
+    "截止时间",
+    "截止日期",
+    "截止时限",
+    "办结时限",
+    "时间节点",
+    "时限",
+    "时间",
+)
+OTHER_LABELS = ("配合单位", "配合部门", "协助单位", "协办单位", "参与单位", "配合处室")
 LABEL = "|".join(
     sorted(ASSIGNEE_LABELS + LEADER_LABELS + DEADLINE_LABELS + OTHER_LABELS, key=len)[::-1]
 )

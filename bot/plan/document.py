@@ -17,6 +17,7 @@ from pathlib import Path
 
 from bot.core.i18n import _
 from bot.core.oserrors import os_error_reason
+from bot.plan.cn_layout import ASSIGNEE_LABELS, DEADLINE_LABELS, LEADER_LABELS, OTHER_LABELS
 from bot.plan.docx_limits import check_docx
 from bot.plan.model import DOCUMENT_SUFFIXES
 
@@ -26,26 +27,9 @@ _TASK_COLUMN = re.compile(
     r"^(?:主要|具体|重点)?(?:工作|整改)?(?:任务|内容|事项|措施|项目)(?:名称)?$"
 )
 _DETAIL_COLUMN = re.compile(r"^(?:具体|工作)?(?:要求|措施|举措|内容|说明)$")
-FIELD_COLUMNS = (
-    "牵头领导",
-    "责任领导",
-    "分管领导",
-    "责任人",
-    "具体负责人",
-    "负责人",
-    "责任单位",
-    "责任部门",
-    "责任科室",
-    "牵头单位",
-    "牵头部门",
-    "配合单位",
-    "配合部门",
-    "协助单位",
-    "完成时限",
-    "完成时间",
-    "时间安排",
-    "时限",
-)
+# Columns beside it: the task's field labels ("时间" alone is too common a word for a column).
+_LABELS = LEADER_LABELS + ASSIGNEE_LABELS + OTHER_LABELS + DEADLINE_LABELS
+FIELD_COLUMNS = (*(label for label in _LABELS if label != "时间"), "时间安排")
 
 
 class PlanImportError(Exception):

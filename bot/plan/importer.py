@@ -42,7 +42,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.core.i18n import _
+from bot.core.i18n import N_, _
 from bot.core.oserrors import os_error_reason
 from bot.plan.cn_dates import (
     DateSpan,
@@ -110,6 +110,7 @@ from bot.plan.document import TABLE_MARK, PlanImportError, read_document
 from bot.plan.import_roster import Roster
 from bot.plan.loader import PlanError, load_plan_text
 from bot.plan.toml_writer import dump_toml
+from bot.plan.working_days import WorkingDays
 
 MEETING_TIME = time(9, 0)
 _TASK_KINDS: tuple[tuple[str, str, str, str], ...] = (
@@ -136,6 +137,8 @@ _PHASE_IDS = (
 _EVALUATION_SCALE = ["好", "较好", "一般", "差"]
 _SATISFACTION_SCALE = ["满意", "基本满意", "不满意"]
 _SATISFACTION_PASS = ["满意", "基本满意"]
+
+CN_WORKING_DAYS = WorkingDays("cn")  # the importer reads Chinese offices' documents
 
 
 @dataclass(frozen=True)
@@ -712,6 +715,7 @@ class _Importer:
         numbered: bool | None = None  # whether the agenda's items are numbered
         agenda_items: list[Item] = []
         task_lines: list[Line] = []
+        surveyed: list[Line] = []  # "会上开展民主测评，满意率须达到85%" beside a numbered agenda
         for line in phase.lines:
             text = line.text
             if not in_agenda and self._read_meeting_people(line, meeting):
@@ -734,7 +738,10 @@ class _Importer:
                 numbered = False  # unnumbered lines under "主要议程：", one item each
                 agenda_items.append(Item(line, text))
             elif in_agenda and agenda_items and not marked:
-                agenda_items[-1].text += text
+                if numbered and "测评" in text:
+                    surveyed.append(line)  # a paragraph of its own, not the last item's
+                else:
+                    agenda_items[-1].text += text
             elif MEETING_WHEN.search(text):
                 continue
             elif has_fields(text) or task_lines:
@@ -742,6 +749,8 @@ class _Importer:
             else:
                 self.issue(line, "this line of the meeting phase was not read")
         meeting.agenda = [self._agenda_item(item) for item in agenda_items]
+        for line in surveyed:
+            meeting.agenda.append(self._survey_on_site(line))
         phase.tasks.extend(self._read_tasks(task_lines, phase))
         if not meeting.agenda:
             self.issue(phase.line, "the meeting phase has no numbered agenda （1）（2）…")
@@ -800,6 +809,23 @@ class _Importer:
         if "民主测评" in text:
             agenda.survey = self._evaluation_survey(text, item.line)
         return agenda
+
+    def _survey_on_site(self, line: Line) -> _AgendaItem:
+        """A survey the meeting holds that its numbered agenda does not list ("会上开展民主
+        测评，满意率须达到85%以上；达不到的，重新召开"): the agenda's last item. With a
+        satisfaction threshold it is the satisfaction survey and its rule, else the evaluation."""
+        text = line.text
+        first = re.split(r"[，,。；;]", text, maxsplit=1)[0]
+        title = re.sub(r"^(?:会上|会议上|会议期间|会中)", "", first).strip() or "民主测评"
+        item = _AgendaItem(title, [])
+        if "满意" in text and _threshold(text) is not None:
+            item.survey = self._satisfaction_survey(title, text, rates="会议召开情况总体评价")
+        else:
+            item.survey = self._evaluation_survey(text, line)
+        self.issue(
+            line, "the numbered agenda does not list this survey; it is added as its last item"
+        )
+        return item
 
     def _presenters(self, first_sentence: str, line: Line) -> list[str]:
         people = PRESENTER.search(first_sentence)
@@ -911,14 +937,14 @@ class _Importer:
                 self.issue(line, "the voters “{who}” are no roster role", who=chunk.strip())
         return list(dict.fromkeys(voters))
 
-    def _satisfaction_survey(self, title: str, body: str) -> str:
+    def _satisfaction_survey(self, title: str, body: str, rates: str = "整改落实总体评价") -> str:
         survey: dict[str, Any] = {
             "id": "satisfaction",
             "kind": "satisfaction",
             "title": re.sub(r"^(?:进行|开展|组织)", "", title),
             "voters": self.voters or ["@all"],
             "scale": _SATISFACTION_SCALE,
-            "items": ["整改落实总体评价"],
+            "items": [rates],
             "pass_choices": _SATISFACTION_PASS,
         }
         threshold = _threshold(body)
@@ -989,7 +1015,7 @@ class _Importer:
             return task.due
         if self.meeting is None or self.meeting.starts_at is None:
             return None
-        return self.meeting.starts_at.date() + timedelta(days=task.due.days)
+        return task.due.day_after(self.meeting.starts_at.date(), CN_WORKING_DAYS)
 
     def _due_after_the_meeting(self, task: _Task) -> None:
         """A task due "会后N天内" whose stated 时限 is not after the meeting (the seed's report:
@@ -1002,14 +1028,24 @@ class _Importer:
         meeting_day = self.meeting.starts_at.date()
         if task.due > meeting_day:
             return
+        rule = (
+            N_(
+                "the deadline {due} is not after the meeting ({meeting}), but the task is due "
+                "within {days} working days after it; it is due on {day}"
+            )
+            if task.window.working
+            else N_(
+                "the deadline {due} is not after the meeting ({meeting}), but the task is due "
+                "within {days} days after it; it is due on {day}"
+            )
+        )
         self.issue(
             task.line,
-            "the deadline {due} is not after the meeting ({meeting}), but the task is due within "
-            "{days} days after it; it is due on {day}",
+            rule,
             due=task.due,
             meeting=meeting_day,
             days=task.window.days,
-            day=meeting_day + timedelta(days=task.window.days),
+            day=task.window.day_after(meeting_day, CN_WORKING_DAYS),
         )
         task.due, task.window = task.window, None
 
@@ -1056,7 +1092,13 @@ class _Importer:
             if not ref.startswith("@") and "member" in self._roles(ref) and ref not in self.leaders
         )
         if counts:
-            organizer = counts.most_common(1)[0][0]
+            # Of those most often responsible, one who does not chair or lead the meeting:
+            # the 书记 chairs it, the person doing its paperwork organizes it.
+            ranked = sorted(
+                counts.items(),
+                key=lambda pair: (-pair[1], bool({"chair", "lead"} & set(self._roles(pair[0])))),
+            )
+            organizer = ranked[0][0]
             if not self.roster.is_added(organizer):
                 self.issue(
                     None,
@@ -1146,6 +1188,8 @@ class _Importer:
         talks = _talks_data(tasks)
         if talks:
             data["talks"] = talks
+        # A Chinese office's deadlines and reminders fall on its working days (调休 included).
+        data["reminders"] = {"calendar": CN_WORKING_DAYS.calendar}
         return data
 
     def _phases_data(self) -> list[dict[str, Any]]:

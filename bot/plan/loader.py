@@ -29,11 +29,12 @@ from bot.plan.model import (
     Task,
 )
 from bot.plan.reminders_table import build_policy, warn_unknown_years
+from bot.plan.working_days import MAX_WORKING_DAYS, WorkingDays
 
 END_OF_DAY = time(23, 59)
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 _RELATIVE = re.compile(
-    r"^\s*(?P<anchor>[A-Za-z0-9_.:-]+?)\s*(?P<sign>[+-])\s*(?P<days>\d+)\s*d\s*$"
+    r"^\s*(?P<anchor>[A-Za-z0-9_.:-]+?)\s*(?P<sign>[+-])\s*(?P<days>\d+)\s*(?P<unit>wd|d)\s*$"
 )
 
 _KEYS = {
@@ -329,11 +330,16 @@ class _Deadlines:
     """Resolves a task's 'due' (a date, a date-time, or 'meeting-15d') in the plan's zone."""
 
     def __init__(
-        self, zone: ZoneInfo, meeting_start: datetime | None, phases: dict[str, tuple[date, date]]
+        self,
+        zone: ZoneInfo,
+        meeting_start: datetime | None,
+        phases: dict[str, tuple[date, date]],
+        working_days: WorkingDays,
     ):
         self.zone = zone
         self.meeting_start = meeting_start
         self.phases = phases
+        self.working_days = working_days  # for "meeting+10wd": ten working days after
 
     def anchor(self, name: str) -> date | None:
         if name == "meeting":
@@ -361,7 +367,11 @@ class _Deadlines:
                     )
                     return None
                 days = int(relative["days"]) * (1 if relative["sign"] == "+" else -1)
-                return datetime.combine(anchor + timedelta(days=days), END_OF_DAY, self.zone)
+                if relative["unit"] == "d":
+                    return datetime.combine(anchor + timedelta(days=days), END_OF_DAY, self.zone)
+                if abs(days) <= MAX_WORKING_DAYS:
+                    day = self.working_days.add(anchor, days)
+                    return datetime.combine(day, END_OF_DAY, self.zone)
             try:
                 parsed = datetime.fromisoformat(value.strip())
             except ValueError:
@@ -425,7 +435,8 @@ def _build_plan(raw: dict[str, Any], checker: _Checker) -> Plan | None:
             phase_spans[phase_id] = (start, end)
 
     meeting_start = _meeting_start(raw, zone, checker)
-    deadlines = _Deadlines(zone, meeting_start, phase_spans)
+    reminders = build_policy(raw.get("reminders"), checker.error, checker.warn)
+    deadlines = _Deadlines(zone, meeting_start, phase_spans, reminders.working_days)
     survey_ids = {s.get("id") for s in _as_list(raw.get("surveys")) if isinstance(s, dict)}
 
     phases: list[Phase] = []
@@ -484,7 +495,6 @@ def _build_plan(raw: dict[str, Any], checker: _Checker) -> Plan | None:
                 )
             )
     meeting = _build_meeting(raw, meeting_start, phase_spans, resolver, survey_ids, zone, checker)
-    reminders = build_policy(raw.get("reminders"), checker.error, checker.warn)
     warn_unknown_years(
         reminders,
         [task.due.astimezone(zone).date() for phase in phases for task in phase.tasks],

@@ -34,6 +34,7 @@ _COUNTRY = re.compile(r"^(?P<country>[A-Z]{2,3})(?:-(?P<subdivision>[A-Z0-9]{1,4
 # A stretch of non-working days is never longer than this (a holiday week and its weekends);
 # past it a calendar that has no working day at all is a mistake, not a calendar.
 _LONGEST_BREAK_DAYS = 60
+MAX_WORKING_DAYS = 400  # a deadline "meeting+Nwd" at most this far (about a year and a half)
 
 
 class UnknownCalendar(ValueError):
@@ -78,6 +79,20 @@ class WorkingDays:
             day += timedelta(days=direction)
             if abs((day - start).days) > _LONGEST_BREAK_DAYS:
                 return start  # the plan lists no working day near it: keep the day itself
+        return day
+
+    def add(self, day: date, count: int) -> date:
+        """The ``count``-th working day after ``day`` (before it when negative): "10个工作日内"
+        after a meeting on a Friday ends on the second Friday after. At most
+        ``MAX_WORKING_DAYS`` working days away."""
+        if abs(count) > MAX_WORKING_DAYS:
+            raise ValueError(f"at most {MAX_WORKING_DAYS} working days")
+        step = 1 if count >= 0 else -1
+        left = abs(count)
+        while left:
+            day += timedelta(days=step)
+            if self.is_working_day(day):
+                left -= 1
         return day
 
     def unknown_years(self, days: Iterable[date]) -> list[int]:

@@ -16,6 +16,7 @@ from bot.plan.cn_dates import (
     parse_deadline,
     parse_span,
 )
+from bot.plan.working_days import WorkingDays
 
 PHASE_2013 = (date(2013, 12, 3), date(2013, 12, 20))
 YEAR_END = (date(2013, 12, 21), date(2014, 1, 31))
@@ -56,6 +57,8 @@ def test_deadlines(text: str, near: tuple[date, date], expected: date) -> None:
         ("民主生活会召开15天前", "meeting-15d"),
         ("会前3天", "meeting-3d"),
         ("会议结束后二十日内", "meeting+20d"),
+        ("会后5个工作日内", "meeting+5wd"),
+        ("会议结束后十个工作日以内", "meeting+10wd"),
     ],
 )
 def test_meeting_offsets(text: str, offset: str) -> None:
@@ -65,7 +68,7 @@ def test_meeting_offsets(text: str, offset: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["另行通知", "长期坚持", "6月前", "会后5个工作日内", "13月5日前", "2月30日前", ""]
+    "text", ["另行通知", "长期坚持", "6月前", "5个工作日内", "13月5日前", "2月30日前", ""]
 )
 def test_unreadable_deadlines(text: str) -> None:
     assert parse_deadline(text) is None
@@ -133,3 +136,14 @@ def test_weeks_of_a_month_and_holiday_eves() -> None:
     assert HolidayEve("春节").day(2040) is None
     assert parse_deadline("节前") is None  # names no holiday
     assert parse_deadline("12月月底前") == parse_deadline("12月底前")
+
+
+def test_working_days_after_the_meeting_skip_weekends_and_holidays() -> None:
+    """ "会后10个工作日内" after a meeting on Saturday 2026-01-10 ends on Friday 01-23; after one
+    on 2025-09-30 it skips the National Day break (10-01 to 10-08) and counts Saturday 10-11,
+    a make-up working day (调休), as one."""
+    offset = parse_deadline("会后10个工作日内")
+    assert isinstance(offset, MeetingOffset) and offset.working
+    assert offset.day_after(date(2026, 1, 10), WorkingDays("cn")) == date(2026, 1, 23)
+    assert offset.day_after(date(2025, 9, 30), WorkingDays("cn")) == date(2025, 10, 21)
+    assert offset.day_after(date(2026, 1, 10), WorkingDays("none")) == date(2026, 1, 20)

@@ -425,3 +425,31 @@ def test_a_berlin_plan_keeps_its_due_times_in_berlin() -> None:
     assert plan.task("t3").due == eod(2024, 3, 19, berlin)
     # the same wall time in Shanghai would be seven hours earlier
     assert plan.task("t1").due != eod(2024, 3, 10)
+
+
+@pytest.mark.parametrize(
+    ("calendar", "due"),
+    [
+        ('\n[reminders]\ncalendar = "cn"\n', date(2024, 4, 3)),  # two weekends
+        ('\n[reminders]\ncalendar = "DE-BY"\n', date(2024, 4, 5)),  # and Good Friday, Easter Monday
+        ("", date(2024, 3, 30)),  # no calendar: every day is a working day
+    ],
+)
+def test_a_deadline_in_working_days_after_the_meeting_follows_the_calendar(
+    calendar: str, due: date
+) -> None:
+    """ "meeting+10wd" (会后10个工作日内): ten working days after the meeting's day, by the
+    plan's calendar."""
+    task = TASK.replace('"2024-03-10"', '"meeting+10wd"')
+    meeting = '\n[meeting]\ndate = "2024-03-20T10:00"\nphase = "p1"\n'
+    phase = PHASE.replace("2024-03-31", "2024-04-30")
+    plan = load_plan_text(small_plan(phases=phase + task, rest=meeting + calendar))
+    assert plan.task("t1").due == eod(*due.timetuple()[:3])
+
+
+def test_a_deadline_too_many_working_days_away_is_refused() -> None:
+    task = TASK.replace('"2024-03-10"', '"meeting+401wd"')
+    meeting = '\n[meeting]\ndate = "2024-03-20T10:00"\nphase = "p1"\n'
+    with pytest.raises(PlanError) as refused:
+        load_plan_text(small_plan(phases=PHASE + task, rest=meeting))
+    assert "meeting+401wd" in str(refused.value)

@@ -19,6 +19,7 @@ from telegram import (
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
     BotCommandScopeChat,
+    BotCommandScopeChatMember,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
@@ -44,7 +45,7 @@ from bot.adapters.telegram.updates import (
     UpdatePacer,
 )
 from bot.core.formatting import split_text
-from bot.core.i18n import _, use_locale
+from bot.core.i18n import use_locale
 from bot.core.messaging import (
     ByteSink,
     ChatType,
@@ -58,8 +59,7 @@ from bot.core.messaging import (
 )
 from bot.delivery.limits import Limit
 from bot.delivery.sender import SendPolicy
-from handlers.commands import COMMANDS
-from handlers.menus import menu_for_roles
+from handlers.menus import everyones_group_menu, menu_for_roles
 from storage.files import FileTooLarge
 
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024  # getFile refuses bigger files (Bot API, not local mode)
@@ -375,8 +375,9 @@ def install(application: Application, sink: EventSink) -> None:
 
 async def register_commands(application: Application) -> None:
     """setMyCommands for private and group chats, in Chinese (default) and English. The
-    private menu is a stranger's (what anyone may use); each bound person gets their own
-    menu by role (``chat_menu_setter``)."""
+    private menu is a stranger's (what anyone may use), the group menu a plain member's; each
+    bound person gets their own private menu by role, and their own group menu where their
+    roles allow more there (``chat_menu_setter``)."""
     bot = application.bot
     for language, locale in ((None, "zh_CN"), ("en", "en"), ("zh", "zh_CN")):
         with use_locale(locale):
@@ -384,11 +385,7 @@ async def register_commands(application: Application) -> None:
             await bot.set_my_commands(
                 private, scope=BotCommandScopeAllPrivateChats(), language_code=language
             )
-            group = [
-                BotCommand(spec.name, _(spec.description)[:256])
-                for spec in COMMANDS
-                if spec.allows_chat(ChatType.GROUP)
-            ]
+            group = [BotCommand(name, text) for name, text in everyones_group_menu()]
             await bot.set_my_commands(
                 group, scope=BotCommandScopeAllGroupChats(), language_code=language
             )
@@ -403,12 +400,18 @@ def chat_action_sender(application: Application) -> Callable[[str, str], Awaitab
 
 def chat_menu_setter(
     application: Application,
-) -> Callable[[str, list[tuple[str, str]]], Awaitable[None]]:
-    """Set one person's menu in their private chat (BotCommandScopeChat, any language)."""
+) -> Callable[[str, list[tuple[str, str]], str | None], Awaitable[None]]:
+    """Set one person's menu in their private chat (BotCommandScopeChat) or in one group
+    (BotCommandScopeChatMember), for any language."""
 
-    async def set_menu(user_id: str, entries: list[tuple[str, str]]) -> None:
+    async def set_menu(user_id: str, entries: list[tuple[str, str]], group: str | None) -> None:
         commands = [BotCommand(name, text) for name, text in entries]
-        await application.bot.set_my_commands(commands, scope=BotCommandScopeChat(int(user_id)))
+        scope: BotCommandScopeChat | BotCommandScopeChatMember = (
+            BotCommandScopeChat(int(user_id))
+            if group is None
+            else BotCommandScopeChatMember(int(group), int(user_id))
+        )
+        await application.bot.set_my_commands(commands, scope=scope)
 
     return set_menu
 

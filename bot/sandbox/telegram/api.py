@@ -505,6 +505,24 @@ class TelegramEmulator:
                     return [c["command"] for c in commands[key]]
         return []
 
+    def group_menu_seen_by(self, chat_id: int, user_id: int) -> list[str]:
+        """The commands a user sees in a group's menu, found as Telegram documents for a
+        group member who is not an administrator: the chat-member scope, the chat scope,
+        all group chats, then the default; each first in the user's language."""
+        commands = self._bot().commands
+        language = (self._world.users[user_id].language_code or "").split("-")[0]
+        for scope in (
+            {"chat_id": chat_id, "type": "chat_member", "user_id": user_id},
+            {"chat_id": chat_id, "type": "chat"},
+            {"type": "all_group_chats"},
+            {"type": "default"},
+        ):
+            for code in (language, ""):
+                key = (json.dumps(scope, sort_keys=True), code)
+                if key in commands:
+                    return [c["command"] for c in commands[key]]
+        return []
+
     def pending_update_count(self) -> int:
         """How many updates the bot has not yet confirmed (getUpdates) or received (webhook)."""
         return len(self._bot().pending_updates)

@@ -298,6 +298,15 @@ class BotApiMethods:
             if chat_id not in self._world.chats and chat_id not in self._world.users:
                 raise bad_request("chat not found")
             scope = {**scope, "chat_id": chat_id}
+        if kind == "chat_member":  # a member of that group, by their user id
+            try:
+                user_id = int(scope.get("user_id", ""))
+            except (TypeError, ValueError):
+                raise bad_request("user not found") from None
+            chat = self._world.chats.get(scope["chat_id"])
+            if chat is None or not chat.is_group or user_id not in chat.member_ids:
+                raise bad_request("user not found")
+            scope = {**scope, "user_id": user_id}
         return json.dumps(scope, sort_keys=True), params.text("language_code") or ""
 
     async def set_my_commands(self, bot: BotAccount, params: RequestParams) -> bool:
