@@ -2,7 +2,8 @@
 half of them handed in), served by Huiwu's own HTTP server.
 
 For each plan it prints the server's time to first byte of the organizer's page (median and
-95th percentile of sequential requests from an aiohttp client), Chromium's full load of the page
+95th percentile of sequential requests from an aiohttp client; and the median when the page
+token is sent in a form instead of the cookie, as the Mini App does), Chromium's full load of the page
 (navigation start to the load event, Debian's ``chromium`` driven by Playwright) and the page's
 weight (HTML + stylesheet; the board has no charts). Baseline, measured in the same run on the
 same server: a static page of the same size from a bare aiohttp handler.
@@ -26,6 +27,7 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
+from bot.board.auth import SESSION_TTL, page_token
 from bot.board.links import one_time_link
 from bot.core.app import Huiwu
 from bot.core.clock import ManualClock
@@ -33,6 +35,7 @@ from bot.run.runtime import BoardOptions, Runtime
 from bot.sandbox.crash_harness import PHASE_START, fanout_plan, prepare_database
 from bot.tasks import phases
 from storage import assignments, instances
+from storage import board as board_store
 from storage.db import Database
 
 CHROMIUM = "/usr/bin/chromium"
@@ -136,6 +139,25 @@ async def measure(members: int, args: argparse.Namespace, tmp: Path) -> dict[str
             for _ in range(args.requests):
                 first_byte, page = await timed_get(session, f"{base}/{instance_id}")
                 page_times.append(first_byte)
+            # The Mini App's way: no cookie, the page token in each request's form.
+            session_token = await board_store.open_session(
+                runtime.app.db, user.platform, user.user_id, None, clock.now() + SESSION_TTL
+            )
+            carried = page_token(
+                board_store.digest(session_token),
+                await board_store.signing_key(runtime.app.db),
+                clock.now(),
+            )
+            token_times = []
+            async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as bare:
+                for _ in range(args.requests):
+                    started = time.perf_counter()
+                    async with bare.post(
+                        f"{base}/{instance_id}", data={"session": carried}
+                    ) as response:
+                        token_times.append(time.perf_counter() - started)
+                        await response.read()
+                        assert response.status == 200, response.status
             static_body = b"<!doctype html>" + b"x" * (len(page) - 15)
             baseline_app = web.Application()
 
@@ -158,6 +180,7 @@ async def measure(members: int, args: argparse.Namespace, tmp: Path) -> dict[str
     finally:
         await runtime.stop()
     median, p95 = summary(page_times)
+    token_median, _ = summary(token_times)
     base_median, _ = summary(baseline_times)
     return {
         "members": members,
@@ -165,6 +188,8 @@ async def measure(members: int, args: argparse.Namespace, tmp: Path) -> dict[str
         "ttfb_p95_ms": p95 * 1000,
         "baseline_ms": base_median * 1000,
         "ratio": median / base_median,
+        "token_median_ms": token_median * 1000,
+        "token_ratio": token_median / base_median,
         "chromium_median_ms": statistics.median(loads) * 1000 if loads else float("nan"),
         "chromium_max_ms": max(loads) * 1000 if loads else float("nan"),
         "html_kb": len(page) / 1024,
@@ -180,13 +205,15 @@ async def main(args: argparse.Namespace) -> int:
     )
     print(
         "| members | server TTFB median (p95) | baseline: static page | ratio "
+        "| Mini App (page token) TTFB median, ratio "
         "| Chromium load median (max) | weight: HTML + CSS |"
     )
-    print("| ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in results:
         print(
             f"| {r['members']:,} | {r['ttfb_median_ms']:.1f} ms ({r['ttfb_p95_ms']:.1f}) "
             f"| {r['baseline_ms']:.2f} ms | {r['ratio']:.1f} "
+            f"| {r['token_median_ms']:.1f} ms, {r['token_ratio']:.1f} "
             f"| {r['chromium_median_ms']:.0f} ms ({r['chromium_max_ms']:.0f}) "
             f"| {r['html_kb']:.1f} KB + {r['css_kb']:.1f} KB |"
         )

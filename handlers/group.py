@@ -76,7 +76,8 @@ async def status(ctx: HandlerContext) -> None:
     plan = await ctx.app.plans.get(instance_id)
     progress = await plan_progress(ctx.app, instance_id, plan)
     button = board_button(ctx)
-    ctx.reply(status_text(plan, progress, ctx.app.clock.now()), ((button,),) if button else ())
+    text = status_text(plan, progress, ctx.app.clock.now(), platforms=list(ctx.app.platforms))
+    ctx.reply(text, ((button,),) if button else ())
 
 
 async def summary(ctx: HandlerContext) -> None:
@@ -91,7 +92,16 @@ async def summary(ctx: HandlerContext) -> None:
     progress = await plan_progress(ctx.app, instance_id, plan, {phase.id})
     index = plan.phases.index(phase)
     next_phase = plan.phases[index + 1] if index + 1 < len(plan.phases) else None
-    ctx.reply(summary_text(plan, phase, progress, next_phase, ctx.app.clock.now()))
+    ctx.reply(
+        summary_text(
+            plan,
+            phase,
+            progress,
+            next_phase,
+            ctx.app.clock.now(),
+            platforms=list(ctx.app.platforms),
+        )
+    )
 
 
 router = Router()

@@ -192,7 +192,7 @@ async def _open(
         )
     ]
     if not_reached:
-        lines.append(reach.unreached_line(not_reached))
+        lines.append(reach.unreached_line(not_reached, list(ctx.app.platforms)))
     ctx.reply("\n".join(lines))
 
 

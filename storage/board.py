@@ -21,6 +21,7 @@ def digest(token: str) -> str:
 
 @dataclass(frozen=True)
 class BoardSession:
+    digest: str
     platform: str
     user_id: str
     locale: str | None
@@ -68,7 +69,7 @@ async def use_link(db: Database, nonce: str, now: datetime) -> tuple[str, str, i
 async def open_session(
     db: Database, platform: str, user_id: str, locale: str | None, expires_at: datetime
 ) -> str:
-    """A new session; returns the token for the cookie."""
+    """A new session; returns its token (for the cookie; its digest names it in page tokens)."""
     token = secrets.token_urlsafe(32)
     await db.write(
         "INSERT INTO board_sessions (digest, platform, user_id, locale, csrf, expires_at) "
@@ -79,14 +80,21 @@ async def open_session(
 
 
 async def get_session(db: Database, token: str, now: datetime) -> BoardSession | None:
+    return await session_by_digest(db, digest(token), now)
+
+
+async def session_by_digest(
+    db: Database, session_digest: str, now: datetime
+) -> BoardSession | None:
+    """The live session stored under ``session_digest`` (a page token names it so)."""
     row = await db.fetch_one(
         "SELECT platform, user_id, locale, csrf, expires_at FROM board_sessions "
         "WHERE digest = ? AND expires_at > ?",
-        (digest(token), to_db(now)),
+        (session_digest, to_db(now)),
     )
     if row is None:
         return None
-    return BoardSession(row[0], row[1], row[2], row[3], from_db(row[4]))
+    return BoardSession(session_digest, row[0], row[1], row[2], row[3], from_db(row[4]))
 
 
 async def prune(db: Database, now: datetime) -> None:

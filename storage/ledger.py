@@ -182,19 +182,59 @@ async def evidence_of(db: Database, item_id: int) -> list[EvidenceRecord]:
     ]
 
 
-async def evidence_notes(
-    db: Database, instance_id: int
-) -> dict[int, list[tuple[str | None, str | None]]]:
-    """item id -> its evidence as (text, file name), oldest first, without the files' content."""
+@dataclass(frozen=True)
+class EvidenceNote:
+    """One piece of evidence as the board lists it, without the file's content."""
+
+    id: int
+    text: str | None
+    file_name: str | None
+    has_file: bool
+
+
+async def evidence_notes(db: Database, instance_id: int) -> dict[int, list[EvidenceNote]]:
+    """item id -> its evidence, oldest first, without the files' content."""
     rows = await db.fetch_all(
-        "SELECT e.item_id, e.text, e.file_name FROM rectification_evidence e "
+        "SELECT e.item_id, e.id, e.text, e.file_name, "
+        "(e.sha256 IS NOT NULL OR e.content IS NOT NULL OR e.file_ref IS NOT NULL) "
+        "FROM rectification_evidence e "
         "JOIN rectification_items r ON r.id = e.item_id WHERE r.instance_id = ? ORDER BY e.id",
         (instance_id,),
     )
-    found: dict[int, list[tuple[str | None, str | None]]] = {}
+    found: dict[int, list[EvidenceNote]] = {}
     for row in rows:
-        found.setdefault(int(row[0]), []).append((row[1], row[2]))
+        found.setdefault(int(row[0]), []).append(
+            EvidenceNote(int(row[1]), row[2], row[3], bool(row[4]))
+        )
     return found
+
+
+@dataclass(frozen=True)
+class EvidenceFile:
+    """An evidence file and whose item it proves (for the board's download check)."""
+
+    instance_id: int
+    owner_id: int | None  # the item's member; None for a department's item
+    platform: str | None
+    file_ref: str | None
+    file_name: str | None
+    mime_type: str | None
+    sha256: str | None
+    content: bytes | None
+
+
+async def get_evidence_file(db: Database, evidence_id: int) -> EvidenceFile | None:
+    """The evidence row's file, or None when there is no such row or it holds no file."""
+    row = await db.fetch_one(
+        "SELECT r.instance_id, r.member_id, e.platform, e.file_ref, e.file_name, e.mime_type, "
+        "e.sha256, e.content FROM rectification_evidence e "
+        "JOIN rectification_items r ON r.id = e.item_id WHERE e.id = ? "
+        "AND (e.sha256 IS NOT NULL OR e.content IS NOT NULL OR e.file_ref IS NOT NULL)",
+        (evidence_id,),
+    )
+    if row is None:
+        return None
+    return EvidenceFile(*(row[i] for i in range(8)))
 
 
 async def evidence_counts(db: Database, instance_id: int) -> dict[int, int]:

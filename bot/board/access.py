@@ -1,9 +1,11 @@
 """Who may do what on the board: one table, like the chat's command table.
 
 The README's board table is generated from ``BOARD_ACTIONS`` (a test keeps them equal) and
-``tests/board/test_board_authorisation.py`` checks every action × role over HTTP. Reviewing on
-the board runs the chat's own review handler, so its finer rule (only the reviewer the plan
-names for that submission) is the chat's rule.
+``tests/test_authorisation.py`` checks every action × role over HTTP. Reviewing on the board
+runs the chat's own review handler, so its finer rule (only the reviewer the plan names for
+that submission) is the chat's rule. Handed-in files follow what the page shows
+(``views.may_see_assignment``, ``views.may_see_item``): "whole" opens every file, anyone else
+their own and those of the submissions they review.
 """
 
 from __future__ import annotations

@@ -7,6 +7,11 @@
   board's key; the nonce is stored hashed, used once, and expires.
 * WeCom OAuth2: the ``state`` must equal the one the browser was given in a cookie; the
   ``code`` is turned into a userid by WeCom's API (``WeComClient.oauth_userid``).
+
+Once in, a session is carried by an HttpOnly cookie, or, where the browser withholds cookies
+(Telegram Web frames the Mini App on another site), by a page token: the session's digest, an
+expiry and their HMAC under the board's key, put in each page and sent back in each request's
+form or header by the page's own script. The same stored session answers either.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ INIT_DATA_MAX_AGE = timedelta(hours=1)
 INIT_DATA_MAX_LENGTH = 4096
 LINK_TTL = timedelta(minutes=10)
 SESSION_TTL = timedelta(hours=8)
+PAGE_TOKEN_TTL = timedelta(minutes=30)  # renewed by every page: an idle page goes stale
+LOGIN_FORM_TTL = timedelta(minutes=10)
 
 
 class AuthRefused(Exception):
@@ -93,3 +100,51 @@ def link_nonce(token: str, key: bytes) -> str:
 
 def csrf_matches(expected: str, received: str | None) -> bool:
     return bool(received) and hmac.compare_digest(expected, received or "")
+
+
+def _mac(key: bytes, purpose: str, body: str) -> str:
+    message = f"{purpose}\x00{body}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
+
+
+def _signed(key: bytes, purpose: str, body: str, expires: datetime) -> str:
+    body = f"{body}.{int(expires.timestamp())}"
+    return f"{body}.{_mac(key, purpose, body)}"
+
+
+def _verified(key: bytes, purpose: str, token: str, now: datetime) -> str:
+    """The body of a signed token that holds and has not expired, or ``AuthRefused``."""
+    signed, _dot, signature = token.rpartition(".")
+    body, _dot, stamp = signed.rpartition(".")
+    if (
+        len(token) > 256
+        or not body
+        or not hmac.compare_digest(_mac(key, purpose, signed), signature)
+    ):
+        raise AuthRefused(f"{purpose} token signature")
+    if not stamp.isdigit() or int(stamp) <= now.timestamp():
+        raise AuthRefused(f"{purpose} token expired")
+    return body
+
+
+def page_token(session_digest: str, key: bytes, now: datetime) -> str:
+    """What a page carries instead of the session cookie, valid ``PAGE_TOKEN_TTL``."""
+    return _signed(key, "page", session_digest, now + PAGE_TOKEN_TTL)
+
+
+def page_session(token: str, key: bytes, now: datetime) -> str:
+    """The session digest a page token names, or ``AuthRefused`` (altered or stale)."""
+    return _verified(key, "page", token, now)
+
+
+def login_form_token(key: bytes, now: datetime) -> str:
+    """The Mini App sign-in form's token: signed, so it needs no cookie to be checked."""
+    return _signed(key, "login", secrets.token_urlsafe(12), now + LOGIN_FORM_TTL)
+
+
+def login_form_holds(token: str, key: bytes, now: datetime) -> bool:
+    try:
+        _verified(key, "login", token, now)
+    except AuthRefused:
+        return False
+    return True

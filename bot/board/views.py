@@ -15,6 +15,7 @@ from datetime import date, datetime, time
 from bot.board import access
 from bot.core.app import Huiwu
 from bot.core.formatting import date_text, due_text
+from bot.core.i18n import _
 from bot.ledger.rules import STATUS_LABELS, is_overdue, label, mark, summarize
 from bot.meeting.talks import PairState, talk_pairs
 from bot.plan import Plan, Role
@@ -48,6 +49,7 @@ class Viewer:
     locale: str
     memberships: list[MemberRecord]
     csrf: str = ""  # the session's token every form carries
+    page_token: str = ""  # what the page carries instead of a cookie (the Mini App), or ""
 
     def roles(self, instance_id: int) -> set[Role]:
         return access.roles_in(self.memberships, instance_id)
@@ -237,8 +239,12 @@ async def board_page(app: Huiwu, viewer: Viewer, instance_id: int, page: int = 1
             "due": date_text(item.due_at, plan.timezone) if item.due_at else "",
             "evidence": len(evidence.get(item.id, [])),
             "notes": [
-                (_preview(text, EVIDENCE_PREVIEW) if text else "", name or "")
-                for text, name in evidence.get(item.id, [])[-EVIDENCE_SHOWN:]
+                (
+                    _preview(note.text, EVIDENCE_PREVIEW) if note.text else "",
+                    note.file_name or _("file") if note.has_file else "",
+                    note.id if note.has_file else None,
+                )
+                for note in evidence.get(item.id, [])[-EVIDENCE_SHOWN:]
             ],
         }
         for item in items
@@ -303,6 +309,17 @@ class AssignmentPage:
     due: str
     state: str
     versions: list[Version]
+
+
+def may_see_item(
+    viewer: Viewer, instance_id: int, item_instance_id: int, owner_id: int | None
+) -> bool:
+    """A ledger item (and its evidence) shows to the whole plan's viewers and its owner: the
+    items the board lists for this viewer."""
+    me = viewer.member(instance_id)
+    if me is None or item_instance_id != instance_id:
+        return False
+    return viewer.may(access.WHOLE, instance_id) or (owner_id is not None and owner_id == me.id)
 
 
 async def may_see_assignment(

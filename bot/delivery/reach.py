@@ -8,7 +8,7 @@ Group messages that say "everyone has received ..." are built from this, not ass
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from bot.core.app import Huiwu
 from bot.core.formatting import names_text
@@ -23,10 +23,22 @@ async def unreached(app: Huiwu, instance_id: int, members: Iterable[MemberRecord
     return [member.name for member in members if member.id not in reachable]
 
 
-def unreached_line(names: list[str]) -> str:
-    """One line naming who was not reached (empty when everyone was)."""
+def unreached_reason(platforms: Collection[str]) -> str:
+    """Why someone is not reached, as true on the platforms running: on Telegram they have
+    not opened the bot (or blocked it); on WeCom the roster gives no account of theirs, or the
+    app may not write to them (outside its visible range, or left the company)."""
+    telegram, wecom = "telegram" in platforms, "wecom" in platforms
+    if telegram and wecom:
+        return _("they have not opened the bot, and the WeCom app cannot write to them")
+    if wecom:
+        return _("the roster gives no WeCom account of theirs, or the app may not write to them")
+    return _("they have not opened the bot, or have blocked it")
+
+
+def unreached_line(names: list[str], platforms: Collection[str]) -> str:
+    """One line naming who was not reached and why (empty when everyone was)."""
     if not names:
         return ""
-    return _("Not reached yet (they have not opened the bot): {names}").format(
-        names=names_text(names)
+    return _("Not reached yet ({reason}): {names}").format(
+        reason=unreached_reason(platforms), names=names_text(names)
     )

@@ -90,7 +90,7 @@ def render(plan: Plan, total: int, part: list[Entry], first: bool) -> OutgoingMe
     return OutgoingMessage("\n".join(lines))
 
 
-def _closed_text(count: int, not_reached: list[str]) -> OutgoingMessage:
+def _closed_text(count: int, not_reached: list[str], platforms: list[str]) -> OutgoingMessage:
     if count == 0:
         return OutgoingMessage(_("The call for opinions has closed; no opinions were handed in."))
     if not not_reached:
@@ -101,7 +101,7 @@ def _closed_text(count: int, not_reached: list[str]) -> OutgoingMessage:
         text = _(
             "The call for opinions has closed with {count} opinion(s); the members have been sent those addressed to them, word for word, in private chat."
         ).format(count=count)
-        text += "\n" + reach.unreached_line(not_reached)
+        text += "\n" + reach.unreached_line(not_reached, platforms)
     return OutgoingMessage(text)
 
 
@@ -141,7 +141,7 @@ async def close_window(app: Huiwu, window: OpinionWindow) -> bool:
             conn,
             app,
             instance_id,
-            partial(_closed_text, len(opinions), not_reached),
+            partial(_closed_text, len(opinions), not_reached, list(app.platforms)),
             dedupe_key=f"opinions-closed:{window.id}",
         )
     app.wake_senders()

@@ -100,7 +100,15 @@ async def open_survey(
             conn,
             app,
             instance_id,
-            partial(_opened_text, plan, survey, survey_round, len(voters), not_reached),
+            partial(
+                _opened_text,
+                plan,
+                survey,
+                survey_round,
+                len(voters),
+                not_reached,
+                list(app.platforms),
+            ),
             dedupe_key=f"survey-open:{survey_round.id}",
         )
     app.wake_senders()
@@ -109,7 +117,12 @@ async def open_survey(
 
 
 def _opened_text(
-    plan: Plan, survey: Survey, survey_round: SurveyRound, voters: int, not_reached: list[str]
+    plan: Plan,
+    survey: Survey,
+    survey_round: SurveyRound,
+    voters: int,
+    not_reached: list[str],
+    platforms: list[str],
 ) -> OutgoingMessage:
     if not not_reached:
         text = _(
@@ -124,7 +137,7 @@ def _opened_text(
             sent=voters - len(not_reached),
             count=voters,
         )
-        text += "\n" + reach.unreached_line(not_reached)
+        text += "\n" + reach.unreached_line(not_reached, platforms)
     if survey_round.closes_at is not None:
         text += "\n" + _("It closes {when}.").format(
             when=due_text(survey_round.closes_at, plan.timezone)

@@ -71,7 +71,9 @@ async def start_phase(app: Huiwu, instance_id: int, phase: Phase) -> bool:
             conn,
             app,
             instance_id,
-            lambda: OutgoingMessage(_phase_started_text(plan, phase, not_reached)),
+            lambda: OutgoingMessage(
+                _phase_started_text(plan, phase, not_reached, list(app.platforms))
+            ),
             dedupe_key=f"phase-start:{instance_id}:{phase.id}",
         )
     logger.info("instance %d: phase %s started", instance_id, phase.id)
@@ -79,7 +81,9 @@ async def start_phase(app: Huiwu, instance_id: int, phase: Phase) -> bool:
     return True
 
 
-def _phase_started_text(plan: Plan, phase: Phase, not_reached: list[str]) -> str:
+def _phase_started_text(
+    plan: Plan, phase: Phase, not_reached: list[str], platforms: list[str]
+) -> str:
     lines = [
         _("The phase “{phase}” has started ({start} – {end}).").format(
             phase=phase.title, start=phase.start.isoformat(), end=phase.end.isoformat()
@@ -95,8 +99,8 @@ def _phase_started_text(plan: Plan, phase: Phase, not_reached: list[str]) -> str
         if not_reached:
             lines.append(
                 _(
-                    "Not reached yet (they have not opened the bot; their tasks reach them when they do): {names}"
-                ).format(names=names_text(not_reached))
+                    "Not reached yet ({reason}); their tasks reach them as soon as they can be: {names}"
+                ).format(reason=reach.unreached_reason(platforms), names=names_text(not_reached))
             )
     return "\n".join(lines)
 
@@ -141,7 +145,10 @@ async def end_phase(app: Huiwu, instance_id: int, phase: Phase) -> bool:
             app,
             instance_id,
             lambda: OutgoingMessage(
-                texts.summary_text(plan, phase, progress, next_phase, now), file=chart
+                texts.summary_text(
+                    plan, phase, progress, next_phase, now, platforms=list(app.platforms)
+                ),
+                file=chart,
             ),
             dedupe_key=f"phase-summary:{instance_id}:{phase.id}",
         )

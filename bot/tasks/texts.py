@@ -6,11 +6,13 @@ plain text or an ``OutgoingMessage``; no platform formatting is assumed.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from bot.core.formatting import date_text, days_left_text, due_text, names_text
 from bot.core.i18n import N_, _
 from bot.core.messaging import Button, OutgoingMessage
+from bot.delivery.reach import unreached_reason
 from bot.plan import Phase, Plan, SubmissionKind, Task
 from bot.tasks.buttons import MyTasks, Submit
 from bot.tasks.progress import MemberState, TaskProgress
@@ -113,7 +115,9 @@ def state_label(state: MemberState) -> str:
     return _(STATE_LABELS[state])
 
 
-def _task_block(plan: Plan, progress: TaskProgress, now: datetime) -> list[str]:
+def _task_block(
+    plan: Plan, progress: TaskProgress, now: datetime, platforms: Collection[str]
+) -> list[str]:
     zone = plan.timezone
     task = progress.task
     if progress.done:
@@ -149,25 +153,33 @@ def _task_block(plan: Plan, progress: TaskProgress, now: datetime) -> list[str]:
     if progress.unreachable_names:
         lines.append(
             "  "
-            + _("unreachable (has not opened the bot): {names}").format(
-                names=names_text(progress.unreachable_names)
+            + _("unreachable ({reason}): {names}").format(
+                reason=unreached_reason(platforms), names=names_text(progress.unreachable_names)
             )
         )
     return lines
 
 
-def status_text(plan: Plan, progress: list[TaskProgress], now: datetime) -> str:
+def status_text(
+    plan: Plan, progress: list[TaskProgress], now: datetime, *, platforms: Collection[str]
+) -> str:
     if not progress:
         return _("{plan}: no task has been assigned yet.").format(plan=plan.title)
     lines = [_("{plan} — status").format(plan=plan.title)]
     for item in progress:
         lines.append("")
-        lines.extend(_task_block(plan, item, now))
+        lines.extend(_task_block(plan, item, now, platforms))
     return "\n".join(lines)
 
 
 def summary_text(
-    plan: Plan, phase: Phase, progress: list[TaskProgress], next_phase: Phase | None, now: datetime
+    plan: Plan,
+    phase: Phase,
+    progress: list[TaskProgress],
+    next_phase: Phase | None,
+    now: datetime,
+    *,
+    platforms: Collection[str],
 ) -> str:
     """The group's summary at the end of a phase."""
     lines = [_("Summary of the phase “{phase}”").format(phase=phase.title)]
@@ -184,7 +196,7 @@ def summary_text(
         )
     for item in progress:
         lines.append("")
-        lines.extend(_task_block(plan, item, now))
+        lines.extend(_task_block(plan, item, now, platforms))
     lines.append("")
     if next_phase is not None:
         lines.append(

@@ -5,6 +5,7 @@ helpers to sign in over real HTTP (one-time links, Mini App init data)."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 
 import aiohttp
@@ -55,3 +56,24 @@ async def signed_in(world: World, name: str) -> aiohttp.ClientSession:
     async with session.get(await link(world, name)) as response:
         assert response.status == 200, await response.text()
     return session
+
+
+def origin(world: World) -> str:
+    return world.board_url.removesuffix("/board")
+
+
+def continue_form(html: str) -> tuple[str, str]:
+    """The Mini App sign-in's answer: where its form goes on, and the page token it carries."""
+    found = re.search(
+        r'<form id="continue" method="post" action="([^"]+)">\s*'
+        r'<input type="hidden" name="session" value="([^"]+)">',
+        html,
+    )
+    assert found is not None, html
+    return found.group(1), found.group(2)
+
+
+def page_token(html: str) -> str:
+    found = re.search(r'<meta name="board-session" content="([^"]+)">', html)
+    assert found is not None, html
+    return found.group(1)

@@ -1,7 +1,9 @@
 """The board in a real browser: Debian's Chromium driven by Playwright opens it as the lead
-(Telegram Mini App, phone width), approves and returns on it, as the organizer (one-time link,
-desktop width) downloads the zip, and as a member sees only their own row. Screenshots of each
-page are kept in ``tests/artefacts/`` (git-ignored) to be looked at.
+(Telegram Mini App, phone width, in a browser that keeps no cookies, as Telegram Web's frame
+gets none), moves between pages, downloads a file, approves and returns on it, as the organizer
+(one-time link, desktop width) downloads the zip and a handed-in file, and as a member sees
+only their own row. Screenshots of each page are kept in ``tests/artefacts/`` (git-ignored) to
+be looked at.
 
 Telegram's Mini App script cannot be fetched here: requests to telegram.org are refused, and
 the sign-in must work without it (the init data is read from the address's fragment, where
@@ -13,16 +15,19 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import os
 import shutil
 import zipfile
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
-from tests.e2e.board_world import MEASURES, board_world, init_data, link
+from bot.board.auth import PAGE_TOKEN_TTL
+from tests.e2e.board_world import MEASURES, TANG_FILE, board_world, init_data, link
 from tests.e2e.conftest import World, WorldFactory, contains, zh
 from tests.e2e.wecom_world import WeComWorldFactory, wecom_worlds
 
@@ -39,7 +44,7 @@ if not Path(CHROMIUM).exists():
         allow_module_level=True,
     )
 
-from playwright.async_api import Browser, Page, async_playwright  # noqa: E402
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright  # noqa: E402
 
 
 @pytest.fixture
@@ -52,6 +57,31 @@ async def browser() -> AsyncIterator[Browser]:
             yield launched
         finally:
             await launched.close()
+
+
+@pytest.fixture
+async def cookieless(tmp_path: Path) -> AsyncIterator[BrowserContext]:
+    """A phone-sized Chromium whose profile blocks every cookie (Chromium's own setting), as
+    Telegram Web's framed Mini App is denied its cookies."""
+    profile = tmp_path / "chromium-profile"
+    (profile / "Default").mkdir(parents=True)
+    blocked = {"profile": {"default_content_setting_values": {"cookies": 2}}}
+    (profile / "Default" / "Preferences").write_text(json.dumps(blocked))
+    async with async_playwright() as playwright:
+        context = await playwright.chromium.launch_persistent_context(
+            str(profile),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox"],
+            viewport=PHONE,
+            locale="zh-CN",
+            accept_downloads=True,
+        )
+        await context.route("https://telegram.org/**", lambda route: route.abort())
+        try:
+            yield context
+        finally:
+            await context.close()
 
 
 @pytest.fixture
@@ -77,15 +107,39 @@ async def shot(page: Page, name: str) -> None:
     await page.screenshot(path=str(ARTEFACTS / f"board-{name}.png"), full_page=True)
 
 
-async def test_the_lead_reviews_in_the_mini_app(world: World, browser: Browser) -> None:
+def watch(page: Page, problems: list[str]) -> Page:
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    return page
+
+
+async def test_the_lead_uses_the_mini_app_without_cookies(
+    world: World, cookieless: BrowserContext
+) -> None:
     problems: list[str] = []
-    page = await open_page(browser, PHONE, problems)
+    page = watch(await cookieless.new_page(), problems)
     fragment = quote(init_data(world, "党组书记"), safe="")
     await page.goto(f"{world.board_url}/tg#tgWebAppData={fragment}&tgWebAppVersion=7.0")
     await page.wait_for_url(f"**/board/{world.instance_id}")
     forms = page.locator("form.review-item")
     assert await forms.count() == 2
     await shot(page, "lead-phone")
+
+    # Moving between pages: a matrix cell, its file, back to the board.
+    await page.locator("table.matrix td.s-submitted a").first.click()
+    await page.wait_for_url("**/a/*")
+    assert await page.locator("section.version").count() == 1
+    async with page.expect_download() as waiting:
+        await page.locator("ul.files a").first.click()
+    download = await waiting.value
+    assert download.suggested_filename == "唐军_.._个人整改措施.docx"
+    assert await asyncio.to_thread(Path(await download.path()).read_bytes) == TANG_FILE[1]
+    await page.locator("a.back").click()
+    await page.wait_for_url(f"**/board/{world.instance_id}#matrix")
 
     await forms.nth(0).get_by_role("button", name=zh("Approve")).click()
     await page.wait_for_selector("#flash")
@@ -105,6 +159,35 @@ async def test_the_lead_reviews_in_the_mini_app(world: World, browser: Browser) 
     assert [tuple(row) for row in reviews] == [("approved", None), ("returned", comment)]
     await world.app.drain()
     await world.people["孟平"].expect(contains(comment), since=0)
+    assert await cookieless.cookies() == []  # it all worked without one
+    assert problems == []
+
+
+async def test_a_stale_or_altered_mini_app_page_is_refused(
+    world: World, cookieless: BrowserContext
+) -> None:
+    problems: list[str] = []
+    page = watch(await cookieless.new_page(), problems)
+    refused = zh(
+        "You are not signed in, or your session has expired. Open the board from the bot: the menu button in Telegram, the app in WeCom, or a /board link."
+    )
+    fragment = quote(init_data(world, "方磊"), safe="")
+    await page.goto(f"{world.board_url}/tg#tgWebAppData={fragment}")
+    await page.wait_for_url(f"**/board/{world.instance_id}")
+    await page.evaluate(
+        "document.querySelector('meta[name=board-session]').content += 'x'"
+    )  # altered in the page
+    await page.locator("table.matrix td a").first.click()
+    await page.wait_for_selector("#reason")
+    assert await page.locator("#reason").inner_text() == refused
+    await shot(page, "mini-app-refused-phone")
+
+    await page.goto(f"{world.board_url}/tg#tgWebAppData={fragment}")
+    await page.wait_for_url(f"**/board/{world.instance_id}")
+    await world.clock.set(world.clock.now() + PAGE_TOKEN_TTL + timedelta(minutes=1))
+    await page.locator("table.matrix td a").first.click()  # a page left open too long
+    await page.wait_for_selector("#reason")
+    assert await page.locator("#reason").inner_text() == refused
     assert problems == []
 
 
@@ -128,6 +211,11 @@ async def test_the_organizer_downloads_the_zip_on_a_desktop(world: World, browse
     await page.wait_for_url("**/a/*")
     assert await page.locator("section.version").count() == 1
     await shot(page, "organizer-submission")
+    async with page.expect_download() as waiting:
+        await page.locator("ul.files a").first.click()
+    download = await waiting.value
+    assert download.suggested_filename == "唐军_.._个人整改措施.docx"
+    assert await asyncio.to_thread(Path(await download.path()).read_bytes) == TANG_FILE[1]
     assert problems == []
 
 

@@ -241,7 +241,8 @@ async def test_agenda_runs_the_meeting_and_the_evaluation_is_anonymous(world: Wo
     )
     [told] = [e.text for e in group_since(world, mark) if e.text.startswith(opened)]
     assert told == opened + "\n" + zh(
-        "Not reached yet (they have not opened the bot): {names}",
+        "Not reached yet ({reason}): {names}",
+        reason=zh("they have not opened the bot, or have blocked it"),
         names="支部书记代表、市纪委参会领导、市委组织部参会领导",
     )
 
@@ -366,7 +367,8 @@ async def test_a_failed_satisfaction_survey_opens_round_two_and_a_passing_one_cl
         )
         + "\n"
         + zh(
-            "Not reached yet (they have not opened the bot): {names}",
+            "Not reached yet ({reason}): {names}",
+            reason=zh("they have not opened the bot, or have blocked it"),
             names="支部书记代表、市纪委参会领导、市委组织部参会领导",
         )
     )

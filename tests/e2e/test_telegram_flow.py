@@ -51,6 +51,9 @@ def task_blocks(text: str) -> dict[str, dict[str, list[str]]]:
     return blocks
 
 
+REASON = zh("they have not opened the bot, or have blocked it")
+
+
 def label(msgid: str) -> str:
     """The label of a status line ("submitted: 方磊" → "已提交")."""
     return re.split(r"[:：]", zh(msgid, names="|"))[0] if "{names}" in msgid else zh(msgid)
@@ -205,7 +208,9 @@ async def test_status_shows_progress_and_unreachable_member_gets_held_pushes_onc
     await world.hand_in_from_push("党组书记", "撰写剖析材料", "党组书记对照检查材料（初稿）。")
     blocks = task_blocks((await group_answer(world, "/status")).text)
     submitted, pending = zh("submitted"), zh("pending")
-    unreachable = label("unreachable (has not opened the bot): {names}")
+    unreachable = re.split(
+        r"[:：]", zh("unreachable ({reason}): {names}", reason=REASON, names="|")
+    )[0]
     assert blocks["组织学习"] == {pending: ["方磊"]}
     assert blocks["交流谈心"] == {pending: ["唐军", "孟平"], unreachable: ["孟平"]}
     assert blocks["撰写剖析材料"] == {
@@ -233,7 +238,9 @@ async def test_member_bound_by_invite_after_phase_start_gets_the_pushes(world: W
     codes = await world.invite_codes()
     await world.at("2013-12-03T09:00+08:00")
     blocks = task_blocks((await group_answer(world, "/status")).text)
-    unreachable = label("unreachable (has not opened the bot): {names}")
+    unreachable = re.split(
+        r"[:：]", zh("unreachable ({reason}): {names}", reason=REASON, names="|")
+    )[0]
     assert "孟平" in blocks["交流谈心"][unreachable]
     await world.people["孟平"].say(f"/start {codes['孟平']}", expect=contains("孟平"))
     await world.app.drain()

@@ -64,7 +64,18 @@ async def test_staff_not_on_the_roster_send_an_opinion_on_wecom(world: WeComWorl
 
 async def test_the_anonymous_evaluation_is_cast_with_card_buttons(world: WeComWorld) -> None:
     fang = world.people["方磊"]
-    await fang.say("/survey open evaluation")
+    opened = "\n".join(card_text(m) for m in await fang.say("/survey open evaluation"))
+    # Who was not reached, and why as true on WeCom: no account in the roster (not "the bot").
+    assert (
+        zh(
+            "Not reached yet ({reason}): {names}",
+            reason=zh(
+                "the roster gives no WeCom account of theirs, or the app may not write to them"
+            ),
+            names="支部书记代表、市纪委参会领导、市委组织部参会领导",
+        )
+        in opened
+    )
     ballots = {
         "方磊": ("好", "好", "较好"),
         "唐军": ("好", "一般", "好"),

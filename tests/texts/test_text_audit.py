@@ -28,6 +28,7 @@ from tests.texts.audit import FORM_ONLY, problems
 
 SHIPPED = "bot/plans/democratic-life-meeting.toml"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+PLATFORMS = ("telegram", "wecom")
 
 # Entries that quote Chinese document words or input examples on purpose (en), or show
 # numbering as written in documents: each says why it may break a rule.
@@ -158,15 +159,17 @@ def _english_texts() -> list[str]:
     one = [_progress(1, ("方磊", MemberState.SUBMITTED, False, True))]
     texts = [
         timeline_text(plan),
-        status_text(plan, many, now),
-        status_text(plan, [], now),
-        summary_text(plan, plan.phases[0], many, plan.phases[1], now),
-        summary_text(plan, plan.phases[0], one, plan.phases[1], now),
-        summary_text(plan, plan.phases[1], [], plan.phases[2], now),
-        summary_text(plan, plan.phases[2], many, None, now),
-        phases._phase_started_text(plan, plan.phases[0], []),
-        phases._phase_started_text(plan, plan.phases[0], ["孟平", LONG]),
-        phases._phase_started_text(plan, plan.phases[1], []),
+        status_text(plan, many, now, platforms=PLATFORMS),
+        status_text(plan, [], now, platforms=PLATFORMS),
+        summary_text(plan, plan.phases[0], many, plan.phases[1], now, platforms=PLATFORMS),
+        summary_text(plan, plan.phases[0], one, plan.phases[1], now, platforms=PLATFORMS),
+        summary_text(plan, plan.phases[1], [], plan.phases[2], now, platforms=PLATFORMS),
+        summary_text(plan, plan.phases[2], many, None, now, platforms=PLATFORMS),
+        phases._phase_started_text(plan, plan.phases[0], [], PLATFORMS),
+        phases._phase_started_text(plan, plan.phases[0], ["孟平", LONG], PLATFORMS),
+        phases._phase_started_text(plan, plan.phases[0], ["孟平"], ("wecom",)),
+        phases._phase_started_text(plan, plan.phases[0], ["孟平"], ("telegram",)),
+        phases._phase_started_text(plan, plan.phases[1], [], PLATFORMS),
     ]
     texts += [received_text(t, f) for t, f in ((0, 0), (1, 0), (0, 1), (3, 12))]
     for survey in plan.surveys:
@@ -183,8 +186,10 @@ def _english_texts() -> list[str]:
             texts.append(results.result_text(survey, survey_round))
         open_round = SurveyRound(2, 1, survey.id, 2, "open", now, closes, None, None, None)
         texts.append(results.result_text(survey, open_round))
-        texts.append(surveys._opened_text(plan, survey, open_round, 8, []).text)
-        texts.append(surveys._opened_text(plan, survey, open_round, 8, ["孟平", LONG]).text)
+        texts.append(surveys._opened_text(plan, survey, open_round, 8, [], list(PLATFORMS)).text)
+        texts.append(
+            surveys._opened_text(plan, survey, open_round, 8, ["孟平", LONG], list(PLATFORMS)).text
+        )
         texts.append(surveys.cast_prompt(survey, open_round).text)
     return texts
 
