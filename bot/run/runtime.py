@@ -51,7 +51,7 @@ from bot.run.failures import (
     until_reachable,
     wecom_credentials_rejected,
 )
-from bot.run.retention import prune_daily
+from bot.run.retention import prune_daily, sweep_files
 from bot.run.scheduler import REMINDER_SOURCES, PlanScheduler
 from handlers import menus
 from handlers.router import dispatch
@@ -176,6 +176,7 @@ class Runtime:
         )
         if self.board is not None:
             self.app.board_url = self.board.public_url.rstrip("/")
+        await sweep_files(self.app, at_start=True)  # before any event can store one
         # One HTTP server, one port: the Telegram webhook, the WeCom callbacks and the board.
         http = web.Application(client_max_size=HTTP_MAX_BODY)
         try:
