@@ -2,7 +2,8 @@
 handler, and write its answers to the outbox. Refusals and unexpected errors are answered
 in the sender's language and change nothing. While the database cannot be written (disk
 full, read-only) the sender is told the service is busy, and answers that cannot be stored
-are sent at once without the outbox.
+are sent at once without the outbox. The files the event stored or its drafts let go of are
+deleted once its transactions are over if nothing refers to them (``storage.file_refs``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from bot.core.messaging import Event, OutgoingMessage
 from bot.delivery import addressing as delivery
 from handlers import buttons, commands, conversation, menus, plans
 from handlers.context import MAX_MESSAGE_TEXT, HandlerContext
-from storage import instances
+from storage import file_refs, instances
 from storage.outage import is_storage_error
 
 logger = logging.getLogger(__name__)
@@ -38,21 +39,23 @@ async def dispatch(app: Huiwu, event: Event, *, announce: bool = True) -> list[O
         if unreadable is not None:
             ctx.replies.append(_busy(app, unreadable))
         else:
-            try:
-                await _route(ctx)
-            except Exception as exc:
-                ctx.replies.clear()
-                if is_storage_error(exc):
-                    ctx.replies.append(_busy(app, exc))
-                else:
-                    logger.exception(
-                        "handling %s event from %s failed", event.platform, event.user_id
-                    )
-                    ctx.reply(
-                        _(
-                            "Sorry, something went wrong on my side. Nothing you sent was lost; please try again."
+            with app.files.holding() as held:
+                try:
+                    await _route(ctx)
+                except Exception as exc:
+                    ctx.replies.clear()
+                    if is_storage_error(exc):
+                        ctx.replies.append(_busy(app, exc))
+                    else:
+                        logger.exception(
+                            "handling %s event from %s failed", event.platform, event.user_id
                         )
-                    )
+                        ctx.reply(
+                            _(
+                                "Sorry, something went wrong on my side. Nothing you sent was lost; please try again."
+                            )
+                        )
+            await _let_go(app, held.stored | held.dropped)
         if ctx.replies and ctx.current_plan_title is not None:
             _name_the_plan(ctx, ctx.current_plan_title)
         answers = ctx.outgoing()
@@ -68,6 +71,17 @@ async def dispatch(app: Huiwu, event: Event, *, announce: bool = True) -> list[O
             menus.refresh_group_menus_soon(app, event.platform, instance_id)
         ctx.replies.clear()
     return answers
+
+
+async def _let_go(app: Huiwu, candidates: set[str]) -> None:
+    """Delete the files of a cancelled or replaced draft, or stored and then not kept, that
+    nothing refers to; on failure the daily sweep does it (the answer is unaffected)."""
+    if not candidates:
+        return
+    try:
+        await file_refs.release(app.db, app.files, candidates)
+    except Exception as exc:
+        logger.warning("files let go of are left for the sweep: %s", exc)
 
 
 def _busy(app: Huiwu, error: Exception) -> OutgoingMessage:

@@ -69,8 +69,19 @@ async def enqueue_now(
 ) -> None:
     """Queue messages to one chat in one statement (atomic on its own): the replies to an
     event that changed nothing else need no transaction of their own."""
-    values = ", ".join("(?, ?, ?, ?, 'pending')" for _ in payloads)
-    params = [p for payload in payloads for p in (platform, chat_id, payload, to_db(now))]
+    await enqueue_to_chats_now(
+        db, platform=platform, rows=[(chat_id, payload) for payload in payloads], now=now
+    )
+
+
+async def enqueue_to_chats_now(
+    db: Database, *, platform: str, rows: list[tuple[str, str]], now: datetime
+) -> None:
+    """``enqueue_now`` for (chat id, payload) rows to several chats, in one statement."""
+    if not rows:
+        return
+    values = ", ".join("(?, ?, ?, ?, 'pending')" for _ in rows)
+    params = [p for chat_id, payload in rows for p in (platform, chat_id, payload, to_db(now))]
     await db.write(
         f"INSERT INTO outbox (platform, chat_id, payload, created_at, state) VALUES {values}",
         params,

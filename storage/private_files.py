@@ -1,5 +1,5 @@
-"""Files only their owner reads: the database and its side files, backups, exports (the
-handed-in files are kept 0600 by ``storage.files``).
+"""Files only their owner reads: the database and its side files, backups, exports, plans
+written by ``huiwu plan import`` (the handed-in files are kept 0600 by ``storage.files``).
 
 They hold who voted, what people wrote and every submission, so they are created 0600 (their
 folders 0700) whatever the process's umask, and a database found readable by others is made
@@ -37,6 +37,18 @@ def write_private(path: Path, content: bytes) -> None:
     """Write ``content`` as the whole of a 0600 file."""
     with os.fdopen(open_private(path, os.O_WRONLY | os.O_TRUNC), "wb") as handle:
         handle.write(content)
+
+
+def replace_private(path: Path, content: bytes) -> None:
+    """Write ``content`` as the whole of a 0600 file, all at once: into a temporary file
+    beside it, renamed over it when complete (a failure leaves the old file as it was)."""
+    partial = path.with_name(path.name + ".part")
+    try:
+        write_private(partial, content)
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 def make_private_folder(path: Path) -> None:

@@ -9,7 +9,9 @@ they are old. ``prune`` deletes, older than the retention:
 * the reminder log of finished plans, except the keys of rectification items, which are
   reminded of after the plan (their keys stop a reminder from going twice), and the keys of
   rectification items done;
-* WeCom callbacks handled (the journal forgets them sooner by itself).
+* WeCom callbacks handled (the journal forgets them sooner by itself);
+* conversations untouched for the whole retention: a draft abandoned (never handed in nor
+  cancelled), whose files ``storage.file_refs.sweep`` then deletes.
 
 Never a submission, a review, a ballot, an opinion, a talk or a ledger item: those are the
 plans' record.
@@ -28,7 +30,7 @@ async def prune(db: Database, now: datetime, days: int) -> dict[str, int]:
     try:
         cutoff = to_db(now - timedelta(days=days))
     except OverflowError:  # before the first year: nothing is that old
-        return {"outbox": 0, "reminder_log": 0, "wecom_callbacks": 0}
+        return {"outbox": 0, "reminder_log": 0, "wecom_callbacks": 0, "conversations": 0}
     pruned = {}
     async with db.transaction() as conn:
         cursor = await conn.execute(
@@ -50,4 +52,6 @@ async def prune(db: Database, now: datetime, days: int) -> dict[str, int]:
             (cutoff,),
         )
         pruned["wecom_callbacks"] = cursor.rowcount
+        cursor = await conn.execute("DELETE FROM conversations WHERE updated_at < ?", (cutoff,))
+        pruned["conversations"] = cursor.rowcount
     return pruned

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.core.clock import Clock
-from bot.core.messaging import ByteSink, IncomingFile
+from bot.core.messaging import ByteSink, Event, IncomingFile, OutgoingMessage
 from bot.core.policy import PlanLoaders, Quotas
 from bot.delivery.sender import OutboxSender
 from bot.plan.cache import PlanCache
@@ -43,6 +43,14 @@ class PlatformInfo:
     set_menu: Callable[[str, list[tuple[str, str]], str | None], Awaitable[None]] | None = None
     # (chat id, action) -> show "typing" / "uploading" in a chat, where supported
     chat_action: Callable[[str, str], Awaitable[None]] | None = None
+    # (event, its answers) -> (chat id, message) to queue, where the platform cannot deliver
+    # some answers in the event's own chat (the WeCom robot's callback mode: no files there)
+    shape_replies: (
+        Callable[[Event, list[OutgoingMessage]], list[tuple[str, OutgoingMessage]]] | None
+    ) = None
+    # chat id -> True where a message gets one answer only (the robot's callback mode: one
+    # response_url), which a progress note must not take
+    answers_once: Callable[[str], bool] | None = None
 
 
 @dataclass

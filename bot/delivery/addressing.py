@@ -86,26 +86,25 @@ async def to_chat(
     conn: aiosqlite.Connection, app: Huiwu, event: Event, message: OutgoingMessage
 ) -> None:
     """Answer in the chat an event came from (already built in the event's locale)."""
-    if not event.is_private:
-        message = _as_group(message)
-    await outbox.enqueue(
-        conn,
-        platform=event.platform,
-        chat_id=event.chat_id,
-        payload=message.to_json(),
-        now=app.clock.now(),
-    )
+    for chat_id, addressed in _addressed(app, event, [message]):
+        await outbox.enqueue(
+            conn,
+            platform=event.platform,
+            chat_id=chat_id,
+            payload=addressed.to_json(),
+            now=app.clock.now(),
+        )
 
 
 async def replies_to_chat(app: Huiwu, event: Event, messages: list[OutgoingMessage]) -> None:
-    """Answer in the chat an event came from, when nothing else is written with the answers."""
-    if not event.is_private:
-        messages = [_as_group(message) for message in messages]
-    await outbox.enqueue_now(
+    """Answer in the chat an event came from, when nothing else is written with the answers
+    (or where the platform says some of them must go: ``PlatformInfo.shape_replies``)."""
+    await outbox.enqueue_to_chats_now(
         app.db,
         platform=event.platform,
-        chat_id=event.chat_id,
-        payloads=[message.to_json() for message in messages],
+        rows=[
+            (chat_id, message.to_json()) for chat_id, message in _addressed(app, event, messages)
+        ],
         now=app.clock.now(),
     )
 
@@ -116,10 +115,20 @@ async def replies_unrecorded(app: Huiwu, event: Event, messages: list[OutgoingMe
     platform = app.platforms.get(event.platform)
     if platform is None:
         return
-    for message in messages:
-        if not event.is_private:
-            message = _as_group(message)
-        await platform.sender.send_unrecorded(event.chat_id, message)
+    for chat_id, message in _addressed(app, event, messages):
+        await platform.sender.send_unrecorded(chat_id, message)
+
+
+def _addressed(
+    app: Huiwu, event: Event, messages: list[OutgoingMessage]
+) -> list[tuple[str, OutgoingMessage]]:
+    """(chat, message) of each answer; those to a group chat marked as such."""
+    platform = app.platforms.get(event.platform)
+    shape = platform.shape_replies if platform is not None else None
+    rows = shape(event, messages) if shape else [(event.chat_id, m) for m in messages]
+    if event.is_private:
+        return rows
+    return [(chat, _as_group(m) if chat == event.chat_id else m) for chat, m in rows]
 
 
 def _as_group(message: OutgoingMessage) -> OutgoingMessage:

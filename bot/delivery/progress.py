@@ -64,7 +64,11 @@ async def working(app: Huiwu, event: Event, action: str, note: str) -> AsyncIter
         except Exception as exc:  # feedback only
             logger.info("the progress note for %s was not queued: %s", event.chat_id, exc)
 
-    helpers = [asyncio.create_task(keep_showing()), asyncio.create_task(tell_later())]
+    platform = app.platforms.get(event.platform)
+    once = platform.answers_once if platform is not None else None
+    helpers = [asyncio.create_task(keep_showing())]
+    if once is None or not once(event.chat_id):
+        helpers.append(asyncio.create_task(tell_later()))
     try:
         yield
     finally:

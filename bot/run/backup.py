@@ -1,19 +1,25 @@
 """Backups of the whole database with SQLite's online backup API, safe while the bot runs
 (WAL: the copy is one consistent snapshot and writers are not blocked), and restoring one.
+
+The kept files (``storage.files``) go along: exactly those the copied database refers to
+(``storage.file_refs``), so a file deleted from the live folder, or left there by a crash
+before the sweep, is neither carried into a backup nor brought back by a restore. The live
+folder's lock is held shared from the snapshot until its files are copied, so the bot
+postpones deleting any of them meanwhile.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.core.i18n import _
 from storage.db import bundled_migrations
-from storage.files import PART_SUFFIX, FileStore
+from storage.file_refs import referenced_in_file
+from storage.files import FileStore
 from storage.private_files import make_database_private, open_private
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -29,6 +35,8 @@ class BackupInfo:
     schema_version: int
     size: int
     tables: dict[str, int]  # table -> rows
+    files: int = 0  # kept files carried along
+    missing_files: int = 0  # referred to but not found in the source's files folder
 
 
 def is_sqlite_file(path: Path) -> bool:
@@ -70,45 +78,50 @@ def backup_database(source: Path, target: Path) -> BackupInfo:
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
     os.close(open_private(partial))  # SQLite keeps the mode of the file it finds
-    with contextlib.closing(sqlite3.connect(source, timeout=30)) as live:
-        live.execute("PRAGMA busy_timeout = 30000")
+    with FileStore.beside(source).locked(exclusive=False):  # no deletion until copied
+        with contextlib.closing(sqlite3.connect(source, timeout=30)) as live:
+            live.execute("PRAGMA busy_timeout = 30000")
+            with contextlib.closing(sqlite3.connect(partial)) as copy:
+                live.backup(copy)  # all pages in one step: one read transaction, one snapshot
+                copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
         with contextlib.closing(sqlite3.connect(partial)) as copy:
-            live.backup(copy)  # all pages in one step: one read transaction, one snapshot
-            copy.execute("PRAGMA journal_mode = DELETE")  # the backup is one self-contained file
-    with contextlib.closing(sqlite3.connect(partial)) as copy:
-        info = _describe(copy, partial)
-    os.replace(partial, target)
-    # After the snapshot: every file its rows name was kept before the row was written.
-    copy_files(source, target)
-    return BackupInfo(target, info.schema_version, target.stat().st_size, info.tables)
+            info = _describe(copy, partial)
+            wanted = referenced_in_file(copy)
+        os.replace(partial, target)
+        # After the snapshot: every file its rows name was kept before the row was written.
+        copied, missing = copy_files(source, target, wanted)
+    return BackupInfo(
+        target, info.schema_version, target.stat().st_size, info.tables, copied, missing
+    )
 
 
-def copy_files(source_db: Path, target_db: Path) -> int:
-    """Copy the files folder of ``source_db`` beside ``target_db`` (``<file>.files``): the
-    files handed in, kept outside the database. Content-addressed, so a file already there
-    is the same and is skipped; returns how many were copied."""
+def copy_files(source_db: Path, target_db: Path, wanted: set[str]) -> tuple[int, int]:
+    """Make the files folder beside ``target_db`` (``<file>.files``) hold exactly the files
+    ``wanted`` from the one beside ``source_db``: each copied in pieces and checked against
+    its content address, a file already there skipped, any other file there deleted.
+    Returns how many were copied and how many wanted were not found."""
     source, target = FileStore.beside(source_db), FileStore.beside(target_db)
-    if not source.root.is_dir():
-        return 0
-    copied = 0
-    for path in sorted(source.root.glob("*/*")):
-        if path.name.endswith(PART_SUFFIX) or not path.is_file():
+    for stale in set(target.contents()) - wanted:
+        target.delete(stale)
+    for part in target.parts():
+        part.unlink(missing_ok=True)
+    copied = missing = 0
+    for sha256 in sorted(wanted):
+        if target.path_of(sha256).exists():
             continue
-        destination = target.path_of(path.name)
-        if destination.exists():
+        try:
+            target.copy_from(source.path_of(sha256), sha256)
+        except FileNotFoundError:
+            missing += 1
             continue
-        for folder in (target.root, destination.parent):
-            folder.mkdir(mode=0o700, exist_ok=True)
-            folder.chmod(0o700)
-        partial = destination.with_name(destination.name + PART_SUFFIX)
-        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "wb") as out, path.open("rb") as handle:
-            shutil.copyfileobj(handle, out)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(partial, destination)
+        except ValueError as exc:  # the source's bytes are not what their name says
+            raise BackupError(
+                _("{file}: a kept file is damaged ({problem})").format(
+                    file=source.path_of(sha256), problem=exc
+                )
+            ) from exc
         copied += 1
-    return copied
+    return copied, missing
 
 
 def restore_database(backup: Path, target: Path, *, force: bool = False) -> BackupInfo:
@@ -130,5 +143,6 @@ def restore_database(backup: Path, target: Path, *, force: bool = False) -> Back
         make_database_private(target)
         with contextlib.closing(sqlite3.connect(target, timeout=30)) as restored:
             source.backup(restored)
-    copy_files(backup, target)
-    return info
+        wanted = referenced_in_file(source)
+    copied, missing = copy_files(backup, target, wanted)
+    return BackupInfo(info.path, info.schema_version, info.size, info.tables, copied, missing)

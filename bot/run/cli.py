@@ -21,6 +21,7 @@ from bot.run import logs
 from bot.run.cli_language import argparse_in_current_locale
 from bot.run.failures import OperatorError, open_database
 from bot.tasks.texts import timeline_text
+from storage.private_files import replace_private
 
 if TYPE_CHECKING:
     from bot.adapters.wecom.client import WeComClient
@@ -286,7 +287,7 @@ def _plan_import(file: str, output: str, roster: str | None) -> int:
         print(_("error: {problem}").format(problem=exc), file=sys.stderr)
         return EXIT_INVALID
     try:
-        Path(output).write_text(result.toml_text, encoding="utf-8")
+        replace_private(Path(output), result.toml_text.encode("utf-8"))  # names and accounts
     except OSError as exc:
         print(_("error: {problem}").format(problem=os_error_text(output, exc)), file=sys.stderr)
         return EXIT_INVALID

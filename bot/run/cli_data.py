@@ -19,8 +19,18 @@ from bot.run.backup import BackupError, backup_database, is_sqlite_file, restore
 from bot.run.failures import open_database, os_error_text
 from bot.run.lock import DatabaseInUse, DatabaseLock
 from bot.run.snapshot import SnapshotError, export_instance, restore_instance
+from bot.run.snapshot_files import (
+    MANIFEST,
+    files_folder,
+    read_manifest,
+    relying_on,
+    take_files,
+    wanted_files,
+    write_files,
+)
 from storage import instances
 from storage.db import Database
+from storage.files import FileStore
 from storage.private_files import make_private_folder, open_private, write_private
 
 EXIT_INVALID = 2
@@ -54,7 +64,20 @@ async def backup(settings: Settings, out: str) -> int:
             rows=sum(info.tables.values()),
         )
     )
+    _warn_missing(info.missing_files, settings.db_path)
     return 0
+
+
+def _warn_missing(count: int, db_path: str | Path) -> None:
+    if count:
+        print(
+            ngettext(
+                "warning: {count} file the database refers to was not in {folder}; it could not be carried along",
+                "warning: {count} files the database refers to were not in {folder}; they could not be carried along",
+                count,
+            ).format(count=count, folder=FileStore.beside(db_path).root),
+            file=sys.stderr,
+        )
 
 
 async def export(settings: Settings, instance_id: int, out: str | None, as_json: bool) -> int:
@@ -63,6 +86,8 @@ async def export(settings: Settings, instance_id: int, out: str | None, as_json:
     db = await open_database(settings.db_path)
     try:
         return await _export(db, settings, instance_id, out, as_json)
+    except SnapshotError as exc:  # a kept file whose bytes do not match its name
+        return _error(str(exc))
     except OSError as exc:
         return _error(os_error_text(out or "", exc))
     finally:
@@ -75,12 +100,44 @@ async def _export(
     if await instances.get_instance(db, instance_id) is None:
         return _error(_("there is no plan instance {id}").format(id=instance_id))
     if as_json:
-        text = json.dumps(await export_instance(db, instance_id), ensure_ascii=False, indent=1)
-        if out is None:
-            print(text)
-            return 0
-        name = f"instance-{instance_id}.json"
-        target = await asyncio.to_thread(_write, out, name, text.encode("utf-8"))
+        live = FileStore.beside(settings.db_path)
+        async with relying_on(live, create=False):  # the bot deletes none of them meanwhile
+            snapshot = await export_instance(db, instance_id)
+            wanted = wanted_files(snapshot)
+            if out is None:
+                sizes = {sha256: await _size(live, sha256) for sha256 in wanted}
+                snapshot[MANIFEST] = {k: size for k, size in sizes.items() if size is not None}
+                print(json.dumps(snapshot, ensure_ascii=False, indent=1))
+                if wanted:
+                    print(
+                        ngettext(
+                            "The plan has {count} file handed in, which standard output cannot carry: give --out DIR to export it with the JSON.",
+                            "The plan has {count} files handed in, which standard output cannot carry: give --out DIR to export them with the JSON.",
+                            len(wanted),
+                        ).format(count=len(wanted)),
+                        file=sys.stderr,
+                    )
+                return 0
+            target = Path(out) / f"instance-{instance_id}.json"
+            await asyncio.to_thread(make_private_folder, target.parent)
+            if wanted:
+                folder = files_folder(target)
+                manifest, missing = await asyncio.to_thread(write_files, live, folder, wanted)
+                print(_("Wrote {file}").format(file=folder))
+                if missing:
+                    print(
+                        ngettext(
+                            "warning: {count} file the plan refers to was not in {folder}; the export lists only the files found",
+                            "warning: {count} files the plan refers to were not in {folder}; the export lists only the files found",
+                            missing,
+                        ).format(count=missing, folder=live.root),
+                        file=sys.stderr,
+                    )
+            else:
+                manifest = {}
+        snapshot[MANIFEST] = manifest
+        text = json.dumps(snapshot, ensure_ascii=False, indent=1)
+        await asyncio.to_thread(_write, out, target.name, text.encode("utf-8"))
         print(_("Wrote {file}").format(file=target))
     if out is not None:
         app = Huiwu(db, settings.make_clock(), settings.locale)
@@ -91,6 +148,13 @@ async def _export(
         target = await _write_bundle(app, instance_id, documents, Path(out))
         print(_("Wrote {file}").format(file=target))
     return 0
+
+
+async def _size(store: FileStore, sha256: str) -> int | None:
+    try:
+        return (await asyncio.to_thread(store.path_of(sha256).stat)).st_size
+    except FileNotFoundError:
+        return None
 
 
 async def _write_bundle(
@@ -141,20 +205,31 @@ async def restore(settings: Settings, source: str, force: bool) -> int:
                 db=settings.db_path, file=source, rows=sum(info.tables.values())
             )
         )
+        _warn_missing(info.missing_files, source)
         return 0
     try:
         snapshot = json.loads(await asyncio.to_thread(path.read_text, encoding="utf-8"))
     except OSError as exc:
         return _error(os_error_text(source, exc))
     except ValueError:  # not JSON, or not UTF-8
+        snapshot = None
+    if not isinstance(snapshot, dict):
         return _error(
             _("{file}: neither a Huiwu backup nor a plan instance export").format(file=source)
         )
     db = await open_database(settings.db_path)
+    live = FileStore.beside(settings.db_path)
+    copied: set[str] = set()
     try:
-        result = await restore_instance(db, snapshot)
-    except SnapshotError as exc:
+        manifest = read_manifest(snapshot)
+        # Held from the first file copied until the rows that refer to them are committed.
+        async with relying_on(live, create=bool(manifest)):
+            await asyncio.to_thread(take_files, live, path, manifest, copied)
+            result = await restore_instance(db, snapshot)
+    except SnapshotError as exc:  # files copied and not referred to: the bot's sweep takes them
         return _error(str(exc))
+    except OSError as exc:
+        return _error(os_error_text(source, exc))
     finally:
         await db.close()
     print(
@@ -162,6 +237,14 @@ async def restore(settings: Settings, source: str, force: bool) -> int:
             file=source, id=result.instance_id, rows=sum(result.rows.values())
         )
     )
+    if manifest:
+        print(
+            ngettext(
+                "{count} file of the export is kept beside the database ({copied} new).",
+                "{count} files of the export are kept beside the database ({copied} new).",
+                len(manifest),
+            ).format(count=len(manifest), copied=len(copied))
+        )
     for table, count in result.skipped.items():
         print(
             ngettext(

@@ -30,8 +30,10 @@ from bot.adapters.wecom.journal import StoredJournal
 from bot.adapters.wecom.messenger import WECOM_POLICY, WeComMessenger, app_menu
 from bot.adapters.wecom.robot.callback import RobotCallbackEndpoint
 from bot.adapters.wecom.robot.connection import DEFAULT_GATEWAY_URL, RobotConnection
+from bot.adapters.wecom.robot.frames import is_robot_chat
 from bot.adapters.wecom.robot.messenger import ChannelMessenger, RobotMessenger, robot_limits
 from bot.adapters.wecom.robot.receiver import ResponseUrls, RobotReceiver
+from bot.adapters.wecom.robot.replies import callback_replies
 from bot.adapters.wecom.server import WeComCallbackServer
 from bot.board.links import TELEGRAM_ENTRY
 from bot.board.web import WECOM_AUTHORIZE_URL, Board, BoardSettings
@@ -49,7 +51,7 @@ from bot.run.failures import (
     until_reachable,
     wecom_credentials_rejected,
 )
-from bot.run.retention import prune_daily
+from bot.run.retention import prune_daily, sweep_files
 from bot.run.scheduler import REMINDER_SOURCES, PlanScheduler
 from handlers import menus
 from handlers.router import dispatch
@@ -174,6 +176,7 @@ class Runtime:
         )
         if self.board is not None:
             self.app.board_url = self.board.public_url.rstrip("/")
+        await sweep_files(self.app, at_start=True)  # before any event can store one
         # One HTTP server, one port: the Telegram webhook, the WeCom callbacks and the board.
         http = web.Application(client_max_size=HTTP_MAX_BODY)
         try:
@@ -331,7 +334,11 @@ class Runtime:
             policy = dataclasses.replace(WECOM_POLICY, chat_limits=robot_limits)
         limiter = RateLimiter(clock=options.rate_clock, sleep=options.rate_sleep)
         sender = OutboxSender(self.app.db, self.clock, messenger, policy, limiter=limiter)
-        self.app.add_platform(WECOM, PlatformInfo(sender))
+        robot_callback_mode = options.robot is not None and not options.robot.long_connection
+        info = PlatformInfo(sender)
+        if robot_callback_mode:  # one answer per mention, and no files in the robot's chats
+            info = PlatformInfo(sender, shape_replies=callback_replies, answers_once=is_robot_chat)
+        self.app.add_platform(WECOM, info)
         server = WeComCallbackServer(
             corp_id=options.corp_id,
             token=options.token,
@@ -396,7 +403,9 @@ class Runtime:
                 max_backoff=options.max_backoff,
             )
             self.robot_connection = connection
-        self.robot_messenger = RobotMessenger(response_urls=response_urls, connection=connection)
+        self.robot_messenger = RobotMessenger(
+            response_urls=response_urls, connection=connection, locale=self.default_locale
+        )
         return ChannelMessenger(app_messenger, self.robot_messenger)
 
     async def _robot_chat_seen(self, chat_id: str) -> None:

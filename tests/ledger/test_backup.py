@@ -187,14 +187,21 @@ async def test_backup_and_restore_carry_the_files_kept_beside_the_database(
     tmp_path: Path,
 ) -> None:
     live = tmp_path / "live.sqlite3"
-    db = await Database.open(live)
-    await db.close()
     store = FileStore.beside(live)
 
     async def fetch(sink: FileSink) -> None:
         sink.write(b"%PDF a hand-in kept outside the database")
 
     kept = await store.store(fetch, limit=1000)
+    db = await Database.open(live)
+    try:  # a draft refers to it: a backup carries only the files its rows refer to
+        await db.write(
+            "INSERT INTO conversations (platform, user_id, state, data, updated_at) "
+            "VALUES ('telegram', '1', 'collecting', ?, '2014-01-05T02:00:00+00:00')",
+            (json.dumps({"files": [{"sha256": kept.sha256}]}),),
+        )
+    finally:
+        await db.close()
     backup = await asyncio.to_thread(backup_database, live, tmp_path / "copy.sqlite3")
     copied = FileStore.beside(backup.path).path_of(kept.sha256)
     assert copied.read_bytes() == b"%PDF a hand-in kept outside the database"

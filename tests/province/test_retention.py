@@ -96,7 +96,7 @@ async def test_prune_deletes_old_records_of_what_happened_and_keeps_the_rest(
 
     pruned = await retention.prune(db, NOW, 180)
 
-    assert pruned == {"outbox": 1, "reminder_log": 2, "wecom_callbacks": 1}
+    assert pruned == {"outbox": 1, "reminder_log": 2, "wecom_callbacks": 1, "conversations": 0}
     keys = {r[0] for r in await db.fetch_all("SELECT dedupe_key FROM outbox")}
     assert keys == {"sent-recent", "failed-old", "pending-old", "held-old"}
     logged = {r[0] for r in await db.fetch_all("SELECT reminder_key FROM reminder_log")}
@@ -110,4 +110,5 @@ async def test_prune_deletes_old_records_of_what_happened_and_keeps_the_rest(
         "outbox": 0,
         "reminder_log": 0,
         "wecom_callbacks": 0,
+        "conversations": 0,
     }

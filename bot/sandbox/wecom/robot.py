@@ -18,7 +18,18 @@
   JSON AES-encrypted with the robot's token and key and an empty ReceiveId (wechatpy's crypto);
 * **response_url** ``POST /cgi-bin/aibot/response?response_code=…``: markdown (and a card
   only for a single chat), each URL once and within one hour; a used or expired one answers
-  an error and shows nothing.
+  an error and shows nothing;
+* **temporary media** on the long connection: ``aibot_upload_media_init`` (type file, image,
+  voice or video; filename; total_size within the type's limit and over 5 bytes;
+  total_chunks at most 100 and enough for 512 KB chunks; md5), then
+  ``aibot_upload_media_chunk`` in order from index 0 (each at most 512 KB once decoded), then
+  ``aibot_upload_media_finish`` (every chunk there, the size and MD5 right): a ``media_id``
+  valid three days. An upload not finished within 30 minutes is forgotten. A media id is
+  shown by ``aibot_send_msg`` or ``aibot_respond_msg`` (the reply to a delivered frame, by
+  its req_id) with the msgtype of the uploaded type. Anything else is refused with WeCom's
+  error codes (40004 media type, 40006 size, 40007 media id, 40008 msgtype, 40058 parameter).
+  :attr:`drop_after_chunks` drops the connection after that many chunks (a reconnect in the
+  middle of an upload).
 
 Every message shown in a chat is kept (``messages(chatid)``) with how it came (``via``:
 "response_url" or "push"); ``updates`` lists card updates. Time (the hour of a response_url,
@@ -29,6 +40,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import itertools
 import json
 import logging
@@ -50,6 +62,14 @@ logger = logging.getLogger(__name__)
 __all__ = ["RobotEmulator", "RobotMessage"]
 
 RESPONSE_URL_SECONDS = 3600.0
+UPLOAD_SECONDS = 1800.0  # an unfinished upload's life (not documented; half an hour here)
+MEDIA_SECONDS = 3 * 86400.0
+REPLY_SECONDS = 86400.0  # how long a received frame may be replied to (assumed: a day)
+CHUNK_BYTES = 512 * 1024
+MAX_CHUNKS = 100
+MB = 1024 * 1024
+MEDIA_LIMITS = {"file": 20 * MB, "image": 10 * MB, "voice": 2 * MB, "video": 10 * MB}
+OPEN_UPLOADS = 32
 UPDATE_SECONDS = 5.0
 MAX_MARKDOWN_BYTES = 20480
 ROBOT_NAME = "会务助手"
@@ -67,6 +87,8 @@ class RobotMessage:
     def text(self) -> str:
         if self.msgtype == "markdown":
             return str(self.content.get("content", ""))
+        if self.msgtype in MEDIA_LIMITS:
+            return ""
         title = self.content.get("main_title", {}).get("title", "")
         return "\n".join(filter(None, [title, self.content.get("sub_title_text", "")]))
 
@@ -75,6 +97,34 @@ class RobotMessage:
         if self.msgtype != "template_card":
             return []
         return [(b["text"], b["key"]) for b in self.content.get("button_list", [])]
+
+    @property
+    def filename(self) -> str | None:
+        """The shown name of a file or picture message."""
+        return self.content.get("filename") if self.msgtype in MEDIA_LIMITS else None
+
+
+@dataclass
+class _Upload:
+    kind: str
+    filename: str
+    total_size: int
+    total_chunks: int
+    md5: str | None
+    started: float
+    received: list[bytes] = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        return sum(len(c) for c in self.received)
+
+
+@dataclass(frozen=True)
+class StoredMedia:
+    kind: str
+    filename: str
+    content: bytes
+    created: float
 
 
 @dataclass
@@ -89,6 +139,12 @@ class RobotStats:
     refused_responses: int = 0
     updates: int = 0
     refused_updates: int = 0
+    uploads_started: int = 0
+    uploads_finished: int = 0
+    chunks: int = 0
+    refused_media: int = 0
+    media_shown: int = 0
+    replies: int = 0
 
 
 @dataclass
@@ -140,6 +196,10 @@ class RobotEmulator:
         self._urls: dict[str, _ResponseUrl] = {}
         self._presses: dict[str, _Press] = {}  # req_id of a card event -> its press
         self._task_ids: set[str] = set()
+        self._uploads: dict[str, _Upload] = {}
+        self.media: dict[str, StoredMedia] = {}
+        self._frames: dict[str, tuple[str, float]] = {}  # delivered req_id -> (chat, when)
+        self.drop_after_chunks: int | None = None
         self._pending: deque[dict[str, Any]] = deque()  # said while nobody was subscribed
         self._connection: _Connection | None = None
         self._ids = itertools.count(1)
@@ -246,6 +306,8 @@ class RobotEmulator:
         cmd = "aibot_event_callback" if body.get("msgtype") == "event" else "aibot_msg_callback"
         req_id = f"cb_{secrets.token_hex(6)}"
         frame = {"cmd": cmd, "headers": {"req_id": req_id}, "body": body}
+        chat = body.get("chatid") or body.get("from", {}).get("userid", "")
+        self._frames[req_id] = (str(chat), self.clock())
         if body.get("msgtype") == "event" and "template_card_event" in body["event"]:
             card = body["event"]["template_card_event"]
             self._presses[req_id] = _Press(card["task_id"], self.clock())
@@ -366,12 +428,163 @@ class RobotEmulator:
         elif cmd == "aibot_respond_update_msg":
             errcode, errmsg = self._update(req_id, body)
             await self._answer(connection, req_id, errcode, errmsg)
+        elif cmd == "aibot_respond_msg":
+            errcode, errmsg = self._reply(req_id, body)
+            await self._answer(connection, req_id, errcode, errmsg)
+        elif cmd == "aibot_upload_media_init":
+            answer = self._upload_init(body)
+            await self._answer_body(connection, req_id, answer)
+        elif cmd == "aibot_upload_media_chunk":
+            errcode, errmsg = self._upload_chunk(body)
+            await self._answer(connection, req_id, errcode, errmsg)
+            if errcode == 0 and self.drop_after_chunks is not None:
+                self.drop_after_chunks -= 1
+                if self.drop_after_chunks <= 0:
+                    self.drop_after_chunks = None
+                    await self.force_disconnect()
+        elif cmd == "aibot_upload_media_finish":
+            await self._answer_body(connection, req_id, self._upload_finish(body))
         else:
             await self._answer(connection, req_id, 40008, f"unknown cmd {cmd}")
 
-    @staticmethod
-    def _content(body: dict[str, Any]) -> tuple[str, dict[str, Any]] | str:
+    async def _answer_body(
+        self, connection: _Connection, req_id: str, answer: tuple[int, str, dict[str, Any]]
+    ) -> None:
+        errcode, errmsg, body = answer
+        frame: dict[str, Any] = {
+            "headers": {"req_id": req_id},
+            "errcode": errcode,
+            "errmsg": errmsg,
+        }
+        if errcode == 0:
+            frame["body"] = body
+        if not connection.ws.closed:
+            await connection.ws.send_str(json.dumps(frame))
+
+    # -- temporary media -----------------------------------------------------------------------
+
+    def _refuse_media(self, errcode: int, errmsg: str) -> tuple[int, str, dict[str, Any]]:
+        self.stats.refused_media += 1
+        return errcode, errmsg, {}
+
+    def _upload_init(self, body: dict[str, Any]) -> tuple[int, str, dict[str, Any]]:
+        self._forget_stale_uploads()
+        kind, filename = body.get("type"), body.get("filename")
+        size, chunks, md5 = body.get("total_size"), body.get("total_chunks"), body.get("md5")
+        if kind not in MEDIA_LIMITS:
+            return self._refuse_media(40004, f"invalid media type {kind!r}")
+        if not isinstance(filename, str) or not filename.strip() or len(filename) > 256:
+            return self._refuse_media(40058, "filename missing")
+        if (
+            not isinstance(size, int)
+            or isinstance(size, bool)
+            or not 5 < size <= MEDIA_LIMITS[kind]
+        ):
+            return self._refuse_media(40006, f"invalid {kind} size {size!r}")
+        needed = -(-size // CHUNK_BYTES)
+        if not isinstance(chunks, int) or not needed <= chunks <= MAX_CHUNKS:
+            return self._refuse_media(40058, f"total_chunks must be {needed} to {MAX_CHUNKS}")
+        if md5 is not None and not (isinstance(md5, str) and re.fullmatch(r"[0-9a-f]{32}", md5)):
+            return self._refuse_media(40058, "bad md5")
+        if len(self._uploads) >= OPEN_UPLOADS:
+            return self._refuse_media(45009, "too many uploads in progress")
+        upload_id = f"up_{secrets.token_hex(12)}"
+        self._uploads[upload_id] = _Upload(kind, filename, size, chunks, md5, self.clock())
+        self.stats.uploads_started += 1
+        return 0, "ok", {"upload_id": upload_id}
+
+    def _forget_stale_uploads(self) -> None:
+        now = self.clock()
+        for upload_id, upload in list(self._uploads.items()):
+            if now - upload.started > UPLOAD_SECONDS:
+                del self._uploads[upload_id]
+
+    def _upload_chunk(self, body: dict[str, Any]) -> tuple[int, str]:
+        self._forget_stale_uploads()
+        upload = self._uploads.get(str(body.get("upload_id", "")))
+        if upload is None:
+            self.stats.refused_media += 1
+            return 40058, "unknown or expired upload_id"
+        index, data = body.get("chunk_index"), body.get("base64_data")
+        if not isinstance(index, int) or index != len(upload.received):
+            self.stats.refused_media += 1
+            return 40058, f"chunk_index {index!r} out of order (expected {len(upload.received)})"
+        if index >= upload.total_chunks:
+            self.stats.refused_media += 1
+            return 40058, "more chunks than total_chunks"
+        try:
+            chunk = base64.b64decode(str(data), validate=True)
+        except ValueError:
+            self.stats.refused_media += 1
+            return 40058, "base64_data is not base64"
+        if not chunk or len(chunk) > CHUNK_BYTES or upload.size + len(chunk) > upload.total_size:
+            self.stats.refused_media += 1
+            return 40006, "chunk empty, over 512 KB or past total_size"
+        upload.received.append(chunk)
+        self.stats.chunks += 1
+        return 0, "ok"
+
+    def _upload_finish(self, body: dict[str, Any]) -> tuple[int, str, dict[str, Any]]:
+        upload_id = str(body.get("upload_id", ""))
+        self._forget_stale_uploads()
+        upload = self._uploads.get(upload_id)
+        if upload is None:
+            return self._refuse_media(40058, "unknown or expired upload_id")
+        content = b"".join(upload.received)
+        if len(upload.received) != upload.total_chunks or len(content) != upload.total_size:
+            return self._refuse_media(40058, "chunks missing")
+        if upload.md5 is not None and hashlib.md5(content).hexdigest() != upload.md5:
+            del self._uploads[upload_id]
+            return self._refuse_media(40058, "md5 does not match")
+        del self._uploads[upload_id]
+        media_id = f"media_{secrets.token_hex(16)}"
+        created = self.clock()
+        self.media[media_id] = StoredMedia(upload.kind, upload.filename, content, created)
+        self.stats.uploads_finished += 1
+        return 0, "ok", {"type": upload.kind, "media_id": media_id, "created_at": int(created)}
+
+    def media_of(self, message: RobotMessage) -> StoredMedia:
+        """The uploaded media a file or picture message shows."""
+        return self.media[str(message.content["media_id"])]
+
+    def _media_content(
+        self, msgtype: str, body: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]] | str:
+        part = body.get(msgtype)
+        media_id = part.get("media_id") if isinstance(part, dict) else None
+        media = self.media.get(str(media_id))
+        if media is None or self.clock() - media.created > MEDIA_SECONDS:
+            self.stats.refused_media += 1
+            return "40007 invalid media_id"
+        if media.kind != msgtype:
+            self.stats.refused_media += 1
+            return f"40008 a {media.kind} media sent as {msgtype}"
+        self.stats.media_shown += 1
+        return msgtype, {
+            "media_id": media_id,
+            "filename": media.filename,
+            "size": len(media.content),
+        }
+
+    def _reply(self, req_id: str, body: dict[str, Any]) -> tuple[int, str]:
+        """A reply to a delivered frame: markdown or a media, in the frame's chat."""
+        frame = self._frames.get(req_id)
+        if frame is None or self.clock() - frame[1] > REPLY_SECONDS:
+            return 40058, "no received frame with this req_id"
+        content = self._content(body)
+        if isinstance(content, str):
+            return _error(content)
+        msgtype, payload = content
+        chat = frame[0]
+        self._messages.setdefault(chat, []).append(RobotMessage(chat, msgtype, payload, "reply"))
+        self.arrived.set()
+        self.stats.replies += 1
+        return 0, "ok"
+
+    def _content(self, body: dict[str, Any]) -> tuple[str, dict[str, Any]] | str:
         msgtype = body.get("msgtype")
+        if msgtype in MEDIA_LIMITS:
+            return self._media_content(str(msgtype), body)
         if msgtype == "markdown":
             content = body.get("markdown", {}).get("content")
             if not isinstance(content, str) or not content.strip():
@@ -397,7 +610,7 @@ class RobotEmulator:
             return 40003, "chatid missing"
         content = self._content(body)
         if isinstance(content, str):
-            return 40008, content
+            return _error(content)
         msgtype, payload = content
         if msgtype == "template_card":
             if payload["task_id"] in self._task_ids:
@@ -443,9 +656,10 @@ class RobotEmulator:
         if url is None or url.used or self.clock() - url.issued > RESPONSE_URL_SECONDS:
             self.stats.refused_responses += 1
             return web.json_response({"errcode": 40058, "errmsg": "response_code used or expired"})
-        content = self._content(body)
-        if isinstance(content, str):
-            return web.json_response({"errcode": 40008, "errmsg": content})
+        content = self._content(body) if body.get("msgtype") not in MEDIA_LIMITS else None
+        if content is None or isinstance(content, str):  # no media: callback mode has no upload
+            errcode, errmsg = _error(content or "40008 no media through a response_url")
+            return web.json_response({"errcode": errcode, "errmsg": errmsg})
         msgtype, payload = content
         if msgtype == "template_card" and not url.single:
             return web.json_response({"errcode": 40008, "errmsg": "cards only in single chats"})
@@ -499,3 +713,9 @@ class RobotEmulator:
         ) as response:
             await response.read()
             return response.status
+
+
+def _error(reason: str) -> tuple[int, str]:
+    """(errcode, errmsg) of a refusal: "40007 why" carries its own code, else 40008."""
+    code, _, rest = reason.partition(" ")
+    return (int(code), rest) if code.isdigit() else (40008, reason)

@@ -21,12 +21,21 @@ How ``RobotMessenger`` sends one message to a robot chat:
   ``aibot_respond_update_msg`` with the press's req_id: its buttons become one reading the
   outcome. WeCom takes it within five seconds; a refused or late one counts as done.
 
-Files are not sent to robot chats (the robot's file push needs an upload of its own); the text
-goes, and the file is logged as left out.
+Files and pictures (``OutgoingMessage.file``), after the message's text, as the app does:
+
+* long connection: uploaded over the WebSocket (``media.RobotUploader``: init, chunks,
+  finish; a picture up to 10 MB as an image, anything else as a file) and shown by active
+  push. A retry after a failure resumes at the file (the text is not sent again); an upload
+  cut by a reconnect starts again with a new upload id; a finished upload's media id is used
+  again by the retry. A file over WeCom's limits (20 MB) is not sent: the chat is told so;
+* callback mode (no upload): the answers to someone go to them through the app before they
+  get here (``replies.callback_replies``); a file in an announcement is left out and its text
+  says so (``picture_left_out``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 from typing import Any
@@ -42,14 +51,17 @@ from bot.adapters.wecom.robot.connection import (
     RobotUnavailable,
 )
 from bot.adapters.wecom.robot.frames import is_robot_chat, robot_chat
+from bot.adapters.wecom.robot.media import MIN_BYTES, MediaTooLarge, RobotUploader, media_type
 from bot.adapters.wecom.robot.receiver import CARD_UPDATE_PREFIX, ResponseUrls
 from bot.core.formatting import split_text
+from bot.core.i18n import _, use_locale
 from bot.core.messaging import (
     Button,
     ByteSink,
     Event,
     IncomingFile,
     Messenger,
+    OutgoingFile,
     OutgoingMessage,
     PermanentSendError,
     RecipientUnreachable,
@@ -65,6 +77,7 @@ CARD_TITLE_CHARS = 36
 CARD_TEXT_CHARS = 112
 CARD_BUTTONS = 6
 FREQUENCY_ERRORS = frozenset({45009, 45033})
+MEDIA_ID_UNKNOWN = 40007  # WeCom's "invalid media_id"
 # WeCom documents 20 messages a minute for a group's robot; the intelligent robot's pushes are
 # kept under the same, with a second's margin (a send counts when it starts here, on arrival
 # there).
@@ -129,8 +142,41 @@ def robot_render(message: OutgoingMessage, *, cards: bool) -> list[dict[str, Any
     return steps
 
 
+FILE_STEP = "file"  # a step that uploads and pushes the message's file
+
+
 def robot_sends_for(message: OutgoingMessage) -> int:
-    return max(1, len(robot_render(message, cards=True)))
+    return max(1, len(robot_render(message, cards=True)) + (message.file is not None))
+
+
+def too_large_note(file: OutgoingFile, limit: int) -> str:
+    if len(file.content) < MIN_BYTES:
+        return _("The file “{name}” was not sent: WeCom takes no file of 5 bytes or fewer.").format(
+            name=file.name
+        )
+    return _(
+        "The file “{name}” ({size} MB) was not sent: WeCom lets the robot send files up to {limit} MB."
+    ).format(name=file.name, size=f"{len(file.content) / 2**20:.1f}", limit=limit // 2**20)
+
+
+def picture_left_out(file: OutgoingFile) -> str:
+    if file.is_photo:
+        return _("(This message comes with a picture, which the robot cannot show in this chat.)")
+    return _(
+        "(This message comes with the file “{name}”, which the robot cannot send in this chat.)"
+    ).format(name=file.name)
+
+
+def _message_key(chat_id: str, message: OutgoingMessage) -> tuple[str, str, str]:
+    """Identifies a message being sent without encoding its file again."""
+    file = message.file
+    digest = hashlib.sha256(file.content).hexdigest() + file.name if file is not None else ""
+    text = (
+        message.to_json()
+        if file is None
+        else OutgoingMessage(message.text, message.buttons, None, message.title).to_json()
+    )
+    return chat_id, text, digest
 
 
 class RobotMessenger:
@@ -145,9 +191,13 @@ class RobotMessenger:
         connection: RobotConnection | None = None,
         http_timeout: float = 10.0,
         retry_after: float = 2.0,
+        locale: str = "zh_CN",
     ) -> None:
         self.response_urls = response_urls
         self.connection = connection
+        self.uploader = RobotUploader(connection) if connection is not None else None
+        self.locale = locale  # of what the robot says on its own (a file it could not send)
+        self.sent_files = 0
         self.retry_after = retry_after
         self._timeout = aiohttp.ClientTimeout(total=http_timeout)
         self._http: aiohttp.ClientSession | None = None
@@ -155,7 +205,7 @@ class RobotMessenger:
         self.sent_by_push = 0
         # Steps already delivered of a message being sent (chat, payload) -> count: a retry
         # after a failure resumes at the failed step instead of repeating the first ones.
-        self._delivered: dict[tuple[str, str], int] = {}
+        self._delivered: dict[tuple[str, str, str], int] = {}
 
     async def close(self) -> None:
         if self._http is not None:
@@ -165,15 +215,65 @@ class RobotMessenger:
         if message.updates is not None:
             await self._update(message.updates, message.text)
             return
-        if message.file is not None:
-            logger.info("WeCom robot: the file %s is not sent to %s", message.file.name, chat_id)
+        file = message.file
+        if file is not None and self.uploader is None:
+            with use_locale(self.locale):
+                note = picture_left_out(file)
+            message = OutgoingMessage(
+                f"{message.text.rstrip()}\n\n{note}" if message.text.strip() else note,
+                message.buttons,
+                None,
+                message.title,
+                message.to_group,
+            )
+            logger.info("WeCom robot (callback mode): the file %s is left out", file.name)
         steps = robot_render(message, cards=self.connection is not None)
-        key = (chat_id, message.to_json())
+        if message.file is not None:
+            if message.text.strip() == message.file.name and not message.buttons:
+                steps = []  # a file message shows its name: one push, not two
+            steps.append({"msgtype": FILE_STEP})
+        key = _message_key(chat_id, message)
         done = self._delivered.get(key, 0)
-        for index, step in enumerate(steps[done:], start=done):
-            await self._send_step(chat_id, step)
-            self._delivered[key] = index + 1
+        try:
+            for index, step in enumerate(steps[done:], start=done):
+                if step["msgtype"] == FILE_STEP:
+                    assert message.file is not None
+                    await self._send_file(chat_id, message.file)
+                else:
+                    await self._send_step(chat_id, step)
+                self._delivered[key] = index + 1
+        except (PermanentSendError, RecipientUnreachable):
+            self._delivered.pop(key, None)  # not retried here: nothing to resume
+            raise
         self._delivered.pop(key, None)
+
+    async def _send_file(self, chat_id: str, file: OutgoingFile) -> None:
+        """Upload ``file`` on the long connection and push it to the chat."""
+        assert self.uploader is not None
+        try:
+            kind, media_id = await self.uploader.upload_file(file)
+        except MediaTooLarge as exc:
+            logger.warning("WeCom robot: %s not sent to %s: %s", file.name, chat_id, exc)
+            with use_locale(self.locale):
+                note = too_large_note(file, exc.limit)
+            await self._send_step(chat_id, {"msgtype": "markdown", "markdown": {"content": note}})
+            return
+        except RobotUnavailable as exc:
+            raise TransientSendError(str(exc)) from exc
+        except RobotRefused as exc:
+            raise self._neutral(exc) from exc
+        try:
+            await self.uploader.push(robot_chat(chat_id), kind, media_id)
+        except RobotUnavailable as exc:
+            raise TransientSendError(str(exc)) from exc
+        except RobotRefused as exc:
+            if exc.errcode == MEDIA_ID_UNKNOWN:  # expired or forgotten: upload it again
+                self.uploader.forget(media_id)
+                raise TransientSendError(str(exc)) from exc
+            raise self._neutral(exc) from exc
+        self.sent_by_push += 1
+        self.sent_files += 1
+        logger.info("WeCom robot: %s %s sent to %s", media_type(file), file.name, chat_id)
 
     async def _send_step(self, chat_id: str, step: dict[str, Any]) -> None:
         if step["msgtype"] == "markdown":  # a card goes by push (WeCom's rule for groups)
