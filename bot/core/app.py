@@ -9,8 +9,9 @@ senders deliver. What the reminder engine reminds of is registered by whoever bu
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -107,6 +108,21 @@ class Huiwu:
     def wake_senders(self) -> None:
         for info in self.platforms.values():
             info.sender.wake()
+
+    @contextlib.contextmanager
+    def holding_pushes(self) -> Iterator[None]:
+        """While many plans queue their pushes (the 09:00 reminders), the senders send only
+        answers; then they wake and take the plans in turns. Woken by an answer halfway,
+        a sender took the plans queued so far first: with a pass slowed to seconds by a busy
+        machine, the last plans' first reminder came that much later (bench/province.py)."""
+        for info in self.platforms.values():
+            info.sender.pushes_held += 1
+        try:
+            yield
+        finally:
+            for info in self.platforms.values():
+                info.sender.pushes_held -= 1
+            self.wake_senders()
 
     async def drain(self, seconds: float = 30.0) -> None:
         """Wait until every platform has sent what is due (and background work is done)."""

@@ -169,19 +169,25 @@ class RateLimiter:
                 now = self._clock()
                 windows = [(key, self._window(name, key, limit)) for name, key, limit in limits]
                 needs = [(key, *w.wait_needed(now)) for key, w in windows]
-                held = any(busy for _key, _delay, busy in needs)
                 own = max((d for key, d, _busy in needs if key), default=0.0)
+                own_held = any(busy for key, _delay, busy in needs if key)
                 shared = max((d for key, d, _busy in needs if not key), default=0.0)
-                delay = max(own, shared)
-                if shares and not held and own <= 0:
+                shared_held = any(busy for key, _delay, busy in needs if not key)
+                if shares and not own_held and own <= 0:
+                    # Its own limits have room: it waits for the shared one in its turn, and
+                    # only the first in line looks at the shared limit (sleeps, or waits for
+                    # a send in flight to be answered); the others wait to be woken.
                     if ticket not in self._ready:
                         self._ready[ticket] = asyncio.Event()
                         heapq.heappush(self._queue, ticket)
                     if self._head() != ticket:  # an earlier (or urgent) send goes first
                         turn = self._ready[ticket]
                         turn.clear()
-                elif ticket in self._ready:
-                    self._leave(ticket)  # held back by its own chat: no turn meanwhile
+                    held, delay = shared_held, shared
+                else:
+                    if ticket in self._ready:
+                        self._leave(ticket)  # held back by its own chat: no turn meanwhile
+                    held, delay = own_held or shared_held, max(own, shared)
                 if turn is None and not held and delay <= 0:
                     self._leave(ticket)
                     slots = [slot for _key, w in windows if (slot := w.record(now)) is not None]
@@ -189,7 +195,7 @@ class RateLimiter:
                     if not in_flight:
                         reservation.complete()
                     return reservation
-                if held and self._completed is None:
+                if turn is None and held and self._completed is None:
                     self._completed = asyncio.Event()
                 completed = self._completed
             if turn is not None:

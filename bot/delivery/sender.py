@@ -27,7 +27,7 @@ from bot.core.messaging import (
     RetryAfter,
     SendError,
 )
-from bot.delivery.limits import Limit, RateLimiter
+from bot.delivery.limits import Limit, RateLimiter, Reservation
 from storage import outbox
 from storage.db import Database
 from storage.outage import Outage, is_storage_error
@@ -50,15 +50,26 @@ class SendPolicy:
     """A platform's limits and how hard to retry."""
 
     overall: Limit | None = None
+    # Spreads the overall sends evenly (a token bucket), beside ``overall``: a sliding window
+    # alone lets a whole window's sends go at once and then none for the rest of it, so an
+    # answer coming in the gap waited for the next window (half a second on Telegram).
+    overall_pace: Limit | None = None
     per_private_chat: tuple[Limit, ...] = ()
     per_group_chat: tuple[Limit, ...] = ()
     max_backoff: float = 30.0
     first_backoff: float = 0.2
     concurrency: int = 8  # sends in flight at once, across chats
-    # Rows claimed and held in memory at once. Rows go out in the order they were claimed
-    # (answers first, plans taking turns), give or take this many: a platform with an overall
-    # limit keeps a few seconds' worth, so a plan's turn is not lost in a long queue.
+    # Rows claimed and not finished (waiting in a chat's queue, for a limit, or in flight),
+    # answers beyond it aside (at most ANSWERS_BEYOND_DEPTH more). Rows go out in the order
+    # they were claimed (answers first, plans taking turns), give or take this many: a
+    # platform with an overall limit keeps a few seconds' worth, so a plan's turn is not lost
+    # in a long queue.
     claim_depth: int = MAX_IN_MEMORY
+    # A send counts against the limits from its request until its answer, and from the
+    # answer on (``RateLimiter.reserve``): a platform that counts arrivals then never sees
+    # more than a limit in its window, however late a request arrived, so the limit can be
+    # the platform's own instead of one with a margin for the network.
+    count_until_answered: bool = False
     # How many platform messages one outgoing message becomes (each counts against the limits).
     cost: Callable[[OutgoingMessage], int] | None = None
     # Limits of a particular chat (chat id, to a group?) instead of the per-chat ones above,
@@ -102,6 +113,12 @@ class OutboxSender:
         self._queues: dict[str, deque[OutboxRecord]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._gate = asyncio.Semaphore(policy.concurrency)
+        # Rows claimed and not finished (in a queue, waiting for a limit or in flight):
+        # what claim_depth bounds.
+        self.claimed = 0
+        # Above 0 while a pass queues many plans' pushes (``Huiwu.holding_pushes``): only
+        # answers are claimed meanwhile, so the plans then take their turns from the first.
+        self.pushes_held = 0
         # Workers whose request is out (task -> outbox id): a stop lets them finish.
         self._sending: dict[asyncio.Task[None] | None, int] = {}
         self._send_done = asyncio.Event()
@@ -178,11 +195,19 @@ class OutboxSender:
     async def send_unrecorded(self, chat_id: str, message: OutgoingMessage) -> bool:
         """Send once, under the limits, outside the outbox: an answer while the database
         cannot be written (nothing records it, so nothing retries it). True if it went out."""
+        in_flight = self.policy.count_until_answered
+        slots: list[Reservation] = []
         try:
-            for _slot in range(self.policy.cost(message) if self.policy.cost else 1):
-                await self.limiter.acquire(self._limits(chat_id, message))
-            async with self._gate:
-                await self.messenger.send(chat_id, message)
+            try:
+                for _slot in range(self._cost(message)):
+                    limits = self._limits(chat_id, message)
+                    slots.append(
+                        await self.limiter.reserve(limits, in_flight=in_flight, urgent=True)
+                    )
+                async with self._gate:
+                    await self.messenger.send(chat_id, message)
+            finally:
+                self._answered(slots)
         except (SendError, OSError) as exc:
             logger.info(
                 "%s: an unrecorded answer to %s was not sent: %s", self.platform, chat_id, exc
@@ -230,19 +255,19 @@ class OutboxSender:
     async def _claim(self) -> float | None:
         """Claim due rows into the chats' queues; the real seconds to wait before looking
         again (0: at once; None: until woken)."""
-        room = self.policy.claim_depth - sum(len(queue) for queue in self._queues.values())
+        depth = self.policy.claim_depth
+        room = depth - self.claimed
         # Claimed in chunks (a claim ranks every waiting row of the burst), not row by row.
-        if room >= min(CLAIM_CHUNK, self.policy.claim_depth) or not self._queues:
+        if room >= min(CLAIM_CHUNK, depth) and not self.pushes_held:
             batch = await outbox.claim_due(self.db, self.platform, self.clock.now(), limit=room)
-        else:  # full of pushes: an answer still goes ahead (bounded all the same)
+        else:  # full of pushes, or pushes held: an answer still goes ahead (bounded all the same)
+            room = depth + ANSWERS_BEYOND_DEPTH - self.claimed
+            if room <= 0:
+                return None  # a row finishing wakes the loop
             batch = await outbox.claim_due(
-                self.db,
-                self.platform,
-                self.clock.now(),
-                ANSWERS_BEYOND_DEPTH,
-                answers_only=True,
+                self.db, self.platform, self.clock.now(), room, answers_only=True
             )
-            room = ANSWERS_BEYOND_DEPTH
+        self.claimed += len(batch)
         for record in batch:
             self._queues.setdefault(record.chat_id, deque()).append(record)
             if record.chat_id not in self._workers:
@@ -284,6 +309,7 @@ class OutboxSender:
                 except Exception as exc:
                     await self._set_aside(record, queue, exc)
                     return
+                self._finished()
                 if not delivered:
                     # The chat cannot be reached: keep its later messages too, in order.
                     while queue:
@@ -293,10 +319,17 @@ class OutboxSender:
                                 outbox.hold, self.db, later.id, "held behind an unreachable chat"
                             )
                         )
+                        self._finished()
                         self.stats.held += 1
         finally:
             del self._queues[chat_id]
             del self._workers[chat_id]
+            self.wake()
+
+    def _finished(self) -> None:
+        """A claimed row's outcome is recorded: room for one more (the loop claims a chunk)."""
+        self.claimed -= 1
+        if self.policy.claim_depth - self.claimed >= min(CLAIM_CHUNK, self.policy.claim_depth):
             self.wake()
 
     async def _set_aside(
@@ -320,30 +353,53 @@ class OutboxSender:
             retry_at += timedelta(seconds=min(delay, self.policy.max_backoff))
             await self._write(partial(outbox.retry_later, self.db, record.id, retry_at, reason))
             self.stats.retried += 1
+        self._finished()
         while queue:
             later = queue[0].id
             await self._write(
                 partial(outbox.retry_later, self.db, later, retry_at, "behind a failed message")
             )
             queue.popleft()
+            self._finished()
 
-    async def _send_and_mark(self, record: OutboxRecord, message: OutgoingMessage) -> None:
+    async def _send_and_mark(
+        self, record: OutboxRecord, message: OutgoingMessage, slots: list[Reservation]
+    ) -> None:
         """The request and recording it; once begun, a stop waits for it to end."""
         if self._stopping:
             raise asyncio.CancelledError  # a stop began while this waited for its slot
         task = asyncio.current_task()
         self._sending[task] = record.id
         try:
-            await self.messenger.send(record.chat_id, message)
+            try:
+                await self.messenger.send(record.chat_id, message)
+            finally:
+                self._answered(slots)
             await self._write(partial(outbox.mark_sent, self.db, record.id, self.clock.now()))
         finally:
             del self._sending[task]
             self._send_done.set()
 
+    def _answered(self, slots: list[Reservation]) -> None:
+        """The platform answered (or the send was given up): its slots count from now."""
+        if self.policy.count_until_answered:
+            for slot in slots:
+                slot.complete()
+        slots.clear()
+
+    def _cost(self, message: OutgoingMessage) -> int:
+        cost = self.policy.cost(message) if self.policy.cost else 1
+        if self.policy.count_until_answered and self.policy.overall:
+            # Slots held until the answer: more than the limit's count would never fit.
+            cost = min(cost, self.policy.overall.count)
+        return cost
+
     def _limits(self, chat_id: str, message: OutgoingMessage) -> list[tuple[str, str, Limit]]:
         limits: list[tuple[str, str, Limit]] = []
         if self.policy.overall:
             limits.append(("overall", "", self.policy.overall))
+        if self.policy.overall_pace:
+            limits.append(("pace", "", self.policy.overall_pace))
         own = (
             self.policy.chat_limits(chat_id, message.to_group) if self.policy.chat_limits else None
         )
@@ -368,14 +424,21 @@ class OutboxSender:
             limits = self._limits(record.chat_id, message)
             # An answer to someone waiting takes the next free slot ahead of pushes.
             urgent = record.dedupe_key is None
-            for _slot in range(self.policy.cost(message) if self.policy.cost else 1):
-                await self.limiter.acquire(limits, urgent=urgent)
+            in_flight = self.policy.count_until_answered
+            slots: list[Reservation] = []
             try:
-                # Only the request and recording it take a slot (waits for limits and backoff
-                # do not): marking within the slot bounds what a crash can send twice to the
-                # sends in flight, at most `concurrency` and one per chat.
-                async with self._gate:
-                    await self._send_and_mark(record, message)
+                try:
+                    for _slot in range(self._cost(message)):
+                        slots.append(
+                            await self.limiter.reserve(limits, in_flight=in_flight, urgent=urgent)
+                        )
+                    # Only the request and recording it take a slot (waits for limits and
+                    # backoff do not): marking within the slot bounds what a crash can send
+                    # twice to the sends in flight, at most `concurrency` and one per chat.
+                    async with self._gate:
+                        await self._send_and_mark(record, message, slots)
+                finally:
+                    self._answered(slots)  # also when a stop cancelled the wait for the gate
             except RecipientUnreachable as exc:
                 await self._write(partial(outbox.hold, self.db, record.id, str(exc)))
                 self.stats.held += 1

@@ -21,6 +21,7 @@ import aiosqlite
 
 from bot.core.app import Huiwu
 from bot.core.messaging import OutgoingMessage
+from bot.core.planning import PLAN_AGAIN, PlanningSlice
 from bot.delivery import addressing as delivery
 from bot.plan import Plan, Role
 from bot.plan.reminder_policy import start_of_next_day
@@ -145,37 +146,44 @@ async def outlook(
     return False, coming[:limit]
 
 
-async def run_due(app: Huiwu) -> datetime | None:
+async def run_due(app: Huiwu, budget: PlanningSlice | None = None) -> datetime | None:
     """Queue every reminder due now, from the sources the app was given (registered by the
-    runtime: ``bot.run.scheduler.REMINDER_SOURCES``); return when the next one falls due."""
+    runtime: ``bot.run.scheduler.REMINDER_SOURCES``); return when the next one falls due.
+    With a ``budget``, plan at most that many plans afresh (the rest at the next tick)."""
     sources = app.reminder_sources
     now = app.clock.now()
     next_at: datetime | None = None
     await app.db.changes.refresh()
     memo = app.memo.setdefault("reminders", {})
-    for instance_id, status in await _reminded_instances(app, sources):
-        # A plan planned before with nothing due, untouched since, has nothing due until its
-        # next reminder: skipped, so a tick costs what is due, not how many plans there are.
-        version = app.db.changes.version(instance_id)
-        planned = memo.get(instance_id)
-        if planned is not None and planned[0] == version and planned[2] <= now < planned[3]:
-            found = Survey(next_at=planned[1])
-        else:
-            plan = await app.plans.get(instance_id)
-            found = await survey(app, instance_id, plan, now, live_sources(status, sources))
-            if found.due and plan.reminders.is_quiet(now, plan.timezone):
-                found.wake_at(plan.reminders.out_of_quiet(now, plan.timezone))
-                memo.pop(instance_id, None)
-            elif found.due:
-                await _queue(app, instance_id, plan, found.due, now)
-                memo.pop(instance_id, None)
+    # The senders take the plans in turns (``storage.outbox.claim_due``) once every plan has
+    # queued what is due, instead of sending the first plans' while the last queue.
+    with app.holding_pushes():
+        for instance_id, status in await _reminded_instances(app, sources):
+            # A plan planned before with nothing due, untouched since, has nothing due until its
+            # next reminder: skipped, so a tick costs what is due, not how many plans there are.
+            version = app.db.changes.version(instance_id)
+            planned = memo.get(instance_id)
+            if planned is not None and planned[0] == version and planned[2] <= now < planned[3]:
+                found = Survey(next_at=planned[1])
+            elif instance_id not in memo and budget is not None and not budget.take():
+                continue  # left for the next slice (the scheduler ticks again at once)
             else:
-                memo[instance_id] = (version, found.next_at, now, _valid_until(now, found.next_at))
-        if found.next_at is not None and (next_at is None or found.next_at < next_at):
-            next_at = found.next_at
-    # Once every plan has queued what is due: the senders then take the plans in turns
-    # (``storage.outbox.claim_due``) instead of sending the first plans' while the last queue.
-    app.wake_senders()
+                plan = await app.plans.get(instance_id)
+                found = await survey(app, instance_id, plan, now, live_sources(status, sources))
+                if found.due and not plan.reminders.is_quiet(now, plan.timezone):
+                    await _queue(app, instance_id, plan, found.due, now)
+                    memo[instance_id] = PLAN_AGAIN  # its reminder log changed
+                else:
+                    if found.due:  # quiet hours: nothing goes out before they end
+                        found.wake_at(plan.reminders.out_of_quiet(now, plan.timezone))
+                    memo[instance_id] = (
+                        version,
+                        found.next_at,
+                        now,
+                        _valid_until(now, found.next_at),
+                    )
+            if found.next_at is not None and (next_at is None or found.next_at < next_at):
+                next_at = found.next_at
     return next_at
 
 

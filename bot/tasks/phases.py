@@ -14,6 +14,7 @@ from bot.core.app import Huiwu
 from bot.core.formatting import names_text
 from bot.core.i18n import _
 from bot.core.messaging import OutgoingMessage
+from bot.core.planning import PLAN_AGAIN, PlanningSlice
 from bot.delivery import addressing as delivery
 from bot.delivery import progress as progress_feedback
 from bot.delivery import reach
@@ -188,8 +189,9 @@ async def advance(app: Huiwu, instance_id: int) -> Phase | None:
     return None
 
 
-async def tick(app: Huiwu) -> datetime | None:
-    """Start and end what the clock says is due; return when the next step is due."""
+async def tick(app: Huiwu, budget: PlanningSlice | None = None) -> datetime | None:
+    """Start and end what the clock says is due; return when the next step is due. With a
+    ``budget``, look at most that many plans afresh (the rest at the next tick)."""
     now = app.clock.now()
     next_due: datetime | None = None
     await app.db.changes.refresh()
@@ -200,10 +202,12 @@ async def tick(app: Huiwu) -> datetime | None:
         planned = memo.get(instance_id)
         if planned is not None and planned[0] == version and planned[2] <= now < planned[3]:
             instance_due = planned[1]
+        elif instance_id not in memo and budget is not None and not budget.take():
+            continue  # left for the next slice (the scheduler ticks again at once)
         else:
             instance_due, acted = await _tick_instance(app, instance_id, now)
             if acted:
-                memo.pop(instance_id, None)
+                memo[instance_id] = PLAN_AGAIN
             else:
                 until = instance_due if instance_due is not None else now + timedelta(days=1)
                 memo[instance_id] = (version, instance_due, now, until)
