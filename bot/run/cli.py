@@ -394,7 +394,11 @@ async def _wecom_create_chat(settings: Settings, plan: int | None, chatid: str |
     finally:
         await db.close()
     message = (
-        _("Created the WeCom group chat {chatid} for plan instance {id} with {count} members.")
+        ngettext(
+            "Created the WeCom group chat {chatid} for plan instance {id} with {count} member.",
+            "Created the WeCom group chat {chatid} for plan instance {id} with {count} members.",
+            len(bound.members),
+        )
         if bound.created
         else _("Bound the WeCom group chat {chatid} to plan instance {id}.")
     )

@@ -60,7 +60,11 @@ def timeline_text(plan: Plan) -> str:
                 lines.append(_("      one submission for the whole team"))
         if plan.meeting and plan.meeting.phase_id == phase.id:
             lines.append(
-                _("  • Meeting: {title}, {when}, {count} agenda items").format(
+                ngettext(
+                    "  • Meeting: {title}, {when}, {count} agenda item",
+                    "  • Meeting: {title}, {when}, {count} agenda items",
+                    len(plan.meeting.agenda),
+                ).format(
                     title=plan.meeting.title,
                     when=date_text(plan.meeting.starts_at, zone),
                     count=len(plan.meeting.agenda),
