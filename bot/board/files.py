@@ -48,18 +48,8 @@ class Stored:
     file_ref: str | None = None
 
     @classmethod
-    def of_submission(cls, record: FileRecord) -> Stored:
-        return cls(
-            record.file_name,
-            record.mime_type,
-            record.sha256,
-            record.content,
-            record.platform,
-            record.file_ref,
-        )
-
-    @classmethod
-    def of_evidence(cls, record: EvidenceFile) -> Stored:
+    def of(cls, record: FileRecord | EvidenceFile) -> Stored:
+        """A submission's file or a ledger item's evidence: the same fields."""
         return cls(
             record.file_name,
             record.mime_type,

@@ -471,7 +471,7 @@ class Board:
             return self._refuse(
                 viewer.locale, _("You may not see this member's submissions."), back=viewer
             )
-        return await self._send_file(viewer, files.Stored.of_submission(stored_file[0]))
+        return await self._send_file(viewer, files.Stored.of(stored_file[0]))
 
     async def evidence(self, request: web.Request) -> web.StreamResponse:
         """A piece of ledger evidence: to whoever the page shows its item (``may_see_item``)."""
@@ -486,7 +486,7 @@ class Board:
             return self._refuse(
                 viewer.locale, _("You may not see this ledger item's evidence."), back=viewer
             )
-        return await self._send_file(viewer, files.Stored.of_evidence(record))
+        return await self._send_file(viewer, files.Stored.of(record))
 
     async def _send_file(self, viewer: Viewer, stored: files.Stored) -> web.StreamResponse:
         name = files.download_name(stored)
