@@ -131,7 +131,8 @@ class WeComDemo(DemoPlatform):
     def _sync_group(self) -> None:
         messages = self.robot.messages(ROBOT_GROUP)
         for message in messages[self._group_seen :]:
-            self.group_log.append(("robot", message.text))
+            shown = f"[{message.msgtype} {message.filename}]" if message.filename else message.text
+            self.group_log.append(("robot", shown))
         self._group_seen = len(messages)
 
     def add_member(self, name: str, userid: str) -> WeComDemoPerson:
