@@ -999,6 +999,12 @@ class _Importer:
     def _phase_from_loose_tasks(self) -> None:
         days = [day for task in self.loose_tasks if (day := self._due_day(task)) is not None]
         if not days:
+            if not self._written_in_chinese():
+                raise PlanImportError(
+                    _(
+                        "{source}: the importer reads Chinese work-plan documents, and this one is not in Chinese; write the plan as a .toml file instead (see docs/plan-format.md)"
+                    ).format(source=self.source)
+                )
             raise PlanImportError(
                 _("{source}: no phases or tasks with deadlines were found").format(
                     source=self.source
@@ -1006,6 +1012,13 @@ class _Importer:
             )
         line = self.loose_tasks[0].line
         self.phases.append(_Phase(line, "工作安排", None, start=min(days), end=max(days)))
+
+    def _written_in_chinese(self) -> bool:
+        """At least a fifth of the document's letters are Chinese characters."""
+        text = "".join(line.text for line in self.lines)
+        letters = sum(1 for char in text if char.isalpha())
+        chinese = sum(1 for char in text if "\u4e00" <= char <= "\u9fff")
+        return letters > 0 and chinese * 5 >= letters
 
     def _has_meeting_date(self) -> bool:
         return self.meeting is not None and self.meeting.starts_at is not None

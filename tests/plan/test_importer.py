@@ -343,6 +343,18 @@ def test_a_text_without_tasks_is_refused() -> None:
         import_plan_text("通知\n请各单位认真学习。\n")
 
 
+def test_a_plan_not_in_chinese_is_refused_saying_what_to_write_instead() -> None:
+    english = (
+        "Annual review: work plan\n1. Preparation (1 March 2027 - 20 March 2027)\n"
+        "1) Study session. Responsible: Anna Schmidt. Deadline: 10 March 2027.\n"
+    )
+    with pytest.raises(PlanImportError, match=r"not in Chinese.*\.toml.*plan-format"):
+        import_plan_text(english)
+    with pytest.raises(PlanImportError) as chinese:  # Chinese, but no plan in it
+        import_plan_text("通知\n请各单位认真学习。\n")
+    assert "not in Chinese" not in str(chinese.value)
+
+
 def test_unsupported_files_and_bad_rosters(tmp_path: Path) -> None:
     old_word = tmp_path / "plan.doc"
     old_word.write_bytes(b"\xd0\xcf\x11\xe0")
