@@ -1014,11 +1014,12 @@ class _Importer:
         self.phases.append(_Phase(line, "工作安排", None, start=min(days), end=max(days)))
 
     def _written_in_chinese(self) -> bool:
-        """At least a fifth of the document's letters are Chinese characters."""
+        """At least a fifth of the document's letters are Chinese characters (a document with
+        no letters at all is not said to be in another language)."""
         text = "".join(line.text for line in self.lines)
         letters = sum(1 for char in text if char.isalpha())
         chinese = sum(1 for char in text if "\u4e00" <= char <= "\u9fff")
-        return letters > 0 and chinese * 5 >= letters
+        return chinese * 5 >= letters
 
     def _has_meeting_date(self) -> bool:
         return self.meeting is not None and self.meeting.starts_at is not None
